@@ -1,0 +1,224 @@
+/*
+ * config: see config.h. One table lists every option once; the command
+ * line, the config file and the usage text are all driven from it.
+ */
+#include "app/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+
+enum opt_type {
+    OPT_U32 = 0,
+    OPT_STR,
+};
+
+struct opt {
+    const char *name;
+    enum opt_type type;
+    size_t offset;
+    uint32_t min, max;
+    const char *help;
+};
+
+#define U32(name, field, min, max, help)                                      \
+    {name, OPT_U32, offsetof(struct config, field), min, max, help}
+#define STR(name, field, help) {name, OPT_STR, offsetof(struct config, field), 0, 0, help}
+
+static const struct opt opts[] = {
+    U32("port", port, 0, 65535, "TCP port, 0 picks a free one (7777)"),
+    STR("bind", bind, "address to listen on (:: = dual-stack)"),
+    STR("blacklist", blacklist, "file of banned addresses/CIDR blocks"),
+    U32("max-conns", max_conns, 1, 10000000, "connections in all (100000)"),
+    U32("max-per-ip", max_per_ip, 1, 10000000, "connections per address (32)"),
+    U32("rate", rate, 1, 4000000000u, "commands per second per connection (20)"),
+    U32("burst", burst, 1, 4000000000u, "rate-limit burst (40)"),
+    U32("max-line", max_line, 16, 65536, "line length cap in bytes (512)"),
+    U32("nick-timeout-ms", nick_timeout_ms, 1, 86400000, "NICK deadline (30000)"),
+    U32("line-timeout-ms", line_timeout_ms, 1, 86400000, "partial-line deadline (10000)"),
+    U32("turn-ms", turn_ms, 1, 86400000, "turn clock (30000)"),
+    U32("grace-ms", grace_ms, 1, 86400000, "reconnection grace (60000)"),
+    U32("stall-ms", stall_ms, 1, 86400000, "drop a paused non-reader after (5000)"),
+    U32("backlog", backlog, 1, 65535, "listen backlog (4096)"),
+    STR("data", data_dir, "data directory (./tavolo-data)"),
+    STR("server-id", server_id, "id in the HELLO line (random)"),
+    STR("log-level", log_level, "debug, info, warn or error (info)"),
+};
+
+void config_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->port = 7777;
+    cfg->bind = mem_strdup("::");
+    cfg->max_conns = 100000;
+    cfg->max_per_ip = 32;
+    cfg->rate = 20;
+    cfg->burst = 40;
+    cfg->max_line = 512;
+    cfg->nick_timeout_ms = 30000;
+    cfg->line_timeout_ms = 10000;
+    cfg->turn_ms = 30000;
+    cfg->grace_ms = 60000;
+    cfg->stall_ms = 5000;
+    cfg->backlog = 4096;
+    cfg->data_dir = mem_strdup("./tavolo-data");
+    cfg->log_level = mem_strdup("info");
+}
+
+static const struct opt *find_opt(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        if (strlen(opts[i].name) == len && memcmp(opts[i].name, name, len) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+static int set_opt(struct config *cfg, const struct opt *o, const char *value,
+                   char *err, size_t err_cap)
+{
+    char *field = (char *)cfg + o->offset;
+
+    if (o->type == OPT_STR) {
+        char **s = (char **)field;
+        free(*s);
+        *s = mem_strdup(value);
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(value, &end, 10);
+    if (value[0] < '0' || value[0] > '9' || *end != '\0' || errno != 0 ||
+        v < o->min || v > o->max) {
+        snprintf(err, err_cap, "--%s: expected an integer from %u to %u, got '%s'",
+                 o->name, o->min, o->max, value);
+        return -1;
+    }
+    *(uint32_t *)field = (uint32_t)v;
+    return 0;
+}
+
+struct ini_ctx {
+    struct config *cfg;
+    char *err;
+    size_t err_cap;
+    int failed;
+};
+
+static int on_ini(void *user, const char *section, const char *name,
+                  const char *value)
+{
+    struct ini_ctx *ctx = user;
+    (void)section;
+    const struct opt *o = find_opt(name, strlen(name));
+    if (o == NULL) {
+        snprintf(ctx->err, ctx->err_cap, "unknown option '%s'", name);
+        ctx->failed = 1;
+        return 0;
+    }
+    if (set_opt(ctx->cfg, o, value, ctx->err, ctx->err_cap) != 0) {
+        ctx->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static int load_file(struct config *cfg, const char *path, char *err,
+                     size_t err_cap)
+{
+    struct ini_ctx ctx = {cfg, err, err_cap, 0};
+    char inner[200] = "";
+
+    ctx.err = inner;
+    ctx.err_cap = sizeof inner;
+    int rc = ini_parse(path, on_ini, &ctx);
+    if (rc == -1) {
+        snprintf(err, err_cap, "cannot open config file %s: %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    if (rc != 0) {
+        snprintf(err, err_cap, "%s:%d: %s", path, rc,
+                 inner[0] ? inner : "malformed line");
+        return -1;
+    }
+    return 0;
+}
+
+/* Splits "--name=value" / "--name value"; returns the option or NULL. */
+static const struct opt *arg_opt(char **argv, int argc, int *i,
+                                 const char **value, char *err, size_t err_cap)
+{
+    const char *a = argv[*i] + 2;
+    const char *eq = strchr(a, '=');
+    size_t len = eq ? (size_t)(eq - a) : strlen(a);
+    const struct opt *o = find_opt(a, len);
+
+    if (o == NULL && !(len == 6 && memcmp(a, "config", 6) == 0)) {
+        snprintf(err, err_cap, "unknown option '%s' (try --help)", argv[*i]);
+        return NULL;
+    }
+    if (eq) {
+        *value = eq + 1;
+    } else if (*i + 1 < argc) {
+        *value = argv[++*i];
+    } else {
+        snprintf(err, err_cap, "option '%s' needs a value", argv[*i]);
+        return NULL;
+    }
+    static const struct opt config_opt = {"config", OPT_STR, 0, 0, 0, ""};
+    return o ? o : &config_opt;
+}
+
+int config_from_args(struct config *cfg, int argc, char **argv, char *err,
+                     size_t err_cap)
+{
+    /* Pass 1: the config file, so that the command line overrides it. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cfg->show_help = true;
+            return 0;
+        }
+        if (strncmp(argv[i], "--", 2) != 0) {
+            snprintf(err, err_cap, "unexpected argument '%s' (try --help)", argv[i]);
+            return -1;
+        }
+        const char *value;
+        const struct opt *o = arg_opt(argv, argc, &i, &value, err, err_cap);
+        if (o == NULL)
+            return -1;
+        if (strcmp(o->name, "config") == 0 && load_file(cfg, value, err, err_cap) != 0)
+            return -1;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *value;
+        const struct opt *o = arg_opt(argv, argc, &i, &value, err, err_cap);
+        if (strcmp(o->name, "config") == 0)
+            continue;
+        if (set_opt(cfg, o, value, err, err_cap) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+void config_usage(FILE *out)
+{
+    fprintf(out, "usage: tavolo [--config FILE] [--option value]...\n\n");
+    fprintf(out, "  --%-18s %s\n", "config FILE", "read options from FILE (name = value)");
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        fprintf(out, "  --%-18s %s\n", opts[i].name, opts[i].help);
+}
+
+void config_free(struct config *cfg)
+{
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        if (opts[i].type == OPT_STR) {
+            char **s = (char **)((char *)cfg + opts[i].offset);
+            free(*s);
+            *s = NULL;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+/*
+ * config: every runtime option (PROTOCOL §8), from the command line and
+ * from a `--config FILE` of `name = value` lines (same names without the
+ * dashes). The command line wins over the file, whatever the order.
+ */
+#ifndef TAVOLO_APP_CONFIG_H
+#define TAVOLO_APP_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct config {
+    uint32_t port;
+    char *bind;
+    char *blacklist;        /* NULL: no blacklist */
+    uint32_t max_conns, max_per_ip;
+    uint32_t rate, burst;
+    uint32_t max_line;
+    uint32_t nick_timeout_ms, line_timeout_ms;
+    uint32_t turn_ms, grace_ms;
+    uint32_t stall_ms;      /* paused non-reader dropped after this */
+    uint32_t backlog;
+    char *data_dir;
+    char *server_id;        /* NULL: random at start */
+    char *log_level;
+    bool show_help;
+};
+
+/* Fills cfg with the defaults. */
+void config_defaults(struct config *cfg);
+
+/* Applies argv (and the --config file it names). Returns 0, or -1 after
+ * writing a one-line reason to err. */
+int config_from_args(struct config *cfg, int argc, char **argv, char *err,
+                     size_t err_cap);
+
+void config_usage(FILE *out);
+
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * main: options, the loop, and the exit code. Wiring only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "app/config.h"
+#include "app/server.h"
+#include "base/log.h"
+#include "base/rnd.h"
+
+static int set_log_level(const char *name)
+{
+    static const char *names[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            log_set_level((enum log_level)i);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    struct server srv;
+    char err[512];
+    int rc = 0;
+
+    config_defaults(&cfg);
+    if (config_from_args(&cfg, argc, argv, err, sizeof err) != 0) {
+        fprintf(stderr, "tavolo: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
+    if (cfg.show_help) {
+        config_usage(stdout);
+        config_free(&cfg);
+        return 0;
+    }
+    if (set_log_level(cfg.log_level) != 0) {
+        fprintf(stderr, "tavolo: --log-level: expected debug, info, warn or error\n");
+        config_free(&cfg);
+        return 2;
+    }
+    if (rnd_init() != 0) {
+        fprintf(stderr, "tavolo: cannot initialise the random source\n");
+        return 1;
+    }
+
+    uv_loop_t *loop = uv_default_loop();
+    if (server_start(&srv, loop, &cfg) != 0) {
+        /* Nothing was served yet: exit without unwinding half-built state. */
+        config_free(&cfg);
+        return 1;
+    }
+    uv_run(loop, UV_RUN_DEFAULT);
+    if (srv.exit_code != 0)
+        rc = srv.exit_code;
+    server_free(&srv);
+    if (uv_loop_close(loop) != 0)
+        log_warn("event loop closed with handles still open");
+    config_free(&cfg);
+    log_info("stopped");
+    return rc;
+}

@@ -1,0 +1,67 @@
+/*
+ * server: the loop and everything that lives as long as it — the
+ * listener, admission (blacklist and caps), the connection set, the
+ * session deadline timer, signals, and clean shutdown.
+ *
+ * Owns: every connection (through conns), the blacklist, the lobby.
+ * One struct server exists per process and is passed explicitly.
+ */
+#ifndef TAVOLO_APP_SERVER_H
+#define TAVOLO_APP_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "app/config.h"
+#include "base/dqueue.h"
+#include "net/admit.h"
+#include "net/ban.h"
+#include "net/conn.h"
+
+struct lobby;
+
+struct server {
+    const struct config *cfg;
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    struct conn_set conns;
+    struct admit admit;
+    struct ban_set *bans;
+    struct lobby *lobby;
+    char server_id[40];
+
+    /* Session deadlines: each queue has one fixed duration (dqueue.h). */
+    struct dqueue sniff_q, nick_q, line_q;
+    uv_timer_t deadline_timer;
+    uint64_t armed_ms; /* when deadline_timer fires; UINT64_MAX if idle */
+
+    uv_signal_t sig_int, sig_term, sig_hup;
+    uv_timer_t shutdown_timer;
+    uint64_t shutdown_started_ms;
+    bool is_stopping;
+    int exit_code;
+};
+
+/* Builds the server on loop: loads the blacklist, binds the listener and
+ * prints "listening on ADDR:PORT" to stderr. Returns 0, or -1 after
+ * logging why (the caller exits non-zero). */
+int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg);
+
+/* Reloads the blacklist (SIGHUP). A file with a bad line keeps the old
+ * list. Returns 0 or -1. */
+int server_reload_blacklist(struct server *srv);
+
+/* Stops accepting, flushes and closes every connection, and lets the loop
+ * end within 2 s. */
+void server_stop(struct server *srv);
+
+/* Releases what server_start allocated, after the loop has ended. */
+void server_free(struct server *srv);
+
+/* Links n into q with a deadline from now and makes sure the deadline
+ * timer will fire for it. */
+void server_deadline_push(struct server *srv, struct dqueue *q,
+                          struct dq_node *n);
+
+#endif

@@ -1,0 +1,566 @@
+/*
+ * session: see session.h.
+ *
+ * Order of checks for a line (PROTOCOL §9): length (in framing), then the
+ * rate limit (every command counts, failing ones too), then control
+ * characters and UTF-8, then the verb, then NICK gating, then arguments.
+ *
+ * Reply before events (PROTOCOL §2): while a command runs, event lines
+ * addressed to its own connection are held and appended after its reply.
+ */
+#include "app/session.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/server.h"
+#include "base/bucket.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "game/lobby.h"
+#include "net/conn.h"
+#include "proto/cmd.h"
+#include "proto/line.h"
+
+#define RATELIMIT_CLOSE_AFTER 100 /* PROTOCOL §9 */
+#define OUT_LINE_CAP 4096
+
+enum session_state {
+    SESSION_SNIFF = 0, /* first bytes not seen yet (PROTOCOL §2) */
+    SESSION_LINE,
+    SESSION_HTTP,
+};
+
+struct session {
+    struct conn *conn;
+    struct server *srv;
+    struct member *member;     /* owned by the lobby; NULL once evicted */
+    enum session_state state;
+    bool in_command;
+    uint32_t n_limited_in_row;
+    char *held;                /* events for us while our command runs */
+    size_t held_len, held_cap;
+    struct bucket bucket;
+    struct dq_node sniff_node, nick_node, line_node;
+};
+
+/* ---------- output ---------- */
+
+static void send_line(struct session *s, const char *text, size_t len)
+{
+    if (s->in_command) {
+        if (s->held_len + len + 1 > s->held_cap) {
+            size_t cap = s->held_cap ? s->held_cap : 512;
+            while (cap < s->held_len + len + 1)
+                cap *= 2;
+            s->held = mem_realloc(s->held, cap);
+            s->held_cap = cap;
+        }
+        memcpy(s->held + s->held_len, text, len);
+        s->held[s->held_len + len] = '\n';
+        s->held_len += len + 1;
+        return;
+    }
+    char line[OUT_LINE_CAP + 1];
+    if (len > OUT_LINE_CAP)
+        len = OUT_LINE_CAP;
+    memcpy(line, text, len);
+    line[len] = '\n';
+    conn_write(s->conn, line, len + 1);
+}
+
+static void reply(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void reply(struct session *s, const char *fmt, ...)
+{
+    char line[OUT_LINE_CAP + 1];
+    va_list ap;
+
+    va_start(ap, fmt);
+    int n = vsnprintf(line, OUT_LINE_CAP, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if (n >= OUT_LINE_CAP)
+        n = OUT_LINE_CAP - 1;
+    line[n++] = '\n';
+    conn_write(s->conn, line, (size_t)n); /* replies are never held */
+}
+
+static void reply_err(struct session *s, const char *code, const char *text)
+{
+    reply(s, "ERR %s %s", code, text);
+}
+
+static void reply_code(struct session *s, enum lobby_code code)
+{
+    reply_err(s, lobby_code_name(code), lobby_code_text(code));
+}
+
+/* ---------- argument helpers ---------- */
+
+/* A match id: 1 to 19 decimal digits. */
+static bool parse_id(struct cmd_word w, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (w.len == 0 || w.len > 19)
+        return false;
+    for (size_t i = 0; i < w.len; i++) {
+        if (w.s[i] < '0' || w.s[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(w.s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static bool has_name(const struct session *s)
+{
+    return s->member != NULL && lobby_member_name(s->member) != NULL;
+}
+
+/* ---------- verbs ---------- */
+
+static void cmd_ping(struct session *s, const struct cmd *c)
+{
+    char echo[OUT_LINE_CAP];
+    size_t n = c->rest.len < sizeof echo ? cmd_rest_single_spaced(c, echo) : 0;
+
+    if (n == 0)
+        reply(s, "OK PING");
+    else
+        reply(s, "OK PING %.*s", (int)n, echo);
+}
+
+static void cmd_quit(struct session *s, const struct cmd *c)
+{
+    (void)c;
+    reply(s, "OK QUIT");
+    conn_close_after_flush(s->conn, "quit");
+}
+
+static void cmd_nick(struct session *s, const struct cmd *c)
+{
+    char token[LOBBY_TOKEN_LEN + 1];
+
+    if (c->n_args == 2) {
+        reply_err(s, "BADARG", "registered names need the account store, "
+                               "not available on this server yet");
+        return;
+    }
+    if (c->n_args != 1) {
+        reply_err(s, "BADARG", "usage: NICK <name>");
+        return;
+    }
+    enum lobby_code rc = lobby_nick(s->srv->lobby, s->member, c->args[0].s,
+                                    c->args[0].len, token);
+    if (rc != LOBBY_OK) {
+        reply_code(s, rc);
+        return;
+    }
+    dq_remove(&s->nick_node);
+    reply(s, "OK NICK %s %s", lobby_member_name(s->member), token);
+}
+
+static void cmd_games(struct session *s, const struct cmd *c)
+{
+    char list[512];
+
+    if (c->n_args != 0) {
+        reply_err(s, "BADARG", "usage: GAMES");
+        return;
+    }
+    lobby_games(list, sizeof list);
+    reply(s, "OK GAMES %s", list);
+}
+
+static void cmd_list(struct session *s, const struct cmd *c)
+{
+    char list[OUT_LINE_CAP - 16];
+
+    if (c->n_args != 0) {
+        reply_err(s, "BADARG", "usage: LIST");
+        return;
+    }
+    lobby_list(s->srv->lobby, list, sizeof list);
+    reply(s, "OK LIST %s", list);
+}
+
+static void cmd_create(struct session *s, const struct cmd *c)
+{
+    uint64_t seats = 0, id;
+
+    if (c->n_args < 1 || c->n_args > 2 ||
+        (c->n_args == 2 && (!parse_id(c->args[1], &seats) || seats == 0 ||
+                            seats > 64))) {
+        reply_err(s, "BADARG", "usage: CREATE <game> [seats]");
+        return;
+    }
+    enum lobby_code rc = lobby_create(s->srv->lobby, s->member, c->args[0].s,
+                                      c->args[0].len, (unsigned)seats,
+                                      uv_now(s->srv->loop), &id);
+    if (rc == LOBBY_BADARG)
+        reply_err(s, "BADARG", "unsupported number of seats for that game");
+    else if (rc != LOBBY_OK)
+        reply_code(s, rc);
+    else
+        reply(s, "OK CREATE %" PRIu64, id);
+}
+
+static void cmd_join(struct session *s, const struct cmd *c)
+{
+    uint64_t id;
+    unsigned seat;
+
+    if (c->n_args != 1 || !parse_id(c->args[0], &id)) {
+        reply_err(s, "BADARG", "usage: JOIN <match-id>");
+        return;
+    }
+    enum lobby_code rc = lobby_join(s->srv->lobby, s->member, id,
+                                    uv_now(s->srv->loop), &seat);
+    if (rc != LOBBY_OK)
+        reply_code(s, rc);
+    else
+        reply(s, "OK JOIN %" PRIu64 " %u", id, seat);
+}
+
+static void cmd_watch(struct session *s, const struct cmd *c)
+{
+    uint64_t id;
+
+    if (c->n_args != 1 || !parse_id(c->args[0], &id)) {
+        reply_err(s, "BADARG", "usage: WATCH <match-id>");
+        return;
+    }
+    enum lobby_code rc = lobby_watch(s->srv->lobby, s->member, id,
+                                     uv_now(s->srv->loop));
+    if (rc != LOBBY_OK)
+        reply_code(s, rc);
+    else
+        reply(s, "OK WATCH %" PRIu64, id);
+}
+
+static void cmd_play(struct session *s, const struct cmd *c)
+{
+    if (c->n_args != 1) {
+        reply_err(s, "BADARG", "usage: PLAY <card>");
+        return;
+    }
+    enum lobby_code rc = lobby_play(s->srv->lobby, s->member, c->args[0].s,
+                                    c->args[0].len, uv_now(s->srv->loop));
+    if (rc == LOBBY_BADARG)
+        reply_err(s, "BADARG", "not a card code (rank then suit, e.g. As 7c)");
+    else if (rc != LOBBY_OK)
+        reply_code(s, rc);
+    else
+        reply(s, "OK PLAY %.*s", (int)c->args[0].len, c->args[0].s);
+}
+
+static void cmd_say(struct session *s, const struct cmd *c)
+{
+    char text[OUT_LINE_CAP];
+
+    if (c->n_args == 0 || c->rest.len >= sizeof text) {
+        reply_err(s, "BADARG", "usage: SAY <text>");
+        return;
+    }
+    size_t n = cmd_rest_single_spaced(c, text);
+    enum lobby_code rc = lobby_say(s->srv->lobby, s->member, text, n);
+    if (rc != LOBBY_OK)
+        reply_code(s, rc);
+    else
+        reply(s, "OK SAY");
+}
+
+static void cmd_leave(struct session *s, const struct cmd *c)
+{
+    uint64_t id;
+
+    if (c->n_args != 0) {
+        reply_err(s, "BADARG", "usage: LEAVE");
+        return;
+    }
+    enum lobby_code rc = lobby_leave(s->srv->lobby, s->member,
+                                     uv_now(s->srv->loop), &id);
+    if (rc != LOBBY_OK)
+        reply_code(s, rc);
+    else
+        reply(s, "OK LEAVE %" PRIu64, id);
+}
+
+static void cmd_resume(struct session *s, const struct cmd *c)
+{
+    char token[LOBBY_TOKEN_LEN + 1];
+    uint64_t match_id = 0;
+
+    if (c->n_args != 1) {
+        reply_err(s, "BADARG", "usage: RESUME <resume-token>");
+        return;
+    }
+    enum lobby_code rc = lobby_resume(s->srv->lobby, &s->member, s,
+                                      c->args[0].s, c->args[0].len,
+                                      uv_now(s->srv->loop), token, &match_id);
+    if (rc != LOBBY_OK) {
+        reply_code(s, rc);
+        return;
+    }
+    dq_remove(&s->nick_node);
+    log_info("conn %" PRIu64 " resumed %s", s->conn->id,
+             lobby_member_name(s->member));
+    if (match_id != 0)
+        reply(s, "OK RESUME %s %s %" PRIu64, lobby_member_name(s->member),
+              token, match_id);
+    else
+        reply(s, "OK RESUME %s %s", lobby_member_name(s->member), token);
+}
+
+struct verb {
+    const char *name;
+    bool needs_nick;
+    void (*run)(struct session *s, const struct cmd *c);
+};
+
+/* The command table (PROTOCOL §3). PING first: it is the hot path. */
+static const struct verb verbs[] = {
+    {"PING", false, cmd_ping},
+    {"NICK", false, cmd_nick},
+    {"PLAY", true, cmd_play},
+    {"GAMES", false, cmd_games},
+    {"LIST", false, cmd_list},
+    {"CREATE", true, cmd_create},
+    {"JOIN", true, cmd_join},
+    {"WATCH", false, cmd_watch},
+    {"SAY", true, cmd_say},
+    {"LEAVE", true, cmd_leave},
+    {"RESUME", false, cmd_resume},
+    {"QUIT", false, cmd_quit},
+};
+
+/* ---------- lines ---------- */
+
+static void handle_line(struct session *s, const char *line, size_t len)
+{
+    struct cmd c;
+    enum line_check_result check = line_check(line, len);
+    bool is_blank = check == LINE_VALID && !cmd_parse(line, len, &c);
+
+    if (is_blank)
+        return; /* PROTOCOL §9: no reply */
+    if (!bucket_take(&s->bucket, s->srv->cfg->rate, s->srv->cfg->burst,
+                     uv_now(s->srv->loop))) {
+        reply_err(s, "RATELIMIT", "too many commands, slow down");
+        if (++s->n_limited_in_row >= RATELIMIT_CLOSE_AFTER)
+            conn_close_after_flush(s->conn, "rate limit exceeded");
+        return;
+    }
+    s->n_limited_in_row = 0;
+    if (check == LINE_CONTROL) {
+        reply_err(s, "BADARG", "control characters are not allowed");
+        return;
+    }
+    if (check == LINE_BAD_UTF8) {
+        reply_err(s, "BADARG", "invalid UTF-8");
+        return;
+    }
+    const struct verb *v = NULL;
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        if (cmd_word_is(c.verb, verbs[i].name)) {
+            v = &verbs[i];
+            break;
+        }
+    }
+    if (v == NULL) {
+        reply_err(s, "BADCMD", "unknown command");
+        return;
+    }
+    if (v->needs_nick && !has_name(s)) {
+        reply_err(s, "NONAME", "choose a name with NICK first");
+        return;
+    }
+    s->in_command = true;
+    v->run(s, &c);
+    s->in_command = false;
+    if (s->held_len > 0) {
+        conn_write(s->conn, s->held, s->held_len);
+        s->held_len = 0;
+        if (s->held_cap > 4096) { /* a big snapshot: do not keep the memory */
+            free(s->held);
+            s->held = NULL;
+            s->held_cap = 0;
+        }
+    }
+}
+
+static void greet(struct session *s)
+{
+    char hello[96];
+    int n = snprintf(hello, sizeof hello, "HELLO tavolo 1 %s\n",
+                     s->srv->server_id);
+    dq_remove(&s->sniff_node);
+    s->state = SESSION_LINE;
+    conn_write(s->conn, hello, (size_t)n);
+}
+
+/* PROTOCOL §2: "GET " or "HEAD " first means HTTP. Returns 1 for HTTP,
+ * 0 for the line protocol, -1 while the bytes so far could be either. */
+static int sniff(const char *data, size_t len)
+{
+    static const char *methods[] = {"GET ", "HEAD "};
+    int maybe = 0;
+
+    for (size_t i = 0; i < 2; i++) {
+        size_t m = strlen(methods[i]);
+        size_t n = len < m ? len : m;
+        if (memcmp(data, methods[i], n) == 0) {
+            if (len >= m)
+                return 1;
+            maybe = 1;
+        }
+    }
+    return maybe ? -1 : 0;
+}
+
+size_t session_on_data(struct conn *c, const char *data, size_t len)
+{
+    struct session *s = c->user;
+    size_t used = 0;
+
+    if (s->state == SESSION_SNIFF) {
+        int kind = sniff(data, len);
+        if (kind < 0)
+            return 0; /* wait for more, up to the sniff window */
+        if (kind == 1) {
+            static const char resp[] =
+                "HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain\r\n"
+                "Content-Length: 40\r\nConnection: close\r\n\r\n"
+                "tavolo: the web client is not built yet\n";
+            s->state = SESSION_HTTP;
+            dq_remove(&s->sniff_node);
+            dq_remove(&s->nick_node);
+            conn_write(c, resp, sizeof resp - 1);
+            conn_close_after_flush(c, "http (not implemented)");
+            return len;
+        }
+        greet(s);
+    }
+    if (s->state == SESSION_HTTP)
+        return len;
+
+    const uint32_t max_line = s->srv->cfg->max_line;
+    while (!c->is_closing && !c->is_flush_closing) {
+        const char *line;
+        size_t line_len;
+        ssize_t n = line_next(data + used, len - used, max_line, &line, &line_len);
+        if (n == 0)
+            break;
+        if (n == LINE_TOOLONG) {
+            reply(s, "ERR TOOLONG a line is at most %u bytes", max_line);
+            conn_close_after_flush(c, "line too long");
+            dq_remove(&s->line_node);
+            return len;
+        }
+        used += (size_t)n;
+        handle_line(s, line, line_len);
+    }
+    if (c->is_closing || c->is_flush_closing) {
+        dq_remove(&s->line_node);
+        return len;
+    }
+    /* The partial-line clock starts at the first byte of a pending line
+     * and is not reset by more bytes of the same line (PROTOCOL §9). */
+    if (used == len)
+        dq_remove(&s->line_node);
+    else if (used > 0 || !dq_linked(&s->line_node))
+        server_deadline_push(s->srv, &s->srv->line_q, &s->line_node);
+    return used;
+}
+
+void session_on_eof(struct conn *c)
+{
+    struct session *s = c->user;
+
+    if (s->state == SESSION_SNIFF) {
+        greet(s); /* a line client that said nothing still gets HELLO */
+        conn_kick(c);
+    }
+    /* Every complete command read so far has been answered (PROTOCOL §9,
+     * half-close); what is left is a partial line, which is dropped. */
+    conn_close_after_flush(c, "peer closed");
+}
+
+/* ---------- lifecycle ---------- */
+
+void session_new(struct server *srv, struct conn *c)
+{
+    struct session *s = mem_calloc(1, sizeof *s);
+    uint64_t now = uv_now(srv->loop);
+
+    s->conn = c;
+    s->srv = srv;
+    s->member = lobby_member_new(srv->lobby, s);
+    bucket_init(&s->bucket, srv->cfg->burst, now);
+    c->user = s;
+    server_deadline_push(srv, &srv->sniff_q, &s->sniff_node);
+    server_deadline_push(srv, &srv->nick_q, &s->nick_node);
+}
+
+void session_on_close(struct conn *c)
+{
+    struct session *s = c->user;
+
+    dq_remove(&s->sniff_node);
+    dq_remove(&s->nick_node);
+    dq_remove(&s->line_node);
+    /* May send events to other connections (AWAY, UNSEATED). */
+    lobby_member_gone(s->srv->lobby, s->member, uv_now(s->srv->loop));
+    free(s->held);
+    free(s);
+    c->user = NULL;
+}
+
+void session_evict(void *client)
+{
+    struct session *s = client;
+
+    s->member = NULL; /* the identity now belongs to another connection */
+    conn_close_after_flush(s->conn, "resumed on another connection");
+}
+
+void session_send(void *client, const char *line, size_t len)
+{
+    send_line(client, line, len);
+}
+
+void session_on_deadline(struct server *srv, struct dqueue *q,
+                         struct dq_node *n)
+{
+    char text[128];
+
+    if (q == &srv->sniff_q) {
+        struct session *s = DQ_ENTRY(n, struct session, sniff_node);
+        if (s->state == SESSION_SNIFF) {
+            /* 100 ms of silence, or an undecided prefix: line protocol */
+            greet(s);
+            conn_kick(s->conn);
+        }
+    } else if (q == &srv->nick_q) {
+        struct session *s = DQ_ENTRY(n, struct session, nick_node);
+        if (!has_name(s) && s->state != SESSION_HTTP) {
+            snprintf(text, sizeof text, "no NICK within %u ms",
+                     srv->cfg->nick_timeout_ms);
+            reply_err(s, "TIMEOUT", text);
+            conn_close_after_flush(s->conn, "no NICK in time");
+        }
+    } else if (q == &srv->line_q) {
+        struct session *s = DQ_ENTRY(n, struct session, line_node);
+        snprintf(text, sizeof text, "partial line not completed within %u ms",
+                 srv->cfg->line_timeout_ms);
+        reply_err(s, "TIMEOUT", text);
+        conn_close_after_flush(s->conn, "partial line timeout");
+    }
+}

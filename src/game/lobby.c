@@ -1,0 +1,421 @@
+/*
+ * lobby: see lobby.h.
+ *
+ * Argument errors are checked before state errors: a malformed command is
+ * BADARG whatever the connection's state (docs/PROTOCOL.md, "Choices").
+ */
+#include "game/lobby.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "game/match.h"
+
+static const struct {
+    const char *name, *text;
+} codes[] = {
+    [LOBBY_OK] = {"OK", ""},
+    [LOBBY_BADARG] = {"BADARG", "malformed arguments"},
+    [LOBBY_BADNAME] = {"BADNAME", "a name is 1-16 of A-Z a-z 0-9 _ -"},
+    [LOBBY_NAMETAKEN] = {"NAMETAKEN", "that name is in use"},
+    [LOBBY_NOGAME] = {"NOGAME", "no such game (see GAMES)"},
+    [LOBBY_NOMATCH] = {"NOMATCH", "no such match"},
+    [LOBBY_FULL] = {"FULL", "the match has no free seat"},
+    [LOBBY_ALREADY] = {"ALREADY", "already at a match"},
+    [LOBBY_NOTPLAYING] = {"NOTPLAYING", "not playing a match"},
+    [LOBBY_NOTYOURTURN] = {"NOTYOURTURN", "it is not your turn"},
+    [LOBBY_NOTINHAND] = {"NOTINHAND", "that card is not in your hand"},
+    [LOBBY_BADTOKEN] = {"BADTOKEN", "unknown or malformed resume token"},
+};
+
+const char *lobby_code_name(enum lobby_code code)
+{
+    return codes[code].name;
+}
+
+const char *lobby_code_text(enum lobby_code code)
+{
+    return codes[code].text;
+}
+
+/* ---------- internals shared with match.c ---------- */
+
+void lobby_send(struct lobby *l, struct member *m, const char *line, size_t len)
+{
+    if (m->client != NULL)
+        l->env.send(l->env.ctx, m->client, line, len);
+}
+
+void lobby_push_deadline(struct lobby *l, struct dqueue *q, struct dq_node *n,
+                         uint64_t now_ms)
+{
+    dq_push(q, n, now_ms);
+    l->env.arm(l->env.ctx, n->deadline_ms);
+}
+
+void lobby_forget_member(struct lobby *l, struct member *m)
+{
+    if (m->name[0] != '\0')
+        strmap_del(&l->names, m->name, strlen(m->name));
+    if (m->token[0] != '\0')
+        strmap_del(&l->tokens, m->token, strlen(m->token));
+    free(m);
+}
+
+/* ---------- lifecycle ---------- */
+
+struct lobby *lobby_new(const struct lobby_env *env)
+{
+    struct lobby *l = mem_calloc(1, sizeof *l);
+
+    l->env = *env;
+    strmap_init(&l->names);
+    strmap_init(&l->tokens);
+    strmap_init(&l->matches);
+    dq_init(&l->turn_q, env->turn_ms);
+    dq_init(&l->grace_q, env->grace_ms);
+    return l;
+}
+
+void lobby_free(struct lobby *l)
+{
+    if (l == NULL)
+        return;
+    /* Only held (away) members remain here: connected ones were freed
+     * with their sessions. Free them through their matches. */
+    while (l->first != NULL) {
+        struct match *mt = l->first;
+        for (unsigned s = 0; s < mt->n_seats; s++) {
+            struct member *m = mt->seats[s].m;
+            if (m != NULL && m->client == NULL) {
+                mt->seats[s].m = NULL;
+                lobby_forget_member(l, m);
+            }
+        }
+        l->first = mt->next;
+        dq_remove(&mt->turn);
+        for (unsigned s = 0; s < mt->n_seats; s++)
+            dq_remove(&mt->seats[s].grace);
+        free(mt->watchers);
+        free(mt->state);
+        free(mt);
+    }
+    strmap_free(&l->names);
+    strmap_free(&l->tokens);
+    strmap_free(&l->matches);
+    free(l);
+}
+
+struct member *lobby_member_new(struct lobby *l, void *client)
+{
+    struct member *m = mem_calloc(1, sizeof *m);
+    (void)l;
+    m->client = client;
+    return m;
+}
+
+void lobby_member_gone(struct lobby *l, struct member *m, uint64_t now_ms)
+{
+    if (m == NULL)
+        return;
+    if (m->watching)
+        match_remove_watcher(m->watching, m);
+    m->client = NULL;
+    if (m->match != NULL) {
+        struct match *mt = m->match;
+        if (mt->phase == MATCH_PLAYING) {
+            /* Hold the seat and the name for the grace period (§5). */
+            match_away(l, mt, m->seat, now_ms);
+            return;
+        }
+        match_unseat(l, mt, m->seat);
+    }
+    lobby_forget_member(l, m);
+}
+
+const char *lobby_member_name(const struct member *m)
+{
+    return m->name[0] ? m->name : NULL;
+}
+
+/* ---------- identity ---------- */
+
+static bool valid_name(const char *s, size_t len)
+{
+    if (len < 1 || len > LOBBY_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static void give_token(struct lobby *l, struct member *m)
+{
+    if (m->token[0] != '\0')
+        strmap_del(&l->tokens, m->token, strlen(m->token));
+    do
+        l->env.new_token(l->env.ctx, m->token);
+    while (strmap_get(&l->tokens, m->token, LOBBY_TOKEN_LEN) != NULL);
+    strmap_put(&l->tokens, m->token, m);
+}
+
+enum lobby_code lobby_nick(struct lobby *l, struct member *m, const char *name,
+                           size_t len, char token[LOBBY_TOKEN_LEN + 1])
+{
+    if (m->name[0] != '\0')
+        return LOBBY_ALREADY;
+    if (!valid_name(name, len))
+        return LOBBY_BADNAME;
+    if (strmap_get(&l->names, name, len) != NULL)
+        return LOBBY_NAMETAKEN;
+    memcpy(m->name, name, len);
+    m->name[len] = '\0';
+    strmap_put(&l->names, m->name, m);
+    give_token(l, m);
+    memcpy(token, m->token, sizeof m->token);
+    return LOBBY_OK;
+}
+
+static bool valid_token(const char *s, size_t len)
+{
+    if (len != LOBBY_TOKEN_LEN)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+enum lobby_code lobby_resume(struct lobby *l, struct member **mp, void *client,
+                             const char *token, size_t len, uint64_t now_ms,
+                             char new_token[LOBBY_TOKEN_LEN + 1],
+                             uint64_t *match_id)
+{
+    struct member *cur = *mp, *m;
+
+    if (!valid_token(token, len))
+        return LOBBY_BADTOKEN;
+    if (cur->name[0] != '\0')
+        return LOBBY_ALREADY;
+    m = strmap_get(&l->tokens, token, len);
+    if (m == NULL)
+        return LOBBY_BADTOKEN;
+
+    /* The anonymous member of this connection gives way to the resumed
+     * one (it may have been watching). */
+    if (cur->watching)
+        match_remove_watcher(cur->watching, cur);
+    free(cur);
+
+    void *old_client = m->client;
+    m->client = client;
+    *mp = m;
+    give_token(l, m); /* single use: the old token dies here */
+    memcpy(new_token, m->token, sizeof m->token);
+    *match_id = m->match ? m->match->id : 0;
+    if (m->watching && old_client != NULL)
+        match_remove_watcher(m->watching, m);
+    if (old_client != NULL)
+        l->env.evict(l->env.ctx, old_client); /* already detached */
+    if (m->match != NULL) {
+        if (m->match->phase == MATCH_PLAYING)
+            match_back(l, m->match, m->seat, now_ms);
+        else
+            match_send_seated(l, m->match, m);
+    }
+    return LOBBY_OK;
+}
+
+/* ---------- GAMES, LIST ---------- */
+
+void lobby_games(char *out, size_t cap)
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; rules_registry[i] != NULL && n < cap; i++) {
+        const struct rules *r = rules_registry[i];
+        n += (size_t)snprintf(out + n, cap - n, "%s%s:", i ? " " : "", r->name);
+        for (size_t k = 0; k < RULES_MAX_SEATS && r->seat_counts[k] && n < cap; k++)
+            n += (size_t)snprintf(out + n, cap - n, "%s%u", k ? "," : "",
+                                  r->seat_counts[k]);
+    }
+}
+
+#define LIST_MAX 50
+
+void lobby_list(struct lobby *l, char *out, size_t cap)
+{
+    char items[LIST_MAX * 48];
+    size_t n = 0, count = 0;
+
+    items[0] = '\0';
+    /* Waiting matches first (they can be joined), then those in play. */
+    for (int pass = 0; pass < 2; pass++) {
+        enum match_phase want = pass == 0 ? MATCH_WAITING : MATCH_PLAYING;
+        for (struct match *mt = l->first; mt && count < LIST_MAX; mt = mt->next) {
+            if (mt->phase != want)
+                continue;
+            n += (size_t)snprintf(items + n, sizeof items - n,
+                                  " %" PRIu64 ":%s:%u/%u:%s", mt->id,
+                                  mt->rules->name, mt->n_seated, mt->n_seats,
+                                  want == MATCH_WAITING ? "waiting" : "playing");
+            count++;
+        }
+    }
+    snprintf(out, cap, "%zu%s", count, items);
+}
+
+/* ---------- match commands ---------- */
+
+static bool busy(const struct member *m)
+{
+    return m->match != NULL || m->watching != NULL;
+}
+
+enum lobby_code lobby_create(struct lobby *l, struct member *m,
+                             const char *game, size_t game_len,
+                             unsigned n_seats, uint64_t now_ms, uint64_t *id)
+{
+    const struct rules *r = rules_find(game, game_len);
+
+    if (r == NULL)
+        return LOBBY_NOGAME;
+    if (n_seats == 0)
+        n_seats = r->seat_counts[0];
+    if (!rules_has_seats(r, n_seats))
+        return LOBBY_BADARG;
+    if (busy(m))
+        return LOBBY_ALREADY;
+    struct match *mt = match_new(l, r, n_seats);
+    *id = mt->id;
+    match_seat(l, mt, m, now_ms);
+    return LOBBY_OK;
+}
+
+static struct match *find_match(struct lobby *l, uint64_t id)
+{
+    char key[24];
+    int n = snprintf(key, sizeof key, "%" PRIu64, id);
+    return strmap_get(&l->matches, key, (size_t)n);
+}
+
+enum lobby_code lobby_join(struct lobby *l, struct member *m, uint64_t id,
+                           uint64_t now_ms, unsigned *seat)
+{
+    struct match *mt = find_match(l, id);
+
+    if (mt == NULL)
+        return LOBBY_NOMATCH;
+    if (busy(m))
+        return LOBBY_ALREADY;
+    if (mt->phase != MATCH_WAITING || mt->n_seated == mt->n_seats)
+        return LOBBY_FULL;
+    *seat = match_seat(l, mt, m, now_ms);
+    return LOBBY_OK;
+}
+
+enum lobby_code lobby_watch(struct lobby *l, struct member *m, uint64_t id,
+                            uint64_t now_ms)
+{
+    struct match *mt = find_match(l, id);
+
+    if (mt == NULL)
+        return LOBBY_NOMATCH;
+    if (busy(m))
+        return LOBBY_ALREADY;
+    match_add_watcher(l, mt, m, now_ms);
+    return LOBBY_OK;
+}
+
+enum lobby_code lobby_play(struct lobby *l, struct member *m, const char *code,
+                           size_t len, uint64_t now_ms)
+{
+    card_t c = card_parse(code, len);
+
+    if (c == CARD_NONE)
+        return LOBBY_BADARG;
+    if (m->match == NULL || m->match->phase != MATCH_PLAYING)
+        return LOBBY_NOTPLAYING;
+    return match_play(l, m->match, m->seat, c, now_ms);
+}
+
+enum lobby_code lobby_say(struct lobby *l, struct member *m, const char *text,
+                          size_t len)
+{
+    struct match *mt = m->match ? m->match : m->watching;
+
+    if (mt == NULL)
+        return LOBBY_NOTPLAYING;
+    match_chat(l, mt, m->name, text, len);
+    return LOBBY_OK;
+}
+
+enum lobby_code lobby_leave(struct lobby *l, struct member *m, uint64_t now_ms,
+                            uint64_t *id)
+{
+    if (m->watching) {
+        *id = m->watching->id;
+        match_remove_watcher(m->watching, m);
+        return LOBBY_OK;
+    }
+    if (m->match == NULL)
+        return LOBBY_NOTPLAYING;
+    struct match *mt = m->match;
+    *id = mt->id;
+    if (mt->phase == MATCH_WAITING) {
+        match_unseat(l, mt, m->seat);
+        return LOBBY_OK;
+    }
+    /* Forfeit: the leaver hears nothing more from this match (§9). */
+    unsigned seat = m->seat;
+    mt->seats[seat].m = NULL;
+    m->match = NULL;
+    match_forfeit(l, mt, seat, now_ms);
+    return LOBBY_OK;
+}
+
+/* ---------- deadlines ---------- */
+
+void lobby_tick(struct lobby *l, uint64_t now_ms)
+{
+    struct dq_node *n;
+
+    while ((n = dq_first(&l->grace_q)) != NULL && n->deadline_ms <= now_ms) {
+        struct seat *st = DQ_ENTRY(n, struct seat, grace);
+        dq_remove(n);
+        match_forfeit(l, st->match, st->index, now_ms);
+    }
+    while ((n = dq_first(&l->turn_q)) != NULL && n->deadline_ms <= now_ms) {
+        struct match *mt = DQ_ENTRY(n, struct match, turn);
+        dq_remove(n);
+        match_turn_expired(l, mt, now_ms);
+    }
+}
+
+uint64_t lobby_next_deadline(struct lobby *l)
+{
+    uint64_t first = UINT64_MAX;
+    struct dq_node *a = dq_first(&l->turn_q), *b = dq_first(&l->grace_q);
+
+    if (a && a->deadline_ms < first)
+        first = a->deadline_ms;
+    if (b && b->deadline_ms < first)
+        first = b->deadline_ms;
+    return first;
+}
+
+void lobby_counts(const struct lobby *l, size_t *n_waiting, size_t *n_playing,
+                  uint64_t *n_finished)
+{
+    *n_waiting = l->n_waiting;
+    *n_playing = l->n_playing;
+    *n_finished = l->n_finished;
+}

@@ -1,0 +1,133 @@
+/*
+ * lobby: names, resume tokens, the match registry, and the commands of
+ * PROTOCOL §3 that act on them.
+ *
+ * The lobby knows clients only as opaque pointers: events leave through
+ * env.send, and time comes in as now_ms arguments, so it never sees a
+ * socket or a clock. Every command function returns LOBBY_OK or the
+ * protocol error to reply with; it may already have sent events (to the
+ * calling client too): the caller makes sure its reply goes out first
+ * (PROTOCOL §2).
+ *
+ * Owns: members (one per client, and those held for a dropped player
+ * during the grace period) and matches; a match borrows its members.
+ */
+#ifndef TAVOLO_GAME_LOBBY_H
+#define TAVOLO_GAME_LOBBY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "game/card.h"
+
+enum lobby_code {
+    LOBBY_OK = 0,
+    LOBBY_BADARG,
+    LOBBY_BADNAME,
+    LOBBY_NAMETAKEN,
+    LOBBY_NOGAME,
+    LOBBY_NOMATCH,
+    LOBBY_FULL,
+    LOBBY_ALREADY,
+    LOBBY_NOTPLAYING,
+    LOBBY_NOTYOURTURN,
+    LOBBY_NOTINHAND,
+    LOBBY_BADTOKEN,
+};
+
+/* "BADARG" etc., and a short human explanation. */
+const char *lobby_code_name(enum lobby_code code);
+const char *lobby_code_text(enum lobby_code code);
+
+#define LOBBY_NAME_MAX 16
+#define LOBBY_TOKEN_LEN 32
+
+/* A finished match, as handed to env.on_finish (before END is sent). */
+struct lobby_result {
+    uint64_t match_id;
+    const char *game;
+    unsigned n_seats;
+    const char *names[4];
+    unsigned points[4];
+    const char *result; /* team0, team1, draw */
+    const char *reason; /* score, forfeit */
+    uint64_t started_ms, ended_ms;
+};
+
+struct lobby_env {
+    void *ctx;
+    /* One event line, without terminator, for one client. */
+    void (*send)(void *ctx, void *client, const char *line, size_t len);
+    /* The client's identity was resumed on another connection: close it.
+     * It is already detached from the lobby. */
+    void (*evict)(void *ctx, void *client);
+    /* The lobby now has a deadline at deadline_ms: call lobby_tick then. */
+    void (*arm)(void *ctx, uint64_t deadline_ms);
+    /* Optional: a match ended (for the store). */
+    void (*on_finish)(void *ctx, const struct lobby_result *r);
+    /* The random source for deals (the system's in the server). */
+    card_uniform_fn uniform;
+    void *rng_ctx;
+    /* Fills 32 hex digits + NUL for a fresh resume token. */
+    void (*new_token)(void *ctx, char out[LOBBY_TOKEN_LEN + 1]);
+    uint32_t turn_ms, grace_ms;
+};
+
+struct lobby;
+struct member;
+
+struct lobby *lobby_new(const struct lobby_env *env);
+/* Frees everything; clients are not told. */
+void lobby_free(struct lobby *l);
+
+/* A new client's (anonymous) member. */
+struct member *lobby_member_new(struct lobby *l, void *client);
+/* The client's connection ended: seated in play -> AWAY and the grace
+ * period; otherwise unseated/unwatched and the name freed at once. */
+void lobby_member_gone(struct lobby *l, struct member *m, uint64_t now_ms);
+
+const char *lobby_member_name(const struct member *m); /* NULL: no NICK */
+
+/* NICK: BADNAME, NAMETAKEN or ALREADY; on success token holds the
+ * member's resume token. */
+enum lobby_code lobby_nick(struct lobby *l, struct member *m, const char *name,
+                           size_t len, char token[LOBBY_TOKEN_LEN + 1]);
+
+/* RESUME: on success *m is the resumed member (the old *m is freed),
+ * new_token its fresh token, *match_id its match or 0; the snapshot has
+ * been sent to client and BACK to the match. BADTOKEN or ALREADY. */
+enum lobby_code lobby_resume(struct lobby *l, struct member **m, void *client,
+                             const char *token, size_t len, uint64_t now_ms,
+                             char new_token[LOBBY_TOKEN_LEN + 1],
+                             uint64_t *match_id);
+
+/* GAMES / LIST: the reply's results, after the verb, NUL-terminated. */
+void lobby_games(char *out, size_t cap);
+void lobby_list(struct lobby *l, char *out, size_t cap);
+
+enum lobby_code lobby_create(struct lobby *l, struct member *m,
+                             const char *game, size_t game_len,
+                             unsigned n_seats, uint64_t now_ms, uint64_t *id);
+enum lobby_code lobby_join(struct lobby *l, struct member *m, uint64_t id,
+                           uint64_t now_ms, unsigned *seat);
+enum lobby_code lobby_watch(struct lobby *l, struct member *m, uint64_t id,
+                            uint64_t now_ms);
+/* PLAY: card is the code as sent (BADARG if it is not a card). */
+enum lobby_code lobby_play(struct lobby *l, struct member *m, const char *card,
+                           size_t len, uint64_t now_ms);
+enum lobby_code lobby_say(struct lobby *l, struct member *m, const char *text,
+                          size_t len);
+enum lobby_code lobby_leave(struct lobby *l, struct member *m, uint64_t now_ms,
+                            uint64_t *id);
+
+/* Runs every deadline due at now_ms (turn clocks, grace periods). */
+void lobby_tick(struct lobby *l, uint64_t now_ms);
+/* The earliest pending deadline, or UINT64_MAX. */
+uint64_t lobby_next_deadline(struct lobby *l);
+
+/* Counts for LIST-like summaries and metrics. */
+void lobby_counts(const struct lobby *l, size_t *n_waiting, size_t *n_playing,
+                  uint64_t *n_finished);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * match: one match's seats, spectators, turn clock, grace periods and
+ * event fan-out, over the rules of its game (rules.h). Internal to the
+ * game layer: the lobby owns matches and calls these; clients never do.
+ *
+ * Phases: waiting (seats filling) -> playing -> over. "Over" is not a
+ * state that lingers: match_end sends END, frees every member from the
+ * match and frees the match itself (PROTOCOL §3: after END it is gone).
+ */
+#ifndef TAVOLO_GAME_MATCH_H
+#define TAVOLO_GAME_MATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/dqueue.h"
+#include "base/strmap.h"
+#include "game/lobby.h"
+#include "game/rules.h"
+
+struct match;
+
+struct seat {
+    struct member *m;   /* NULL: free */
+    char name[LOBBY_NAME_MAX + 1];
+    bool is_away;
+    struct dq_node grace; /* linked in lobby->grace_q while away */
+    struct match *match;
+    unsigned index;
+};
+
+enum match_phase {
+    MATCH_WAITING = 0,
+    MATCH_PLAYING,
+};
+
+struct match {
+    uint64_t id;
+    char id_key[24];    /* decimal id: the key in lobby->matches */
+    const struct rules *rules;
+    unsigned n_seats, n_seated;
+    enum match_phase phase;
+    struct seat seats[RULES_MAX_SEATS];
+    struct member **watchers;
+    size_t n_watchers, cap_watchers;
+    struct dq_node turn; /* linked in lobby->turn_q while playing */
+    struct match *prev, *next; /* lobby's list, by id */
+    uint64_t started_ms;
+    void *state;        /* rules->state_size bytes */
+};
+
+/* A client's identity. While its connection is gone (away), client is
+ * NULL and the member lives on only through its seat. */
+struct member {
+    void *client;
+    char name[LOBBY_NAME_MAX + 1];  /* "" until NICK */
+    char token[LOBBY_TOKEN_LEN + 1];
+    struct match *match;            /* seated here, or NULL */
+    unsigned seat;
+    struct match *watching;         /* watching this, or NULL */
+};
+
+struct lobby {
+    struct lobby_env env;
+    struct strmap names;    /* name -> member */
+    struct strmap tokens;   /* token -> member */
+    struct strmap matches;  /* id_key -> match */
+    struct match *first, *last;
+    size_t n_waiting, n_playing;
+    uint64_t n_finished;
+    uint64_t next_id;
+    struct dqueue turn_q, grace_q;
+};
+
+struct match *match_new(struct lobby *l, const struct rules *r,
+                        unsigned n_seats);
+/* Seats m in the lowest free seat, announces it, starts when full.
+ * Returns the seat. The match must be waiting with a free seat. */
+unsigned match_seat(struct lobby *l, struct match *mt, struct member *m,
+                    uint64_t now_ms);
+/* Frees a waiting match's seat and announces it; frees an empty match. */
+void match_unseat(struct lobby *l, struct match *mt, unsigned seat);
+void match_add_watcher(struct lobby *l, struct match *mt, struct member *m,
+                       uint64_t now_ms);
+void match_remove_watcher(struct match *mt, struct member *m);
+enum lobby_code match_play(struct lobby *l, struct match *mt, unsigned seat,
+                           card_t card, uint64_t now_ms);
+/* The seat's side loses by forfeit; the seat's own member (if leaving)
+ * is detached first so that it hears nothing more. */
+void match_forfeit(struct lobby *l, struct match *mt, unsigned seat,
+                   uint64_t now_ms);
+void match_away(struct lobby *l, struct match *mt, unsigned seat,
+                uint64_t now_ms);
+/* A dropped seat's member is back on a new client: snapshot to it,
+ * BACK to the others. */
+void match_back(struct lobby *l, struct match *mt, unsigned seat,
+                uint64_t now_ms);
+void match_send_seated(struct lobby *l, struct match *mt, struct member *to);
+void match_turn_expired(struct lobby *l, struct match *mt, uint64_t now_ms);
+void match_chat(struct lobby *l, struct match *mt, const char *name,
+                const char *text, size_t len);
+
+/* Lobby internals the match calls back into. */
+void lobby_forget_member(struct lobby *l, struct member *m);
+void lobby_send(struct lobby *l, struct member *m, const char *line, size_t len);
+void lobby_push_deadline(struct lobby *l, struct dqueue *q, struct dq_node *n,
+                         uint64_t now_ms);
+
+#endif

@@ -1,0 +1,477 @@
+/*
+ * conn: see conn.h.
+ */
+#include "net/conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+
+/* One uv_write in flight: the request and a private copy of its bytes. */
+struct conn_wreq {
+    uv_write_t req;
+    size_t len;
+    char data[];
+};
+
+static void on_wake_idle(uv_idle_t *h)
+{
+    (void)h; /* its only job is to make the next poll not block */
+}
+
+static void wake(struct conn_set *set)
+{
+    /* An active idle handle makes the loop poll without blocking, so the
+     * check phase flushes work queued from timers and signals at once. */
+    if (!uv_is_active((uv_handle_t *)&set->wake_idle))
+        uv_idle_start(&set->wake_idle, on_wake_idle);
+}
+
+size_t conn_pending_out(const struct conn *c)
+{
+    return c->out_len + (c->inflight ? c->inflight->len : 0);
+}
+
+/* ---------- timers: stalled output ---------- */
+
+static void on_stall_timer(uv_timer_t *t);
+
+static void rearm(struct conn_set *set)
+{
+    struct dq_node *first = dq_first(&set->stall_q);
+    uint64_t now = uv_now(set->loop);
+
+    if (first == NULL) {
+        uv_timer_stop(&set->stall_timer);
+        return;
+    }
+    uint64_t wait = first->deadline_ms > now ? first->deadline_ms - now : 0;
+    uv_timer_start(&set->stall_timer, on_stall_timer, wait, 0);
+}
+
+static void on_stall_timer(uv_timer_t *t)
+{
+    struct conn_set *set = t->data;
+    uint64_t now = uv_now(set->loop);
+    struct dq_node *n;
+
+    while ((n = dq_first(&set->stall_q)) != NULL && n->deadline_ms <= now) {
+        struct conn *c = DQ_ENTRY(n, struct conn, stall);
+        dq_remove(n);
+        set->stats.n_closed_stalled++;
+        conn_close(c, c->is_flush_closing ? "close timeout (peer not reading)"
+                                          : "output stalled (peer not reading)");
+    }
+    rearm(set);
+}
+
+static void stall_watch(struct conn *c)
+{
+    bool was_empty = dq_first(&c->set->stall_q) == NULL;
+    dq_push(&c->set->stall_q, &c->stall, uv_now(c->set->loop));
+    if (was_empty)
+        rearm(c->set);
+}
+
+/* ---------- output ---------- */
+
+static void mark_dirty(struct conn *c)
+{
+    if (c->is_dirty)
+        return;
+    c->is_dirty = true;
+    c->work_next = c->set->dirty;
+    c->set->dirty = c;
+    wake(c->set);
+}
+
+static void queue_close(struct conn *c, const char *reason)
+{
+    if (c->is_closing)
+        return;
+    c->is_closing = true;
+    c->close_reason = reason;
+    if (c->is_reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->is_reading = false;
+    }
+    dq_remove(&c->stall);
+    /* A dirty connection is on the dirty list: it is skipped there, and
+     * only queued for closing once it has left it (see run_work). */
+    if (!c->is_dirty) {
+        c->work_next = c->set->closing;
+        c->set->closing = c;
+    }
+    wake(c->set);
+}
+
+static void pause_reading(struct conn *c)
+{
+    if (c->is_paused || c->is_closing)
+        return;
+    c->is_paused = true;
+    if (c->is_reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->is_reading = false;
+    }
+    stall_watch(c);
+}
+
+static void resume_reading(struct conn *c)
+{
+    c->is_paused = false;
+    dq_remove(&c->stall);
+    if (c->is_closing || c->is_flush_closing)
+        return;
+    conn_start(c);
+}
+
+static void flush(struct conn *c);
+
+static void on_write(uv_write_t *req, int status)
+{
+    struct conn_wreq *w = (struct conn_wreq *)req;
+    struct conn *c = req->handle->data;
+
+    c->inflight = NULL;
+    free(w);
+    if (c->is_closing)
+        return;
+    if (status < 0) {
+        conn_close(c, "write error");
+        return;
+    }
+    flush(c);
+    if (c->is_closing)
+        return;
+    if (c->is_paused) {
+        if (conn_pending_out(c) <= c->set->limits.lwm)
+            resume_reading(c);
+        else
+            stall_watch(c); /* progress: the stall clock restarts */
+    } else if (c->is_flush_closing) {
+        if (conn_pending_out(c) == 0)
+            queue_close(c, c->close_reason);
+        else
+            stall_watch(c);
+    }
+}
+
+/* Hands queued output to the kernel: directly if it takes it, otherwise
+ * through one uv_write holding a copy of the rest. */
+static void flush(struct conn *c)
+{
+    if (c->is_closing || c->inflight != NULL || c->out_len == 0)
+        return;
+    uv_buf_t buf = uv_buf_init(c->out, c->out_len);
+    int n = uv_try_write((uv_stream_t *)&c->tcp, &buf, 1);
+    if (n < 0 && n != UV_EAGAIN) {
+        conn_close(c, "write error");
+        return;
+    }
+    size_t done = n > 0 ? (size_t)n : 0;
+    c->set->stats.bytes_out += done;
+    if (done < c->out_len) {
+        size_t rest = c->out_len - done;
+        struct conn_wreq *w = mem_alloc(sizeof *w + rest);
+        w->len = rest;
+        memcpy(w->data, c->out + done, rest);
+        uv_buf_t wb = uv_buf_init(w->data, (unsigned)rest);
+        int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &wb, 1, on_write);
+        if (rc != 0) {
+            free(w);
+            conn_close(c, "write error");
+            return;
+        }
+        c->set->stats.bytes_out += rest; /* counted when handed over */
+        c->inflight = w;
+    }
+    /* The queue is empty again: give its memory back, so that a quiet
+     * connection costs nothing beyond its structs. */
+    free(c->out);
+    c->out = NULL;
+    c->out_len = c->out_cap = 0;
+    if (c->is_flush_closing && c->inflight == NULL)
+        queue_close(c, c->close_reason);
+}
+
+void conn_write(struct conn *c, const char *data, size_t len)
+{
+    if (c->is_closing || len == 0)
+        return;
+    if (conn_pending_out(c) + len > c->set->limits.max_out) {
+        c->set->stats.n_closed_overflow++;
+        conn_close(c, "output queue over limit (peer not reading)");
+        return;
+    }
+    if (c->out_len + len > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 256;
+        while (cap < c->out_len + len)
+            cap *= 2;
+        c->out = mem_realloc(c->out, cap);
+        c->out_cap = (uint32_t)cap;
+    }
+    memcpy(c->out + c->out_len, data, len);
+    c->out_len += (uint32_t)len;
+    mark_dirty(c);
+}
+
+/* ---------- the loop's work: flushes and closes ---------- */
+
+static void on_closed(uv_handle_t *h)
+{
+    struct conn *c = (struct conn *)h;
+    free(c->in);
+    free(c->out);
+    free(c);
+}
+
+static void run_work(struct conn_set *set)
+{
+    /* Closing a connection can write to or close others (a match
+     * announcing that a player left), so loop until both lists are empty. */
+    while (set->dirty != NULL || set->closing != NULL) {
+        while (set->dirty != NULL) {
+            struct conn *c = set->dirty;
+            set->dirty = c->work_next;
+            c->is_dirty = false;
+            if (c->is_closing) {
+                c->work_next = set->closing;
+                set->closing = c;
+                continue;
+            }
+            flush(c);
+            if (!c->is_closing && conn_pending_out(c) > set->limits.hwm)
+                pause_reading(c);
+        }
+        while (set->closing != NULL) {
+            struct conn *c = set->closing;
+            set->closing = c->work_next;
+            if (set->ops->on_close)
+                set->ops->on_close(c, c->close_reason);
+            if (c->prev)
+                c->prev->next = c->next;
+            else
+                set->all = c->next;
+            if (c->next)
+                c->next->prev = c->prev;
+            set->n_open--;
+            dq_remove(&c->stall);
+            uv_close((uv_handle_t *)&c->tcp, on_closed);
+        }
+    }
+    uv_idle_stop(&set->wake_idle);
+}
+
+static void on_check(uv_check_t *h)
+{
+    run_work(h->data);
+}
+
+void conn_set_flush(struct conn_set *set)
+{
+    run_work(set);
+}
+
+/* ---------- input ---------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct conn *c = (struct conn *)h;
+    (void)suggested;
+    buf->base = c->set->read_buf;
+    buf->len = sizeof c->set->read_buf;
+}
+
+static void keep_input(struct conn *c, const char *data, size_t len)
+{
+    if (len == 0) {
+        free(c->in);
+        c->in = NULL;
+        c->in_len = c->in_cap = 0;
+        return;
+    }
+    if (data == c->in) {
+        /* already in place: nothing to do, or move the tail down */
+        if (len != c->in_len)
+            memmove(c->in, c->in + (c->in_len - len), len);
+        c->in_len = (uint32_t)len;
+        return;
+    }
+    if (len > c->in_cap) {
+        c->in = mem_realloc(c->in, len);
+        c->in_cap = (uint32_t)len;
+    }
+    memcpy(c->in, data, len);
+    c->in_len = (uint32_t)len;
+}
+
+static void deliver(struct conn *c, const char *data, size_t len)
+{
+    size_t used = c->set->ops->on_data(c, data, len);
+    if (c->is_closing)
+        return;
+    if (used > len)
+        used = len;
+    if (len - used > c->set->limits.max_in) {
+        conn_close(c, "input buffer over limit");
+        return;
+    }
+    if (data == c->in && used > 0 && used < len) {
+        memmove(c->in, c->in + used, len - used);
+        c->in_len = (uint32_t)(len - used);
+        return;
+    }
+    keep_input(c, data + used, len - used);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct conn *c = (struct conn *)s;
+
+    if (nread == 0 || c->is_closing)
+        return;
+    if (nread < 0) {
+        if (c->is_reading) {
+            uv_read_stop(s);
+            c->is_reading = false;
+        }
+        if (nread == UV_EOF && c->set->ops->on_eof)
+            c->set->ops->on_eof(c);
+        else
+            conn_close(c, nread == UV_EOF ? "peer closed" : "read error");
+        return;
+    }
+    c->set->stats.bytes_in += (uint64_t)nread;
+    if (c->in_len == 0) {
+        deliver(c, buf->base, (size_t)nread);
+    } else {
+        size_t total = c->in_len + (size_t)nread;
+        if (total > c->in_cap) {
+            c->in = mem_realloc(c->in, total);
+            c->in_cap = (uint32_t)total;
+        }
+        memcpy(c->in + c->in_len, buf->base, (size_t)nread);
+        c->in_len = (uint32_t)total;
+        deliver(c, c->in, total);
+    }
+    if (c->is_closing)
+        return;
+    /* Answer now: the replies to everything in this read leave in one
+     * write, before the loop polls again. */
+    if (c->is_dirty) {
+        flush(c);
+        if (!c->is_closing && conn_pending_out(c) > c->set->limits.hwm)
+            pause_reading(c);
+    }
+}
+
+void conn_kick(struct conn *c)
+{
+    if (c->is_closing || c->in_len == 0)
+        return;
+    deliver(c, c->in, c->in_len);
+}
+
+void conn_start(struct conn *c)
+{
+    if (c->is_reading || c->is_closing || c->is_paused || c->is_flush_closing)
+        return;
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
+        conn_close(c, "cannot start reading");
+        return;
+    }
+    c->is_reading = true;
+}
+
+/* ---------- lifecycle ---------- */
+
+void conn_close(struct conn *c, const char *reason)
+{
+    queue_close(c, reason);
+}
+
+void conn_close_after_flush(struct conn *c, const char *reason)
+{
+    if (c->is_closing || c->is_flush_closing)
+        return;
+    c->is_flush_closing = true;
+    c->close_reason = reason;
+    if (c->is_reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->is_reading = false;
+    }
+    if (conn_pending_out(c) == 0) {
+        queue_close(c, reason);
+        return;
+    }
+    mark_dirty(c); /* the flush notices is_flush_closing when done */
+    stall_watch(c);
+}
+
+struct conn *conn_accept(struct conn_set *set, uv_stream_t *server)
+{
+    struct conn *c = mem_calloc(1, sizeof *c);
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    int rc;
+
+    if ((rc = uv_tcp_init(set->loop, &c->tcp)) != 0) {
+        log_warn("accept: uv_tcp_init: %s", uv_strerror(rc));
+        free(c);
+        return NULL;
+    }
+    c->tcp.data = c;
+    c->set = set;
+    if ((rc = uv_accept(server, (uv_stream_t *)&c->tcp)) != 0) {
+        log_warn("accept: %s", uv_strerror(rc));
+        uv_close((uv_handle_t *)&c->tcp, on_closed);
+        return NULL;
+    }
+    /* best effort: a socket without these options still works */
+    uv_tcp_nodelay(&c->tcp, 1);
+    uv_tcp_keepalive(&c->tcp, 1, 60);
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+        net_addr_from_sockaddr(&c->addr, (struct sockaddr *)&ss);
+        if (ss.ss_family == AF_INET)
+            c->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        else if (ss.ss_family == AF_INET6)
+            c->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    c->id = ++set->next_id;
+    c->next = set->all;
+    if (set->all)
+        set->all->prev = c;
+    set->all = c;
+    set->n_open++;
+    return c;
+}
+
+int conn_set_init(struct conn_set *set, uv_loop_t *loop,
+                  const struct conn_ops *ops, const struct conn_limits *lim)
+{
+    memset(set, 0, sizeof *set);
+    set->loop = loop;
+    set->ops = ops;
+    set->limits = *lim;
+    dq_init(&set->stall_q, lim->stall_ms);
+    if (uv_check_init(loop, &set->flush_check) != 0 ||
+        uv_idle_init(loop, &set->wake_idle) != 0 ||
+        uv_timer_init(loop, &set->stall_timer) != 0)
+        return -1;
+    set->flush_check.data = set;
+    set->stall_timer.data = set;
+    uv_check_start(&set->flush_check, on_check);
+    /* The check handle alone must not keep the loop alive. */
+    uv_unref((uv_handle_t *)&set->flush_check);
+    return 0;
+}
+
+void conn_set_close(struct conn_set *set)
+{
+    uv_close((uv_handle_t *)&set->flush_check, NULL);
+    uv_close((uv_handle_t *)&set->wake_idle, NULL);
+    uv_close((uv_handle_t *)&set->stall_timer, NULL);
+}

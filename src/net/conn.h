@@ -1,0 +1,135 @@
+/*
+ * conn: one TCP connection on the libuv loop — bytes in, bytes out, and
+ * nothing about lines or games.
+ *
+ * Input: every read lands in one buffer shared by all connections of a
+ * set; the handler consumes what it can and only the unconsumed tail (a
+ * partial line) is copied into the connection, so an idle connection holds
+ * no buffers at all.
+ *
+ * Output: conn_write() appends to the connection's queue and marks it
+ * dirty; all dirty connections are written once per loop iteration, after
+ * the poll phase, with uv_try_write and, for whatever the kernel did not
+ * take, one uv_write in flight at a time. So the replies a connection
+ * earns in one iteration leave in one write.
+ *
+ * Flow control: when a connection's unsent output passes the high-water
+ * mark it stops being read until the output drains below the low-water
+ * mark; if it stays paused for stall_ms without the peer reading anything,
+ * or its output ever passes max_out, it is closed. Memory per connection is
+ * therefore bounded by max_out plus one partial line.
+ *
+ * Lifetime: the set owns its connections. A connection is never freed
+ * inside a callback chain: conn_close() marks it, and the handler's
+ * on_close and the free happen later, from the loop, outside any on_data.
+ */
+#ifndef TAVOLO_NET_CONN_H
+#define TAVOLO_NET_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/dqueue.h"
+#include "net/addr.h"
+
+struct conn;
+
+struct conn_ops {
+    /* Bytes arrived: data holds the unconsumed bytes from before followed
+     * by the new ones. Returns how many bytes were consumed, from the
+     * front; the rest is offered again, with more, next time. The handler
+     * may call conn_write and conn_close on any connection. */
+    size_t (*on_data)(struct conn *c, const char *data, size_t len);
+    /* The peer shut down its sending side (all its bytes were offered). */
+    void (*on_eof)(struct conn *c);
+    /* Called once, from the loop, when the connection is closing; after
+     * it returns the connection is gone and no pointer to it may remain. */
+    void (*on_close)(struct conn *c, const char *reason);
+};
+
+struct conn_limits {
+    size_t hwm;       /* stop reading above this many unsent bytes */
+    size_t lwm;       /* resume reading at or below this */
+    size_t max_out;   /* close above this (PROTOCOL §6: 64 KiB) */
+    size_t max_in;    /* close if more unconsumed input than this */
+    uint64_t stall_ms; /* close if paused or flushing this long with no progress */
+};
+
+struct conn_stats {
+    uint64_t bytes_in, bytes_out;
+    uint64_t n_closed_overflow, n_closed_stalled;
+};
+
+struct conn_set {
+    uv_loop_t *loop;
+    const struct conn_ops *ops;
+    struct conn_limits limits;
+    struct conn_stats stats;
+    struct conn *all;      /* every open connection (doubly linked) */
+    size_t n_open;
+    struct conn *dirty;    /* output waiting for this iteration's flush */
+    struct conn *closing;  /* waiting for on_close and uv_close */
+    uv_check_t flush_check;
+    uv_idle_t wake_idle;   /* keeps poll from blocking while work is queued */
+    uv_timer_t stall_timer;
+    struct dqueue stall_q;
+    uint64_t next_id;
+    char read_buf[65536];
+};
+
+struct conn {
+    uv_tcp_t tcp;              /* first: a uv handle pointer is a conn */
+    struct conn_set *set;
+    struct conn *prev, *next;  /* in set->all */
+    struct conn *work_next;    /* in set->dirty or set->closing */
+    struct dq_node stall;
+    void *user;                /* the handler's per-connection state */
+    uint64_t id;
+    struct net_addr addr;
+    uint16_t port;
+    uint32_t in_len, in_cap;
+    char *in;                  /* unconsumed input, NULL when empty */
+    uint32_t out_len, out_cap;
+    char *out;                 /* not yet handed to the kernel */
+    struct conn_wreq *inflight; /* handed to uv_write, not yet complete */
+    const char *close_reason;
+    bool is_dirty, is_paused, is_closing, is_flush_closing, is_reading;
+};
+
+/* Prepares a set on loop (handles are initialised, not yet referenced). */
+int conn_set_init(struct conn_set *set, uv_loop_t *loop,
+                  const struct conn_ops *ops, const struct conn_limits *lim);
+
+/* Closes the set's own handles; call after every connection is gone. */
+void conn_set_close(struct conn_set *set);
+
+/* Accepts a pending connection from server: returns it (owned by the set,
+ * not yet reading) or NULL if the accept failed (logged). */
+struct conn *conn_accept(struct conn_set *set, uv_stream_t *server);
+
+/* Starts delivering input to ops->on_data. */
+void conn_start(struct conn *c);
+
+/* Queues bytes for the peer. Ignored on a closing connection. Closes the
+ * connection if its queue would pass max_out. */
+void conn_write(struct conn *c, const char *data, size_t len);
+
+/* Offers the buffered unconsumed input to on_data again now. */
+void conn_kick(struct conn *c);
+
+/* Closes now, dropping unsent output; reason is a static string. */
+void conn_close(struct conn *c, const char *reason);
+
+/* Stops reading and closes once the queued output is written (or after
+ * stall_ms without progress). */
+void conn_close_after_flush(struct conn *c, const char *reason);
+
+/* Unsent bytes: queued plus in flight. */
+size_t conn_pending_out(const struct conn *c);
+
+/* Writes every dirty connection's output now (used at shutdown). */
+void conn_set_flush(struct conn_set *set);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * cmd: see cmd.h.
+ */
+#include "proto/cmd.h"
+
+#include <string.h>
+
+bool cmd_parse(const char *line, size_t len, struct cmd *out)
+{
+    size_t i = 0, n_words = 0;
+
+    memset(out, 0, sizeof *out);
+    while (len > 0 && line[len - 1] == ' ')
+        len--;
+    for (;;) {
+        while (i < len && line[i] == ' ')
+            i++;
+        if (i >= len)
+            break;
+        size_t start = i;
+        while (i < len && line[i] != ' ')
+            i++;
+        struct cmd_word w = {line + start, i - start};
+        if (n_words == 0) {
+            out->verb = w;
+            size_t r = i;
+            while (r < len && line[r] == ' ')
+                r++;
+            out->rest.s = line + r;
+            out->rest.len = len - r;
+        } else {
+            if (out->n_args < CMD_MAX_ARGS)
+                out->args[out->n_args] = w;
+            out->n_args++;
+        }
+        n_words++;
+    }
+    return n_words > 0;
+}
+
+bool cmd_word_is(struct cmd_word w, const char *upper)
+{
+    size_t i;
+
+    for (i = 0; i < w.len; i++) {
+        char c = w.s[i];
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (upper[i] == '\0' || c != upper[i])
+            return false;
+    }
+    return upper[i] == '\0';
+}
+
+size_t cmd_rest_single_spaced(const struct cmd *c, char *out)
+{
+    size_t n = 0;
+    const char *s = c->rest.s;
+
+    for (size_t i = 0; i < c->rest.len; i++) {
+        if (s[i] == ' ' && n > 0 && out[n - 1] == ' ')
+            continue;
+        out[n++] = s[i];
+    }
+    return n;
+}

@@ -1,0 +1,186 @@
+"""Black-box test harness: starts the real tavolo binary on a free
+loopback port and speaks the protocol over sockets.
+
+Every process started here is stopped by its PID (Server.stop, also at
+exit); every wait is bounded by a timeout; only 127.0.0.1 / ::1 are used.
+"""
+import atexit
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BINARY = os.environ.get("TAVOLO_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "tavolo")
+_started = []
+
+
+def _stop_all():
+    for p in list(_started):
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=5)
+
+
+atexit.register(_stop_all)
+
+
+class Server:
+    """A tavolo process on 127.0.0.1 with --port 0."""
+
+    def __init__(self, *args, bind="127.0.0.1", data_dir=None):
+        self.tmp = tempfile.mkdtemp(prefix="tavolo-test-")
+        self.data_dir = data_dir or os.path.join(self.tmp, "data")
+        self.log_path = os.path.join(self.tmp, "server.log")
+        self.log = open(self.log_path, "wb")
+        cmd = [BINARY, "--port", "0", "--bind", bind, "--data", self.data_dir]
+        cmd += [str(a) for a in args]
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log)
+        _started.append(self.proc)
+        self.port = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with open(self.log_path, "rb") as f:
+                m = re.search(rb"listening on .*:(\d+)", f.read())
+            if m:
+                self.port = int(m.group(1))
+                break
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        if self.port is None:
+            self.stop()
+            raise AssertionError("server did not start:\n" + self.log_text())
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=5):
+        """SIGTERM, wait; returns the exit code (kills after timeout)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if self.proc in _started:
+            _started.remove(self.proc)
+        self.log.close()
+        return self.proc.returncode
+
+    def connect(self, greet=True, host="127.0.0.1", **kw):
+        c = Client(host, self.port, **kw)
+        if greet:
+            c.expect_line(r"HELLO tavolo 1 \S+")
+        return c
+
+
+class Client:
+    def __init__(self, host, port, timeout=5.0, source=None):
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(fam, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        if source is not None:  # another loopback source address (127/8)
+            self.sock.bind((source, 0))
+        self.sock.connect((host, port))
+        self.buf = b""
+        self.timeout = timeout
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def cmd(self, line):
+        self.send(line + "\n")
+
+    def line(self, timeout=None):
+        """The next line (str, without terminator); AssertionError on
+        timeout or EOF."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("timeout waiting for a line; have %r" % self.buf)
+            r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                continue
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise AssertionError("EOF waiting for a line; have %r" % self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode("utf-8", "replace")
+
+    def expect_line(self, pattern, timeout=None):
+        got = self.line(timeout)
+        assert re.fullmatch(pattern, got), "expected /%s/, got %r" % (pattern, got)
+        return got
+
+    def ask(self, line, pattern=None):
+        self.cmd(line)
+        got = self.line()
+        if pattern is not None:
+            assert re.fullmatch(pattern, got), "%s: expected /%s/, got %r" % (
+                line, pattern, got)
+        return got
+
+    def no_line(self, wait=0.2):
+        """Asserts that nothing arrives within `wait` seconds."""
+        r, _, _ = select.select([self.sock], [], [], wait)
+        if r or b"\n" in self.buf:
+            data = self.buf + (self.sock.recv(65536) if r else b"")
+            assert not data, "unexpected data: %r" % data
+
+    def expect_eof(self, timeout=None):
+        """Reads until EOF (or reset); returns what came before it."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        data = self.buf
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no EOF; got %r" % data[-200:])
+            r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                continue
+            try:
+                chunk = self.sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        self.buf = b""
+        return data.decode("utf-8", "replace")
+
+    def close(self):
+        self.sock.close()
+
+
+def run(tests):
+    """Runs test functions by name from argv (or all), printing a summary.
+    Exits non-zero if any failed."""
+    names = sys.argv[1:] or [t.__name__ for t in tests]
+    by_name = {t.__name__: t for t in tests}
+    failed = 0
+    for n in names:
+        t0 = time.monotonic()
+        try:
+            by_name[n]()
+            print("ok   %s (%.2fs)" % (n, time.monotonic() - t0), flush=True)
+        except Exception as e:  # noqa: BLE001 - report every failure
+            failed += 1
+            print("FAIL %s: %s: %s" % (n, type(e).__name__, e), flush=True)
+    passed = len(names) - failed
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,293 @@
+/* Unit tests for game/briscola: table-driven tricks, points, draw order,
+ * deck exhaustion, team scoring, auto-play, and a property test over
+ * 100 000 seeded random matches. */
+#include "check.h"
+#include "game/briscola.h"
+
+static card_t C(const char *code)
+{
+    card_t c = card_parse(code, 2);
+    if (c == CARD_NONE)
+        FAIL_("bad card %s", code);
+    return c;
+}
+
+/* xorshift64*: a seeded source for reproducible deals in tests only. */
+static uint32_t test_uniform(void *ctx, uint32_t upper)
+{
+    uint64_t *s = ctx;
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return (uint32_t)(((*s * 2685821657736338717ULL) >> 32) % upper);
+}
+
+TEST(card_codes_roundtrip)
+{
+    char out[3];
+    for (card_t c = 0; c < 52; c++) {
+        card_format(c, out);
+        CHECK_INT(card_parse(out, 2), c);
+    }
+    CHECK_INT(card_parse("as", 2), CARD_NONE); /* case-sensitive */
+    CHECK_INT(card_parse("AS", 2), CARD_NONE);
+    CHECK_INT(card_parse("1c", 2), CARD_NONE);
+    CHECK_INT(card_parse("Acc", 3), CARD_NONE);
+    CHECK_INT(card_parse("A", 1), CARD_NONE);
+}
+
+TEST(points_per_rank_and_total)
+{
+    static const struct { const char *c; unsigned p; } t[] = {
+        {"Ac", 11}, {"3d", 10}, {"Kh", 4}, {"Qs", 3}, {"Jc", 2}, {"7c", 0},
+        {"6c", 0}, {"5c", 0}, {"4c", 0}, {"2c", 0},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        CHECK_INT(briscola_card_points(C(t[i].c)), t[i].p);
+    struct briscola b;
+    uint64_t seed = 1;
+    briscola_rules.deal(&b, 2, test_uniform, &seed);
+    unsigned total = briscola_card_points(b.trump_card);
+    for (unsigned i = 0; i < b.pile_len - 1; i++)
+        total += briscola_card_points(b.pile[i]);
+    for (unsigned s = 0; s < 2; s++)
+        for (unsigned i = 0; i < 3; i++)
+            total += briscola_card_points(b.hand[s][i]);
+    CHECK_INT(total, 120);
+}
+
+TEST(strength_order)
+{
+    const char *order[] = {"Ac", "3c", "Kc", "Qc", "Jc", "7c", "6c", "5c", "4c", "2c"};
+    for (int i = 0; i + 1 < 10; i++)
+        CHECK(briscola_strength(C(order[i])) > briscola_strength(C(order[i + 1])));
+}
+
+TEST(trick_resolution_table)
+{
+    static const struct {
+        const char *cards[4];
+        unsigned n;
+        unsigned trump; /* suit */
+        unsigned winner;
+    } t[] = {
+        {{"Kc", "Ac"}, 2, SUIT_H, 1},             /* same suit, higher wins */
+        {{"3c", "Kc"}, 2, SUIT_H, 0},             /* 3 beats K */
+        {{"2c", "Ad"}, 2, SUIT_H, 0},             /* off-suit discard loses */
+        {{"Ac", "2h"}, 2, SUIT_H, 1},             /* any trump beats the led suit */
+        {{"2h", "Ac"}, 2, SUIT_H, 0},             /* trump led, no trump follows */
+        {{"4h", "3h"}, 2, SUIT_H, 1},             /* higher trump */
+        {{"7s", "2s"}, 2, SUIT_H, 0},
+        {{"5d", "Ac", "6d", "Ks"}, 4, SUIT_H, 2}, /* led suit, discards ignored */
+        {{"5d", "2h", "Ad", "4h"}, 4, SUIT_H, 3}, /* two trumps: higher wins */
+        {{"5d", "2h", "Ad", "Jc"}, 4, SUIT_H, 1}, /* the only trump */
+        {{"Ah", "3h", "Kh", "Qh"}, 4, SUIT_H, 0}, /* all trumps */
+        {{"2c", "2d", "2h", "2s"}, 4, SUIT_S, 3}, /* trump as last card */
+        {{"2c", "2d", "2h", "2s"}, 4, SUIT_C, 0}, /* led suit is trump */
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        card_t cards[4];
+        for (unsigned k = 0; k < t[i].n; k++)
+            cards[k] = C(t[i].cards[k]);
+        unsigned w = briscola_trick_winner(cards, t[i].n, t[i].trump);
+        if (w != t[i].winner)
+            FAIL_("case %zu: winner %u, want %u", i, w, t[i].winner);
+    }
+}
+
+/* A fixed 40-card order: seat hands, then trump, then the pile. */
+static void fixed_deck(card_t deck[40])
+{
+    static const char *codes[40] = {
+        "Ac", "2c", "3c",  "Kd", "2d", "4d",   /* seat 0, seat 1 (2 players) */
+        "7h",                                    /* trump: hearts */
+        "Qc", "Jd", "5c", "6c", "7c", "Kc", "Jc", "4c", "Ad", "3d", "5d", "6d",
+        "7d", "Qd", "Ah", "2h", "3h", "4h", "5h", "6h", "Kh", "Qh", "Jh", "As",
+        "2s", "3s", "4s", "5s", "6s", "7s", "Ks", "Qs", "Js",
+    };
+    for (int i = 0; i < 40; i++)
+        deck[i] = C(codes[i]);
+}
+
+TEST(two_player_trick_draw_order_and_turns)
+{
+    struct briscola b;
+    struct rules_outcome o;
+    card_t deck[40];
+    fixed_deck(deck);
+    briscola_deal_from(&b, 2, deck);
+    CHECK_INT(b.trump_card, C("7h"));
+    CHECK_INT(briscola_rules.to_play(&b), 0);
+    CHECK(!briscola_rules.is_legal(&b, 1, C("Kd"))); /* not seat 1's turn */
+    CHECK(!briscola_rules.is_legal(&b, 0, C("Kd"))); /* not in seat 0's hand */
+    briscola_rules.play(&b, 0, C("2c"), &o);
+    CHECK(!o.trick_done);
+    CHECK_INT(briscola_rules.to_play(&b), 1);
+    briscola_rules.play(&b, 1, C("Kd"), &o); /* off-suit: seat 0 wins */
+    CHECK(o.trick_done);
+    CHECK_INT(o.trick_winner, 0);
+    CHECK_INT(o.trick_points, 4);
+    CHECK_INT(o.n_draws, 2);
+    CHECK_INT(o.draws[0].seat, 0); /* winner first */
+    CHECK_INT(o.draws[0].card, C("Qc"));
+    CHECK_INT(o.draws[1].seat, 1);
+    CHECK_INT(o.draws[1].card, C("Jd"));
+    CHECK_INT(briscola_rules.to_play(&b), 0); /* winner leads */
+    /* seat 1 wins the next: seat 1 then seat 0 draw */
+    briscola_rules.play(&b, 0, C("Qc"), &o);
+    briscola_rules.play(&b, 1, C("2d"), &o);
+    CHECK_INT(o.trick_winner, 0);
+    briscola_rules.play(&b, 0, C("Ac"), &o);
+    CHECK(briscola_rules.is_legal(&b, 1, C("4d")));
+    briscola_rules.play(&b, 1, C("Jd"), &o);
+    CHECK_INT(o.trick_winner, 0);
+    unsigned pts[2];
+    briscola_rules.points(&b, pts);
+    CHECK_INT(pts[0], 4 + 3 + 11 + 2);
+    CHECK_INT(pts[1], 0);
+}
+
+TEST(trump_card_is_the_last_draw_and_deck_exhausts)
+{
+    struct briscola b;
+    struct rules_outcome o = {0};
+    uint64_t seed = 42;
+    briscola_rules.deal(&b, 2, test_uniform, &seed);
+    card_t trump = b.trump_card, last_drawn = CARD_NONE;
+    unsigned n_tricks = 0;
+    while (!o.is_over) {
+        unsigned s = briscola_rules.to_play(&b);
+        card_t c = briscola_rules.auto_card(&b, s);
+        briscola_rules.play(&b, s, c, &o);
+        if (o.trick_done) {
+            n_tricks++;
+            if (o.n_draws)
+                last_drawn = o.draws[o.n_draws - 1].card;
+        }
+    }
+    CHECK_INT(n_tricks, 20);
+    CHECK_INT(last_drawn, trump);
+    CHECK_INT(b.hand_len[0] + b.hand_len[1], 0);
+}
+
+TEST(four_player_teams_and_draws)
+{
+    struct briscola b;
+    struct rules_outcome o;
+    card_t deck[40];
+    fixed_deck(deck);
+    briscola_deal_from(&b, 4, deck);
+    /* hands: 0 Ac 2c 3c | 1 Kd 2d 4d | 2 7h Qc Jd | 3 5c 6c 7c; trump Kc */
+    CHECK_INT(b.trump_card, C("Kc"));
+    briscola_rules.play(&b, 0, C("2c"), &o);
+    briscola_rules.play(&b, 1, C("Kd"), &o);
+    briscola_rules.play(&b, 2, C("Jd"), &o);
+    CHECK(!o.trick_done);
+    briscola_rules.play(&b, 3, C("5c"), &o);
+    CHECK(o.trick_done);
+    CHECK_INT(o.trick_winner, 3); /* 5c beats 2c, clubs are trump anyway */
+    CHECK_INT(o.trick_points, 4 + 2);
+    CHECK_INT(o.n_draws, 4);
+    for (unsigned i = 0; i < 4; i++)
+        CHECK_INT(o.draws[i].seat, (3 + i) % 4); /* winner first, seat order */
+    CHECK_INT(briscola_rules.to_play(&b), 3);
+    CHECK_INT(briscola_rules.team_of(&b, 0), 0);
+    CHECK_INT(briscola_rules.team_of(&b, 2), 0);
+    CHECK_INT(briscola_rules.team_of(&b, 1), 1);
+    CHECK_INT(briscola_rules.team_of(&b, 3), 1);
+}
+
+TEST(result_thresholds)
+{
+    struct briscola b;
+    memset(&b, 0, sizeof b);
+    b.n_seats = 4;
+    b.points[0] = 30; b.points[2] = 31; b.points[1] = 59; b.points[3] = 0;
+    CHECK_INT(briscola_rules.result(&b), RESULT_TEAM0);
+    b.points[2] = 29; b.points[1] = 61; /* 59 against 61 */
+    CHECK_INT(briscola_rules.result(&b), RESULT_TEAM1);
+    b.points[0] = 30; b.points[2] = 30; b.points[1] = 60; b.points[3] = 0; /* 60-60 */
+    CHECK_INT(briscola_rules.result(&b), RESULT_DRAW);
+}
+
+TEST(auto_play_choice)
+{
+    struct briscola b;
+    memset(&b, 0, sizeof b);
+    b.n_seats = 2;
+    static const struct { const char *hand[3]; const char *want; } t[] = {
+        {{"Ac", "4d", "2s"}, "2s"},  /* fewest points, then lowest: 2 before 4 */
+        {{"Kc", "Qd", "Jh"}, "Jh"},  /* fewest points */
+        {{"2h", "2c", "2d"}, "2c"},  /* tie on points and rank: suit order c d h s */
+        {{"7s", "6d", "Ah"}, "6d"},
+        {{"3c", "Ad", "Ks"}, "Ks"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        for (int k = 0; k < 3; k++)
+            b.hand[0][k] = C(t[i].hand[k]);
+        b.hand_len[0] = 3;
+        CHECK_INT(briscola_rules.auto_card(&b, 0), C(t[i].want));
+    }
+}
+
+TEST(deal_is_deterministic_given_the_source)
+{
+    struct briscola a, b;
+    uint64_t s1 = 7, s2 = 7, s3 = 8;
+    briscola_rules.deal(&a, 4, test_uniform, &s1);
+    briscola_rules.deal(&b, 4, test_uniform, &s2);
+    CHECK(memcmp(&a, &b, sizeof a) == 0);
+    briscola_rules.deal(&b, 4, test_uniform, &s3);
+    CHECK(memcmp(&a, &b, sizeof a) != 0);
+}
+
+TEST(property_100000_random_matches)
+{
+    uint64_t seed = 0x9E3779B97F4A7C15ULL;
+    for (int m = 0; m < 100000; m++) {
+        struct briscola b;
+        struct rules_outcome o = {0};
+        unsigned n = m % 2 ? 4 : 2;
+        unsigned seen[40] = {0}, n_seen = 0;
+        card_t hand[RULES_MAX_HAND];
+
+        briscola_rules.deal(&b, n, test_uniform, &seed);
+        for (unsigned s = 0; s < n; s++) {
+            unsigned k = briscola_rules.hand(&b, s, hand);
+            CHECK_INT(k, 3);
+            for (unsigned i = 0; i < k; i++)
+                seen[card_suit(hand[i]) * 10 + (card_rank(hand[i]) <= RANK_7 ? card_rank(hand[i]) : card_rank(hand[i]) - 3)]++, n_seen++;
+        }
+        unsigned deck_left = 40 - 3 * n;
+        while (!o.is_over) {
+            unsigned s = briscola_rules.to_play(&b);
+            unsigned k = briscola_rules.hand(&b, s, hand);
+            CHECK(k > 0);
+            card_t c = hand[test_uniform(&seed, k)];
+            CHECK(briscola_rules.is_legal(&b, s, c));
+            briscola_rules.play(&b, s, c, &o);
+            for (unsigned d = 0; d < o.n_draws; d++) {
+                card_t x = o.draws[d].card;
+                seen[card_suit(x) * 10 + (card_rank(x) <= RANK_7 ? card_rank(x) : card_rank(x) - 3)]++;
+                n_seen++;
+                deck_left--;
+            }
+            if (o.trick_done && deck_left > 0)
+                for (unsigned t = 0; t < n; t++)
+                    CHECK_INT(b.hand_len[t], 3); /* full hands while the deck lasts */
+        }
+        CHECK_INT(n_seen, 40);
+        for (int i = 0; i < 40; i++)
+            if (seen[i] != 1)
+                FAIL_("match %d: card slot %d dealt %u times", m, i, seen[i]);
+        unsigned pts[4] = {0}, team[2] = {0};
+        briscola_rules.points(&b, pts);
+        for (unsigned s = 0; s < n; s++)
+            team[briscola_rules.team_of(&b, s)] += pts[s];
+        CHECK_INT(team[0] + team[1], 120);
+        enum rules_result r = briscola_rules.result(&b);
+        enum rules_result want = team[0] > 60 ? RESULT_TEAM0
+                               : team[1] > 60 ? RESULT_TEAM1 : RESULT_DRAW;
+        CHECK_INT(r, want);
+    }
+}
