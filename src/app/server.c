@@ -47,7 +47,7 @@ static void on_eof(struct conn *c)
 
 static void on_close(struct conn *c, const char *reason)
 {
-    struct server *srv = c->tcp.loop->data;
+    struct server *srv = c->set->loop->data;
     char addr[NET_ADDR_STRLEN];
 
     net_addr_format(&c->addr, addr);
@@ -270,11 +270,8 @@ void server_stop(struct server *srv)
 
 /* ---------- start ---------- */
 
-int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
+int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 {
-    char bound[128];
-    int rc;
-
     memset(srv, 0, sizeof *srv);
     srv->cfg = cfg;
     srv->loop = loop;
@@ -318,7 +315,16 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         .grace_ms = cfg->grace_ms,
     };
     srv->lobby = lobby_new(&env);
+    return 0;
+}
 
+int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
+{
+    char bound[128];
+    int rc;
+
+    if (server_init(srv, loop, cfg) != 0)
+        return -1;
     uv_signal_t *sigs[] = {&srv->sig_int, &srv->sig_term, &srv->sig_hup};
     int signums[] = {SIGINT, SIGTERM, SIGHUP};
     for (int i = 0; i < 3; i++) {

@@ -43,8 +43,13 @@ struct server {
     int exit_code;
 };
 
-/* Builds the server on loop: loads the blacklist, binds the listener and
- * prints "listening on ADDR:PORT" to stderr. Returns 0, or -1 after
+/* Builds everything but the listener and the signal handlers: what a
+ * test or fuzz driver needs to run sessions on connections of its own.
+ * Returns 0 or -1 (logged). */
+int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg);
+
+/* server_init (which loads the blacklist), then binds the listener,
+ * watches the signals and prints "listening on ADDR:PORT" to stderr. Returns 0, or -1 after
  * logging why (the caller exits non-zero). */
 int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg);
 

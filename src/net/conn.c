@@ -475,3 +475,40 @@ void conn_set_close(struct conn_set *set)
     uv_close((uv_handle_t *)&set->wake_idle, NULL);
     uv_close((uv_handle_t *)&set->stall_timer, NULL);
 }
+
+struct conn *conn_new_detached(struct conn_set *set)
+{
+    struct conn *c = mem_calloc(1, sizeof *c);
+
+    c->set = set;
+    c->id = ++set->next_id;
+    c->tcp.data = c;
+    c->next = set->all;
+    if (set->all)
+        set->all->prev = c;
+    set->all = c;
+    set->n_open++;
+    return c;
+}
+
+void conn_free_detached(struct conn *c)
+{
+    struct conn_set *set = c->set;
+
+    if (set->ops->on_close)
+        set->ops->on_close(c, "detached connection freed");
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        set->all = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    set->n_open--;
+    dq_remove(&c->stall);
+    /* Work lists may still name it: drop them (the driver owns them all). */
+    set->dirty = NULL;
+    set->closing = NULL;
+    free(c->in);
+    free(c->out);
+    free(c);
+}

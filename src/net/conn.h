@@ -129,6 +129,13 @@ void conn_close_after_flush(struct conn *c, const char *reason);
 /* Unsent bytes: queued plus in flight. */
 size_t conn_pending_out(const struct conn *c);
 
+/* For in-process drivers (fuzzing, tests) only: a connection with no
+ * socket behind it. Its output accumulates in c->out (up to max_out) and
+ * is never written; the loop must not run while it exists. Release it
+ * with conn_free_detached, which calls on_close first. */
+struct conn *conn_new_detached(struct conn_set *set);
+void conn_free_detached(struct conn *c);
+
 /* Writes every dirty connection's output now (used at shutdown). */
 void conn_set_flush(struct conn_set *set);
 
