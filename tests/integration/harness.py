@@ -33,14 +33,15 @@ atexit.register(_stop_all)
 class Server:
     """A tavolo process on 127.0.0.1 with --port 0."""
 
-    def __init__(self, *args, bind="127.0.0.1", data_dir=None):
+    def __init__(self, *args, bind="127.0.0.1", data_dir=None, preexec_fn=None):
         self.tmp = tempfile.mkdtemp(prefix="tavolo-test-")
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         self.log_path = os.path.join(self.tmp, "server.log")
         self.log = open(self.log_path, "wb")
         cmd = [BINARY, "--port", "0", "--bind", bind, "--data", self.data_dir]
         cmd += [str(a) for a in args]
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log,
+                                     preexec_fn=preexec_fn)
         _started.append(self.proc)
         self.port = None
         deadline = time.monotonic() + 10

@@ -326,6 +326,50 @@ def test_ipv6_loopback():
         s.stop()
 
 
+def test_out_of_fds_sheds_and_keeps_serving():
+    import resource
+
+    def low_fd_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    s = Server("--max-per-ip", "1000", preexec_fn=low_fd_limit)
+    try:
+        first = s.connect()
+        extra = []
+        for _ in range(150):  # far more than 64 descriptors
+            try:
+                extra.append(Client("127.0.0.1", s.port, timeout=2))
+            except OSError:
+                pass
+        time.sleep(0.5)
+        with open("/proc/%d/stat" % s.proc.pid) as f:
+            cpu0 = sum(int(x) for x in f.read().split()[13:15])
+        time.sleep(1.0)
+        with open("/proc/%d/stat" % s.proc.pid) as f:
+            cpu1 = sum(int(x) for x in f.read().split()[13:15])
+        ticks = os.sysconf("SC_CLK_TCK")
+        # a server spinning on accept would burn the whole second
+        assert (cpu1 - cpu0) / ticks < 0.5, "server busy while out of fds"
+        first.ask("PING alive", "OK PING alive")
+        # the connections beyond the limit were shed (accepted and closed)
+        shed = 0
+        for c in extra:
+            try:
+                if not c.expect_eof(timeout=0.05).startswith("HELLO"):
+                    shed += 1
+            except AssertionError:
+                pass  # still open and being served
+        assert shed > 50, shed
+        for c in extra:
+            c.close()
+        time.sleep(0.3)
+        later = s.connect()  # descriptors are back: new clients are served
+        later.ask("PING", "OK PING")
+        assert s.proc.poll() is None
+    finally:
+        s.stop()
+
+
 def test_clean_shutdown_on_sigterm():
     s = Server(*FAST)
     c = s.connect()
