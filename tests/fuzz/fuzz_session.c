@@ -50,8 +50,10 @@ static void feed(struct conn *c, const uint8_t *data, size_t len)
     /* As conn.c does: unconsumed bytes are kept and offered again. */
     size_t total = c->in_len + len;
     char *buf = malloc(total ? total : 1);
-    memcpy(buf, c->in, c->in_len);
-    memcpy(buf + c->in_len, data, len);
+    if (c->in_len > 0)
+        memcpy(buf, c->in, c->in_len);
+    if (len > 0)
+        memcpy(buf + c->in_len, data, len);
     size_t used = session_on_data(c, buf, total);
     free(c->in);
     c->in = NULL;
