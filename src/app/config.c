@@ -45,8 +45,11 @@ static const struct opt opts[] = {
     U32("stall-ms", stall_ms, 1, 86400000, "drop a paused non-reader after (5000)"),
     U32("backlog", backlog, 1, 65535, "listen backlog (4096)"),
     STR("data", data_dir, "data directory (./tavolo-data)"),
+    U32("db-max-kb", db_max_kb, 0, 4000000000u, "database size quota in KiB, 0 = none (0)"),
     STR("server-id", server_id, "id in the HELLO line (random)"),
     STR("log-level", log_level, "debug, info, warn or error (info)"),
+    STR("check-data", check_data, "check the store in DIR, print a report, exit 0/1"),
+    STR("backup", backup_to, "copy the --data store to FILE (online backup), exit"),
 };
 
 void config_defaults(struct config *cfg)

@@ -22,8 +22,11 @@ struct config {
     uint32_t stall_ms;      /* paused non-reader dropped after this */
     uint32_t backlog;
     char *data_dir;
+    uint32_t db_max_kb;     /* 0: no quota on the database file */
     char *server_id;        /* NULL: random at start */
     char *log_level;
+    char *check_data;       /* --check-data DIR: check and exit */
+    char *backup_to;        /* --backup FILE: copy the live store and exit */
     bool show_help;
 };
 

@@ -10,6 +10,7 @@
 #include "app/server.h"
 #include "base/log.h"
 #include "base/rnd.h"
+#include "store/store.h"
 
 static int set_log_level(const char *name)
 {
@@ -51,9 +52,26 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (cfg.check_data != NULL) {
+        rc = store_check(cfg.check_data, stdout);
+        config_free(&cfg);
+        return rc;
+    }
+    if (cfg.backup_to != NULL) {
+        rc = store_backup(cfg.data_dir, cfg.backup_to, err, sizeof err);
+        if (rc != 0)
+            fprintf(stderr, "tavolo: %s\n", err);
+        else
+            printf("backup of %s/tavolo.db written to %s\n", cfg.data_dir,
+                   cfg.backup_to);
+        config_free(&cfg);
+        return rc == 0 ? 0 : 1;
+    }
+
     uv_loop_t *loop = uv_default_loop();
     if (server_start(&srv, loop, &cfg) != 0) {
-        /* Nothing was served yet: exit without unwinding half-built state. */
+        /* Nothing was served: release what was built, and say no more. */
+        server_free(&srv);
         config_free(&cfg);
         return 1;
     }

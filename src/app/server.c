@@ -14,9 +14,11 @@
 
 #include "app/session.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "base/rnd.h"
 #include "game/lobby.h"
 #include "net/listen.h"
+#include "store/store.h"
 
 #define SNIFF_MS 100        /* PROTOCOL §2 */
 #define SHUTDOWN_MS 1500    /* forced close, inside the 2 s of §8 */
@@ -130,7 +132,9 @@ static void on_deadline_timer(uv_timer_t *t)
     uint64_t now = uv_now(srv->loop);
 
     srv->armed_ms = UINT64_MAX;
+    outbox_begin(&srv->outbox);
     lobby_tick(srv->lobby, now);
+    outbox_end(&srv->outbox);
     for (size_t i = 0; i < sizeof queues / sizeof queues[0]; i++) {
         struct dq_node *n;
         while ((n = dq_first(queues[i])) != NULL && n->deadline_ms <= now) {
@@ -176,8 +180,155 @@ void server_deadline_push(struct server *srv, struct dqueue *q,
 
 static void lobby_send_cb(void *ctx, void *client, const char *line, size_t len)
 {
-    (void)ctx;
-    session_send(client, line, len);
+    struct server *srv = ctx;
+    outbox_send(&srv->outbox, client, line, len);
+}
+
+/* The lobby's journal entries become the store's, in the open capture. */
+static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
+{
+    struct server *srv = ctx;
+    if (srv->store == NULL)
+        return;
+    struct store_op *op = mem_calloc(1, sizeof *op);
+    op->match_id = j->match_id;
+    op->n_seats = j->n_seats;
+    switch (j->kind) {
+    case LOBBY_J_START:
+        op->kind = STORE_OP_START;
+        snprintf(op->game, sizeof op->game, "%s", j->game);
+        for (unsigned s = 0; s < j->n_seats && s < STORE_MAX_SEATS; s++) {
+            snprintf(op->seats[s].name, sizeof op->seats[s].name, "%s", j->names[s]);
+            snprintf(op->seats[s].token, sizeof op->seats[s].token, "%s", j->tokens[s]);
+            op->seats[s].is_registered = j->is_registered[s];
+        }
+        op->n_draws = j->n_draws < STORE_MAX_DRAWS ? j->n_draws : STORE_MAX_DRAWS;
+        memcpy(op->draws, j->draws, op->n_draws * sizeof op->draws[0]);
+        break;
+    case LOBBY_J_MOVE:
+        op->kind = STORE_OP_MOVE;
+        op->seq = j->seq;
+        op->seat = j->seat;
+        card_format(j->card, op->card);
+        op->is_timeout = j->is_timeout;
+        break;
+    case LOBBY_J_TOKEN:
+        op->kind = STORE_OP_TOKEN;
+        op->seat = j->seat;
+        snprintf(op->seats[j->seat].token, sizeof op->seats[0].token, "%s",
+                 j->tokens[j->seat]);
+        break;
+    case LOBBY_J_END:
+        op->kind = STORE_OP_END;
+        snprintf(op->result, sizeof op->result, "%s", j->result);
+        snprintf(op->reason, sizeof op->reason, "%s", j->reason);
+        memcpy(op->points, j->points, sizeof op->points);
+        op->log = mem_strdup(j->log);
+        break;
+    }
+    outbox_journal(&srv->outbox, op);
+}
+
+static const struct outbox_ops outbox_ops = {
+    .deliver = session_deliver,
+    .ref = session_ref,
+    .unref = session_unref,
+};
+
+/* ---------- accounts ---------- */
+
+struct account {
+    char name[LOBBY_NAME_MAX + 1];
+    char *hash;
+};
+
+const char *server_account_hash(struct server *srv, const char *name)
+{
+    struct account *a = strmap_get(&srv->accounts, name, strlen(name));
+    return a ? a->hash : NULL;
+}
+
+void server_account_add(struct server *srv, const char *name, const char *hash)
+{
+    if (strlen(name) > LOBBY_NAME_MAX || server_account_hash(srv, name) != NULL)
+        return;
+    struct account *a = mem_calloc(1, sizeof *a);
+    snprintf(a->name, sizeof a->name, "%s", name);
+    a->hash = mem_strdup(hash);
+    strmap_put(&srv->accounts, a->name, a);
+}
+
+static void load_account(void *ctx, const char *name, const char *hash)
+{
+    server_account_add(ctx, name, hash);
+}
+
+static void restore_match(void *ctx, const struct store_open_match *m)
+{
+    struct server *srv = ctx;
+    struct lobby_restore r = {
+        .match_id = m->id, .game = m->game, .n_seats = m->n_seats,
+        .draws = m->draws, .n_draws = m->n_draws, .n_moves = m->n_moves,
+    };
+    unsigned *seats = mem_calloc(m->n_moves + 1, sizeof *seats);
+    card_t *cards = mem_calloc(m->n_moves + 1, sizeof *cards);
+    bool *timeouts = mem_calloc(m->n_moves + 1, sizeof *timeouts);
+
+    for (unsigned s = 0; s < m->n_seats && s < STORE_MAX_SEATS; s++) {
+        r.names[s] = m->seats[s].name;
+        r.tokens[s] = m->seats[s].token;
+        r.is_registered[s] = m->seats[s].is_registered;
+    }
+    for (unsigned i = 0; i < m->n_moves; i++) {
+        seats[i] = m->moves[i].seat;
+        cards[i] = card_parse(m->moves[i].card, strlen(m->moves[i].card));
+        timeouts[i] = m->moves[i].is_timeout;
+    }
+    r.move_seats = seats;
+    r.move_cards = cards;
+    r.move_is_timeout = timeouts;
+    outbox_begin(&srv->outbox);
+    int rc = lobby_restore(srv->lobby, &r, uv_now(srv->loop));
+    outbox_end(&srv->outbox);
+    if (rc == 0)
+        log_info("match %" PRIu64 " restored after %u moves; its players have "
+                 "%u ms to RESUME", m->id, m->n_moves, srv->cfg->grace_ms);
+    else
+        log_error("match %" PRIu64 " could not be restored from the journal; "
+                  "recorded as forfeited", m->id);
+    free(seats);
+    free(cards);
+    free(timeouts);
+}
+
+int server_open_store(struct server *srv)
+{
+    char err[512];
+
+    srv->store = store_open(srv->cfg->data_dir, err, sizeof err);
+    if (srv->store == NULL) {
+        log_error("cannot use the data directory: %s", err);
+        return -1;
+    }
+    outbox_init(&srv->outbox, &outbox_ops, srv->store);
+    if (store_set_quota(srv->store, srv->cfg->db_max_kb) != 0)
+        log_warn("cannot set the database quota");
+    if (store_each_account(srv->store, load_account, srv) != 0 ||
+        store_start(srv->store, srv->loop) != 0) {
+        log_error("cannot read the store in %s", srv->cfg->data_dir);
+        store_close(srv->store);
+        srv->store = NULL;
+        return -1;
+    }
+    lobby_set_last_id(srv->lobby, store_max_match_id(srv->store));
+    /* Restored matches journal their forfeits if they fail to replay:
+     * the writer must be running first. */
+    if (store_each_open_match(srv->store, restore_match, srv) != 0) {
+        log_error("cannot read the journal in %s", srv->cfg->data_dir);
+        return -1;
+    }
+    log_info("store %s/tavolo.db open", srv->cfg->data_dir);
+    return 0;
 }
 
 static void lobby_evict_cb(void *ctx, void *client)
@@ -250,6 +401,10 @@ static void on_shutdown_tick(uv_timer_t *t)
     conn_set_flush(&srv->conns);
     uv_close((uv_handle_t *)&srv->shutdown_timer, NULL);
     uv_close((uv_handle_t *)&srv->deadline_timer, NULL);
+    /* Commits what is queued and runs the last callbacks. */
+    store_close(srv->store);
+    srv->store = NULL;
+    srv->outbox.store = NULL;
     conn_set_close(&srv->conns);
 }
 
@@ -304,9 +459,13 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     }
     srv->deadline_timer.data = srv;
     srv->shutdown_timer.data = srv;
+    outbox_init(&srv->outbox, &outbox_ops, NULL);
+    strmap_init(&srv->accounts);
+    strmap_init(&srv->pending_auth);
     struct lobby_env env = {
         .ctx = srv,
         .send = lobby_send_cb,
+        .journal = lobby_journal_cb,
         .evict = lobby_evict_cb,
         .arm = lobby_arm_cb,
         .uniform = system_uniform,
@@ -323,7 +482,7 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     char bound[128];
     int rc;
 
-    if (server_init(srv, loop, cfg) != 0)
+    if (server_init(srv, loop, cfg) != 0 || server_open_store(srv) != 0)
         return -1;
     uv_signal_t *sigs[] = {&srv->sig_int, &srv->sig_term, &srv->sig_hup};
     int signums[] = {SIGINT, SIGTERM, SIGHUP};
@@ -353,8 +512,27 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     return 0;
 }
 
+static void free_account(struct account *a)
+{
+    free(a->hash);
+    free(a);
+}
+
 void server_free(struct server *srv)
 {
+    if (srv->store != NULL) { /* a start that failed half-way */
+        store_close(srv->store);
+        srv->store = NULL;
+        uv_run(srv->loop, UV_RUN_NOWAIT); /* runs the close callbacks */
+    }
+    /* The map borrows its keys from the accounts: collect, then free. */
+    for (size_t i = 0; i < srv->accounts.n_slots; i++) {
+        struct account *a = strmap_slot_value(&srv->accounts, i);
+        if (a != NULL)
+            free_account(a);
+    }
+    strmap_free(&srv->accounts);
+    strmap_free(&srv->pending_auth);
     lobby_free(srv->lobby);
     srv->lobby = NULL;
     ban_free(srv->bans);

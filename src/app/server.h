@@ -14,12 +14,15 @@
 #include <uv.h>
 
 #include "app/config.h"
+#include "app/outbox.h"
+#include "base/strmap.h"
 #include "base/dqueue.h"
 #include "net/admit.h"
 #include "net/ban.h"
 #include "net/conn.h"
 
 struct lobby;
+struct store;
 
 struct server {
     const struct config *cfg;
@@ -29,6 +32,11 @@ struct server {
     struct admit admit;
     struct ban_set *bans;
     struct lobby *lobby;
+    struct store *store;        /* NULL in drivers that run without disk */
+    struct outbox outbox;
+    struct strmap accounts;     /* registered name -> struct account */
+    struct strmap pending_auth; /* names whose password is being checked */
+    unsigned n_auth_in_flight;
     char server_id[40];
 
     /* Session deadlines: each queue has one fixed duration (dqueue.h). */
@@ -63,6 +71,15 @@ void server_stop(struct server *srv);
 
 /* Releases what server_start allocated, after the loop has ended. */
 void server_free(struct server *srv);
+
+/* Registered accounts, kept in memory so that a guest NICK never waits
+ * for the disk: the argon2id hash of name, or NULL. */
+const char *server_account_hash(struct server *srv, const char *name);
+void server_account_add(struct server *srv, const char *name, const char *hash);
+
+/* Opens the store in cfg->data_dir, loads the accounts, restores the
+ * matches that were in play, and starts the writer. Returns 0 or -1. */
+int server_open_store(struct server *srv);
 
 /* Links n into q with a deadline from now and makes sure the deadline
  * timer will fire for it. */

@@ -5,8 +5,10 @@
  * rate limit (every command counts, failing ones too), then control
  * characters and UTF-8, then the verb, then NICK gating, then arguments.
  *
- * Reply before events (PROTOCOL §2): while a command runs, event lines
- * addressed to its own connection are held and appended after its reply.
+ * Reply before events (PROTOCOL §2): a command that can cause events runs
+ * inside an outbox capture, where its reply is put in front of them; if
+ * the capture must wait for the journal, so does the connection's input
+ * (one command at a time, PROTOCOL §1).
  */
 #include "app/session.h"
 
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/outbox.h"
 #include "app/server.h"
 #include "base/bucket.h"
 #include "base/log.h"
@@ -24,6 +27,9 @@
 #include "net/conn.h"
 #include "proto/cmd.h"
 #include "proto/line.h"
+#include "store/store.h"
+
+#include <sodium.h>
 
 #define RATELIMIT_CLOSE_AFTER 100 /* PROTOCOL §9 */
 #define OUT_LINE_CAP 4096
@@ -34,37 +40,40 @@ enum session_state {
     SESSION_HTTP,
 };
 
+/* Owned by its conn while it is open, and shared with the outbox batches
+ * and async jobs that still address it (refs); freed at zero. */
 struct session {
-    struct conn *conn;
+    struct conn *conn;         /* NULL once the connection closed */
     struct server *srv;
     struct member *member;     /* owned by the lobby; NULL once evicted */
     enum session_state state;
-    bool in_command;
+    bool is_waiting;           /* our last command's reply is not out yet */
+    unsigned refs;
     uint32_t n_limited_in_row;
-    char *held;                /* events for us while our command runs */
-    size_t held_len, held_cap;
     struct bucket bucket;
     struct dq_node sniff_node, nick_node, line_node;
 };
 
+void session_ref(void *client)
+{
+    ((struct session *)client)->refs++;
+}
+
+void session_unref(void *client)
+{
+    struct session *s = client;
+    if (--s->refs == 0)
+        free(s);
+}
+
 /* ---------- output ---------- */
 
-static void send_line(struct session *s, const char *text, size_t len)
+static void write_line(struct session *s, const char *text, size_t len)
 {
-    if (s->in_command) {
-        if (s->held_len + len + 1 > s->held_cap) {
-            size_t cap = s->held_cap ? s->held_cap : 512;
-            while (cap < s->held_len + len + 1)
-                cap *= 2;
-            s->held = mem_realloc(s->held, cap);
-            s->held_cap = cap;
-        }
-        memcpy(s->held + s->held_len, text, len);
-        s->held[s->held_len + len] = '\n';
-        s->held_len += len + 1;
-        return;
-    }
     char line[OUT_LINE_CAP + 1];
+
+    if (s->conn == NULL)
+        return;
     if (len > OUT_LINE_CAP)
         len = OUT_LINE_CAP;
     memcpy(line, text, len);
@@ -72,23 +81,43 @@ static void send_line(struct session *s, const char *text, size_t len)
     conn_write(s->conn, line, len + 1);
 }
 
+/* The reply to the command being handled. Inside a lobby capture it goes
+ * in front of the events the command caused (PROTOCOL §2). */
 static void reply(struct session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void reply(struct session *s, const char *fmt, ...)
 {
-    char line[OUT_LINE_CAP + 1];
+    char line[OUT_LINE_CAP];
     va_list ap;
 
     va_start(ap, fmt);
-    int n = vsnprintf(line, OUT_LINE_CAP, fmt, ap);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     if (n < 0)
         return;
-    if (n >= OUT_LINE_CAP)
-        n = OUT_LINE_CAP - 1;
-    line[n++] = '\n';
-    conn_write(s->conn, line, (size_t)n); /* replies are never held */
+    if (n >= (int)sizeof line)
+        n = sizeof line - 1;
+    if (s->srv->outbox.open != NULL)
+        outbox_reply(&s->srv->outbox, s, line, (size_t)n);
+    else
+        write_line(s, line, (size_t)n);
+}
+
+/* A command whose answer comes later: read nothing more until then. */
+static void wait_for_answer(struct session *s)
+{
+    s->is_waiting = true;
+    session_ref(s);
+    conn_hold(s->conn);
+}
+
+static void answered(struct session *s)
+{
+    s->is_waiting = false;
+    if (s->conn != NULL)
+        conn_release(s->conn);
+    session_unref(s);
 }
 
 static void reply_err(struct session *s, const char *code, const char *text)
@@ -144,27 +173,256 @@ static void cmd_quit(struct session *s, const struct cmd *c)
     conn_close_after_flush(s->conn, "quit");
 }
 
+/* ---------- NICK, with and without a password ---------- */
+
+#define MAX_AUTH_IN_FLIGHT 32 /* argon2id costs 64 MiB and ~0.1 s each */
+
+struct auth {
+    uv_work_t req;
+    struct session *s;
+    char name[LOBBY_NAME_MAX + 1];
+    char password[OUT_LINE_CAP];
+    size_t password_len;
+    char hash[crypto_pwhash_STRBYTES];
+    bool is_new, is_ok;
+};
+
+static void finish_nick(struct auth *a, bool is_ok, const char *err_code,
+                        const char *err_text)
+{
+    struct session *s = a->s;
+    struct server *srv = s->srv;
+    char token[LOBBY_TOKEN_LEN + 1];
+
+    strmap_del(&srv->pending_auth, a->name, strlen(a->name));
+    srv->n_auth_in_flight--;
+    if (s->conn != NULL && s->member != NULL) {
+        if (!is_ok) {
+            reply_err(s, err_code, err_text);
+        } else {
+            enum lobby_code rc = lobby_nick(srv->lobby, s->member, a->name,
+                                            strlen(a->name), true, token);
+            if (rc != LOBBY_OK) {
+                reply_code(s, rc);
+            } else {
+                dq_remove(&s->nick_node);
+                reply(s, "OK NICK %s %s", a->name, token);
+            }
+        }
+    }
+    answered(s);
+    free(a);
+}
+
+static void on_registered(struct store_job *job)
+{
+    struct auth *a = job->ctx;
+    struct server *srv = a->s->srv;
+
+    if (job->rc == STORE_OK) {
+        server_account_add(srv, a->name, a->hash);
+        log_info("account %s registered", a->name);
+        finish_nick(a, true, NULL, NULL);
+    } else if (job->rc == STORE_EXISTS) {
+        finish_nick(a, false, "BADPASS", "that name is registered");
+    } else {
+        finish_nick(a, false, "INTERNAL", "could not save the account, try again");
+    }
+    free(job);
+}
+
+/* Thread pool: the slow, memory-hard part. */
+static void auth_work(uv_work_t *req)
+{
+    struct auth *a = req->data;
+
+    if (a->is_new)
+        a->is_ok = crypto_pwhash_str(a->hash, a->password, a->password_len,
+                                     crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                     crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0;
+    else
+        a->is_ok = crypto_pwhash_str_verify(a->hash, a->password,
+                                            a->password_len) == 0;
+    sodium_memzero(a->password, sizeof a->password);
+}
+
+static void auth_done(uv_work_t *req, int status)
+{
+    struct auth *a = req->data;
+
+    if (status != 0 || !a->is_ok) {
+        if (a->is_new || status != 0)
+            finish_nick(a, false, "INTERNAL", "could not check the password");
+        else
+            finish_nick(a, false, "BADPASS", "wrong password for that name");
+        return;
+    }
+    if (!a->is_new) {
+        finish_nick(a, true, NULL, NULL);
+        return;
+    }
+    struct store_job *job = mem_calloc(1, sizeof *job);
+    job->kind = STORE_JOB_REGISTER;
+    snprintf(job->name, sizeof job->name, "%s", a->name);
+    snprintf(job->hash, sizeof job->hash, "%s", a->hash);
+    job->done = on_registered;
+    job->ctx = a;
+    store_submit(a->s->srv->store, job);
+}
+
+static void nick_with_password(struct session *s, struct cmd_word name,
+                               struct cmd_word password)
+{
+    struct server *srv = s->srv;
+
+    if (srv->store == NULL) {
+        reply_err(s, "INTERNAL", "accounts need a data directory");
+        return;
+    }
+    if (srv->n_auth_in_flight >= MAX_AUTH_IN_FLIGHT) {
+        reply_err(s, "INTERNAL", "too many logins in progress, try again");
+        return;
+    }
+    struct auth *a = mem_calloc(1, sizeof *a);
+    memcpy(a->name, name.s, name.len);
+    memcpy(a->password, password.s, password.len);
+    a->password_len = password.len;
+    const char *hash = server_account_hash(srv, a->name);
+    a->is_new = hash == NULL;
+    if (hash != NULL)
+        snprintf(a->hash, sizeof a->hash, "%s", hash);
+    a->s = s;
+    a->req.data = a;
+    if (uv_queue_work(srv->loop, &a->req, auth_work, auth_done) != 0) {
+        sodium_memzero(a, sizeof *a);
+        free(a);
+        reply_err(s, "INTERNAL", "could not check the password");
+        return;
+    }
+    /* The name is spoken for until the answer, by guests as well. */
+    strmap_put(&srv->pending_auth, a->name, a);
+    srv->n_auth_in_flight++;
+    wait_for_answer(s);
+}
+
 static void cmd_nick(struct session *s, const struct cmd *c)
 {
     char token[LOBBY_TOKEN_LEN + 1];
 
+    if (c->n_args < 1 || c->n_args > 2) {
+        reply_err(s, "BADARG", "usage: NICK <name> [password]");
+        return;
+    }
+    struct cmd_word name = c->args[0];
+    enum lobby_code rc = lobby_nick_check(s->srv->lobby, s->member, name.s,
+                                          name.len);
+    if (rc == LOBBY_OK &&
+        strmap_get(&s->srv->pending_auth, name.s, name.len) != NULL)
+        rc = LOBBY_NAMETAKEN;
+    if (rc != LOBBY_OK) {
+        reply_code(s, rc);
+        return;
+    }
     if (c->n_args == 2) {
-        reply_err(s, "BADARG", "registered names need the account store, "
-                               "not available on this server yet");
+        nick_with_password(s, name, c->args[1]);
         return;
     }
-    if (c->n_args != 1) {
-        reply_err(s, "BADARG", "usage: NICK <name>");
+    char key[LOBBY_NAME_MAX + 1];
+    memcpy(key, name.s, name.len);
+    key[name.len] = '\0';
+    if (server_account_hash(s->srv, key) != NULL) {
+        reply_err(s, "BADPASS", "that name is registered: NICK <name> <password>");
         return;
     }
-    enum lobby_code rc = lobby_nick(s->srv->lobby, s->member, c->args[0].s,
-                                    c->args[0].len, token);
+    rc = lobby_nick(s->srv->lobby, s->member, name.s, name.len, false, token);
     if (rc != LOBBY_OK) {
         reply_code(s, rc);
         return;
     }
     dq_remove(&s->nick_node);
     reply(s, "OK NICK %s %s", lobby_member_name(s->member), token);
+}
+
+/* ---------- STATS, TOP, HISTORY: answered by the store ---------- */
+
+static void on_query(struct store_job *job)
+{
+    struct session *s = job->ctx;
+    char out[OUT_LINE_CAP - 32];
+    size_t n = 0;
+
+    if (s->conn == NULL) {
+        /* gone meanwhile */
+    } else if (job->rc == STORE_NOTFOUND) {
+        reply_err(s, "BADNAME", "not a registered name");
+    } else if (job->rc != STORE_OK) {
+        reply_err(s, "INTERNAL", "the record is not available right now");
+    } else if (job->kind == STORE_JOB_STATS) {
+        reply(s, "OK STATS %s %.0f %u %u %u %u", job->name, job->stats.rating,
+              job->stats.played, job->stats.won, job->stats.lost,
+              job->stats.drawn);
+    } else if (job->kind == STORE_JOB_TOP) {
+        for (unsigned i = 0; i < job->n_rows; i++)
+            n += (size_t)snprintf(out + n, sizeof out - n, " %s:%.0f",
+                                  job->top[i].name, job->top[i].rating);
+        out[n] = '\0';
+        reply(s, "OK TOP %u%s", job->n_rows, out);
+    } else {
+        for (unsigned i = 0; i < job->n_rows; i++)
+            n += (size_t)snprintf(out + n, sizeof out - n,
+                                  " %" PRIu64 ":%s:%s:%u", job->history[i].match_id,
+                                  job->history[i].game, job->history[i].result,
+                                  job->history[i].points);
+        out[n] = '\0';
+        reply(s, "OK HISTORY %u%s", job->n_rows, out);
+    }
+    free(job);
+    answered(s);
+}
+
+static void query(struct session *s, enum store_job_kind kind,
+                  const struct cmd *c, const char *usage)
+{
+    const char *own = s->member ? lobby_member_name(s->member) : NULL;
+
+    if (c->n_args > (kind == STORE_JOB_TOP ? 0u : 1u) ||
+        (c->n_args == 1 && c->args[0].len > LOBBY_NAME_MAX)) {
+        reply_err(s, "BADARG", usage);
+        return;
+    }
+    if (kind != STORE_JOB_TOP && c->n_args == 0 && own == NULL) {
+        reply_err(s, "NONAME", "name a player, or choose your name with NICK");
+        return;
+    }
+    if (s->srv->store == NULL) {
+        reply_err(s, "INTERNAL", "records need a data directory");
+        return;
+    }
+    struct store_job *job = mem_calloc(1, sizeof *job);
+    job->kind = kind;
+    if (c->n_args == 1)
+        memcpy(job->name, c->args[0].s, c->args[0].len);
+    else if (own != NULL)
+        snprintf(job->name, sizeof job->name, "%s", own);
+    job->done = on_query;
+    job->ctx = s;
+    wait_for_answer(s);
+    store_submit(s->srv->store, job);
+}
+
+static void cmd_stats(struct session *s, const struct cmd *c)
+{
+    query(s, STORE_JOB_STATS, c, "usage: STATS [name]");
+}
+
+static void cmd_top(struct session *s, const struct cmd *c)
+{
+    query(s, STORE_JOB_TOP, c, "usage: TOP");
+}
+
+static void cmd_history(struct session *s, const struct cmd *c)
+{
+    query(s, STORE_JOB_HISTORY, c, "usage: HISTORY [name]");
 }
 
 static void cmd_games(struct session *s, const struct cmd *c)
@@ -322,23 +580,27 @@ static void cmd_resume(struct session *s, const struct cmd *c)
 struct verb {
     const char *name;
     bool needs_nick;
+    bool uses_lobby; /* may cause events: runs inside an outbox capture */
     void (*run)(struct session *s, const struct cmd *c);
 };
 
 /* The command table (PROTOCOL §3). PING first: it is the hot path. */
 static const struct verb verbs[] = {
-    {"PING", false, cmd_ping},
-    {"NICK", false, cmd_nick},
-    {"PLAY", true, cmd_play},
-    {"GAMES", false, cmd_games},
-    {"LIST", false, cmd_list},
-    {"CREATE", true, cmd_create},
-    {"JOIN", true, cmd_join},
-    {"WATCH", false, cmd_watch},
-    {"SAY", true, cmd_say},
-    {"LEAVE", true, cmd_leave},
-    {"RESUME", false, cmd_resume},
-    {"QUIT", false, cmd_quit},
+    {"PING", false, false, cmd_ping},
+    {"NICK", false, false, cmd_nick},
+    {"PLAY", true, true, cmd_play},
+    {"GAMES", false, false, cmd_games},
+    {"LIST", false, false, cmd_list},
+    {"CREATE", true, true, cmd_create},
+    {"JOIN", true, true, cmd_join},
+    {"WATCH", false, true, cmd_watch},
+    {"SAY", true, true, cmd_say},
+    {"LEAVE", true, true, cmd_leave},
+    {"RESUME", false, true, cmd_resume},
+    {"STATS", false, false, cmd_stats},
+    {"TOP", false, false, cmd_top},
+    {"HISTORY", true, false, cmd_history},
+    {"QUIT", false, false, cmd_quit},
 };
 
 /* ---------- lines ---------- */
@@ -382,18 +644,14 @@ static void handle_line(struct session *s, const char *line, size_t len)
         reply_err(s, "NONAME", "choose a name with NICK first");
         return;
     }
-    s->in_command = true;
-    v->run(s, &c);
-    s->in_command = false;
-    if (s->held_len > 0) {
-        conn_write(s->conn, s->held, s->held_len);
-        s->held_len = 0;
-        if (s->held_cap > 4096) { /* a big snapshot: do not keep the memory */
-            free(s->held);
-            s->held = NULL;
-            s->held_cap = 0;
-        }
+    if (!v->uses_lobby) {
+        v->run(s, &c);
+        return;
     }
+    outbox_begin(&s->srv->outbox);
+    v->run(s, &c);
+    if (!outbox_end(&s->srv->outbox))
+        wait_for_answer(s); /* the reply waits for the journal */
 }
 
 static void greet(struct session *s)
@@ -452,7 +710,7 @@ size_t session_on_data(struct conn *c, const char *data, size_t len)
         return len;
 
     const uint32_t max_line = s->srv->cfg->max_line;
-    while (!c->is_closing && !c->is_flush_closing) {
+    while (!c->is_closing && !c->is_flush_closing && !s->is_waiting) {
         const char *line;
         size_t line_len;
         ssize_t n = line_next(data + used, len - used, max_line, &line, &line_len);
@@ -471,6 +729,8 @@ size_t session_on_data(struct conn *c, const char *data, size_t len)
         dq_remove(&s->line_node);
         return len;
     }
+    if (s->is_waiting)
+        return used; /* the rest is read after the answer (PROTOCOL §1) */
     /* The partial-line clock starts at the first byte of a pending line
      * and is not reset by more bytes of the same line (PROTOCOL §9). */
     if (used == len)
@@ -502,6 +762,7 @@ void session_new(struct server *srv, struct conn *c)
 
     s->conn = c;
     s->srv = srv;
+    s->refs = 1; /* the connection's */
     s->member = lobby_member_new(srv->lobby, s);
     bucket_init(&s->bucket, srv->cfg->burst, now);
     c->user = s;
@@ -517,10 +778,13 @@ void session_on_close(struct conn *c)
     dq_remove(&s->nick_node);
     dq_remove(&s->line_node);
     /* May send events to other connections (AWAY, UNSEATED). */
+    outbox_begin(&s->srv->outbox);
     lobby_member_gone(s->srv->lobby, s->member, uv_now(s->srv->loop));
-    free(s->held);
-    free(s);
+    outbox_end(&s->srv->outbox);
+    s->member = NULL;
+    s->conn = NULL;
     c->user = NULL;
+    session_unref(s);
 }
 
 void session_evict(void *client)
@@ -528,12 +792,18 @@ void session_evict(void *client)
     struct session *s = client;
 
     s->member = NULL; /* the identity now belongs to another connection */
-    conn_close_after_flush(s->conn, "resumed on another connection");
+    if (s->conn != NULL)
+        conn_close_after_flush(s->conn, "resumed on another connection");
 }
 
-void session_send(void *client, const char *line, size_t len)
+void session_deliver(void *client, const char *line, size_t len,
+                     bool is_reply)
 {
-    send_line(client, line, len);
+    struct session *s = client;
+
+    write_line(s, line, len);
+    if (is_reply && s->is_waiting)
+        answered(s);
 }
 
 void session_on_deadline(struct server *srv, struct dqueue *q,

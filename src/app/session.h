@@ -10,6 +10,7 @@
 #ifndef TAVOLO_APP_SESSION_H
 #define TAVOLO_APP_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/dqueue.h"
@@ -25,10 +26,15 @@ size_t session_on_data(struct conn *c, const char *data, size_t len);
 void session_on_eof(struct conn *c);
 void session_on_close(struct conn *c);
 
-/* The lobby's callbacks for a client (a session): deliver one event
- * line; and take the client's identity away because it was resumed on
+/* The outbox's view of a client (a session): deliver one line (a reply
+ * releases a session waiting for it), and hold or drop a reference. */
+void session_deliver(void *client, const char *line, size_t len,
+                     bool is_reply);
+void session_ref(void *client);
+void session_unref(void *client);
+
+/* The lobby's: take the client's identity away because it was resumed on
  * another connection (the connection is then closed). */
-void session_send(void *client, const char *line, size_t len);
 void session_evict(void *client);
 
 /* Called by the server's deadline timer for an expired node of one of

@@ -106,3 +106,8 @@ void strmap_del(struct strmap *m, const char *key, size_t len)
     }
     m->slots[hole].key = NULL;
 }
+
+void *strmap_slot_value(const struct strmap *m, size_t i)
+{
+    return m->slots[i].key ? m->slots[i].val : NULL;
+}

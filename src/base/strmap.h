@@ -29,6 +29,10 @@ void *strmap_get(const struct strmap *m, const char *key, size_t len);
 /* Inserts key -> val; key must not be present. */
 void strmap_put(struct strmap *m, const char *key, void *val);
 
+/* The value in slot i (0 <= i < n_slots), or NULL: for walking the map
+ * to free its values. */
+void *strmap_slot_value(const struct strmap *m, size_t i);
+
 /* Removes key if present. */
 void strmap_del(struct strmap *m, const char *key, size_t len);
 

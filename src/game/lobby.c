@@ -41,6 +41,10 @@ const char *lobby_code_text(enum lobby_code code)
     return codes[code].text;
 }
 
+static struct match *find_match(struct lobby *l, uint64_t id);
+static bool valid_name(const char *s, size_t len);
+static bool valid_token(const char *s, size_t len);
+
 /* ---------- internals shared with match.c ---------- */
 
 void lobby_send(struct lobby *l, struct member *m, const char *line, size_t len)
@@ -100,6 +104,7 @@ void lobby_free(struct lobby *l)
         for (unsigned s = 0; s < mt->n_seats; s++)
             dq_remove(&mt->seats[s].grace);
         free(mt->watchers);
+        free(mt->log);
         free(mt->state);
         free(mt);
     }
@@ -166,8 +171,8 @@ static void give_token(struct lobby *l, struct member *m)
     strmap_put(&l->tokens, m->token, m);
 }
 
-enum lobby_code lobby_nick(struct lobby *l, struct member *m, const char *name,
-                           size_t len, char token[LOBBY_TOKEN_LEN + 1])
+enum lobby_code lobby_nick_check(struct lobby *l, const struct member *m,
+                                 const char *name, size_t len)
 {
     if (m->name[0] != '\0')
         return LOBBY_ALREADY;
@@ -175,6 +180,18 @@ enum lobby_code lobby_nick(struct lobby *l, struct member *m, const char *name,
         return LOBBY_BADNAME;
     if (strmap_get(&l->names, name, len) != NULL)
         return LOBBY_NAMETAKEN;
+    return LOBBY_OK;
+}
+
+enum lobby_code lobby_nick(struct lobby *l, struct member *m, const char *name,
+                           size_t len, bool is_registered,
+                           char token[LOBBY_TOKEN_LEN + 1])
+{
+    enum lobby_code rc = lobby_nick_check(l, m, name, len);
+
+    if (rc != LOBBY_OK)
+        return rc;
+    m->is_registered = is_registered;
     memcpy(m->name, name, len);
     m->name[len] = '\0';
     strmap_put(&l->names, m->name, m);
@@ -225,8 +242,10 @@ enum lobby_code lobby_resume(struct lobby *l, struct member **mp, void *client,
     if (old_client != NULL)
         l->env.evict(l->env.ctx, old_client); /* already detached */
     if (m->match != NULL) {
-        if (m->match->phase == MATCH_PLAYING)
+        if (m->match->phase == MATCH_PLAYING) {
+            lobby_journal_token(l, m->match, m->seat);
             match_back(l, m->match, m->seat, now_ms);
+        }
         else
             match_send_seated(l, m->match, m);
     }
@@ -344,7 +363,7 @@ enum lobby_code lobby_play(struct lobby *l, struct member *m, const char *code,
         return LOBBY_BADARG;
     if (m->match == NULL || m->match->phase != MATCH_PLAYING)
         return LOBBY_NOTPLAYING;
-    return match_play(l, m->match, m->seat, c, now_ms);
+    return match_play(l, m->match, m->seat, c, false, now_ms);
 }
 
 enum lobby_code lobby_say(struct lobby *l, struct member *m, const char *text,
@@ -380,6 +399,85 @@ enum lobby_code lobby_leave(struct lobby *l, struct member *m, uint64_t now_ms,
     m->match = NULL;
     match_forfeit(l, mt, seat, now_ms);
     return LOBBY_OK;
+}
+
+/* ---------- journal and restore ---------- */
+
+void lobby_journal_token(struct lobby *l, struct match *mt, unsigned seat)
+{
+    if (l->env.journal == NULL || l->is_replaying)
+        return;
+    struct lobby_journal j = {
+        .kind = LOBBY_J_TOKEN, .match_id = mt->id, .seat = seat,
+        .n_seats = mt->n_seats,
+    };
+    j.tokens[seat] = mt->seats[seat].m->token;
+    l->env.journal(l->env.ctx, &j);
+}
+
+void lobby_set_last_id(struct lobby *l, uint64_t id)
+{
+    if (id > l->next_id)
+        l->next_id = id;
+}
+
+int lobby_restore(struct lobby *l, const struct lobby_restore *r,
+                  uint64_t now_ms)
+{
+    const struct rules *rules = rules_find(r->game, strlen(r->game));
+
+    if (rules == NULL || !rules_has_seats(rules, r->n_seats))
+        return -1;
+    for (unsigned s = 0; s < r->n_seats; s++) {
+        size_t n = strlen(r->names[s]);
+        if (!valid_name(r->names[s], n) || strmap_get(&l->names, r->names[s], n) ||
+            !valid_token(r->tokens[s], strlen(r->tokens[s])) ||
+            strmap_get(&l->tokens, r->tokens[s], LOBBY_TOKEN_LEN))
+            return -1;
+    }
+    uint64_t saved_id = l->next_id;
+    l->next_id = r->match_id - 1;
+    struct match *mt = match_new(l, rules, r->n_seats);
+    l->next_id = saved_id > r->match_id ? saved_id : r->match_id;
+
+    l->is_replaying = true;
+    for (unsigned s = 0; s < r->n_seats; s++) {
+        struct member *m = mem_calloc(1, sizeof *m);
+        snprintf(m->name, sizeof m->name, "%s", r->names[s]);
+        snprintf(m->token, sizeof m->token, "%s", r->tokens[s]);
+        m->is_registered = r->is_registered[s];
+        strmap_put(&l->names, m->name, m);
+        strmap_put(&l->tokens, m->token, m);
+        mt->seats[s].m = m;
+        memcpy(mt->seats[s].name, m->name, sizeof m->name);
+        mt->n_seated++;
+        m->match = mt;
+        m->seat = s;
+    }
+    match_start(l, mt, now_ms, r->draws, r->n_draws);
+    int rc = 0;
+    for (unsigned i = 0; i < r->n_moves && rc == 0; i++) {
+        if (mt->rules->to_play(mt->state) != r->move_seats[i]) {
+            rc = -1;
+            break;
+        }
+        if (r->move_is_timeout[i])
+            match_turn_expired(l, mt, now_ms);
+        else if (match_play(l, mt, r->move_seats[i], r->move_cards[i], false,
+                            now_ms) != LOBBY_OK)
+            rc = -1;
+    }
+    l->is_replaying = false;
+    if (rc != 0 || find_match(l, r->match_id) != mt) {
+        /* The record does not replay (or ended the match): drop it. */
+        if (find_match(l, r->match_id) == mt)
+            match_forfeit(l, mt, 0, now_ms);
+        return -1;
+    }
+    /* Everyone is away: the grace period starts anew, so does the turn. */
+    for (unsigned s = 0; s < r->n_seats; s++)
+        match_away(l, mt, s, now_ms);
+    return 0;
 }
 
 /* ---------- deadlines ---------- */

@@ -43,16 +43,49 @@ const char *lobby_code_text(enum lobby_code code);
 #define LOBBY_NAME_MAX 16
 #define LOBBY_TOKEN_LEN 32
 
-/* A finished match, as handed to env.on_finish (before END is sent). */
-struct lobby_result {
+/* A durable fact about a match, for the journal (env.journal). Pointers
+ * are valid during the call only. */
+enum lobby_journal_kind {
+    LOBBY_J_START = 0, /* dealt: game, seats (names, tokens), the deal's draws */
+    LOBBY_J_MOVE,      /* seq-th card accepted: seat, card, is_timeout */
+    LOBBY_J_TOKEN,     /* seat's resume token changed: tokens[seat] */
+    LOBBY_J_END,       /* over: result, reason, points, the event log */
+};
+
+struct lobby_journal {
+    enum lobby_journal_kind kind;
     uint64_t match_id;
     const char *game;
     unsigned n_seats;
     const char *names[4];
-    unsigned points[4];
+    const char *tokens[4];
+    bool is_registered[4];
+    const uint32_t *draws;
+    unsigned n_draws;
+    unsigned seq, seat;
+    card_t card;
+    bool is_timeout;
     const char *result; /* team0, team1, draw */
     const char *reason; /* score, forfeit */
-    uint64_t started_ms, ended_ms;
+    unsigned points[4];
+    const char *log;    /* every event line of the match, private ones as
+                           "@<seat> <line>", one per line */
+};
+
+/* A match to rebuild after a restart (lobby_restore). */
+struct lobby_restore {
+    uint64_t match_id;
+    const char *game;
+    unsigned n_seats;
+    const char *names[4];
+    const char *tokens[4];
+    bool is_registered[4];
+    const uint32_t *draws;
+    unsigned n_draws;
+    unsigned n_moves;
+    const unsigned *move_seats;
+    const card_t *move_cards;
+    const bool *move_is_timeout;
 };
 
 struct lobby_env {
@@ -64,8 +97,9 @@ struct lobby_env {
     void (*evict)(void *ctx, void *client);
     /* The lobby now has a deadline at deadline_ms: call lobby_tick then. */
     void (*arm)(void *ctx, uint64_t deadline_ms);
-    /* Optional: a match ended (for the store). */
-    void (*on_finish)(void *ctx, const struct lobby_result *r);
+    /* Optional: a durable fact to journal. Events sent during the same
+     * lobby call must not reach clients before it is on disk. */
+    void (*journal)(void *ctx, const struct lobby_journal *j);
     /* The random source for deals (the system's in the server). */
     card_uniform_fn uniform;
     void *rng_ctx;
@@ -90,9 +124,16 @@ void lobby_member_gone(struct lobby *l, struct member *m, uint64_t now_ms);
 const char *lobby_member_name(const struct member *m); /* NULL: no NICK */
 
 /* NICK: BADNAME, NAMETAKEN or ALREADY; on success token holds the
- * member's resume token. */
+ * member's resume token. is_registered marks a name whose password was
+ * checked (it gets a rating). */
 enum lobby_code lobby_nick(struct lobby *l, struct member *m, const char *name,
-                           size_t len, char token[LOBBY_TOKEN_LEN + 1]);
+                           size_t len, bool is_registered,
+                           char token[LOBBY_TOKEN_LEN + 1]);
+
+/* The checks NICK makes before taking a name, without taking it:
+ * ALREADY, BADNAME, NAMETAKEN or OK. */
+enum lobby_code lobby_nick_check(struct lobby *l, const struct member *m,
+                                 const char *name, size_t len);
 
 /* RESUME: on success *m is the resumed member (the old *m is freed),
  * new_token its fresh token, *match_id its match or 0; the snapshot has
@@ -120,6 +161,15 @@ enum lobby_code lobby_say(struct lobby *l, struct member *m, const char *text,
                           size_t len);
 enum lobby_code lobby_leave(struct lobby *l, struct member *m, uint64_t now_ms,
                             uint64_t *id);
+
+/* Rebuilds a match that was in play when the server stopped: every seat
+ * is held for a dropped player (grace period from now_ms), the turn clock
+ * starts afresh. Returns 0, or -1 if the record does not replay. */
+int lobby_restore(struct lobby *l, const struct lobby_restore *r,
+                  uint64_t now_ms);
+
+/* Match ids continue after the highest one recorded. */
+void lobby_set_last_id(struct lobby *l, uint64_t id);
 
 /* Runs every deadline due at now_ms (turn clocks, grace periods). */
 void lobby_tick(struct lobby *l, uint64_t now_ms);

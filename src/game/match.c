@@ -17,6 +17,28 @@
 
 #define LINE_CAP 1024
 
+/* ---------- the match's own record ---------- */
+
+/* Appends one event line to the match log; private lines are prefixed
+ * with "@<seat> " (lobby.h, LOBBY_J_END). */
+static void log_line(struct match *mt, int seat, const char *line, size_t len)
+{
+    size_t need = mt->log_len + len + 8;
+    if (need > mt->log_cap) {
+        size_t cap = mt->log_cap ? mt->log_cap * 2 : 2048;
+        while (cap < need)
+            cap *= 2;
+        mt->log = mem_realloc(mt->log, cap);
+        mt->log_cap = cap;
+    }
+    if (seat >= 0)
+        mt->log_len += (size_t)snprintf(mt->log + mt->log_len, 8, "@%d ", seat);
+    memcpy(mt->log + mt->log_len, line, len);
+    mt->log_len += len;
+    mt->log[mt->log_len++] = '\n';
+    mt->log[mt->log_len] = '\0';
+}
+
 /* ---------- fan-out ---------- */
 
 static void send_to(struct lobby *l, struct member *m, const char *fmt, ...)
@@ -53,6 +75,7 @@ static void emit(struct lobby *l, struct match *mt, const struct member *except,
     if (n < 0)
         return;
     size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    log_line(mt, -1, line, len);
     for (unsigned s = 0; s < mt->n_seats; s++) {
         struct member *m = mt->seats[s].m;
         if (m != NULL && m != except && m->client != NULL)
@@ -61,6 +84,15 @@ static void emit(struct lobby *l, struct match *mt, const struct member *except,
     for (size_t i = 0; i < mt->n_watchers; i++)
         if (mt->watchers[i] != except)
             lobby_send(l, mt->watchers[i], line, len);
+}
+
+/* A private event for one seat (HAND, DRAW), recorded in the log. */
+static void send_private(struct lobby *l, struct match *mt, unsigned seat,
+                         const char *line, size_t len)
+{
+    log_line(mt, (int)seat, line, len);
+    if (mt->seats[seat].m != NULL)
+        lobby_send(l, mt->seats[seat].m, line, len);
 }
 
 static uint64_t turn_left(const struct lobby *l, const struct match *mt,
@@ -117,6 +149,7 @@ static void match_free(struct lobby *l, struct match *mt)
     for (unsigned s = 0; s < mt->n_seats; s++)
         dq_remove(&mt->seats[s].grace);
     free(mt->watchers);
+    free(mt->log);
     free(mt->state);
     free(mt);
 }
@@ -134,24 +167,27 @@ static void match_end(struct lobby *l, struct match *mt, enum rules_result res,
     char line[LINE_CAP];
     int n;
 
+    (void)now_ms;
     mt->rules->points(mt->state, pts);
-    if (l->env.on_finish) {
-        struct lobby_result r = {
-            .match_id = mt->id, .game = mt->rules->name, .n_seats = mt->n_seats,
-            .result = result_name(res), .reason = reason,
-            .started_ms = mt->started_ms, .ended_ms = now_ms,
-        };
-        for (unsigned s = 0; s < mt->n_seats; s++) {
-            r.names[s] = mt->seats[s].name;
-            r.points[s] = pts[s];
-        }
-        l->env.on_finish(l->env.ctx, &r);
-    }
     n = snprintf(line, sizeof line, "END %" PRIu64 " %s %s", mt->id,
                  result_name(res), reason);
     for (unsigned s = 0; s < mt->n_seats; s++)
         n += snprintf(line + n, sizeof line - (size_t)n, " %u", pts[s]);
     emit(l, mt, NULL, "%s", line);
+    /* Journaled in the same lobby call as the END line: the caller keeps
+     * END from every client until the record is on disk. */
+    if (l->env.journal && !l->is_replaying) {
+        struct lobby_journal j = {
+            .kind = LOBBY_J_END, .match_id = mt->id, .game = mt->rules->name,
+            .n_seats = mt->n_seats, .result = result_name(res),
+            .reason = reason, .log = mt->log ? mt->log : "",
+        };
+        for (unsigned s = 0; s < mt->n_seats; s++) {
+            j.names[s] = mt->seats[s].name;
+            j.points[s] = pts[s];
+        }
+        l->env.journal(l->env.ctx, &j);
+    }
 
     for (unsigned s = 0; s < mt->n_seats; s++) {
         struct member *m = mt->seats[s].m;
@@ -186,7 +222,8 @@ static void send_turn(struct lobby *l, struct match *mt, uint64_t now_ms)
          mt->rules->to_play(mt->state), l->env.turn_ms);
 }
 
-static void send_hand(struct lobby *l, struct match *mt, unsigned seat)
+static void send_hand(struct lobby *l, struct match *mt, unsigned seat,
+                      bool is_snapshot)
 {
     card_t cards[RULES_MAX_HAND];
     char line[LINE_CAP], code[3];
@@ -197,7 +234,10 @@ static void send_hand(struct lobby *l, struct match *mt, unsigned seat)
         card_format(cards[i], code);
         len += snprintf(line + len, sizeof line - (size_t)len, " %s", code);
     }
-    send_to(l, mt->seats[seat].m, "%s", line);
+    if (is_snapshot)
+        send_to(l, mt->seats[seat].m, "%s", line);
+    else
+        send_private(l, mt, seat, line, (size_t)len);
 }
 
 static int format_start(const struct match *mt, char *line, size_t cap)
@@ -209,15 +249,59 @@ static int format_start(const struct match *mt, char *line, size_t cap)
     return n;
 }
 
-static void match_start(struct lobby *l, struct match *mt, uint64_t now_ms)
+/* Records every draw of the deal, so the journal can replay it. */
+struct draw_recorder {
+    card_uniform_fn inner;
+    void *inner_ctx;
+    const uint32_t *replay; /* replaying a recorded deal instead */
+    unsigned n_replay;
+    uint32_t draws[64];
+    unsigned n;
+};
+
+static uint32_t recorded_uniform(void *ctx, uint32_t upper)
+{
+    struct draw_recorder *r = ctx;
+    uint32_t v;
+
+    if (r->replay != NULL)
+        /* a damaged record must not index out of range */
+        v = r->n < r->n_replay ? r->replay[r->n] % upper : 0;
+    else
+        v = r->inner(r->inner_ctx, upper);
+    if (r->n < 64)
+        r->draws[r->n] = v;
+    r->n++;
+    return v;
+}
+
+void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
+                 const uint32_t *draws, unsigned n_draws)
 {
     char line[LINE_CAP], code[3];
+    struct draw_recorder rec = {
+        .inner = l->env.uniform, .inner_ctx = l->env.rng_ctx,
+        .replay = draws, .n_replay = n_draws,
+    };
 
     mt->phase = MATCH_PLAYING;
     l->n_waiting--;
     l->n_playing++;
     mt->started_ms = now_ms;
-    mt->rules->deal(mt->state, mt->n_seats, l->env.uniform, l->env.rng_ctx);
+    mt->rules->deal(mt->state, mt->n_seats, recorded_uniform, &rec);
+    if (l->env.journal && !l->is_replaying) {
+        struct lobby_journal j = {
+            .kind = LOBBY_J_START, .match_id = mt->id, .game = mt->rules->name,
+            .n_seats = mt->n_seats, .draws = rec.draws,
+            .n_draws = rec.n < 64 ? rec.n : 64,
+        };
+        for (unsigned s = 0; s < mt->n_seats; s++) {
+            j.names[s] = mt->seats[s].name;
+            j.tokens[s] = mt->seats[s].m->token;
+            j.is_registered[s] = mt->seats[s].m->is_registered;
+        }
+        l->env.journal(l->env.ctx, &j);
+    }
     format_start(mt, line, sizeof line);
     emit(l, mt, NULL, "%s", line);
     card_t trump = mt->rules->trump(mt->state);
@@ -226,7 +310,7 @@ static void match_start(struct lobby *l, struct match *mt, uint64_t now_ms)
         emit(l, mt, NULL, "TRUMP %" PRIu64 " %s", mt->id, code);
     }
     for (unsigned s = 0; s < mt->n_seats; s++)
-        send_hand(l, mt, s);
+        send_hand(l, mt, s, false);
     send_turn(l, mt, now_ms);
 }
 
@@ -246,7 +330,7 @@ unsigned match_seat(struct lobby *l, struct match *mt, struct member *m,
     match_send_seated(l, mt, m);
     emit(l, mt, m, "SEATED %" PRIu64 " %u %s", mt->id, s, m->name);
     if (mt->n_seated == mt->n_seats)
-        match_start(l, mt, now_ms);
+        match_start(l, mt, now_ms, NULL, 0);
     return s;
 }
 
@@ -286,7 +370,7 @@ static void send_snapshot(struct lobby *l, struct match *mt, struct member *to,
         send_to(l, to, "TRUMP %" PRIu64 " %s", mt->id, code);
     }
     if (seat >= 0)
-        send_hand(l, mt, (unsigned)seat);
+        send_hand(l, mt, (unsigned)seat, true);
     unsigned n = mt->rules->trick(mt->state, seats, cards);
     for (unsigned i = 0; i < n; i++) {
         card_format(cards[i], code);
@@ -326,7 +410,7 @@ void match_remove_watcher(struct match *mt, struct member *m)
 /* ---------- play ---------- */
 
 enum lobby_code match_play(struct lobby *l, struct match *mt, unsigned seat,
-                           card_t card, uint64_t now_ms)
+                           card_t card, bool is_timeout, uint64_t now_ms)
 {
     const struct rules *r = mt->rules;
     struct rules_outcome out;
@@ -337,15 +421,24 @@ enum lobby_code match_play(struct lobby *l, struct match *mt, unsigned seat,
     if (!r->is_legal(mt->state, seat, card))
         return LOBBY_NOTINHAND;
     r->play(mt->state, seat, card, &out);
+    mt->n_moves++;
+    if (l->env.journal && !l->is_replaying) {
+        struct lobby_journal j = {
+            .kind = LOBBY_J_MOVE, .match_id = mt->id, .seq = mt->n_moves,
+            .seat = seat, .card = card, .is_timeout = is_timeout,
+        };
+        l->env.journal(l->env.ctx, &j);
+    }
     card_format(card, code);
     emit(l, mt, NULL, "PLAYED %" PRIu64 " %u %s", mt->id, seat, code);
     if (out.trick_done) {
         emit(l, mt, NULL, "TRICK %" PRIu64 " %u %u", mt->id, out.trick_winner,
              out.trick_points);
         for (unsigned i = 0; i < out.n_draws; i++) {
+            char line[64];
             card_format(out.draws[i].card, code);
-            send_to(l, mt->seats[out.draws[i].seat].m, "DRAW %" PRIu64 " %s",
-                    mt->id, code);
+            int n = snprintf(line, sizeof line, "DRAW %" PRIu64 " %s", mt->id, code);
+            send_private(l, mt, out.draws[i].seat, line, (size_t)n);
         }
     }
     if (out.is_over) {
@@ -362,7 +455,7 @@ void match_turn_expired(struct lobby *l, struct match *mt, uint64_t now_ms)
     card_t c = mt->rules->auto_card(mt->state, seat);
 
     emit(l, mt, NULL, "TIMEOUT %" PRIu64 " %u", mt->id, seat);
-    match_play(l, mt, seat, c, now_ms);
+    match_play(l, mt, seat, c, true, now_ms);
 }
 
 void match_forfeit(struct lobby *l, struct match *mt, unsigned seat,

@@ -46,6 +46,9 @@ struct match {
     struct dq_node turn; /* linked in lobby->turn_q while playing */
     struct match *prev, *next; /* lobby's list, by id */
     uint64_t started_ms;
+    unsigned n_moves;   /* cards accepted: the journal's sequence */
+    char *log;          /* every event line, for the record (lobby.h) */
+    size_t log_len, log_cap;
     void *state;        /* rules->state_size bytes */
 };
 
@@ -53,6 +56,7 @@ struct match {
  * NULL and the member lives on only through its seat. */
 struct member {
     void *client;
+    bool is_registered;
     char name[LOBBY_NAME_MAX + 1];  /* "" until NICK */
     char token[LOBBY_TOKEN_LEN + 1];
     struct match *match;            /* seated here, or NULL */
@@ -70,6 +74,7 @@ struct lobby {
     uint64_t n_finished;
     uint64_t next_id;
     struct dqueue turn_q, grace_q;
+    bool is_replaying;  /* restoring: journal nothing */
 };
 
 struct match *match_new(struct lobby *l, const struct rules *r,
@@ -84,7 +89,10 @@ void match_add_watcher(struct lobby *l, struct match *mt, struct member *m,
                        uint64_t now_ms);
 void match_remove_watcher(struct match *mt, struct member *m);
 enum lobby_code match_play(struct lobby *l, struct match *mt, unsigned seat,
-                           card_t card, uint64_t now_ms);
+                           card_t card, bool is_timeout, uint64_t now_ms);
+/* Deals; draws (if not NULL) replays a recorded deal instead of env.uniform. */
+void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
+                 const uint32_t *draws, unsigned n_draws);
 /* The seat's side loses by forfeit; the seat's own member (if leaving)
  * is detached first so that it hears nothing more. */
 void match_forfeit(struct lobby *l, struct match *mt, unsigned seat,
@@ -103,6 +111,7 @@ void match_chat(struct lobby *l, struct match *mt, const char *name,
 /* Lobby internals the match calls back into. */
 void lobby_forget_member(struct lobby *l, struct member *m);
 void lobby_send(struct lobby *l, struct member *m, const char *line, size_t len);
+void lobby_journal_token(struct lobby *l, struct match *mt, unsigned seat);
 void lobby_push_deadline(struct lobby *l, struct dqueue *q, struct dq_node *n,
                          uint64_t now_ms);
 

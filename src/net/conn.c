@@ -231,8 +231,18 @@ static void on_closed(uv_handle_t *h)
 static void run_work(struct conn_set *set)
 {
     /* Closing a connection can write to or close others (a match
-     * announcing that a player left), so loop until both lists are empty. */
-    while (set->dirty != NULL || set->closing != NULL) {
+     * announcing that a player left), and a released connection's input
+     * can do anything a command does, so loop until every list is empty. */
+    while (set->dirty != NULL || set->closing != NULL || set->kicks != NULL) {
+        while (set->kicks != NULL) {
+            struct conn *c = set->kicks;
+            set->kicks = c->kick_next;
+            c->is_kick_queued = false;
+            if (c->is_closing || c->is_held)
+                continue;
+            conn_kick(c);
+            conn_start(c);
+        }
         while (set->dirty != NULL) {
             struct conn *c = set->dirty;
             set->dirty = c->work_next;
@@ -259,6 +269,12 @@ static void run_work(struct conn_set *set)
                 c->next->prev = c->prev;
             set->n_open--;
             dq_remove(&c->stall);
+            if (c->is_kick_queued) { /* rare: released, then closed */
+                struct conn **p = &set->kicks;
+                while (*p != c)
+                    p = &(*p)->kick_next;
+                *p = c->kick_next;
+            }
             uv_close((uv_handle_t *)&c->tcp, on_closed);
         }
     }
@@ -370,14 +386,35 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 void conn_kick(struct conn *c)
 {
-    if (c->is_closing || c->in_len == 0)
+    if (c->is_closing || c->is_held || c->in_len == 0)
         return;
     deliver(c, c->in, c->in_len);
 }
 
+void conn_hold(struct conn *c)
+{
+    c->is_held = true;
+    if (c->is_reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->is_reading = false;
+    }
+}
+
+void conn_release(struct conn *c)
+{
+    c->is_held = false;
+    if (c->is_closing || c->is_kick_queued)
+        return;
+    c->is_kick_queued = true;
+    c->kick_next = c->set->kicks;
+    c->set->kicks = c;
+    wake(c->set);
+}
+
 void conn_start(struct conn *c)
 {
-    if (c->is_reading || c->is_closing || c->is_paused || c->is_flush_closing)
+    if (c->is_reading || c->is_closing || c->is_paused || c->is_flush_closing ||
+        c->is_held)
         return;
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
         conn_close(c, "cannot start reading");
@@ -508,6 +545,7 @@ void conn_free_detached(struct conn *c)
     /* Work lists may still name it: drop them (the driver owns them all). */
     set->dirty = NULL;
     set->closing = NULL;
+    set->kicks = NULL;
     free(c->in);
     free(c->out);
     free(c);

@@ -71,6 +71,7 @@ struct conn_set {
     size_t n_open;
     struct conn *dirty;    /* output waiting for this iteration's flush */
     struct conn *closing;  /* waiting for on_close and uv_close */
+    struct conn *kicks;    /* released from a hold: input to offer again */
     uv_check_t flush_check;
     uv_idle_t wake_idle;   /* keeps poll from blocking while work is queued */
     uv_timer_t stall_timer;
@@ -84,6 +85,7 @@ struct conn {
     struct conn_set *set;
     struct conn *prev, *next;  /* in set->all */
     struct conn *work_next;    /* in set->dirty or set->closing */
+    struct conn *kick_next;    /* in set->kicks */
     struct dq_node stall;
     void *user;                /* the handler's per-connection state */
     uint64_t id;
@@ -96,6 +98,7 @@ struct conn {
     struct conn_wreq *inflight; /* handed to uv_write, not yet complete */
     const char *close_reason;
     bool is_dirty, is_paused, is_closing, is_flush_closing, is_reading;
+    bool is_held, is_kick_queued;
 };
 
 /* Prepares a set on loop (handles are initialised, not yet referenced). */
@@ -118,6 +121,13 @@ void conn_write(struct conn *c, const char *data, size_t len);
 
 /* Offers the buffered unconsumed input to on_data again now. */
 void conn_kick(struct conn *c);
+
+/* Hold: the handler is busy with this connection's last command (its
+ * answer waits for the disk or the thread pool); stop reading until
+ * conn_release. Release: from the loop's next check phase, offer the
+ * buffered input again and read on. Neither is ever re-entrant. */
+void conn_hold(struct conn *c);
+void conn_release(struct conn *c);
 
 /* Closes now, dropping unsent output; reason is a static string. */
 void conn_close(struct conn *c, const char *reason);

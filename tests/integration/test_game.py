@@ -116,7 +116,7 @@ def test_nick_rules_and_name_release():
         a.ask("NICK", r"ERR BADARG .*")
         a.ask("NICK bad!name", r"ERR BADNAME .*")
         a.ask("NICK " + "x" * 17, r"ERR BADNAME .*")
-        a.ask("NICK alice secret", r"ERR BADARG .*")
+        a.ask("NICK alice secret extra", r"ERR BADARG .*")
         a.ask("NICK alice", r"OK NICK alice [0-9a-f]{32}")
         a.ask("NICK alice2", r"ERR ALREADY .*")
         b = s.connect()

@@ -67,7 +67,7 @@ static struct member *player(struct lobby *l, struct client *c, const char *name
 {
     char tok[LOBBY_TOKEN_LEN + 1];
     struct member *m = lobby_member_new(l, c);
-    CHECK_INT(lobby_nick(l, m, name, strlen(name), tok), LOBBY_OK);
+    CHECK_INT(lobby_nick(l, m, name, strlen(name), false, tok), LOBBY_OK);
     return m;
 }
 
@@ -137,11 +137,11 @@ TEST(errors_change_nothing)
     unsigned seat;
     char tok[LOBBY_TOKEN_LEN + 1];
 
-    CHECK_INT(lobby_nick(l, mc, "x", 1, tok), LOBBY_ALREADY);
+    CHECK_INT(lobby_nick(l, mc, "x", 1, false, tok), LOBBY_ALREADY);
     struct member *anon = lobby_member_new(l, &c);
-    CHECK_INT(lobby_nick(l, anon, "alice", 5, tok), LOBBY_NAMETAKEN);
-    CHECK_INT(lobby_nick(l, anon, "bad name", 8, tok), LOBBY_BADNAME);
-    CHECK_INT(lobby_nick(l, anon, "seventeen_chars_x", 17, tok), LOBBY_BADNAME);
+    CHECK_INT(lobby_nick(l, anon, "alice", 5, false, tok), LOBBY_NAMETAKEN);
+    CHECK_INT(lobby_nick(l, anon, "bad name", 8, false, tok), LOBBY_BADNAME);
+    CHECK_INT(lobby_nick(l, anon, "seventeen_chars_x", 17, false, tok), LOBBY_BADNAME);
     lobby_member_gone(l, anon, 0);
     CHECK_INT(lobby_create(l, ma, "poker", 5, 0, 0, &id), LOBBY_NOGAME);
     CHECK_INT(lobby_create(l, ma, "briscola", 8, 3, 0, &id), LOBBY_BADARG);
@@ -232,7 +232,7 @@ TEST(drop_resume_and_grace_expiry)
     uint64_t id, mid;
     unsigned seat;
 
-    CHECK_INT(lobby_nick(l, ma, "alice", 5, tok), LOBBY_OK);
+    CHECK_INT(lobby_nick(l, ma, "alice", 5, false, tok), LOBBY_OK);
     lobby_create(l, ma, "briscola", 8, 2, 0, &id);
     lobby_join(l, mb, id, 0, &seat);
     clear(&b);
@@ -241,7 +241,7 @@ TEST(drop_resume_and_grace_expiry)
     /* the name stays taken while the seat is held */
     struct member *anon = lobby_member_new(l, &a2);
     char t2[LOBBY_TOKEN_LEN + 1];
-    CHECK_INT(lobby_nick(l, anon, "alice", 5, t2), LOBBY_NAMETAKEN);
+    CHECK_INT(lobby_nick(l, anon, "alice", 5, false, t2), LOBBY_NAMETAKEN);
     lobby_member_gone(l, anon, 0);
     struct member *m2 = lobby_member_new(l, &a2);
     clear(&a2);
@@ -266,7 +266,7 @@ TEST(drop_resume_and_grace_expiry)
     CHECK(strstr(b.log, "END 1 team1 forfeit ") != NULL);
     /* the name is free again */
     struct member *m4 = lobby_member_new(l, &a);
-    CHECK_INT(lobby_nick(l, m4, "alice", 5, tok), LOBBY_OK);
+    CHECK_INT(lobby_nick(l, m4, "alice", 5, false, tok), LOBBY_OK);
     lobby_member_gone(l, m4, 0);
     lobby_member_gone(l, mb, 0);
     lobby_free(l);

@@ -1,0 +1,176 @@
+/*
+ * store: tavolo's memory, in SQLite (the only file that includes
+ * sqlite3.h). Accounts, finished matches with their ratings, and the
+ * journal of matches in play, so that a crash loses nothing a client saw.
+ *
+ * Threads: store_open, the store_each_* readers and store_check run on the
+ * caller's thread before serving. After store_start every operation is a
+ * job handed to one writer thread that owns the connection; its done
+ * callback runs on the loop thread, in submission order. Consecutive
+ * journal jobs are committed in one transaction (group commit) with
+ * synchronous=FULL in WAL mode: when a journal job's callback runs, its
+ * writes are on disk. A failed write is logged and reported through
+ * job->rc; it never stops the loop.
+ */
+#ifndef TAVOLO_STORE_STORE_H
+#define TAVOLO_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <uv.h>
+
+#define STORE_MAX_SEATS 4
+#define STORE_MAX_DRAWS 64
+#define STORE_NAME_MAX 16
+#define STORE_TOKEN_LEN 32
+#define STORE_TOP_MAX 20
+#define STORE_HISTORY_MAX 10
+#define STORE_SCHEMA_VERSION 2
+
+struct store;
+
+struct store_seat {
+    char name[STORE_NAME_MAX + 1];
+    char token[STORE_TOKEN_LEN + 1];
+    bool is_registered;
+};
+
+enum store_op_kind {
+    STORE_OP_START = 0, /* a match was dealt: seats, tokens, the deal */
+    STORE_OP_MOVE,      /* a card was accepted */
+    STORE_OP_TOKEN,     /* a seat's resume token changed */
+    STORE_OP_END,       /* the match is over: result, points, event log */
+};
+
+struct store_op {
+    struct store_op *next;
+    enum store_op_kind kind;
+    uint64_t match_id;
+    /* START */
+    char game[24];
+    unsigned n_seats;
+    struct store_seat seats[STORE_MAX_SEATS];
+    uint32_t draws[STORE_MAX_DRAWS];
+    unsigned n_draws;
+    /* MOVE (seat, card, seq, is_timeout); TOKEN (seat, seats[seat].token) */
+    unsigned seq, seat;
+    char card[3];
+    bool is_timeout;
+    /* END */
+    char result[8], reason[8];
+    unsigned points[STORE_MAX_SEATS];
+    char *log; /* owned: freed with the op */
+};
+
+struct store_move {
+    unsigned seat;
+    char card[3];
+    bool is_timeout;
+};
+
+/* A match that was in play when the server stopped (for restore). */
+struct store_open_match {
+    uint64_t id;
+    char game[24];
+    unsigned n_seats;
+    struct store_seat seats[STORE_MAX_SEATS];
+    uint32_t draws[STORE_MAX_DRAWS];
+    unsigned n_draws;
+    struct store_move *moves;
+    unsigned n_moves;
+};
+
+enum store_job_kind {
+    STORE_JOB_JOURNAL = 0, /* ops: one durable commit */
+    STORE_JOB_REGISTER,    /* name, hash */
+    STORE_JOB_STATS,       /* name */
+    STORE_JOB_TOP,
+    STORE_JOB_HISTORY,     /* name */
+};
+
+enum store_rc {
+    STORE_OK = 0,
+    STORE_FAILED = -1,   /* the disk or the database refused: logged */
+    STORE_EXISTS = -2,   /* REGISTER: the name is taken */
+    STORE_NOTFOUND = -3, /* STATS: no such registered name */
+};
+
+struct store_job {
+    struct store_job *next;
+    enum store_job_kind kind;
+    struct store_op *ops; /* JOURNAL: owned by the job */
+    char name[STORE_NAME_MAX + 1];
+    char hash[160];
+    int rc;
+    struct {
+        double rating;
+        unsigned played, won, lost, drawn;
+    } stats;
+    unsigned n_rows;
+    struct {
+        char name[STORE_NAME_MAX + 1];
+        double rating;
+    } top[STORE_TOP_MAX];
+    struct {
+        uint64_t match_id;
+        char game[24];
+        char result[8];
+        unsigned points;
+    } history[STORE_HISTORY_MAX];
+    /* Runs on the loop thread when the job is finished; owns the job. */
+    void (*done)(struct store_job *job);
+    void *ctx;
+};
+
+struct store_metrics {
+    uint64_t n_commits, n_failed, n_jobs;
+    uint64_t last_commit_us, max_commit_us;
+};
+
+/* Opens DIR/tavolo.db (creating DIR and the file), sets WAL mode and
+ * migrates the schema to STORE_SCHEMA_VERSION. NULL and a one-line reason
+ * in err if the directory is not writable, the file is damaged, etc. */
+struct store *store_open(const char *dir, char *err, size_t err_cap);
+
+/* Caps the database file at max_kb KiB (0: no cap). Writes past it fail
+ * exactly as on a full disk (SQLITE_FULL). */
+int store_set_quota(struct store *st, uint32_t max_kb);
+
+/* Migrates an open SQLite file from its version to `target` (tests). */
+int store_migrate_file(const char *path, int target, char *err, size_t err_cap);
+
+/* Startup readers (before store_start). Return 0 or -1. */
+int store_each_account(struct store *st,
+                       void (*fn)(void *ctx, const char *name, const char *hash),
+                       void *ctx);
+int store_each_open_match(struct store *st,
+                          void (*fn)(void *ctx, const struct store_open_match *m),
+                          void *ctx);
+uint64_t store_max_match_id(struct store *st);
+
+/* Starts the writer thread; done callbacks are delivered on loop. */
+int store_start(struct store *st, uv_loop_t *loop);
+
+/* Queues a job (owned by the store until its done callback). */
+void store_submit(struct store *st, struct store_job *job);
+
+/* Finishes every queued job (their callbacks run), stops the thread and
+ * closes the database. NULL does nothing. */
+void store_close(struct store *st);
+
+void store_get_metrics(struct store *st, struct store_metrics *out);
+
+/* Frees a list of ops. */
+void store_ops_free(struct store_op *ops);
+
+/* --check-data: integrity and consistency checks of DIR/tavolo.db; writes
+ * a report (one line per finding) to out. Returns 0 if sound, 1 if
+ * damaged, 2 if it cannot be opened. */
+int store_check(const char *dir, FILE *out);
+
+/* --backup: a consistent copy of a live database (SQLite online backup). */
+int store_backup(const char *dir, const char *dest, char *err, size_t err_cap);
+
+#endif

@@ -1,0 +1,279 @@
+/* Unit tests for store/: migrations from empty and from every earlier
+ * schema, the rating maths, and the journal round trip. */
+#include <math.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "store/rating.h"
+#include "store/store.h"
+
+static char *tmpdir(void)
+{
+    static char path[64];
+    strcpy(path, "/tmp/tavolo-store-XXXXXX");
+    if (mkdtemp(path) == NULL)
+        FAIL_("mkdtemp");
+    return path;
+}
+
+static int scalar(const char *db_path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    int v = -1;
+    CHECK(sqlite3_open(db_path, &db) == SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+TEST(rating_maths)
+{
+    CHECK(fabs(rating_expected(1500, 1500) - 0.5) < 1e-12);
+    CHECK(fabs(rating_delta(1500, 1500, 1.0) - 16.0) < 1e-9);
+    CHECK(fabs(rating_delta(1500, 1500, 0.0) + 16.0) < 1e-9);
+    CHECK(fabs(rating_delta(1500, 1500, 0.5)) < 1e-9);
+    /* 400 points apart: expected 10/11 for the stronger side */
+    CHECK(fabs(rating_expected(1900, 1500) - 10.0 / 11.0) < 1e-12);
+    CHECK(fabs(rating_delta(1900, 1500, 1.0) - 32.0 / 11.0) < 1e-9);
+    CHECK(fabs(rating_delta(1500, 1900, 1.0) - 32.0 * 10.0 / 11.0) < 1e-9);
+    /* zero-sum between equal-sized sides */
+    CHECK(fabs(rating_delta(1620, 1480, 1.0) + rating_delta(1480, 1620, 0.0)) < 1e-9);
+}
+
+TEST(migrate_from_empty)
+{
+    char path[256], err[256];
+    snprintf(path, sizeof path, "%s/a.db", tmpdir());
+    CHECK_INT(store_migrate_file(path, STORE_SCHEMA_VERSION, err, sizeof err), 0);
+    CHECK_INT(scalar(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    CHECK_INT(scalar(path, "SELECT COUNT(*) FROM sqlite_master WHERE name IN "
+                           "('accounts', 'matches', 'seats', 'moves')"), 4);
+    /* idempotent */
+    CHECK_INT(store_migrate_file(path, STORE_SCHEMA_VERSION, err, sizeof err), 0);
+}
+
+TEST(migrate_from_every_earlier_schema_keeps_data)
+{
+    for (int from = 1; from < STORE_SCHEMA_VERSION; from++) {
+        char path[256], err[256];
+        snprintf(path, sizeof path, "%s/v%d.db", tmpdir(), from);
+        CHECK_INT(store_migrate_file(path, from, err, sizeof err), 0);
+        CHECK_INT(scalar(path, "PRAGMA user_version"), from);
+        sqlite3 *db;
+        CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+        CHECK(sqlite3_exec(db, "INSERT INTO accounts(name, hash, rating, played,"
+                               " won, created_at) VALUES ('old', 'h', 1600, 1, 1, 0)",
+                           NULL, NULL, NULL) == SQLITE_OK);
+        sqlite3_close(db);
+        CHECK_INT(store_migrate_file(path, STORE_SCHEMA_VERSION, err, sizeof err), 0);
+        CHECK_INT(scalar(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+        CHECK_INT(scalar(path, "SELECT rating FROM accounts WHERE name = 'old'"), 1600);
+    }
+}
+
+TEST(newer_schema_refused)
+{
+    char path[256], err[256];
+    snprintf(path, sizeof path, "%s/n.db", tmpdir());
+    CHECK_INT(store_migrate_file(path, STORE_SCHEMA_VERSION, err, sizeof err), 0);
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_INT(store_migrate_file(path, STORE_SCHEMA_VERSION, err, sizeof err), -1);
+    CHECK(strstr(err, "newer") != NULL);
+}
+
+/* ---------- the writer thread, driven by a loop ---------- */
+
+static int n_done;
+
+static void count_done(struct store_job *job)
+{
+    (void)job;
+    n_done++;
+}
+
+static struct store_job *job_new(enum store_job_kind kind, const char *name)
+{
+    struct store_job *j = calloc(1, sizeof *j);
+    j->kind = kind;
+    if (name)
+        snprintf(j->name, sizeof j->name, "%s", name);
+    j->done = count_done;
+    return j;
+}
+
+static void run_until(uv_loop_t *loop, int want)
+{
+    for (int i = 0; i < 5000 && n_done < want; i++)
+        uv_run(loop, UV_RUN_NOWAIT), usleep(1000);
+    CHECK_INT(n_done, want);
+}
+
+static struct store_op *op_new(enum store_op_kind kind, uint64_t id)
+{
+    struct store_op *op = calloc(1, sizeof *op);
+    op->kind = kind;
+    op->match_id = id;
+    return op;
+}
+
+static void open_match(void *ctx, const struct store_open_match *m)
+{
+    struct store_open_match *out = ctx;
+    *out = *m;
+    out->moves = malloc(m->n_moves * sizeof *m->moves + 1);
+    memcpy(out->moves, m->moves, m->n_moves * sizeof *m->moves);
+}
+
+TEST(journal_round_trip_results_and_queries)
+{
+    char err[256];
+    const char *dir = tmpdir();
+    struct store *st = store_open(dir, err, sizeof err);
+    uv_loop_t loop;
+    CHECK(st != NULL);
+    CHECK_INT(uv_loop_init(&loop), 0);
+    CHECK_INT(store_start(st, &loop), 0);
+
+    struct store_job *reg = job_new(STORE_JOB_REGISTER, "ann");
+    strcpy(reg->hash, "$argon2id$fake");
+    store_submit(st, reg);
+    struct store_job *reg2 = job_new(STORE_JOB_REGISTER, "ann");
+    store_submit(st, reg2);
+    run_until(&loop, 2);
+    CHECK_INT(reg->rc, STORE_OK);
+    CHECK_INT(reg2->rc, STORE_EXISTS);
+
+    /* start + two moves, in one job */
+    struct store_op *start = op_new(STORE_OP_START, 7);
+    strcpy(start->game, "briscola");
+    start->n_seats = 2;
+    strcpy(start->seats[0].name, "ann");
+    strcpy(start->seats[0].token, "0123456789abcdef0123456789abcdef");
+    start->seats[0].is_registered = true;
+    strcpy(start->seats[1].name, "bo");
+    strcpy(start->seats[1].token, "fedcba9876543210fedcba9876543210");
+    start->n_draws = 3;
+    start->draws[0] = 5; start->draws[1] = 0; start->draws[2] = 38;
+    struct store_op *m1 = op_new(STORE_OP_MOVE, 7);
+    m1->seq = 1; m1->seat = 0; strcpy(m1->card, "Ac");
+    struct store_op *m2 = op_new(STORE_OP_MOVE, 7);
+    m2->seq = 2; m2->seat = 1; strcpy(m2->card, "2d"); m2->is_timeout = true;
+    start->next = m1;
+    m1->next = m2;
+    struct store_job *j1 = job_new(STORE_JOB_JOURNAL, NULL);
+    j1->ops = start;
+    store_submit(st, j1);
+    run_until(&loop, 3);
+    CHECK_INT(j1->rc, STORE_OK);
+
+    struct store_open_match m;
+    memset(&m, 0, sizeof m);
+    CHECK_INT(store_each_open_match(st, open_match, &m), 0);
+    CHECK_INT(m.id, 7);
+    CHECK_STR(m.game, "briscola");
+    CHECK_INT(m.n_draws, 3);
+    CHECK_INT(m.draws[2], 38);
+    CHECK_STR(m.seats[1].token, "fedcba9876543210fedcba9876543210");
+    CHECK_INT(m.n_moves, 2);
+    CHECK_STR(m.moves[1].card, "2d");
+    CHECK(m.moves[1].is_timeout);
+    CHECK_INT(store_max_match_id(st), 7);
+    free(m.moves);
+
+    /* a duplicate move (same seq) fails the whole commit */
+    struct store_op *dup = op_new(STORE_OP_MOVE, 7);
+    dup->seq = 2; dup->seat = 1; strcpy(dup->card, "3d");
+    struct store_job *j2 = job_new(STORE_JOB_JOURNAL, NULL);
+    j2->ops = dup;
+    store_submit(st, j2);
+    run_until(&loop, 4);
+    CHECK_INT(j2->rc, STORE_FAILED);
+
+    /* the end: ann (team0) wins 70-50 against a guest */
+    struct store_op *end = op_new(STORE_OP_END, 7);
+    strcpy(end->result, "team0");
+    strcpy(end->reason, "score");
+    end->points[0] = 70;
+    end->points[1] = 50;
+    end->log = strdup("START 7 briscola 2 ann bo\n");
+    struct store_job *j3 = job_new(STORE_JOB_JOURNAL, NULL);
+    j3->ops = end;
+    store_submit(st, j3);
+    struct store_job *stats = job_new(STORE_JOB_STATS, "ann");
+    struct store_job *guest = job_new(STORE_JOB_STATS, "bo");
+    struct store_job *top = job_new(STORE_JOB_TOP, NULL);
+    struct store_job *hist = job_new(STORE_JOB_HISTORY, "bo");
+    store_submit(st, stats);
+    store_submit(st, guest);
+    store_submit(st, top);
+    store_submit(st, hist);
+    run_until(&loop, 9);
+    CHECK_INT(j3->rc, STORE_OK);
+    CHECK_INT(stats->rc, STORE_OK);
+    CHECK_INT(stats->stats.played, 1);
+    CHECK_INT(stats->stats.won, 1);
+    CHECK(fabs(stats->stats.rating - 1516.0) < 1e-9); /* vs a 1500 guest */
+    CHECK_INT(guest->rc, STORE_NOTFOUND);
+    CHECK_INT(top->n_rows, 1);
+    CHECK_STR(top->top[0].name, "ann");
+    CHECK_INT(hist->n_rows, 1);
+    CHECK_INT(hist->history[0].match_id, 7);
+    CHECK_STR(hist->history[0].result, "lost");
+    CHECK_INT(hist->history[0].points, 50);
+    memset(&m, 0, sizeof m);
+    CHECK_INT(store_each_open_match(st, open_match, &m), 0);
+    CHECK_INT(m.id, 0); /* no longer in play */
+
+    /* recording the same END twice changes nothing */
+    struct store_op *again = op_new(STORE_OP_END, 7);
+    strcpy(again->result, "team0");
+    strcpy(again->reason, "score");
+    struct store_job *j4 = job_new(STORE_JOB_JOURNAL, NULL);
+    j4->ops = again;
+    struct store_job *stats2 = job_new(STORE_JOB_STATS, "ann");
+    store_submit(st, j4);
+    store_submit(st, stats2);
+    run_until(&loop, 11);
+    CHECK_INT(stats2->stats.played, 1);
+
+    store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    FILE *report = tmpfile();
+    CHECK_INT(store_check(dir, report), 0);
+    fclose(report);
+    struct store_job *jobs[] = {reg, reg2, j1, j2, j3, stats, guest, top, hist, j4, stats2};
+    for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
+        store_ops_free(jobs[i]->ops);
+        free(jobs[i]);
+    }
+    free(m.moves);
+}
+
+TEST(unwritable_directory_is_reported)
+{
+    char err[256];
+    if (geteuid() == 0) {
+        /* root writes anywhere: use a path under a file instead */
+        char path[256];
+        snprintf(path, sizeof path, "%s/file", tmpdir());
+        FILE *f = fopen(path, "w");
+        fclose(f);
+        strcat(path, "/data");
+        CHECK(store_open(path, err, sizeof err) == NULL);
+    } else {
+        char path[256];
+        snprintf(path, sizeof path, "%s/ro", tmpdir());
+        mkdir(path, 0500);
+        CHECK(store_open(path, err, sizeof err) == NULL);
+    }
+    CHECK(strlen(err) > 0);
+}
