@@ -257,6 +257,11 @@ struct store *store_open(const char *dir, char *err, size_t err_cap)
             goto fail;
         }
     }
+    /* The journal holds every deal in play: only the server may read it.
+     * SQLite gives the -wal and -shm files the same mode. */
+    if (chmod(st->path, 0600) != 0)
+        log_warn("store: cannot restrict %s to its owner: %s", st->path,
+                 strerror(errno));
     /* Prove now that we can write, rather than at the first finished match. */
     if (exec(st->db, "BEGIN IMMEDIATE; COMMIT", inner, sizeof inner) != 0) {
         snprintf(err, err_cap, "%s is not writable: %s", st->path, inner);
