@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libuv1-dev libsqlite3-dev libsodium-dev
-      libinih-dev libwslay-dev)
+      libinih-dev libwslay-dev libh2o-dev nettle-dev)
 if [ "${1:-}" = test ]; then
     pkgs+=(clang libclang-rt-14-dev python3)
 fi

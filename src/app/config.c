@@ -44,6 +44,8 @@ static const struct opt opts[] = {
     U32("grace-ms", grace_ms, 1, 86400000, "reconnection grace (60000)"),
     U32("stall-ms", stall_ms, 1, 86400000, "drop a paused non-reader after (5000)"),
     U32("backlog", backlog, 1, 65535, "listen backlog (4096)"),
+    STR("admin-port", admin_port_text, "metrics port on 127.0.0.1; 0 = any free, off = none (7778)"),
+    STR("allow-origin", allow_origin, "WebSocket origins: * or a comma list (same host)"),
     STR("data", data_dir, "data directory (./tavolo-data)"),
     U32("db-max-kb", db_max_kb, 0, 4000000000u, "database size quota in KiB, 0 = none (0)"),
     STR("server-id", server_id, "id in the HELLO line (random)"),
@@ -68,6 +70,7 @@ void config_defaults(struct config *cfg)
     cfg->grace_ms = 60000;
     cfg->stall_ms = 5000;
     cfg->backlog = 4096;
+    cfg->admin_port_text = mem_strdup("7778");
     cfg->data_dir = mem_strdup("./tavolo-data");
     cfg->log_level = mem_strdup("info");
 }
@@ -203,6 +206,18 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err,
             continue;
         if (set_opt(cfg, o, value, err, err_cap) != 0)
             return -1;
+    }
+    cfg->admin_port = UINT32_MAX;
+    if (strcmp(cfg->admin_port_text, "off") != 0) {
+        char *end;
+        unsigned long v = strtoul(cfg->admin_port_text, &end, 10);
+        if (cfg->admin_port_text[0] < '0' || cfg->admin_port_text[0] > '9' ||
+            *end != '\0' || v > 65535) {
+            snprintf(err, err_cap, "--admin-port: expected 0-65535 or off, got '%s'",
+                     cfg->admin_port_text);
+            return -1;
+        }
+        cfg->admin_port = (uint32_t)v;
     }
     return 0;
 }

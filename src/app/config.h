@@ -21,6 +21,10 @@ struct config {
     uint32_t turn_ms, grace_ms;
     uint32_t stall_ms;      /* paused non-reader dropped after this */
     uint32_t backlog;
+    uint32_t admin_port;    /* 127.0.0.1 only; 0 picks a free port;
+                               UINT32_MAX: off */
+    char *allow_origin;     /* NULL: same host; "*": any; else a list */
+    char *admin_port_text;  /* as given: a port number or "off" */
     char *data_dir;
     uint32_t db_max_kb;     /* 0: no quota on the database file */
     char *server_id;        /* NULL: random at start */
@@ -33,8 +37,9 @@ struct config {
 /* Fills cfg with the defaults. */
 void config_defaults(struct config *cfg);
 
-/* Applies argv (and the --config file it names). Returns 0, or -1 after
- * writing a one-line reason to err. */
+/* Applies argv (and the --config file it names), then checks values that
+ * depend on each other. Returns 0, or -1 after writing a one-line reason
+ * to err. */
 int config_from_args(struct config *cfg, int argc, char **argv, char *err,
                      size_t err_cap);
 

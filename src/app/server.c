@@ -98,6 +98,7 @@ static void on_connection(uv_stream_t *listener, int status)
     char addr[NET_ADDR_STRLEN];
     net_addr_format(&c->addr, addr);
     if (ban_match(srv->bans, &c->addr)) {
+        srv->metrics.refused[REFUSED_BANNED]++;
         log_info("conn %" PRIu64 " refused %s port %u: banned", c->id, addr, c->port);
         refuse(c, "ERR BANNED your address is banned from this server\n", "banned");
         return;
@@ -106,19 +107,56 @@ static void on_connection(uv_stream_t *listener, int status)
     case ADMIT_OK:
         break;
     case ADMIT_BUSY_TOTAL:
+        srv->metrics.refused[REFUSED_BUSY_TOTAL]++;
         log_info("conn %" PRIu64 " refused %s port %u: server full", c->id, addr, c->port);
         refuse(c, "ERR BUSY server full, try again later\n", "busy (server full)");
         return;
     case ADMIT_BUSY_ADDR:
+        srv->metrics.refused[REFUSED_BUSY_ADDR]++;
         log_info("conn %" PRIu64 " refused %s port %u: too many from address",
                  c->id, addr, c->port);
         refuse(c, "ERR BUSY too many connections from your address\n",
                "busy (per-address cap)");
         return;
     }
+    srv->metrics.accepted++;
     log_info("conn %" PRIu64 " opened %s port %u", c->id, addr, c->port);
     session_new(srv, c);
     conn_start(c);
+}
+
+/* The admin port is bound to 127.0.0.1: no blacklist, no caps. Its
+ * connections are counted in the same set, so shutdown covers them. */
+static void on_admin_connection(uv_stream_t *listener, int status)
+{
+    struct server *srv = listener->loop->data;
+
+    if (status < 0)
+        return;
+    struct conn *c = conn_accept(&srv->conns, listener);
+    if (c == NULL)
+        return;
+    if (srv->is_stopping) {
+        conn_close(c, "server shutting down");
+        return;
+    }
+    srv->metrics.admin_accepted++;
+    session_new_admin(srv, c);
+    conn_start(c);
+}
+
+static void on_lag_timer(uv_timer_t *t)
+{
+    struct server *srv = t->data;
+
+    /* uv_now is the loop's cached time: how late this callback runs is
+     * how long the loop was busy elsewhere. */
+    uv_update_time(srv->loop);
+    double lag = (double)uv_now(srv->loop) - (double)srv->lag_expected_ms;
+    srv->metrics.loop_lag_ms = lag > 0 ? lag : 0;
+    if (srv->metrics.loop_lag_ms > srv->metrics.loop_lag_max_ms)
+        srv->metrics.loop_lag_max_ms = srv->metrics.loop_lag_ms;
+    srv->lag_expected_ms = uv_now(srv->loop) + 250;
 }
 
 /* ---------- session deadlines ---------- */
@@ -414,6 +452,9 @@ void server_stop(struct server *srv)
         return;
     srv->is_stopping = true;
     uv_close((uv_handle_t *)&srv->listener, NULL);
+    if (srv->has_admin)
+        uv_close((uv_handle_t *)&srv->admin_listener, NULL);
+    uv_close((uv_handle_t *)&srv->lag_timer, NULL);
     uv_close((uv_handle_t *)&srv->sig_int, NULL);
     uv_close((uv_handle_t *)&srv->sig_term, NULL);
     uv_close((uv_handle_t *)&srv->sig_hup, NULL);
@@ -505,8 +546,32 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
                   uv_strerror(rc));
         return -1;
     }
-    /* The line tests and benchmarks wait for (PROTOCOL §8). */
+    /* The admin port is a convenience: a second server on the same host
+     * (or a busy port) must not stop the game server from starting. */
+    if (cfg->admin_port != UINT32_MAX) {
+        char admin_bound[128];
+        uv_tcp_init(loop, &srv->admin_listener);
+        rc = listen_tcp(&srv->admin_listener, "127.0.0.1", (uint16_t)cfg->admin_port,
+                        64, on_admin_connection, admin_bound, sizeof admin_bound);
+        if (rc != 0) {
+            log_warn("admin port %u not available (%s): no /metrics",
+                     cfg->admin_port, uv_strerror(rc));
+            uv_close((uv_handle_t *)&srv->admin_listener, NULL);
+        } else {
+            srv->has_admin = true;
+            snprintf(srv->admin_bound, sizeof srv->admin_bound, "%s", admin_bound);
+        }
+    }
+    uv_timer_init(loop, &srv->lag_timer);
+    srv->lag_timer.data = srv;
+    srv->lag_expected_ms = uv_now(loop) + 250;
+    uv_timer_start(&srv->lag_timer, on_lag_timer, 250, 250);
+    uv_unref((uv_handle_t *)&srv->lag_timer);
+    /* The line tests and benchmarks wait for (PROTOCOL §8). It is the
+     * first line with "listening on": the admin line says it otherwise. */
     fprintf(stderr, "listening on %s\n", bound);
+    if (srv->has_admin)
+        fprintf(stderr, "admin (metrics) on http://%s/metrics\n", srv->admin_bound);
     log_info("tavolo server %s up (max line %u, rate %u/s burst %u)",
              srv->server_id, cfg->max_line, cfg->rate, cfg->burst);
     return 0;

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "app/config.h"
+#include "app/metrics.h"
 #include "app/outbox.h"
 #include "base/strmap.h"
 #include "base/dqueue.h"
@@ -28,6 +29,12 @@ struct server {
     const struct config *cfg;
     uv_loop_t *loop;
     uv_tcp_t listener;
+    uv_tcp_t admin_listener;
+    bool has_admin;
+    char admin_bound[128];
+    uv_timer_t lag_timer;
+    uint64_t lag_expected_ms;
+    struct metrics metrics;
     struct conn_set conns;
     struct admit admit;
     struct ban_set *bans;

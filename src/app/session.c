@@ -18,15 +18,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/metrics.h"
 #include "app/outbox.h"
 #include "app/server.h"
+#include "app/web.h"
 #include "base/bucket.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "game/lobby.h"
 #include "net/conn.h"
 #include "proto/cmd.h"
+#include "proto/http.h"
 #include "proto/line.h"
+#include "proto/ws.h"
 #include "store/store.h"
 
 #include <sodium.h>
@@ -36,9 +40,12 @@
 
 enum session_state {
     SESSION_SNIFF = 0, /* first bytes not seen yet (PROTOCOL §2) */
-    SESSION_LINE,
-    SESSION_HTTP,
+    SESSION_LINE,      /* the line protocol on raw TCP */
+    SESSION_HTTP,      /* HTTP requests (keep-alive) */
+    SESSION_WS,        /* the line protocol, one line per text message */
 };
+
+#define HTTP_MAX_HEAD 8192
 
 /* Owned by its conn while it is open, and shared with the outbox batches
  * and async jobs that still address it (refs); freed at zero. */
@@ -47,7 +54,9 @@ struct session {
     struct server *srv;
     struct member *member;     /* owned by the lobby; NULL once evicted */
     enum session_state state;
+    bool is_admin;             /* on the admin port: /metrics, /healthz */
     bool is_waiting;           /* our last command's reply is not out yet */
+    struct ws *ws;             /* in SESSION_WS */
     unsigned refs;
     uint32_t n_limited_in_row;
     struct bucket bucket;
@@ -76,6 +85,10 @@ static void write_line(struct session *s, const char *text, size_t len)
         return;
     if (len > OUT_LINE_CAP)
         len = OUT_LINE_CAP;
+    if (s->ws != NULL) {
+        ws_send_text(s->ws, text, len); /* one line per text message */
+        return;
+    }
     memcpy(line, text, len);
     line[len] = '\n';
     conn_write(s->conn, line, len + 1);
@@ -122,6 +135,7 @@ static void answered(struct session *s)
 
 static void reply_err(struct session *s, const char *code, const char *text)
 {
+    metrics_error(&s->srv->metrics, code);
     reply(s, "ERR %s %s", code, text);
 }
 
@@ -636,6 +650,7 @@ static void handle_line(struct session *s, const char *line, size_t len)
             break;
         }
     }
+    metrics_command(&s->srv->metrics, v ? v->name : "other");
     if (v == NULL) {
         reply_err(s, "BADCMD", "unknown command");
         return;
@@ -657,11 +672,11 @@ static void handle_line(struct session *s, const char *line, size_t len)
 static void greet(struct session *s)
 {
     char hello[96];
-    int n = snprintf(hello, sizeof hello, "HELLO tavolo 1 %s\n",
-                     s->srv->server_id);
+    int n = snprintf(hello, sizeof hello, "HELLO tavolo 1 %s", s->srv->server_id);
     dq_remove(&s->sniff_node);
-    s->state = SESSION_LINE;
-    conn_write(s->conn, hello, (size_t)n);
+    if (s->state == SESSION_SNIFF)
+        s->state = SESSION_LINE;
+    write_line(s, hello, (size_t)n);
 }
 
 /* PROTOCOL §2: "GET " or "HEAD " first means HTTP. Returns 1 for HTTP,
@@ -683,31 +698,272 @@ static int sniff(const char *data, size_t len)
     return maybe ? -1 : 0;
 }
 
+static size_t http_on_data(struct session *s, const char *data, size_t len);
+size_t session_on_data(struct conn *c, const char *data, size_t len);
+
+/* ---------- HTTP: the web client, the WebSocket upgrade, the admin port ---------- */
+
+static void http_respond(struct session *s, int status, const char *reason,
+                         const char *type, const void *body, size_t len,
+                         bool head_only, bool keep_alive, const char *extra)
+{
+    char head[1024];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\n"
+                     "Server: tavolo\r\n"
+                     "Content-Type: %s\r\n"
+                     "Content-Length: %zu\r\n"
+                     "Cache-Control: no-cache\r\n"
+                     "X-Content-Type-Options: nosniff\r\n"
+                     "%s%s\r\n",
+                     status, reason, type, len, extra ? extra : "",
+                     keep_alive ? "" : "Connection: close\r\n");
+    metrics_http(&s->srv->metrics, status);
+    conn_write(s->conn, head, (size_t)n);
+    if (!head_only)
+        conn_write(s->conn, body, len);
+    if (!keep_alive)
+        conn_close_after_flush(s->conn, "http done");
+}
+
+static void http_error(struct session *s, int status, const char *reason,
+                       bool head_only, bool keep_alive, const char *extra)
+{
+    char body[128];
+    int n = snprintf(body, sizeof body, "%d %s\n", status, reason);
+    http_respond(s, status, reason, "text/plain; charset=utf-8", body, (size_t)n,
+                 head_only, keep_alive, extra);
+}
+
+/* PROTOCOL §2 and docs/PROTOCOL.md §10: no Origin (not a browser) is
+ * allowed; otherwise it must be this host, or listed in --allow-origin. */
+static bool origin_allowed(struct session *s, const struct http_request *req)
+{
+    const struct http_header *origin = http_header(req, "Origin");
+    const struct http_header *host = http_header(req, "Host");
+    const char *allow = s->srv->cfg->allow_origin;
+
+    if (origin == NULL)
+        return true;
+    if (allow != NULL) {
+        if (strcmp(allow, "*") == 0)
+            return true;
+        for (const char *p = allow; *p;) {
+            const char *comma = strchr(p, ',');
+            size_t n = comma ? (size_t)(comma - p) : strlen(p);
+            while (n > 0 && *p == ' ')
+                p++, n--;
+            while (n > 0 && p[n - 1] == ' ')
+                n--;
+            if (n == origin->value_len && memcmp(p, origin->value, n) == 0)
+                return true;
+            if (comma == NULL)
+                break;
+            p = comma + 1;
+        }
+        return false;
+    }
+    if (host == NULL)
+        return false;
+    static const char *const schemes[] = {"http://", "https://"};
+    for (int i = 0; i < 2; i++) {
+        size_t sl = strlen(schemes[i]);
+        if (origin->value_len == sl + host->value_len &&
+            memcmp(origin->value, schemes[i], sl) == 0 &&
+            memcmp(origin->value + sl, host->value, host->value_len) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void ws_on_text(void *ctx, const char *text, size_t len)
+{
+    handle_line(ctx, text, len);
+}
+
+static void ws_write(void *ctx, const char *data, size_t len)
+{
+    struct session *s = ctx;
+    if (s->conn != NULL)
+        conn_write(s->conn, data, len);
+}
+
+static bool ws_is_busy(void *ctx)
+{
+    struct session *s = ctx;
+    return s->is_waiting || s->conn == NULL || s->conn->is_closing ||
+           s->conn->is_flush_closing;
+}
+
+static const struct ws_ops ws_ops = {ws_on_text, ws_write, ws_is_busy};
+
+/* GET /ws: RFC 6455 §4.2. Returns true if the connection is now a
+ * WebSocket. */
+static bool upgrade(struct session *s, const struct http_request *req)
+{
+    const struct http_header *key = http_header(req, "Sec-WebSocket-Key");
+    const struct http_header *version = http_header(req, "Sec-WebSocket-Version");
+    char accept[29], extra[160];
+
+    if (req->minor_version < 1 ||
+        !http_has_token(http_header(req, "Upgrade"), "websocket") ||
+        !http_has_token(http_header(req, "Connection"), "upgrade")) {
+        http_error(s, 426, "Upgrade Required", false, false,
+                   "Upgrade: websocket\r\n");
+        return false;
+    }
+    if (version == NULL || version->value_len != 2 ||
+        memcmp(version->value, "13", 2) != 0) {
+        http_error(s, 426, "Upgrade Required", false, false,
+                   "Sec-WebSocket-Version: 13\r\n");
+        return false;
+    }
+    if (key == NULL || http_ws_accept(key->value, key->value_len, accept) != 0) {
+        http_error(s, 400, "Bad Request", false, false, NULL);
+        return false;
+    }
+    if (!origin_allowed(s, req)) {
+        http_error(s, 403, "Forbidden", false, false, NULL);
+        return false;
+    }
+    s->ws = ws_new(&ws_ops, s, s->srv->cfg->max_line);
+    if (s->ws == NULL) {
+        http_error(s, 501, "Not Implemented", false, false, NULL);
+        return false;
+    }
+    int n = snprintf(extra, sizeof extra,
+                     "HTTP/1.1 101 Switching Protocols\r\n"
+                     "Upgrade: websocket\r\n"
+                     "Connection: Upgrade\r\n"
+                     "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+    metrics_http(&s->srv->metrics, 101);
+    s->srv->metrics.ws_upgrades++;
+    conn_write(s->conn, extra, (size_t)n);
+    s->state = SESSION_WS;
+    greet(s); /* HELLO as the first text message (PROTOCOL §2) */
+    return true;
+}
+
+static void serve_admin(struct session *s, const char *path, size_t len,
+                        bool head_only, bool keep_alive)
+{
+    if (len == 8 && memcmp(path, "/healthz", 8) == 0) {
+        http_respond(s, 200, "OK", "text/plain; charset=utf-8", "ok\n", 3,
+                     head_only, keep_alive, NULL);
+    } else if (len == 8 && memcmp(path, "/metrics", 8) == 0) {
+        static char body[32768];
+        size_t n = metrics_render(s->srv, body, sizeof body);
+        http_respond(s, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
+                     body, n, head_only, keep_alive, NULL);
+    } else {
+        http_error(s, 404, "Not Found", head_only, keep_alive, NULL);
+    }
+}
+
+static void serve_file(struct session *s, const char *path, size_t len,
+                       bool head_only, bool keep_alive)
+{
+    if (len == 1 && path[0] == '/') {
+        path = "/index.html";
+        len = strlen(path);
+    }
+    for (const struct web_asset *a = web_assets; a->path != NULL; a++) {
+        if (strlen(a->path) == len && memcmp(a->path, path, len) == 0) {
+            http_respond(s, 200, "OK", a->type, a->data, a->len, head_only,
+                         keep_alive,
+                         "Content-Security-Policy: default-src 'self'; "
+                         "connect-src 'self' ws: wss:; img-src 'self' data:\r\n");
+            return;
+        }
+    }
+    http_error(s, 404, "Not Found", head_only, keep_alive, NULL);
+}
+
+/* One request after another on a keep-alive connection; the partial-line
+ * clock guards a head that never completes (a slow-loris client). */
+static size_t http_on_data(struct session *s, const char *data, size_t len)
+{
+    struct conn *c = s->conn;
+    size_t used = 0;
+
+    while (used < len && !c->is_closing && !c->is_flush_closing &&
+           s->state == SESSION_HTTP) {
+        struct http_request req;
+        ssize_t n = http_parse(data + used, len - used, HTTP_MAX_HEAD, &req);
+        if (n == 0)
+            break;
+        if (n == HTTP_BAD) {
+            http_error(s, 400, "Bad Request", false, false, NULL);
+            return len;
+        }
+        if (n == HTTP_TOO_LARGE) {
+            http_error(s, 431, "Request Header Fields Too Large", false, false, NULL);
+            return len;
+        }
+        used += (size_t)n;
+        bool is_get = req.method_len == 3 && memcmp(req.method, "GET", 3) == 0;
+        bool is_head = req.method_len == 4 && memcmp(req.method, "HEAD", 4) == 0;
+        bool keep_alive = !http_wants_close(&req);
+        size_t path_len = req.path_len;
+        const char *q = memchr(req.path, '?', req.path_len);
+        if (q != NULL)
+            path_len = (size_t)(q - req.path);
+        if (!is_get && !is_head) {
+            /* a body we will not read may follow: close after answering */
+            http_error(s, 405, "Method Not Allowed", false, false,
+                       "Allow: GET, HEAD\r\n");
+            return len;
+        }
+        if (http_has_body(&req)) {
+            http_error(s, 413, "Content Too Large", is_head, false, NULL);
+            return len;
+        }
+        if (s->is_admin) {
+            serve_admin(s, req.path, path_len, is_head, keep_alive);
+        } else if (path_len == 3 && memcmp(req.path, "/ws", 3) == 0 && is_get) {
+            if (upgrade(s, &req)) {
+                dq_remove(&s->line_node);
+                return used + session_on_data(c, data + used, len - used);
+            }
+            return len;
+        } else {
+            serve_file(s, req.path, path_len, is_head, keep_alive);
+        }
+    }
+    if (c->is_closing || c->is_flush_closing || used == len)
+        dq_remove(&s->line_node);
+    else if (used > 0 || !dq_linked(&s->line_node))
+        server_deadline_push(s->srv, &s->srv->line_q, &s->line_node);
+    return c->is_closing || c->is_flush_closing ? len : used;
+}
+
+
 size_t session_on_data(struct conn *c, const char *data, size_t len)
 {
     struct session *s = c->user;
     size_t used = 0;
 
+    if (s->state == SESSION_WS) {
+        used = ws_feed(s->ws, data, len);
+        if (ws_is_done(s->ws))
+            conn_close_after_flush(c, "websocket closed");
+        return used;
+    }
+    if (len == 0)
+        return 0;
     if (s->state == SESSION_SNIFF) {
         int kind = sniff(data, len);
         if (kind < 0)
             return 0; /* wait for more, up to the sniff window */
         if (kind == 1) {
-            static const char resp[] =
-                "HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain\r\n"
-                "Content-Length: 40\r\nConnection: close\r\n\r\n"
-                "tavolo: the web client is not built yet\n";
             s->state = SESSION_HTTP;
             dq_remove(&s->sniff_node);
-            dq_remove(&s->nick_node);
-            conn_write(c, resp, sizeof resp - 1);
-            conn_close_after_flush(c, "http (not implemented)");
-            return len;
+        } else {
+            greet(s);
         }
-        greet(s);
     }
     if (s->state == SESSION_HTTP)
-        return len;
+        return http_on_data(s, data, len);
 
     const uint32_t max_line = s->srv->cfg->max_line;
     while (!c->is_closing && !c->is_flush_closing && !s->is_waiting) {
@@ -717,7 +973,9 @@ size_t session_on_data(struct conn *c, const char *data, size_t len)
         if (n == 0)
             break;
         if (n == LINE_TOOLONG) {
-            reply(s, "ERR TOOLONG a line is at most %u bytes", max_line);
+            char text[64];
+            snprintf(text, sizeof text, "a line is at most %u bytes", max_line);
+            reply_err(s, "TOOLONG", text);
             conn_close_after_flush(c, "line too long");
             dq_remove(&s->line_node);
             return len;
@@ -770,6 +1028,15 @@ void session_new(struct server *srv, struct conn *c)
     server_deadline_push(srv, &srv->nick_q, &s->nick_node);
 }
 
+void session_new_admin(struct server *srv, struct conn *c)
+{
+    session_new(srv, c);
+    struct session *s = c->user;
+    s->is_admin = true;
+    s->state = SESSION_HTTP;
+    dq_remove(&s->sniff_node);
+}
+
 void session_on_close(struct conn *c)
 {
     struct session *s = c->user;
@@ -784,6 +1051,8 @@ void session_on_close(struct conn *c)
     s->member = NULL;
     s->conn = NULL;
     c->user = NULL;
+    ws_free(s->ws);
+    s->ws = NULL;
     session_unref(s);
 }
 
@@ -820,7 +1089,10 @@ void session_on_deadline(struct server *srv, struct dqueue *q,
         }
     } else if (q == &srv->nick_q) {
         struct session *s = DQ_ENTRY(n, struct session, nick_node);
-        if (!has_name(s) && s->state != SESSION_HTTP) {
+        if (s->state == SESSION_HTTP) {
+            /* the same limit bounds an idle keep-alive HTTP connection */
+            conn_close_after_flush(s->conn, "http idle");
+        } else if (!has_name(s)) {
             snprintf(text, sizeof text, "no NICK within %u ms",
                      srv->cfg->nick_timeout_ms);
             reply_err(s, "TIMEOUT", text);

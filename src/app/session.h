@@ -21,6 +21,9 @@ struct server;
 /* Attaches a new session to an admitted connection. */
 void session_new(struct server *srv, struct conn *c);
 
+/* A session on the admin port: HTTP only, /metrics and /healthz. */
+void session_new_admin(struct server *srv, struct conn *c);
+
 /* conn_ops for admitted connections. */
 size_t session_on_data(struct conn *c, const char *data, size_t len);
 void session_on_eof(struct conn *c);

@@ -386,8 +386,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 void conn_kick(struct conn *c)
 {
-    if (c->is_closing || c->is_held || c->in_len == 0)
+    if (c->is_closing || c->is_held)
         return;
+    /* Even with no bytes: the handler may hold input of its own (parsed
+     * WebSocket messages) to offer. */
     deliver(c, c->in, c->in_len);
 }
 

@@ -119,7 +119,7 @@ void conn_start(struct conn *c);
  * connection if its queue would pass max_out. */
 void conn_write(struct conn *c, const char *data, size_t len);
 
-/* Offers the buffered unconsumed input to on_data again now. */
+/* Offers the buffered unconsumed input (possibly none) to on_data now. */
 void conn_kick(struct conn *c);
 
 /* Hold: the handler is busy with this connection's last command (its

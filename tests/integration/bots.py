@@ -136,15 +136,8 @@ class Bot:
 
     def pump(self, wait=0.0):
         """Reads whatever has arrived (waiting up to `wait`) and handles it."""
-        r, _, _ = select.select([self.c.sock], [], [], wait)
-        if r:
-            chunk = self.c.sock.recv(65536)
-            if not chunk:
-                raise AssertionError("%s: connection closed" % self.name)
-            self.c.buf += chunk
-        while b"\n" in self.c.buf:
-            line, self.c.buf = self.c.buf.split(b"\n", 1)
-            self.on_line(line.decode())
+        for line in self.c.poll_lines(wait):
+            self.on_line(line)
 
 
 def pump_until(bots, cond, timeout=30):
@@ -155,7 +148,7 @@ def pump_until(bots, cond, timeout=30):
         socks = [b.c.sock for b in bots]
         r, _, _ = select.select(socks, [], [], 0.2)
         for b in bots:
-            if b.c.sock in r or b"\n" in b.c.buf:
+            if b.c.sock in r or b.c.has_buffered():
                 b.pump()
 
 

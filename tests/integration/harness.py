@@ -38,7 +38,8 @@ class Server:
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         self.log_path = os.path.join(self.tmp, "server.log")
         self.log = open(self.log_path, "wb")
-        cmd = [BINARY, "--port", "0", "--bind", bind, "--data", self.data_dir]
+        cmd = [BINARY, "--port", "0", "--bind", bind, "--data", self.data_dir,
+               "--admin-port", "0"]
         cmd += [str(a) for a in args]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log,
                                      preexec_fn=preexec_fn)
@@ -47,7 +48,10 @@ class Server:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             with open(self.log_path, "rb") as f:
-                m = re.search(rb"listening on .*:(\d+)", f.read())
+                text = f.read()
+                m = re.search(rb"^listening on .*:(\d+)$", text, re.M)
+                a = re.search(rb"^admin \(metrics\) on http://127.0.0.1:(\d+)/", text, re.M)
+                self.admin_port = int(a.group(1)) if a else None
             if m:
                 self.port = int(m.group(1))
                 break
@@ -136,6 +140,24 @@ class Client:
                 line, pattern, got)
         return got
 
+    def has_buffered(self):
+        return b"\n" in self.buf
+
+    def poll_lines(self, wait=0.0):
+        """Reads what has arrived (waiting up to `wait`); returns the complete
+        lines. AssertionError on EOF."""
+        r, _, _ = select.select([self.sock], [], [], wait)
+        if r:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise AssertionError("connection closed")
+            self.buf += chunk
+        out = []
+        while b"\n" in self.buf:
+            line, self.buf = self.buf.split(b"\n", 1)
+            out.append(line.decode("utf-8", "replace"))
+        return out
+
     def no_line(self, wait=0.2):
         """Asserts that nothing arrives within `wait` seconds."""
         r, _, _ = select.select([self.sock], [], [], wait)
@@ -185,3 +207,137 @@ def run(tests):
     passed = len(names) - failed
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)
+
+
+class WSClient(Client):
+    """A WebSocket client on a raw socket (RFC 6455): masked frames out,
+    one protocol line per text message, answering pings itself."""
+
+    def __init__(self, host, port, path="/ws", origin=None, timeout=5.0,
+                 headers=None, expect_status=101):
+        import base64
+        super().__init__(host, port, timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        req = ("GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+               "Sec-WebSocket-Version: 13\r\n" % (path, host, port, key))
+        if origin:
+            req += "Origin: %s\r\n" % origin
+        for h in headers or ():
+            req += h + "\r\n"
+        self.send(req + "\r\n")
+        head = b""
+        deadline = time.monotonic() + timeout
+        while b"\r\n\r\n" not in head:
+            if time.monotonic() > deadline:
+                raise AssertionError("no upgrade response: %r" % head)
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+        head, _, rest = head.partition(b"\r\n\r\n")
+        self.status = int(head.split()[1]) if head else 0
+        self.head = head.decode()
+        assert self.status == expect_status, self.head
+        self.raw = rest            # undecoded frames
+        self.messages = []         # decoded text messages
+        self.close_code = None
+        if self.status == 101:
+            import hashlib
+            want = base64.b64encode(hashlib.sha1(
+                (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+            assert ("Sec-WebSocket-Accept: " + want) in self.head, self.head
+
+    def frame(self, opcode, payload, fin=True, mask=True):
+        import struct
+        if isinstance(payload, str):
+            payload = payload.encode()
+        b0 = (0x80 if fin else 0) | opcode
+        n = len(payload)
+        if n < 126:
+            head = struct.pack("!BB", b0, (0x80 if mask else 0) | n)
+        elif n < 65536:
+            head = struct.pack("!BBH", b0, (0x80 if mask else 0) | 126, n)
+        else:
+            head = struct.pack("!BBQ", b0, (0x80 if mask else 0) | 127, n)
+        if not mask:
+            return head + payload
+        key = os.urandom(4)
+        return head + key + bytes(c ^ key[i % 4] for i, c in enumerate(payload))
+
+    def cmd(self, line):
+        self.send(self.frame(1, line))
+
+    def _parse(self):
+        import struct
+        while len(self.raw) >= 2:
+            b0, b1 = self.raw[0], self.raw[1]
+            assert not b1 & 0x80, "server frames must not be masked"
+            n, off = b1 & 0x7F, 2
+            if n == 126:
+                if len(self.raw) < 4:
+                    return
+                n, off = struct.unpack("!H", self.raw[2:4])[0], 4
+            elif n == 127:
+                if len(self.raw) < 10:
+                    return
+                n, off = struct.unpack("!Q", self.raw[2:10])[0], 10
+            if len(self.raw) < off + n:
+                return
+            payload, self.raw = self.raw[off:off + n], self.raw[off + n:]
+            op = b0 & 0x0F
+            if op == 1:
+                self.messages.append(payload.decode("utf-8", "replace"))
+            elif op == 8:
+                self.close_code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+            elif op == 9:
+                self.send(self.frame(10, payload))
+            elif op == 10:
+                self.messages.append("<pong %s>" % payload.decode())
+
+    def has_buffered(self):
+        self._parse()
+        return bool(self.messages)
+
+    def poll_lines(self, wait=0.0):
+        r, _, _ = select.select([self.sock], [], [], wait)
+        if r:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise AssertionError("connection closed (close code %s)" % self.close_code)
+            self.raw += chunk
+        self._parse()
+        out, self.messages = self.messages, []
+        return out
+
+    def line(self, timeout=None):
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            self._parse()
+            if self.messages:
+                return self.messages.pop(0)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("timeout waiting for a message")
+            r, _, _ = select.select([self.sock], [], [], left)
+            if r:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise AssertionError("EOF (close code %s)" % self.close_code)
+                self.raw += chunk
+
+    def wait_close(self, timeout=None):
+        """Reads until the server's close frame and EOF; returns the code."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([self.sock], [], [], 0.1)
+            if r:
+                try:
+                    chunk = self.sock.recv(65536)
+                except ConnectionResetError:
+                    break
+                if not chunk:
+                    break
+                self.raw += chunk
+                self._parse()
+        return self.close_code

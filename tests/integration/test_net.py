@@ -139,9 +139,9 @@ def test_http_is_told_apart():
     s = Server()
     try:
         c = s.connect(greet=False)
-        c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        c.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         out = c.expect_eof()
-        assert out.startswith("HTTP/1.1 "), out
+        assert out.startswith("HTTP/1.1 200 "), out
         assert "HELLO" not in out
         # "GE" alone is undecided; after the sniff window it is the line protocol
         d = s.connect(greet=False)

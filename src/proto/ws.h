@@ -1,0 +1,43 @@
+/*
+ * ws: a server-side WebSocket (RFC 6455) after the upgrade, over wslay.
+ *
+ * Bytes from the peer go in with ws_feed; each complete text message comes
+ * out through ops->on_text (wslay unmasks, reassembles fragments and
+ * answers pings). Text goes out with ws_send_text, as bytes through
+ * ops->write. Binary messages are refused with close code 1003, messages
+ * over max_msg bytes with 1009. While ops->is_busy says so, messages are
+ * kept in order and offered again by ws_feed(ws, NULL, 0), and no more
+ * bytes are consumed: the caller's flow control reaches through.
+ */
+#ifndef TAVOLO_PROTO_WS_H
+#define TAVOLO_PROTO_WS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ws;
+
+struct ws_ops {
+    void (*on_text)(void *ctx, const char *text, size_t len);
+    void (*write)(void *ctx, const char *data, size_t len);
+    bool (*is_busy)(void *ctx);
+};
+
+struct ws *ws_new(const struct ws_ops *ops, void *ctx, size_t max_msg);
+void ws_free(struct ws *ws);
+
+/* Offers bytes; returns how many were consumed (all, unless busy). */
+size_t ws_feed(struct ws *ws, const char *data, size_t len);
+
+void ws_send_text(struct ws *ws, const char *text, size_t len);
+
+/* Starts the close handshake (no-op once closing). */
+void ws_close(struct ws *ws, uint16_t code, const char *reason);
+
+/* True once the connection should close (after its output is flushed):
+ * a close frame was sent (ours or the answer to the peer's), or the peer
+ * broke the protocol. */
+bool ws_is_done(const struct ws *ws);
+
+#endif
