@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PORT       ?= 7777
 DATA       ?= ./tavolo-data
 
-.PHONY: all build run test test-release test-asan fuzz bench deps deps-test clean
+.PHONY: all build run test test-release test-asan fuzz bench deps deps-test browser-deps clean
 
 all: build
 
@@ -16,6 +16,12 @@ deps:
 
 deps-test:
 	@scripts/deps.sh test
+
+# playwright-core, exactly as locked (it never downloads a browser).
+browser-deps: tests/browser/node_modules/.installed
+tests/browser/node_modules/.installed: tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund
+	touch $@
 
 $(BUILD)/Makefile:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -31,7 +37,7 @@ run: build
 	./$(BUILD)/tavolo --port $(PORT) --data $(DATA)
 
 # Every test twice: against the optimised build and under the sanitizers.
-test: deps-test test-release test-asan
+test: deps-test browser-deps test-release test-asan
 
 test-release: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)

@@ -8,7 +8,10 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libuv1-dev libsqlite3-dev libsodium-dev
       libinih-dev libwslay-dev libh2o-dev nettle-dev)
 if [ "${1:-}" = test ]; then
-    pkgs+=(clang libclang-rt-14-dev python3)
+    # clang: libFuzzer; python3: black-box tests; chromium + node/npm: the
+    # browser test (playwright-core drives Debian's chromium, no download).
+    pkgs+=(clang libclang-rt-14-dev python3 chromium)
+    command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 
 missing=()

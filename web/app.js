@@ -208,7 +208,7 @@ async function watch(id) {
 function resetTable() {
   Object.assign(state, { match: null, seats: [], mySeat: null, hand: [], trump: null,
     trick: [], taken: [], turnSeat: null, deadline: 0, away: new Set(), watching: false,
-    cardsPlayed: 0 });
+    cardsPlayed: 0, ended: false });
   $("chat-log").replaceChildren();
   $("end").hidden = true;
 }
@@ -326,12 +326,11 @@ function render() {
     }
     return el;
   }));
-  const waiting = state.seats.filter(Boolean).length < (state.taken.length || 99) || !state.trump;
   $("turn").textContent = !state.trump ? "waiting for players"
+    : state.ended ? "match over"
     : myTurn ? "your turn" : `${state.seats[state.turnSeat] ?? "…"}'s turn`;
   $("turn").dataset.myturn = myTurn ? "1" : "0";
   $("leave").textContent = state.watching ? "Stop watching" : "Leave";
-  void waiting;
 }
 
 async function play(code) {
@@ -359,6 +358,7 @@ $("chat-form").addEventListener("submit", async (e) => {
 function showEnd(w) {
   const result = w[2], reason = w[3], pts = w.slice(4).map(Number);
   state.turnSeat = null;
+  state.ended = true;
   let title;
   if (result === "draw") title = "A draw, 60 to 60";
   else if (state.mySeat === null || state.watching) title = `Team ${result.slice(4)} wins`;
