@@ -9,14 +9,10 @@
 #include <string.h>
 
 #include "app/server.h"
+#include "app/session.h"
 #include "game/lobby.h"
 #include "store/store.h"
 
-static const char *const verbs[] = {
-    "PING", "NICK", "GAMES", "LIST", "CREATE", "JOIN", "WATCH", "PLAY", "SAY",
-    "LEAVE", "RESUME", "QUIT", "STATS", "TOP", "HISTORY", "other",
-};
-#define N_VERBS (sizeof verbs / sizeof verbs[0])
 
 static const char *const codes[] = {
     "BADCMD", "BADARG", "TOOLONG", "NONAME", "BADNAME", "NAMETAKEN", "BADPASS",
@@ -29,17 +25,8 @@ static const char *const codes[] = {
 static const int statuses[] = {101, 200, 400, 403, 404, 405, 413, 426, 431, 501};
 #define N_STATUSES (sizeof statuses / sizeof statuses[0])
 
-_Static_assert(N_VERBS <= METRICS_MAX_VERBS, "verbs fit");
 _Static_assert(N_CODES <= METRICS_MAX_CODES, "codes fit");
 _Static_assert(N_STATUSES <= METRICS_MAX_STATUSES, "statuses fit");
-
-void metrics_command(struct metrics *m, const char *verb)
-{
-    size_t i = 0;
-    while (i + 1 < N_VERBS && strcmp(verbs[i], verb) != 0)
-        i++;
-    m->commands[i]++;
-}
 
 void metrics_error(struct metrics *m, const char *code)
 {
@@ -105,8 +92,11 @@ size_t metrics_render(struct server *srv, char *out, size_t cap)
          "Connections closed for not reading their output.");
     put(&o, "tavolo_connections_closed_slow_total %" PRIu64 "\n",
         srv->conns.stats.n_closed_overflow + srv->conns.stats.n_closed_stalled);
+    const char *verbs[METRICS_MAX_VERBS];
+    size_t n_verbs;
+    session_verb_names(verbs, &n_verbs);
     help(&o, "tavolo_commands_total", "counter", "Commands received, by verb.");
-    for (size_t i = 0; i < N_VERBS; i++)
+    for (size_t i = 0; i < n_verbs; i++)
         put(&o, "tavolo_commands_total{verb=\"%s\"} %" PRIu64 "\n", verbs[i], m->commands[i]);
     help(&o, "tavolo_errors_total", "counter", "ERR lines sent, by code.");
     for (size_t i = 0; i < N_CODES; i++)

@@ -32,8 +32,13 @@ struct metrics {
     double loop_lag_ms, loop_lag_max_ms;
 };
 
-/* Counts a command by its (upper-case) verb; unknown verbs count as one. */
-void metrics_command(struct metrics *m, const char *verb);
+/* Counts a command by its index in the session's verb table (index n,
+ * one past the table, for unknown verbs; see session_verb_names). */
+static inline void metrics_command(struct metrics *m, size_t verb_index)
+{
+    if (verb_index < METRICS_MAX_VERBS)
+        m->commands[verb_index]++;
+}
 /* Counts an ERR line by its code. */
 void metrics_error(struct metrics *m, const char *code);
 /* Counts an HTTP response by status. */

@@ -40,6 +40,10 @@ void session_unref(void *client);
  * another connection (the connection is then closed). */
 void session_evict(void *client);
 
+/* The verbs of the command table, then "other" (for metrics); names must
+ * hold METRICS_MAX_VERBS pointers. */
+void session_verb_names(const char **names, size_t *n);
+
 /* Called by the server's deadline timer for an expired node of one of
  * its session queues (the node is already unlinked). */
 void session_on_deadline(struct server *srv, struct dqueue *q,
