@@ -76,9 +76,10 @@ static void refuse(struct conn *c, const char *line, const char *reason)
     conn_close_after_flush(c, reason);
 }
 
-static void on_connection(uv_stream_t *listener, int status)
+/* The common start of both listeners: a connection, or NULL. */
+static struct conn *accept_one(struct server *srv, uv_stream_t *listener,
+                               int status)
 {
-    struct server *srv = listener->loop->data;
     static uint64_t n_accept_errors;
 
     if (status < 0) {
@@ -86,15 +87,23 @@ static void on_connection(uv_stream_t *listener, int status)
         if (n_accept_errors++ % 1000 == 0)
             log_warn("accept failed (%" PRIu64 " so far): %s", n_accept_errors,
                      uv_strerror(status));
-        return;
+        return NULL;
     }
     struct conn *c = conn_accept(&srv->conns, listener);
+    if (c != NULL && srv->is_stopping) {
+        conn_close(c, "server shutting down");
+        return NULL;
+    }
+    return c;
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    struct server *srv = listener->loop->data;
+    struct conn *c = accept_one(srv, listener, status);
+
     if (c == NULL)
         return;
-    if (srv->is_stopping) {
-        conn_close(c, "server shutting down");
-        return;
-    }
     char addr[NET_ADDR_STRLEN];
     net_addr_format(&c->addr, addr);
     if (ban_match(srv->bans, &c->addr)) {
@@ -130,16 +139,10 @@ static void on_connection(uv_stream_t *listener, int status)
 static void on_admin_connection(uv_stream_t *listener, int status)
 {
     struct server *srv = listener->loop->data;
+    struct conn *c = accept_one(srv, listener, status);
 
-    if (status < 0)
-        return;
-    struct conn *c = conn_accept(&srv->conns, listener);
     if (c == NULL)
         return;
-    if (srv->is_stopping) {
-        conn_close(c, "server shutting down");
-        return;
-    }
     srv->metrics.admin_accepted++;
     session_new_admin(srv, c);
     conn_start(c);

@@ -843,7 +843,7 @@ static bool upgrade(struct session *s, const struct http_request *req)
     }
     s->ws = ws_new(&ws_ops, s, s->srv->cfg->max_line);
     if (s->ws == NULL) {
-        http_error(s, 501, "Not Implemented", false, false, NULL);
+        http_error(s, 500, "Internal Server Error", false, false, NULL);
         return false;
     }
     int n = snprintf(extra, sizeof extra,

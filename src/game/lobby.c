@@ -99,14 +99,7 @@ void lobby_free(struct lobby *l)
                 lobby_forget_member(l, m);
             }
         }
-        l->first = mt->next;
-        dq_remove(&mt->turn);
-        for (unsigned s = 0; s < mt->n_seats; s++)
-            dq_remove(&mt->seats[s].grace);
-        free(mt->watchers);
-        free(mt->log);
-        free(mt->state);
-        free(mt);
+        match_free(l, mt);
     }
     strmap_free(&l->names);
     strmap_free(&l->tokens);

@@ -130,7 +130,7 @@ struct match *match_new(struct lobby *l, const struct rules *r,
     return mt;
 }
 
-static void match_free(struct lobby *l, struct match *mt)
+void match_free(struct lobby *l, struct match *mt)
 {
     if (mt->phase == MATCH_WAITING)
         l->n_waiting--;

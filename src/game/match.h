@@ -79,6 +79,8 @@ struct lobby {
 
 struct match *match_new(struct lobby *l, const struct rules *r,
                         unsigned n_seats);
+/* Unlinks and frees a match; its members must already be released. */
+void match_free(struct lobby *l, struct match *mt);
 /* Seats m in the lowest free seat, announces it, starts when full.
  * Returns the seat. The match must be waiting with a free seat. */
 unsigned match_seat(struct lobby *l, struct match *mt, struct member *m,

@@ -228,6 +228,25 @@ static void on_closed(uv_handle_t *h)
     free(c);
 }
 
+/* Takes c out of every list of the set, before it is freed. */
+static void unlink_conn(struct conn_set *set, struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        set->all = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    set->n_open--;
+    dq_remove(&c->stall);
+    if (c->is_kick_queued) { /* rare: released, then closed */
+        struct conn **p = &set->kicks;
+        while (*p != c)
+            p = &(*p)->kick_next;
+        *p = c->kick_next;
+    }
+}
+
 static void run_work(struct conn_set *set)
 {
     /* Closing a connection can write to or close others (a match
@@ -261,20 +280,7 @@ static void run_work(struct conn_set *set)
             set->closing = c->work_next;
             if (set->ops->on_close)
                 set->ops->on_close(c, c->close_reason);
-            if (c->prev)
-                c->prev->next = c->next;
-            else
-                set->all = c->next;
-            if (c->next)
-                c->next->prev = c->prev;
-            set->n_open--;
-            dq_remove(&c->stall);
-            if (c->is_kick_queued) { /* rare: released, then closed */
-                struct conn **p = &set->kicks;
-                while (*p != c)
-                    p = &(*p)->kick_next;
-                *p = c->kick_next;
-            }
+            unlink_conn(set, c);
             uv_close((uv_handle_t *)&c->tcp, on_closed);
         }
     }
@@ -536,18 +542,12 @@ void conn_free_detached(struct conn *c)
 
     if (set->ops->on_close)
         set->ops->on_close(c, "detached connection freed");
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        set->all = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    set->n_open--;
-    dq_remove(&c->stall);
     /* Work lists may still name it: drop them (the driver owns them all). */
     set->dirty = NULL;
     set->closing = NULL;
     set->kicks = NULL;
+    c->is_kick_queued = false;
+    unlink_conn(set, c);
     free(c->in);
     free(c->out);
     free(c);
