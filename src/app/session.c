@@ -279,6 +279,10 @@ static void auth_done(uv_work_t *req, int status)
         finish_nick(a, true, NULL, NULL);
         return;
     }
+    if (a->s->srv->store == NULL) { /* the server is shutting down */
+        finish_nick(a, false, "INTERNAL", "the server is shutting down");
+        return;
+    }
     struct store_job *job = mem_calloc(1, sizeof *job);
     job->kind = STORE_JOB_REGISTER;
     snprintf(job->name, sizeof job->name, "%s", a->name);

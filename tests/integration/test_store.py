@@ -313,6 +313,14 @@ def test_full_disk_during_play_is_logged_not_fatal():
         assert s.stop() == 0
 
 
+def test_shutdown_while_passwords_are_checked():
+    s = Server()
+    clients = [s.connect() for _ in range(4)]
+    for i, c in enumerate(clients):
+        c.cmd("NICK reg%d pw%d" % (i, i))  # argon2id runs on the thread pool
+    assert s.stop() == 0, s.log_text()[-1500:]
+
+
 def test_check_data_and_backup():
     s = Server(*FAST)
     data = s.data_dir
