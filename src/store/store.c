@@ -639,12 +639,8 @@ static void run_query(struct store *st, struct store_job *job)
             typeof(job->history[0]) *h = &job->history[job->n_rows++];
             h->match_id = (uint64_t)sqlite3_column_int64(s, 0);
             copy_text(h->game, sizeof h->game, sqlite3_column_text(s, 1));
-            const char *result = (const char *)sqlite3_column_text(s, 2);
-            int seat = sqlite3_column_int(s, 3);
-            const char *mine = seat % 2 ? "team1" : "team0";
-            snprintf(h->result, sizeof h->result, "%s",
-                     result == NULL ? "?" : strcmp(result, "draw") == 0 ? "drawn"
-                     : strcmp(result, mine) == 0 ? "won" : "lost");
+            /* The match's result, as in END (PROTOCOL §4): team0, team1, draw. */
+            copy_text(h->result, sizeof h->result, sqlite3_column_text(s, 2));
             h->points = (unsigned)sqlite3_column_int(s, 4);
         }
         job->rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : STORE_FAILED;
