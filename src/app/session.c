@@ -79,19 +79,14 @@ void session_unref(void *client)
 
 static void write_line(struct session *s, const char *text, size_t len)
 {
-    char line[OUT_LINE_CAP + 1];
-
     if (s->conn == NULL)
         return;
     if (len > OUT_LINE_CAP)
         len = OUT_LINE_CAP;
-    if (s->ws != NULL) {
+    if (s->ws != NULL)
         ws_send_text(s->ws, text, len); /* one line per text message */
-        return;
-    }
-    memcpy(line, text, len);
-    line[len] = '\n';
-    conn_write(s->conn, line, len + 1);
+    else
+        conn_write_line(s->conn, text, len);
 }
 
 /* The reply to the command being handled. Inside a lobby capture it goes

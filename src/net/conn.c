@@ -197,14 +197,16 @@ static void flush(struct conn *c)
         queue_close(c, c->close_reason);
 }
 
-void conn_write(struct conn *c, const char *data, size_t len)
+/* Room for len more bytes in the queue, or NULL if the connection is
+ * closing or would pass max_out (then it is closed). */
+static char *reserve(struct conn *c, size_t len)
 {
-    if (c->is_closing || len == 0)
-        return;
+    if (c->is_closing)
+        return NULL;
     if (conn_pending_out(c) + len > c->set->limits.max_out) {
         c->set->stats.n_closed_overflow++;
         conn_close(c, "output queue over limit (peer not reading)");
-        return;
+        return NULL;
     }
     if (c->out_len + len > c->out_cap) {
         size_t cap = c->out_cap ? c->out_cap : 256;
@@ -213,9 +215,26 @@ void conn_write(struct conn *c, const char *data, size_t len)
         c->out = mem_realloc(c->out, cap);
         c->out_cap = (uint32_t)cap;
     }
-    memcpy(c->out + c->out_len, data, len);
+    char *at = c->out + c->out_len;
     c->out_len += (uint32_t)len;
     mark_dirty(c);
+    return at;
+}
+
+void conn_write(struct conn *c, const char *data, size_t len)
+{
+    char *at = len > 0 ? reserve(c, len) : NULL;
+    if (at != NULL)
+        memcpy(at, data, len);
+}
+
+void conn_write_line(struct conn *c, const char *text, size_t len)
+{
+    char *at = reserve(c, len + 1);
+    if (at == NULL)
+        return;
+    memcpy(at, text, len);
+    at[len] = '\n';
 }
 
 /* ---------- the loop's work: flushes and closes ---------- */

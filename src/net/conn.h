@@ -119,6 +119,9 @@ void conn_start(struct conn *c);
  * connection if its queue would pass max_out. */
 void conn_write(struct conn *c, const char *data, size_t len);
 
+/* conn_write of text followed by one LF, in one append. */
+void conn_write_line(struct conn *c, const char *text, size_t len);
+
 /* Offers the buffered unconsumed input (possibly none) to on_data now. */
 void conn_kick(struct conn *c);
 

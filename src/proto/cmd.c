@@ -46,10 +46,12 @@ bool cmd_word_is(struct cmd_word w, const char *upper)
     size_t i;
 
     for (i = 0; i < w.len; i++) {
-        char c = w.s[i];
+        unsigned char c = (unsigned char)w.s[i];
         if (c >= 'a' && c <= 'z')
-            c = (char)(c - 'a' + 'A');
-        if (upper[i] == '\0' || c != upper[i])
+            c &= 0xDF; /* ASCII: lower to upper case */
+        /* A word never holds a NUL (line_check refuses control characters),
+         * so this also stops at the end of a shorter name. */
+        if (c != (unsigned char)upper[i])
             return false;
     }
     return upper[i] == '\0';
