@@ -11,8 +11,10 @@
  * (one command at a time, PROTOCOL §1).
  */
 #include "app/session.h"
+#include "app/session_internal.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,47 +23,18 @@
 #include "app/metrics.h"
 #include "app/outbox.h"
 #include "app/server.h"
-#include "app/web.h"
 #include "base/bucket.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "game/lobby.h"
 #include "net/conn.h"
 #include "proto/cmd.h"
-#include "proto/http.h"
 #include "proto/line.h"
 #include "proto/ws.h"
 #include "store/store.h"
 
-#include <sodium.h>
-
 #define RATELIMIT_CLOSE_AFTER 100 /* PROTOCOL §9 */
-#define OUT_LINE_CAP 4096
 
-enum session_state {
-    SESSION_SNIFF = 0, /* first bytes not seen yet (PROTOCOL §2) */
-    SESSION_LINE,      /* the line protocol on raw TCP */
-    SESSION_HTTP,      /* HTTP requests (keep-alive) */
-    SESSION_WS,        /* the line protocol, one line per text message */
-};
-
-#define HTTP_MAX_HEAD 8192
-
-/* Owned by its conn while it is open, and shared with the outbox batches
- * and async jobs that still address it (refs); freed at zero. */
-struct session {
-    struct conn *conn;         /* NULL once the connection closed */
-    struct server *srv;
-    struct member *member;     /* owned by the lobby; NULL once evicted */
-    enum session_state state;
-    bool is_admin;             /* on the admin port: /metrics, /healthz */
-    bool is_waiting;           /* our last command's reply is not out yet */
-    struct ws *ws;             /* in SESSION_WS */
-    unsigned refs;
-    uint32_t n_limited_in_row;
-    struct bucket bucket;
-    struct dq_node sniff_node, nick_node, line_node;
-};
 
 void session_ref(void *client)
 {
@@ -77,7 +50,7 @@ void session_unref(void *client)
 
 /* ---------- output ---------- */
 
-static void write_line(struct session *s, const char *text, size_t len)
+void session_write_line(struct session *s, const char *text, size_t len)
 {
     if (s->conn == NULL)
         return;
@@ -109,7 +82,7 @@ static void reply(struct session *s, const char *fmt, ...)
     if (s->srv->outbox.open != NULL)
         outbox_reply(&s->srv->outbox, s, line, (size_t)n);
     else
-        write_line(s, line, (size_t)n);
+        session_write_line(s, line, (size_t)n);
 }
 
 /* A command whose answer comes later: read nothing more until then. */
@@ -176,7 +149,7 @@ static void cmd_ping(struct session *s, const struct cmd *c)
         line[n++] = ' ';
         n += cmd_rest_single_spaced(c, line + n);
     }
-    write_line(s, line, n);
+    session_write_line(s, line, n);
 }
 
 static void cmd_quit(struct session *s, const struct cmd *c)
@@ -633,7 +606,7 @@ void session_verb_names(const char **names, size_t *n)
 
 /* ---------- lines ---------- */
 
-static void handle_line(struct session *s, const char *line, size_t len)
+void session_handle_line(struct session *s, const char *line, size_t len)
 {
     struct cmd c;
     enum line_check_result check = line_check(line, len);
@@ -683,14 +656,14 @@ static void handle_line(struct session *s, const char *line, size_t len)
         wait_for_answer(s); /* the reply waits for the journal */
 }
 
-static void greet(struct session *s)
+void session_greet(struct session *s)
 {
     char hello[96];
     int n = snprintf(hello, sizeof hello, "HELLO tavolo 1 %s", s->srv->server_id);
     dq_remove(&s->sniff_node);
     if (s->state == SESSION_SNIFF)
         s->state = SESSION_LINE;
-    write_line(s, hello, (size_t)n);
+    session_write_line(s, hello, (size_t)n);
 }
 
 /* PROTOCOL §2: "GET " or "HEAD " first means HTTP. Returns 1 for HTTP,
@@ -711,246 +684,6 @@ static int sniff(const char *data, size_t len)
     }
     return maybe ? -1 : 0;
 }
-
-static size_t http_on_data(struct session *s, const char *data, size_t len);
-size_t session_on_data(struct conn *c, const char *data, size_t len);
-
-/* ---------- HTTP: the web client, the WebSocket upgrade, the admin port ---------- */
-
-static void http_respond(struct session *s, int status, const char *reason,
-                         const char *type, const void *body, size_t len,
-                         bool head_only, bool keep_alive, const char *extra)
-{
-    char head[1024];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\n"
-                     "Server: tavolo\r\n"
-                     "Content-Type: %s\r\n"
-                     "Content-Length: %zu\r\n"
-                     "Cache-Control: no-cache\r\n"
-                     "X-Content-Type-Options: nosniff\r\n"
-                     "%s%s\r\n",
-                     status, reason, type, len, extra ? extra : "",
-                     keep_alive ? "" : "Connection: close\r\n");
-    metrics_http(&s->srv->metrics, status);
-    conn_write(s->conn, head, (size_t)n);
-    if (!head_only)
-        conn_write(s->conn, body, len);
-    if (!keep_alive)
-        conn_close_after_flush(s->conn, "http done");
-}
-
-static void http_error(struct session *s, int status, const char *reason,
-                       bool head_only, bool keep_alive, const char *extra)
-{
-    char body[128];
-    int n = snprintf(body, sizeof body, "%d %s\n", status, reason);
-    http_respond(s, status, reason, "text/plain; charset=utf-8", body, (size_t)n,
-                 head_only, keep_alive, extra);
-}
-
-/* PROTOCOL §2 and docs/PROTOCOL.md §10: no Origin (not a browser) is
- * allowed; otherwise it must be this host, or listed in --allow-origin. */
-static bool origin_allowed(struct session *s, const struct http_request *req)
-{
-    const struct http_header *origin = http_header(req, "Origin");
-    const struct http_header *host = http_header(req, "Host");
-    const char *allow = s->srv->cfg->allow_origin;
-
-    if (origin == NULL)
-        return true;
-    if (allow != NULL) {
-        if (strcmp(allow, "*") == 0)
-            return true;
-        for (const char *p = allow; *p;) {
-            const char *comma = strchr(p, ',');
-            size_t n = comma ? (size_t)(comma - p) : strlen(p);
-            while (n > 0 && *p == ' ')
-                p++, n--;
-            while (n > 0 && p[n - 1] == ' ')
-                n--;
-            if (n == origin->value_len && memcmp(p, origin->value, n) == 0)
-                return true;
-            if (comma == NULL)
-                break;
-            p = comma + 1;
-        }
-        return false;
-    }
-    if (host == NULL)
-        return false;
-    static const char *const schemes[] = {"http://", "https://"};
-    for (int i = 0; i < 2; i++) {
-        size_t sl = strlen(schemes[i]);
-        if (origin->value_len == sl + host->value_len &&
-            memcmp(origin->value, schemes[i], sl) == 0 &&
-            memcmp(origin->value + sl, host->value, host->value_len) == 0)
-            return true;
-    }
-    return false;
-}
-
-static void ws_on_text(void *ctx, const char *text, size_t len)
-{
-    handle_line(ctx, text, len);
-}
-
-static void ws_write(void *ctx, const char *data, size_t len)
-{
-    struct session *s = ctx;
-    if (s->conn != NULL)
-        conn_write(s->conn, data, len);
-}
-
-static bool ws_is_busy(void *ctx)
-{
-    struct session *s = ctx;
-    return s->is_waiting || s->conn == NULL || s->conn->is_closing ||
-           s->conn->is_flush_closing;
-}
-
-static const struct ws_ops ws_ops = {ws_on_text, ws_write, ws_is_busy};
-
-/* GET /ws: RFC 6455 §4.2. Returns true if the connection is now a
- * WebSocket. */
-static bool upgrade(struct session *s, const struct http_request *req)
-{
-    const struct http_header *key = http_header(req, "Sec-WebSocket-Key");
-    const struct http_header *version = http_header(req, "Sec-WebSocket-Version");
-    char accept[29], extra[160];
-
-    if (req->minor_version < 1 ||
-        !http_has_token(http_header(req, "Upgrade"), "websocket") ||
-        !http_has_token(http_header(req, "Connection"), "upgrade")) {
-        http_error(s, 426, "Upgrade Required", false, false,
-                   "Upgrade: websocket\r\n");
-        return false;
-    }
-    if (version == NULL || version->value_len != 2 ||
-        memcmp(version->value, "13", 2) != 0) {
-        http_error(s, 426, "Upgrade Required", false, false,
-                   "Sec-WebSocket-Version: 13\r\n");
-        return false;
-    }
-    if (key == NULL || http_ws_accept(key->value, key->value_len, accept) != 0) {
-        http_error(s, 400, "Bad Request", false, false, NULL);
-        return false;
-    }
-    if (!origin_allowed(s, req)) {
-        http_error(s, 403, "Forbidden", false, false, NULL);
-        return false;
-    }
-    s->ws = ws_new(&ws_ops, s, s->srv->cfg->max_line);
-    if (s->ws == NULL) {
-        http_error(s, 500, "Internal Server Error", false, false, NULL);
-        return false;
-    }
-    int n = snprintf(extra, sizeof extra,
-                     "HTTP/1.1 101 Switching Protocols\r\n"
-                     "Upgrade: websocket\r\n"
-                     "Connection: Upgrade\r\n"
-                     "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
-    metrics_http(&s->srv->metrics, 101);
-    s->srv->metrics.ws_upgrades++;
-    conn_write(s->conn, extra, (size_t)n);
-    s->state = SESSION_WS;
-    greet(s); /* HELLO as the first text message (PROTOCOL §2) */
-    return true;
-}
-
-static void serve_admin(struct session *s, const char *path, size_t len,
-                        bool head_only, bool keep_alive)
-{
-    if (len == 8 && memcmp(path, "/healthz", 8) == 0) {
-        http_respond(s, 200, "OK", "text/plain; charset=utf-8", "ok\n", 3,
-                     head_only, keep_alive, NULL);
-    } else if (len == 8 && memcmp(path, "/metrics", 8) == 0) {
-        static char body[32768];
-        size_t n = metrics_render(s->srv, body, sizeof body);
-        http_respond(s, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
-                     body, n, head_only, keep_alive, NULL);
-    } else {
-        http_error(s, 404, "Not Found", head_only, keep_alive, NULL);
-    }
-}
-
-static void serve_file(struct session *s, const char *path, size_t len,
-                       bool head_only, bool keep_alive)
-{
-    if (len == 1 && path[0] == '/') {
-        path = "/index.html";
-        len = strlen(path);
-    }
-    for (const struct web_asset *a = web_assets; a->path != NULL; a++) {
-        if (strlen(a->path) == len && memcmp(a->path, path, len) == 0) {
-            http_respond(s, 200, "OK", a->type, a->data, a->len, head_only,
-                         keep_alive,
-                         "Content-Security-Policy: default-src 'self'; "
-                         "connect-src 'self' ws: wss:; img-src 'self' data:\r\n");
-            return;
-        }
-    }
-    http_error(s, 404, "Not Found", head_only, keep_alive, NULL);
-}
-
-/* One request after another on a keep-alive connection; the partial-line
- * clock guards a head that never completes (a slow-loris client). */
-static size_t http_on_data(struct session *s, const char *data, size_t len)
-{
-    struct conn *c = s->conn;
-    size_t used = 0;
-
-    while (used < len && !c->is_closing && !c->is_flush_closing &&
-           s->state == SESSION_HTTP) {
-        struct http_request req;
-        ssize_t n = http_parse(data + used, len - used, HTTP_MAX_HEAD, &req);
-        if (n == 0)
-            break;
-        if (n == HTTP_BAD) {
-            http_error(s, 400, "Bad Request", false, false, NULL);
-            return len;
-        }
-        if (n == HTTP_TOO_LARGE) {
-            http_error(s, 431, "Request Header Fields Too Large", false, false, NULL);
-            return len;
-        }
-        used += (size_t)n;
-        bool is_get = req.method_len == 3 && memcmp(req.method, "GET", 3) == 0;
-        bool is_head = req.method_len == 4 && memcmp(req.method, "HEAD", 4) == 0;
-        bool keep_alive = !http_wants_close(&req);
-        size_t path_len = req.path_len;
-        const char *q = memchr(req.path, '?', req.path_len);
-        if (q != NULL)
-            path_len = (size_t)(q - req.path);
-        if (!is_get && !is_head) {
-            /* a body we will not read may follow: close after answering */
-            http_error(s, 405, "Method Not Allowed", false, false,
-                       "Allow: GET, HEAD\r\n");
-            return len;
-        }
-        if (http_has_body(&req)) {
-            http_error(s, 413, "Content Too Large", is_head, false, NULL);
-            return len;
-        }
-        if (s->is_admin) {
-            serve_admin(s, req.path, path_len, is_head, keep_alive);
-        } else if (path_len == 3 && memcmp(req.path, "/ws", 3) == 0 && is_get) {
-            if (upgrade(s, &req)) {
-                dq_remove(&s->line_node);
-                return used + session_on_data(c, data + used, len - used);
-            }
-            return len;
-        } else {
-            serve_file(s, req.path, path_len, is_head, keep_alive);
-        }
-    }
-    if (c->is_closing || c->is_flush_closing || used == len)
-        dq_remove(&s->line_node);
-    else if (used > 0 || !dq_linked(&s->line_node))
-        server_deadline_push(s->srv, &s->srv->line_q, &s->line_node);
-    return c->is_closing || c->is_flush_closing ? len : used;
-}
-
 
 size_t session_on_data(struct conn *c, const char *data, size_t len)
 {
@@ -973,11 +706,11 @@ size_t session_on_data(struct conn *c, const char *data, size_t len)
             s->state = SESSION_HTTP;
             dq_remove(&s->sniff_node);
         } else {
-            greet(s);
+            session_greet(s);
         }
     }
     if (s->state == SESSION_HTTP)
-        return http_on_data(s, data, len);
+        return session_http_on_data(s, data, len);
 
     const uint32_t max_line = s->srv->cfg->max_line;
     while (!c->is_closing && !c->is_flush_closing && !s->is_waiting) {
@@ -995,7 +728,7 @@ size_t session_on_data(struct conn *c, const char *data, size_t len)
             return len;
         }
         used += (size_t)n;
-        handle_line(s, line, line_len);
+        session_handle_line(s, line, line_len);
     }
     if (c->is_closing || c->is_flush_closing) {
         dq_remove(&s->line_node);
@@ -1017,7 +750,7 @@ void session_on_eof(struct conn *c)
     struct session *s = c->user;
 
     if (s->state == SESSION_SNIFF) {
-        greet(s); /* a line client that said nothing still gets HELLO */
+        session_greet(s); /* a line client that said nothing still gets HELLO */
         conn_kick(c);
     }
     /* Every complete command read so far has been answered (PROTOCOL §9,
@@ -1084,7 +817,7 @@ void session_deliver(void *client, const char *line, size_t len,
 {
     struct session *s = client;
 
-    write_line(s, line, len);
+    session_write_line(s, line, len);
     if (is_reply && s->is_waiting)
         answered(s);
 }
@@ -1098,7 +831,7 @@ void session_on_deadline(struct server *srv, struct dqueue *q,
         struct session *s = DQ_ENTRY(n, struct session, sniff_node);
         if (s->state == SESSION_SNIFF) {
             /* 100 ms of silence, or an undecided prefix: line protocol */
-            greet(s);
+            session_greet(s);
             conn_kick(s->conn);
         }
     } else if (q == &srv->nick_q) {

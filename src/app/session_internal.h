@@ -1,0 +1,61 @@
+/*
+ * session_internal: what the two halves of a session share — session.c
+ * (sniffing, the line protocol, the verbs) and session_http.c (HTTP, the
+ * WebSocket upgrade, the admin port). Not for other modules.
+ */
+#ifndef TAVOLO_APP_SESSION_INTERNAL_H
+#define TAVOLO_APP_SESSION_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/bucket.h"
+#include "base/dqueue.h"
+
+struct conn;
+struct member;
+struct server;
+struct ws;
+
+#define OUT_LINE_CAP 4096
+
+enum session_state {
+    SESSION_SNIFF = 0, /* first bytes not seen yet (PROTOCOL §2) */
+    SESSION_LINE,      /* the line protocol on raw TCP */
+    SESSION_HTTP,      /* HTTP requests (keep-alive) */
+    SESSION_WS,        /* the line protocol, one line per text message */
+};
+
+#define HTTP_MAX_HEAD 8192
+
+/* Owned by its conn while it is open, and shared with the outbox batches
+ * and async jobs that still address it (refs); freed at zero. */
+struct session {
+    struct conn *conn;         /* NULL once the connection closed */
+    struct server *srv;
+    struct member *member;     /* owned by the lobby; NULL once evicted */
+    enum session_state state;
+    bool is_admin;             /* on the admin port: /metrics, /healthz */
+    bool is_waiting;           /* our last command's reply is not out yet */
+    struct ws *ws;             /* in SESSION_WS */
+    unsigned refs;
+    uint32_t n_limited_in_row;
+    struct bucket bucket;
+    struct dq_node sniff_node, nick_node, line_node;
+};
+
+/* Sends HELLO (as a line, or as the first WebSocket message). */
+void session_greet(struct session *s);
+
+/* One protocol line (from TCP framing or one WebSocket message). */
+void session_handle_line(struct session *s, const char *line, size_t len);
+
+/* One line to the client: LF-terminated on TCP, a text message on WS. */
+void session_write_line(struct session *s, const char *text, size_t len);
+
+/* The HTTP state's input: requests, /ws upgrades, the admin routes.
+ * Returns the bytes consumed. */
+size_t session_http_on_data(struct session *s, const char *data, size_t len);
+
+#endif
