@@ -9,6 +9,7 @@ const RANKS = { A: "A", 2: "2", 3: "3", 4: "4", 5: "5", 6: "6", 7: "7", J: "J", 
 
 const state = {
   ws: null, pending: [], name: null, token: sessionStorage.getItem("tavolo.token"),
+  registered: sessionStorage.getItem("tavolo.registered") === "1", lastList: [],
   match: null, seats: [], mySeat: null, hand: [], trump: null, trick: [],
   taken: [], turnSeat: null, deadline: 0, away: new Set(), watching: false,
   cardsPlayed: 0, retry: 0, listTimer: null,
@@ -96,6 +97,8 @@ $("login-form").addEventListener("submit", async (e) => {
   $("enter").disabled = false;
   if (!r.ok) { $("login-error").textContent = explain(r); return; }
   state.name = name;
+  state.registered = Boolean(pw);
+  sessionStorage.setItem("tavolo.registered", state.registered ? "1" : "");
   saveToken(r.words[3]);
   showMe();
   enterLobby();
@@ -126,7 +129,10 @@ function stopListing() {
 async function refreshLobby() {
   if (!state.ws || state.ws.readyState !== 1) return;
   const r = await send("LIST");
-  if (r.ok) renderMatches(r.words.slice(3));
+  if (r.ok) {
+    state.lastList = r.words.slice(3);
+    renderMatches(state.lastList);
+  }
   const top = await send("TOP");
   if (top.ok) {
     $("top").replaceChildren(...top.words.slice(3).map((x) => {
@@ -136,6 +142,7 @@ async function refreshLobby() {
       return li;
     }));
   }
+  if (!state.registered) return; // guests have no record
   const st = await send("STATS");
   if (st.ok) {
     const [, , n, rating, played, won, lost, drawn] = st.words;
@@ -180,8 +187,9 @@ function button(text, cls, fn) {
   return b;
 }
 
-$("filter").addEventListener("input", refreshLobby);
-$("only-waiting").addEventListener("change", refreshLobby);
+// filtering works on the last list: no command per keystroke
+$("filter").addEventListener("input", () => renderMatches(state.lastList));
+$("only-waiting").addEventListener("change", () => renderMatches(state.lastList));
 
 async function create(seats) {
   const r = await send(`CREATE briscola ${seats}`);

@@ -180,7 +180,7 @@ def test_flooder_dropped_others_served():
             other.ask("PING %d" % i, "OK PING %d" % i)
             worst = max(worst, time.monotonic() - t0)
             time.sleep(0.02)
-        assert worst < 0.5, "PING took %.3fs while flooded" % worst
+        assert worst < 1.0, "PING took %.3fs while flooded" % worst
         # The flooder never reads: the server must close it. Reading now
         # drains what was sent before, then EOF (not an endless stream).
         deadline = time.monotonic() + 15
