@@ -247,6 +247,17 @@ static void on_closed(uv_handle_t *h)
     free(c);
 }
 
+/* Numbers c and puts it in the set's list of open connections. */
+static void link_conn(struct conn_set *set, struct conn *c)
+{
+    c->id = ++set->next_id;
+    c->next = set->all;
+    if (set->all)
+        set->all->prev = c;
+    set->all = c;
+    set->n_open++;
+}
+
 /* Takes c out of every list of the set, before it is freed. */
 static void unlink_conn(struct conn_set *set, struct conn *c)
 {
@@ -504,12 +515,7 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *server)
         else if (ss.ss_family == AF_INET6)
             c->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     }
-    c->id = ++set->next_id;
-    c->next = set->all;
-    if (set->all)
-        set->all->prev = c;
-    set->all = c;
-    set->n_open++;
+    link_conn(set, c);
     return c;
 }
 
@@ -545,13 +551,8 @@ struct conn *conn_new_detached(struct conn_set *set)
     struct conn *c = mem_calloc(1, sizeof *c);
 
     c->set = set;
-    c->id = ++set->next_id;
     c->tcp.data = c;
-    c->next = set->all;
-    if (set->all)
-        set->all->prev = c;
-    set->all = c;
-    set->n_open++;
+    link_conn(set, c);
     return c;
 }
 

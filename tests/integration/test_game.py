@@ -159,15 +159,22 @@ def test_seating_leave_and_unseated():
         s.stop()
 
 
+def watched_match(s):
+    """A 2-player match that has started, with an anonymous spectator;
+    nobody plays by itself."""
+    mid, bots = start_match(s, ["a", "b"])
+    for b in bots:
+        b.autoplay = False
+    spec = Bot(s.connect(), "w", autoplay=False)
+    spec.c.ask("WATCH %d" % mid, "OK WATCH %d" % mid)
+    pump_until(bots + [spec], lambda: all(b.hand for b in bots) and spec.trump)
+    return mid, bots, spec
+
+
 def test_leave_during_play_forfeits():
     s = Server()
     try:
-        mid, bots = start_match(s, ["a", "b"])
-        for b in bots:
-            b.autoplay = False
-        spec = Bot(s.connect(), "w", autoplay=False)
-        spec.c.ask("WATCH %d" % mid, "OK WATCH %d" % mid)
-        pump_until(bots + [spec], lambda: all(b.hand for b in bots) and spec.trump)
+        mid, bots, spec = watched_match(s)
         bots[1].c.ask("LEAVE", "OK LEAVE %d" % mid)
         pump_until([bots[0], spec], lambda: bots[0].end and spec.end)
         assert bots[0].end == "END %d team0 forfeit 0 0" % mid, bots[0].end
@@ -181,12 +188,7 @@ def test_leave_during_play_forfeits():
 def test_chat_to_players_and_spectators():
     s = Server()
     try:
-        mid, bots = start_match(s, ["a", "b"])
-        for b in bots:
-            b.autoplay = False
-        spec = Bot(s.connect(), "w", autoplay=False)
-        spec.c.ask("WATCH %d" % mid, "OK WATCH %d" % mid)
-        pump_until(bots + [spec], lambda: all(b.hand for b in bots) and spec.trump)
+        mid, bots, spec = watched_match(s)
         spec.c.cmd("SAY hi")  # watching needs no NICK; SAY does
         pump_until([spec], lambda: any(l.startswith("ERR NONAME ") for l in spec.lines))
         bots[0].c.ask("SAY hello   there", "OK SAY")
