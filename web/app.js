@@ -36,8 +36,14 @@ function setConn(text) { $("conn").textContent = text; }
 
 function send(line) {
   return new Promise((resolve) => {
-    state.pending.push(resolve);
+    if (!state.ws || state.ws.readyState !== WebSocket.OPEN) {
+      // never queue a reply slot for a line that was not sent: replies are
+      // matched to commands by order
+      resolve({ ok: false, words: ["ERR", "OFFLINE"], text: "ERR OFFLINE not connected, retrying" });
+      return;
+    }
     state.ws.send(line);
+    state.pending.push(resolve);
   });
 }
 
