@@ -3,7 +3,8 @@
  * listener, admission (blacklist and caps), the connection set, the
  * session deadline timer, signals, and clean shutdown.
  *
- * Owns: every connection (through conns), the blacklist, the lobby.
+ * Owns: every connection (through conns), the blacklist, the lobby, the
+ * store, the outbox and the in-memory account table.
  * One struct server exists per process and is passed explicitly.
  */
 #ifndef TAVOLO_APP_SERVER_H
