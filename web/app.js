@@ -260,30 +260,20 @@ function onEvent(w, line) {
     case "DRAW": state.hand.push(w[2]); break;
     case "TURN": state.turnSeat = +w[2]; state.deadline = Date.now() + +w[3]; break;
     case "PLAYED": {
+      // a finished trick stays on the felt until the next card is played
       if (state.trick.length === state.seats.length) state.trick = [];
       state.trick.push([+w[2], w[3]]);
       state.cardsPlayed++;
       if (+w[2] === state.mySeat) state.hand = state.hand.filter((c) => c !== w[3]);
       break;
     }
-    case "TRICK": {
-      state.taken[+w[2]] += +w[3];
-      state.lastTrickWinner = +w[2];
-      // keep the finished trick on the felt until the next card is played
-      state.trick = state.trick.slice();
-      state.trick.done = true;
-      break;
-    }
+    case "TRICK": state.taken[+w[2]] += +w[3]; break;
     case "TIMEOUT": chat(`${state.seats[+w[2]]} ran out of time`); break;
     case "AWAY": state.away.add(+w[2]); chat(`${state.seats[+w[2]]} dropped; seat held`); break;
     case "BACK": state.away.delete(+w[2]); chat(`${state.seats[+w[2]]} is back`); break;
     case "CHAT": chat(`${w[2]}: ${w.slice(3).join(" ")}`); break;
     case "END": showEnd(w); break;
   }
-  if (state.trick.done && w[0] === "PLAYED" && state.trick.length > 1) {
-    state.trick = [state.trick[state.trick.length - 1]];
-  }
-  if (w[0] === "PLAYED" && state.trick.done) state.trick.done = false;
   render();
 }
 

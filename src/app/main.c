@@ -3,7 +3,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <uv.h>
 
 #include "app/config.h"
@@ -11,18 +10,6 @@
 #include "base/log.h"
 #include "base/rnd.h"
 #include "store/store.h"
-
-static int set_log_level(const char *name)
-{
-    static const char *names[] = {"debug", "info", "warn", "error"};
-    for (int i = 0; i < 4; i++) {
-        if (strcmp(name, names[i]) == 0) {
-            log_set_level((enum log_level)i);
-            return 0;
-        }
-    }
-    return -1;
-}
 
 int main(int argc, char **argv)
 {
@@ -42,7 +29,7 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 0;
     }
-    if (set_log_level(cfg.log_level) != 0) {
+    if (log_set_level_name(cfg.log_level) != 0) {
         fprintf(stderr, "tavolo: --log-level: expected debug, info, warn or error\n");
         config_free(&cfg);
         return 2;

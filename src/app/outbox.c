@@ -177,8 +177,3 @@ bool outbox_end(struct outbox *ob)
     store_submit(ob->store, job);
     return false;
 }
-
-bool outbox_is_idle(const struct outbox *ob)
-{
-    return ob->head == NULL;
-}

@@ -60,7 +60,4 @@ void outbox_journal(struct outbox *ob, struct store_op *op);
  * they wait for the store or for earlier batches. */
 bool outbox_end(struct outbox *ob);
 
-/* Batches still waiting (metrics, shutdown). */
-bool outbox_is_idle(const struct outbox *ob);
-
 #endif

@@ -25,16 +25,10 @@
 
 /* ---------- connection callbacks ---------- */
 
-static size_t refused_on_data(const char *data, size_t len)
-{
-    (void)data;
-    return len; /* a refused connection's input is ignored */
-}
-
 static size_t on_data(struct conn *c, const char *data, size_t len)
 {
     if (c->user == NULL)
-        return refused_on_data(data, len);
+        return len; /* a refused connection: its input is ignored */
     return session_on_data(c, data, len);
 }
 
@@ -307,27 +301,26 @@ static void load_account(void *ctx, const char *name, const char *hash)
 static void restore_match(void *ctx, const struct store_open_match *m)
 {
     struct server *srv = ctx;
+    struct lobby_move *moves = mem_calloc(m->n_moves + 1, sizeof *moves);
     struct lobby_restore r = {
-        .match_id = m->id, .game = m->game, .n_seats = m->n_seats,
-        .draws = m->draws, .n_draws = m->n_draws, .n_moves = m->n_moves,
+        .start = {
+            .kind = LOBBY_J_START, .match_id = m->id, .game = m->game,
+            .n_seats = m->n_seats, .draws = m->draws, .n_draws = m->n_draws,
+        },
+        .moves = moves,
+        .n_moves = m->n_moves,
     };
-    unsigned *seats = mem_calloc(m->n_moves + 1, sizeof *seats);
-    card_t *cards = mem_calloc(m->n_moves + 1, sizeof *cards);
-    bool *timeouts = mem_calloc(m->n_moves + 1, sizeof *timeouts);
 
     for (unsigned s = 0; s < m->n_seats && s < STORE_MAX_SEATS; s++) {
-        r.names[s] = m->seats[s].name;
-        r.tokens[s] = m->seats[s].token;
-        r.is_registered[s] = m->seats[s].is_registered;
+        r.start.names[s] = m->seats[s].name;
+        r.start.tokens[s] = m->seats[s].token;
+        r.start.is_registered[s] = m->seats[s].is_registered;
     }
     for (unsigned i = 0; i < m->n_moves; i++) {
-        seats[i] = m->moves[i].seat;
-        cards[i] = card_parse(m->moves[i].card, strlen(m->moves[i].card));
-        timeouts[i] = m->moves[i].is_timeout;
+        moves[i].seat = m->moves[i].seat;
+        moves[i].card = card_parse(m->moves[i].card, strlen(m->moves[i].card));
+        moves[i].is_timeout = m->moves[i].is_timeout;
     }
-    r.move_seats = seats;
-    r.move_cards = cards;
-    r.move_is_timeout = timeouts;
     outbox_begin(&srv->outbox);
     int rc = lobby_restore(srv->lobby, &r, uv_now(srv->loop));
     outbox_end(&srv->outbox);
@@ -337,12 +330,12 @@ static void restore_match(void *ctx, const struct store_open_match *m)
     else
         log_error("match %" PRIu64 " could not be restored from the journal; "
                   "recorded as forfeited", m->id);
-    free(seats);
-    free(cards);
-    free(timeouts);
+    free(moves);
 }
 
-int server_open_store(struct server *srv)
+/* Opens the store in cfg->data_dir, loads the accounts, restores the
+ * matches that were in play, and starts the writer. Returns 0 or -1. */
+static int server_open_store(struct server *srv)
 {
     char err[512];
 
@@ -399,7 +392,9 @@ static void new_token_cb(void *ctx, char out[LOBBY_TOKEN_LEN + 1])
 
 /* ---------- signals and shutdown ---------- */
 
-int server_reload_blacklist(struct server *srv)
+/* Reloads the blacklist (at start and on SIGHUP). A file with a bad line
+ * keeps the old list. Returns 0 or -1. */
+static int server_reload_blacklist(struct server *srv)
 {
     char err[512];
     size_t n = 0;
@@ -417,6 +412,8 @@ int server_reload_blacklist(struct server *srv)
              ban_n_ranges(set));
     return 0;
 }
+
+static void server_stop(struct server *srv);
 
 static void on_signal(uv_signal_t *h, int signum)
 {
@@ -449,7 +446,9 @@ static void on_shutdown_tick(uv_timer_t *t)
     conn_set_close(&srv->conns);
 }
 
-void server_stop(struct server *srv)
+/* Stops accepting, flushes and closes every connection, and lets the loop
+ * end within 2 s. */
+static void server_stop(struct server *srv)
 {
     if (srv->is_stopping)
         return;

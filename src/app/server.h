@@ -64,18 +64,12 @@ struct server {
  * Returns 0 or -1 (logged). */
 int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg);
 
-/* server_init (which loads the blacklist), then binds the listener,
- * watches the signals and prints "listening on ADDR:PORT" to stderr. Returns 0, or -1 after
- * logging why (the caller exits non-zero). */
+/* server_init (which loads the blacklist), then opens the store (and
+ * restores the matches that were in play), binds the listeners, watches
+ * the signals (SIGINT/SIGTERM stop within 2 s, SIGHUP reloads the
+ * blacklist) and prints "listening on ADDR:PORT" to stderr. Returns 0, or
+ * -1 after logging why (the caller exits non-zero). */
 int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg);
-
-/* Reloads the blacklist (SIGHUP). A file with a bad line keeps the old
- * list. Returns 0 or -1. */
-int server_reload_blacklist(struct server *srv);
-
-/* Stops accepting, flushes and closes every connection, and lets the loop
- * end within 2 s. */
-void server_stop(struct server *srv);
 
 /* Releases what server_start allocated, after the loop has ended. */
 void server_free(struct server *srv);
@@ -84,10 +78,6 @@ void server_free(struct server *srv);
  * for the disk: the argon2id hash of name, or NULL. */
 const char *server_account_hash(struct server *srv, const char *name);
 void server_account_add(struct server *srv, const char *name, const char *hash);
-
-/* Opens the store in cfg->data_dir, loads the accounts, restores the
- * matches that were in play, and starts the writer. Returns 0 or -1. */
-int server_open_store(struct server *srv);
 
 /* Links n into q with a deadline from now and makes sure the deadline
  * timer will fire for it. */

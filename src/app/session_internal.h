@@ -51,9 +51,6 @@ void session_greet(struct session *s);
 /* One protocol line (from TCP framing or one WebSocket message). */
 void session_handle_line(struct session *s, const char *line, size_t len);
 
-/* One line to the client: LF-terminated on TCP, a text message on WS. */
-void session_write_line(struct session *s, const char *text, size_t len);
-
 /* The HTTP state's input: requests, /ws upgrades, the admin routes.
  * Returns the bytes consumed. */
 size_t session_http_on_data(struct session *s, const char *data, size_t len);

@@ -5,20 +5,32 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 static enum log_level min_level = LOG_INFO;
+static const char *const names[] = {"debug", "info", "warn", "error"};
 
 void log_set_level(enum log_level level)
 {
     min_level = level;
 }
 
+int log_set_level_name(const char *name)
+{
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            min_level = (enum log_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-    static const char *names[] = {"debug", "info", "warn", "error"};
     char line[1024];
     struct timeval tv;
     struct tm tm;

@@ -16,6 +16,9 @@ enum log_level {
 /* Messages below this level are dropped. Default LOG_INFO. */
 void log_set_level(enum log_level level);
 
+/* Sets the level by name (debug, info, warn, error); -1 if unknown. */
+int log_set_level_name(const char *name);
+
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -37,15 +37,10 @@ void *mem_realloc(void *p, size_t size)
     return q;
 }
 
-char *mem_strndup(const char *s, size_t len)
-{
-    char *d = mem_alloc(len + 1);
-    memcpy(d, s, len);
-    d[len] = '\0';
-    return d;
-}
-
 char *mem_strdup(const char *s)
 {
-    return mem_strndup(s, strlen(s));
+    size_t len = strlen(s);
+    char *d = mem_alloc(len + 1);
+    memcpy(d, s, len + 1);
+    return d;
 }

@@ -14,6 +14,5 @@ void *mem_alloc(size_t size);
 void *mem_calloc(size_t n, size_t size);
 void *mem_realloc(void *p, size_t size);
 char *mem_strdup(const char *s);
-char *mem_strndup(const char *s, size_t len);
 
 #endif

@@ -44,6 +44,7 @@ const char *lobby_code_text(enum lobby_code code)
 static struct match *find_match(struct lobby *l, uint64_t id);
 static bool valid_name(const char *s, size_t len);
 static bool valid_token(const char *s, size_t len);
+static void journal_token(struct lobby *l, struct match *mt, unsigned seat);
 
 /* ---------- internals shared with match.c ---------- */
 
@@ -236,7 +237,7 @@ enum lobby_code lobby_resume(struct lobby *l, struct member **mp, void *client,
         l->env.evict(l->env.ctx, old_client); /* already detached */
     if (m->match != NULL) {
         if (m->match->phase == MATCH_PLAYING) {
-            lobby_journal_token(l, m->match, m->seat);
+            journal_token(l, m->match, m->seat);
             match_back(l, m->match, m->seat, now_ms);
         }
         else
@@ -396,7 +397,7 @@ enum lobby_code lobby_leave(struct lobby *l, struct member *m, uint64_t now_ms,
 
 /* ---------- journal and restore ---------- */
 
-void lobby_journal_token(struct lobby *l, struct match *mt, unsigned seat)
+static void journal_token(struct lobby *l, struct match *mt, unsigned seat)
 {
     if (l->env.journal == NULL || l->is_replaying)
         return;
@@ -417,28 +418,28 @@ void lobby_set_last_id(struct lobby *l, uint64_t id)
 int lobby_restore(struct lobby *l, const struct lobby_restore *r,
                   uint64_t now_ms)
 {
-    const struct rules *rules = rules_find(r->game, strlen(r->game));
+    const struct rules *rules = rules_find(r->start.game, strlen(r->start.game));
 
-    if (rules == NULL || !rules_has_seats(rules, r->n_seats))
+    if (rules == NULL || !rules_has_seats(rules, r->start.n_seats))
         return -1;
-    for (unsigned s = 0; s < r->n_seats; s++) {
-        size_t n = strlen(r->names[s]);
-        if (!valid_name(r->names[s], n) || strmap_get(&l->names, r->names[s], n) ||
-            !valid_token(r->tokens[s], strlen(r->tokens[s])) ||
-            strmap_get(&l->tokens, r->tokens[s], LOBBY_TOKEN_LEN))
+    for (unsigned s = 0; s < r->start.n_seats; s++) {
+        size_t n = strlen(r->start.names[s]);
+        if (!valid_name(r->start.names[s], n) || strmap_get(&l->names, r->start.names[s], n) ||
+            !valid_token(r->start.tokens[s], strlen(r->start.tokens[s])) ||
+            strmap_get(&l->tokens, r->start.tokens[s], LOBBY_TOKEN_LEN))
             return -1;
     }
     uint64_t saved_id = l->next_id;
-    l->next_id = r->match_id - 1;
-    struct match *mt = match_new(l, rules, r->n_seats);
-    l->next_id = saved_id > r->match_id ? saved_id : r->match_id;
+    l->next_id = r->start.match_id - 1;
+    struct match *mt = match_new(l, rules, r->start.n_seats);
+    l->next_id = saved_id > r->start.match_id ? saved_id : r->start.match_id;
 
     l->is_replaying = true;
-    for (unsigned s = 0; s < r->n_seats; s++) {
+    for (unsigned s = 0; s < r->start.n_seats; s++) {
         struct member *m = mem_calloc(1, sizeof *m);
-        snprintf(m->name, sizeof m->name, "%s", r->names[s]);
-        snprintf(m->token, sizeof m->token, "%s", r->tokens[s]);
-        m->is_registered = r->is_registered[s];
+        snprintf(m->name, sizeof m->name, "%s", r->start.names[s]);
+        snprintf(m->token, sizeof m->token, "%s", r->start.tokens[s]);
+        m->is_registered = r->start.is_registered[s];
         strmap_put(&l->names, m->name, m);
         strmap_put(&l->tokens, m->token, m);
         mt->seats[s].m = m;
@@ -447,28 +448,28 @@ int lobby_restore(struct lobby *l, const struct lobby_restore *r,
         m->match = mt;
         m->seat = s;
     }
-    match_start(l, mt, now_ms, r->draws, r->n_draws);
+    match_start(l, mt, now_ms, r->start.draws, r->start.n_draws);
     int rc = 0;
     for (unsigned i = 0; i < r->n_moves && rc == 0; i++) {
-        if (mt->rules->to_play(mt->state) != r->move_seats[i]) {
+        if (mt->rules->to_play(mt->state) != r->moves[i].seat) {
             rc = -1;
             break;
         }
-        if (r->move_is_timeout[i])
+        if (r->moves[i].is_timeout)
             match_turn_expired(l, mt, now_ms);
-        else if (match_play(l, mt, r->move_seats[i], r->move_cards[i], false,
+        else if (match_play(l, mt, r->moves[i].seat, r->moves[i].card, false,
                             now_ms) != LOBBY_OK)
             rc = -1;
     }
     l->is_replaying = false;
-    if (rc != 0 || find_match(l, r->match_id) != mt) {
+    if (rc != 0 || find_match(l, r->start.match_id) != mt) {
         /* The record does not replay (or ended the match): drop it. */
-        if (find_match(l, r->match_id) == mt)
+        if (find_match(l, r->start.match_id) == mt)
             match_forfeit(l, mt, 0, now_ms);
         return -1;
     }
     /* Everyone is away: the grace period starts anew, so does the turn. */
-    for (unsigned s = 0; s < r->n_seats; s++)
+    for (unsigned s = 0; s < r->start.n_seats; s++)
         match_away(l, mt, s, now_ms);
     return 0;
 }

@@ -72,20 +72,18 @@ struct lobby_journal {
                            "@<seat> <line>", one per line */
 };
 
-/* A match to rebuild after a restart (lobby_restore). */
+/* A match to rebuild after a restart (lobby_restore): its journal, the
+ * LOBBY_J_START record (with the latest tokens) and the cards in order. */
+struct lobby_move {
+    unsigned seat;
+    card_t card;
+    bool is_timeout;
+};
+
 struct lobby_restore {
-    uint64_t match_id;
-    const char *game;
-    unsigned n_seats;
-    const char *names[4];
-    const char *tokens[4];
-    bool is_registered[4];
-    const uint32_t *draws;
-    unsigned n_draws;
+    struct lobby_journal start;
+    const struct lobby_move *moves;
     unsigned n_moves;
-    const unsigned *move_seats;
-    const card_t *move_cards;
-    const bool *move_is_timeout;
 };
 
 struct lobby_env {

@@ -113,7 +113,6 @@ void match_chat(struct lobby *l, struct match *mt, const char *name,
 /* Lobby internals the match calls back into. */
 void lobby_forget_member(struct lobby *l, struct member *m);
 void lobby_send(struct lobby *l, struct member *m, const char *line, size_t len);
-void lobby_journal_token(struct lobby *l, struct match *mt, unsigned seat);
 void lobby_push_deadline(struct lobby *l, struct dqueue *q, struct dq_node *n,
                          uint64_t now_ms);
 

@@ -379,6 +379,24 @@ static void deliver(struct conn *c, const char *data, size_t len)
     keep_input(c, data + used, len - used);
 }
 
+/* New bytes: offered straight from the read buffer when nothing is kept,
+ * else appended to what is kept. */
+static void arrive(struct conn *c, const char *data, size_t len)
+{
+    if (c->in_len == 0) {
+        deliver(c, data, len);
+        return;
+    }
+    size_t total = c->in_len + len;
+    if (total > c->in_cap) {
+        c->in = mem_realloc(c->in, total);
+        c->in_cap = (uint32_t)total;
+    }
+    memcpy(c->in + c->in_len, data, len);
+    c->in_len = (uint32_t)total;
+    deliver(c, c->in, total);
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct conn *c = (struct conn *)s;
@@ -397,18 +415,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->set->stats.bytes_in += (uint64_t)nread;
-    if (c->in_len == 0) {
-        deliver(c, buf->base, (size_t)nread);
-    } else {
-        size_t total = c->in_len + (size_t)nread;
-        if (total > c->in_cap) {
-            c->in = mem_realloc(c->in, total);
-            c->in_cap = (uint32_t)total;
-        }
-        memcpy(c->in + c->in_len, buf->base, (size_t)nread);
-        c->in_len = (uint32_t)total;
-        deliver(c, c->in, total);
-    }
+    arrive(c, buf->base, (size_t)nread);
     if (c->is_closing)
         return;
     /* Answer now: the replies to everything in this read leave in one
@@ -571,4 +578,14 @@ void conn_free_detached(struct conn *c)
     free(c->in);
     free(c->out);
     free(c);
+}
+
+void conn_feed_detached(struct conn *c, const char *data, size_t len)
+{
+    if (c->is_closing || c->is_flush_closing || c->is_held || len == 0)
+        return;
+    arrive(c, data, len);
+    free(c->out);
+    c->out = NULL;
+    c->out_len = c->out_cap = 0;
 }

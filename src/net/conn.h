@@ -148,6 +148,9 @@ size_t conn_pending_out(const struct conn *c);
  * with conn_free_detached, which calls on_close first. */
 struct conn *conn_new_detached(struct conn_set *set);
 void conn_free_detached(struct conn *c);
+/* Bytes "arrive" on a detached connection: kept and offered to on_data
+ * exactly as from a socket; its output so far is discarded, as if read. */
+void conn_feed_detached(struct conn *c, const char *data, size_t len);
 
 /* Writes every dirty connection's output now (used at shutdown). */
 void conn_set_flush(struct conn_set *set);

@@ -61,8 +61,7 @@ static size_t utf8_seq(const unsigned char *s, size_t avail)
     return n;
 }
 
-static enum line_check_result check(const char *text, size_t len,
-                                    bool controls_allowed)
+enum line_check_result line_check(const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0;
@@ -73,29 +72,15 @@ static enum line_check_result check(const char *text, size_t len,
             i++;
             continue;
         }
-        if (c < 0x80) {
-            if (!controls_allowed)
-                return LINE_CONTROL; /* C0 or DEL */
-            i++;
-            continue;
-        }
+        if (c < 0x80)
+            return LINE_CONTROL; /* C0 or DEL */
         size_t n = utf8_seq(s + i, len - i);
         if (n == 0)
             return LINE_BAD_UTF8;
         /* U+0080..U+009F (C1) encode as C2 80..C2 9F */
-        if (!controls_allowed && c == 0xC2 && s[i + 1] <= 0x9F)
+        if (c == 0xC2 && s[i + 1] <= 0x9F)
             return LINE_CONTROL;
         i += n;
     }
     return LINE_VALID;
-}
-
-enum line_check_result line_check(const char *s, size_t len)
-{
-    return check(s, len, false);
-}
-
-int line_utf8_valid(const char *s, size_t len)
-{
-    return check(s, len, true) == LINE_VALID;
 }

@@ -35,8 +35,4 @@ enum line_check_result {
  * properties in one pass and reports the first problem found. */
 enum line_check_result line_check(const char *s, size_t len);
 
-/* Like line_check, but only for the UTF-8 part: control characters pass.
- * For callers that validate text which may legitimately hold them. */
-int line_utf8_valid(const char *s, size_t len);
-
 #endif

@@ -166,15 +166,6 @@ void ws_send_text(struct ws *ws, const char *text, size_t len)
         flush(ws);
 }
 
-void ws_close(struct ws *ws, uint16_t code, const char *reason)
-{
-    if (wslay_event_get_close_sent(ws->ev))
-        return;
-    wslay_event_queue_close(ws->ev, code, (const uint8_t *)reason,
-                            reason ? strlen(reason) : 0);
-    flush(ws);
-}
-
 bool ws_is_done(const struct ws *ws)
 {
     /* Once our close frame is out we do not wait for the peer's: a client

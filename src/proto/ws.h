@@ -32,9 +32,6 @@ size_t ws_feed(struct ws *ws, const char *data, size_t len);
 
 void ws_send_text(struct ws *ws, const char *text, size_t len);
 
-/* Starts the close handshake (no-op once closing). */
-void ws_close(struct ws *ws, uint16_t code, const char *reason);
-
 /* True once the connection should close (after its output is flushed):
  * a close frame was sent (ours or the answer to the peer's), or the peer
  * broke the protocol. */

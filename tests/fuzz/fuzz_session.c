@@ -43,33 +43,6 @@ static void setup(void)
         abort();
 }
 
-static void feed(struct conn *c, const uint8_t *data, size_t len)
-{
-    if (c->is_closing || c->is_flush_closing)
-        return;
-    /* As conn.c does: unconsumed bytes are kept and offered again. */
-    size_t total = c->in_len + len;
-    char *buf = malloc(total ? total : 1);
-    if (c->in_len > 0)
-        memcpy(buf, c->in, c->in_len);
-    if (len > 0)
-        memcpy(buf + c->in_len, data, len);
-    size_t used = session_on_data(c, buf, total);
-    free(c->in);
-    c->in = NULL;
-    c->in_len = c->in_cap = 0;
-    if (!c->is_closing && used < total) {
-        c->in = malloc(total - used);
-        memcpy(c->in, buf + used, total - used);
-        c->in_len = c->in_cap = (uint32_t)(total - used);
-    }
-    free(buf);
-    /* Stand-in for the loop's flush: forget what was "sent". */
-    free(c->out);
-    c->out = NULL;
-    c->out_len = c->out_cap = 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct conn *conns[N_CONNS];
@@ -90,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             clock += cfg.turn_ms;
             lobby_tick(srv.lobby, clock);
         } else {
-            feed(conns[ctl & 3], data + pos, end - pos);
+            conn_feed_detached(conns[ctl & 3], (const char *)data + pos, end - pos);
         }
         pos = end + 1;
     }

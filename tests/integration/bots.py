@@ -58,6 +58,8 @@ class Bot:
         self.taken = {}
         self.end = None
         self.seen_cards = []  # every card this bot saw dealt to itself
+        self.drawn = []       # the cards of its DRAW lines
+        self.trick_winners = []
         self.public_played = []
 
     def nick(self):
@@ -90,6 +92,7 @@ class Bot:
             assert len(self.hand) < 3, "drew into a full hand: %r" % line
             self.hand.append(w[2])
             self.seen_cards.append(w[2])
+            self.drawn.append(w[2])
         elif kind == "PLAYED":
             seat, card = int(w[2]), w[3]
             assert len(self.trick) < self.n_seats
@@ -110,6 +113,7 @@ class Bot:
             assert seat == want, "TRICK winner %d, recomputed %d from %r" % (seat, want, self.trick)
             assert pts == sum(points(c) for c in cards), (line, cards)
             self.taken[seat] += pts
+            self.trick_winners.append(seat)
             self.trick = []
         elif kind == "OK" and w[1] == "PLAY":
             self.n_acked = getattr(self, "n_acked", 0) + 1

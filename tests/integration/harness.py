@@ -299,45 +299,44 @@ class WSClient(Client):
         self._parse()
         return bool(self.messages)
 
-    def poll_lines(self, wait=0.0):
-        r, _, _ = select.select([self.sock], [], [], wait)
+    def _read(self, wait):
+        """Waits up to `wait` for bytes and decodes what came; returns False
+        at EOF (or a reset), True otherwise."""
+        r, _, _ = select.select([self.sock], [], [], max(wait, 0))
         if r:
-            chunk = self.sock.recv(65536)
+            try:
+                chunk = self.sock.recv(65536)
+            except ConnectionResetError:
+                return False
             if not chunk:
-                raise AssertionError("connection closed (close code %s)" % self.close_code)
+                return False
             self.raw += chunk
         self._parse()
+        return True
+
+    def poll_lines(self, wait=0.0):
+        if not self._read(wait):
+            raise AssertionError("connection closed (close code %s)" % self.close_code)
         out, self.messages = self.messages, []
         return out
 
     def line(self, timeout=None):
         deadline = time.monotonic() + (timeout or self.timeout)
-        while True:
-            self._parse()
-            if self.messages:
-                return self.messages.pop(0)
+        self._parse()
+        while not self.messages:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError("timeout waiting for a message")
-            r, _, _ = select.select([self.sock], [], [], left)
-            if r:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    raise AssertionError("EOF (close code %s)" % self.close_code)
-                self.raw += chunk
+            if not self._read(left):
+                raise AssertionError("EOF (close code %s)" % self.close_code)
+        return self.messages.pop(0)
 
     def wait_close(self, timeout=None):
-        """Reads until the server's close frame and EOF; returns the code."""
+        """Reads until the server closes the TCP connection; returns the
+        code of the close frame it sent (None if it sent none). Raises if
+        the connection is still open at the deadline."""
         deadline = time.monotonic() + (timeout or self.timeout)
         while time.monotonic() < deadline:
-            r, _, _ = select.select([self.sock], [], [], 0.1)
-            if r:
-                try:
-                    chunk = self.sock.recv(65536)
-                except ConnectionResetError:
-                    break
-                if not chunk:
-                    break
-                self.raw += chunk
-                self._parse()
-        return self.close_code
+            if not self._read(0.1):
+                return self.close_code
+        raise AssertionError("the server did not close the connection")

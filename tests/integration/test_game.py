@@ -33,6 +33,16 @@ def check_whole_match(bots, spectators=()):
     for sp in spectators:
         assert not [l for l in sp.lines if l.split()[0] in ("HAND", "DRAW")], "spectator saw a hand"
         assert sorted(sp.public_played) == sorted(DECK)
+    # Draw order (winner first, then seat order): the face-up trump is the
+    # last card drawn, after the last trick that still draws, by the seat
+    # drawing last, (winner + n - 1) mod n.
+    n = len(bots)
+    trump = bots[0].trump
+    last_drawing_trick = (40 - 3 * n) // n - 1
+    winner = bots[0].trick_winners[last_drawing_trick]
+    holder = [b for b in bots if trump in b.drawn]
+    assert len(holder) == 1 and holder[0].drawn[-1] == trump, [b.drawn[-1:] for b in bots]
+    assert holder[0].seat == (winner + n - 1) % n, (holder[0].seat, winner)
     return ends.pop()
 
 
@@ -65,8 +75,7 @@ def test_full_four_player_match_teams():
         assert len(pts) == 4 and sum(pts) == 120, end
         team0 = pts[0] + pts[2]
         assert w[2] == ("team0" if team0 > 60 else "team1" if team0 < 60 else "draw"), end
-        # draw order after a trick: the winner's DRAW first: check via one bot
-        for b in bots:
+        for b in bots:  # one HAND each, of three cards, at the deal
             assert len(lines_matching(b, r"HAND %d( \S\S){3}" % mid)) == 1
     finally:
         s.stop()

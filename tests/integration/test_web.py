@@ -114,7 +114,7 @@ def test_websocket_frames():
         w3 = WSClient("127.0.0.1", s.port)
         w3.line()
         w3.send(w3.frame(1, "PING", mask=False))
-        assert w3.wait_close() in (1002, None)
+        assert w3.wait_close() == 1002
         # the close handshake
         w4 = WSClient("127.0.0.1", s.port)
         w4.line()
@@ -126,11 +126,6 @@ def test_websocket_frames():
 
 def test_upgrade_rules_and_origin_policy():
     s = Server()
-    try:
-        WSClient("127.0.0.1", s.port, headers=["Sec-WebSocket-Version: 12"],
-                 expect_status=101)  # the first version header wins
-    except AssertionError:
-        pass
     try:
         c = Client("127.0.0.1", s.port)
         c.send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

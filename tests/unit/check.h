@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,6 +70,18 @@ static int n_tests_;
         if (al_ != bl_ || memcmp((a), (b), al_) != 0)                         \
             FAIL_("%s == %s: \"%.*s\" != \"%s\"", #a, #b, (int)al_, (a), (b)); \
     } while (0)
+
+/* The end of a readable page followed by an unreadable one: an input
+ * placed right before it makes any over-read crash instead of passing. */
+static inline char *guard_page_end(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    char *p = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED || mprotect(p + page, (size_t)page, PROT_NONE) != 0)
+        FAIL_("cannot map a guard page");
+    return p + page;
+}
 
 int main(int argc, char **argv)
 {

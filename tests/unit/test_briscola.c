@@ -133,7 +133,7 @@ TEST(two_player_trick_draw_order_and_turns)
     CHECK_INT(o.draws[1].seat, 1);
     CHECK_INT(o.draws[1].card, C("Jd"));
     CHECK_INT(briscola_rules.to_play(&b), 0); /* winner leads */
-    /* seat 1 wins the next: seat 1 then seat 0 draw */
+    /* two more tricks to seat 0: the points add up */
     briscola_rules.play(&b, 0, C("Qc"), &o);
     briscola_rules.play(&b, 1, C("2d"), &o);
     CHECK_INT(o.trick_winner, 0);
@@ -145,6 +145,49 @@ TEST(two_player_trick_draw_order_and_turns)
     briscola_rules.points(&b, pts);
     CHECK_INT(pts[0], 4 + 3 + 11 + 2);
     CHECK_INT(pts[1], 0);
+}
+
+/* A deal from the given first cards, the rest of the deck after them. */
+static void deck_starting(card_t deck[40], const char **first, int n_first)
+{
+    static const char ranks[] = "A234567JQK", suits[] = "cdhs";
+    int n = 0;
+    for (int i = 0; i < n_first; i++)
+        deck[n++] = C(first[i]);
+    for (int su = 0; su < 4; su++) {
+        for (int r = 0; r < 10; r++) {
+            char code[3] = {ranks[r], suits[su], 0};
+            card_t c = C(code);
+            int dup = 0;
+            for (int i = 0; i < n_first; i++)
+                dup |= deck[i] == c;
+            if (!dup)
+                deck[n++] = c;
+        }
+    }
+    CHECK_INT(n, 40);
+}
+
+TEST(two_player_the_winner_draws_first_and_leads)
+{
+    struct briscola b;
+    struct rules_outcome o;
+    card_t deck[40];
+    /* seat 0: 2c 4c 5c, seat 1: 2h 4h 5h, trump 7h, then Qs, Js, ... */
+    const char *first[] = {"2c", "4c", "5c", "2h", "4h", "5h", "7h", "Qs", "Js"};
+    deck_starting(deck, first, 9);
+    briscola_deal_from(&b, 2, deck);
+    briscola_rules.play(&b, 0, C("2c"), &o);
+    briscola_rules.play(&b, 1, C("2h"), &o); /* a trump takes it */
+    CHECK(o.trick_done);
+    CHECK_INT(o.trick_winner, 1);
+    CHECK_INT(o.n_draws, 2);
+    CHECK_INT(o.draws[0].seat, 1); /* the winner draws first */
+    CHECK_INT(o.draws[0].card, C("Qs"));
+    CHECK_INT(o.draws[1].seat, 0);
+    CHECK_INT(o.draws[1].card, C("Js"));
+    CHECK_INT(briscola_rules.to_play(&b), 1); /* and leads */
+    CHECK(!briscola_rules.is_legal(&b, 0, C("4c")));
 }
 
 TEST(trump_card_is_the_last_draw_and_deck_exhausts)

@@ -1,6 +1,4 @@
 /* Unit tests for proto/line: framing (every split) and validation. */
-#include <sys/mman.h>
-
 #include "check.h"
 #include "proto/line.h"
 
@@ -98,12 +96,7 @@ TEST(length_limit_counts_terminator)
 
 TEST(no_overread_at_page_end)
 {
-    long page = sysconf(_SC_PAGESIZE);
-    char *p = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    CHECK(p != MAP_FAILED);
-    CHECK_INT(mprotect(p + page, (size_t)page, PROT_NONE), 0);
-    char *end = p + page;
+    char *end = guard_page_end();
     const char *line;
     size_t n;
 
@@ -148,6 +141,4 @@ TEST(utf8_rfc3629)
     CHECK_INT(line_check("\xC3", 1), LINE_BAD_UTF8);                 /* truncated */
     CHECK_INT(line_check("\xE2\x82", 2), LINE_BAD_UTF8);
     CHECK_INT(line_check("\xC3\x28", 2), LINE_BAD_UTF8);             /* bad continuation */
-    CHECK(line_utf8_valid("a\tb", 3));
-    CHECK(!line_utf8_valid("\xC0\xAF", 2));
 }
