@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/sdnotify.h"
 #include "app/session.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -420,10 +421,13 @@ static void on_signal(uv_signal_t *h, int signum)
     struct server *srv = h->data;
 
     if (signum == SIGHUP) {
+        sdnotify_reloading();
         server_reload_blacklist(srv);
+        sdnotify_ready();
         return;
     }
     log_info("signal %d: shutting down", signum);
+    sdnotify_stopping();
     server_stop(srv);
 }
 
@@ -541,8 +545,11 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     signal(SIGPIPE, SIG_IGN);
 
     uv_tcp_init(loop, &srv->listener);
-    rc = listen_tcp(&srv->listener, cfg->bind, (uint16_t)cfg->port,
-                    (int)cfg->backlog, on_connection, bound, sizeof bound);
+    int fd = sdnotify_listen_fd(); /* socket activation: systemd's socket */
+    rc = fd >= 0 ? listen_tcp_fd(&srv->listener, fd, (int)cfg->backlog,
+                                 on_connection, bound, sizeof bound)
+                 : listen_tcp(&srv->listener, cfg->bind, (uint16_t)cfg->port,
+                              (int)cfg->backlog, on_connection, bound, sizeof bound);
     if (rc != 0) {
         log_error("cannot listen on %s port %u: %s", cfg->bind, cfg->port,
                   uv_strerror(rc));

@@ -35,3 +35,31 @@ int listen_tcp(uv_tcp_t *tcp, const char *addr, uint16_t port, int backlog,
     }
     return 0;
 }
+
+/* ---------- an inherited socket (socket activation) ---------- */
+
+int listen_tcp_fd(uv_tcp_t *tcp, int fd, int backlog, uv_connection_cb cb,
+                  char *bound, size_t bound_cap)
+{
+    struct sockaddr_storage ss;
+    int rc, len = sizeof ss;
+    char host[64];
+
+    if ((rc = uv_tcp_open(tcp, (uv_os_sock_t)fd)) != 0)
+        return rc;
+    /* listen() again on a listening socket only updates its backlog. */
+    if ((rc = uv_listen((uv_stream_t *)tcp, backlog, cb)) != 0)
+        return rc;
+    if ((rc = uv_tcp_getsockname(tcp, (struct sockaddr *)&ss, &len)) != 0)
+        return rc;
+    if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        uv_ip6_name(in6, host, sizeof host);
+        snprintf(bound, bound_cap, "[%s]:%u", host, ntohs(in6->sin6_port));
+    } else {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        uv_ip4_name(in, host, sizeof host);
+        snprintf(bound, bound_cap, "%s:%u", host, ntohs(in->sin_port));
+    }
+    return 0;
+}

@@ -19,4 +19,11 @@
 int listen_tcp(uv_tcp_t *tcp, const char *addr, uint16_t port, int backlog,
                uv_connection_cb cb, char *bound, size_t bound_cap);
 
+/* The same for a socket that is already bound and listening, passed in by
+ * the service manager (socket activation): tcp (initialised by the
+ * caller) takes fd over, and closing tcp closes fd. Returns 0 or a libuv
+ * error code; on success writes the socket's "addr:port" into bound. */
+int listen_tcp_fd(uv_tcp_t *tcp, int fd, int backlog, uv_connection_cb cb,
+                  char *bound, size_t bound_cap);
+
 #endif
