@@ -92,7 +92,10 @@ for f in /etc/apt/auth.conf.d/*; do [ ! -f "$f" ] || cp -a "$f" "$1/etc/apt/auth
 # its maintainer scripts (mmdebstrap then empties the package lists, so a
 # later apt-get in the root would need an update and DNS).
 say "mmdebstrap $SUITE minbase + systemd + $(basename "$deb") in $root"
+# file-mirror-automount: dpkg runs in the root and must see the .deb's
+# path there too; mmdebstrap's own hook copies it in and out again.
 nice mmdebstrap --variant=minbase --include=systemd --include="$deb" --mode=root \
+    --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
     ${aptopts[@]+"${aptopts[@]}"} --setup-hook="$setup_hook" \
     "$SUITE" "$root" "${sources[@]}" >&2 || fail "mmdebstrap failed"
 while read -r key; do

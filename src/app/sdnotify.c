@@ -27,8 +27,8 @@ int sdnotify_listen_fd(void)
     if (n == 0)
         return -1;
     if (n > 1)
-        log_warn("socket activation: %d sockets passed, using the first (fd %d)",
-                 n, SD_LISTEN_FDS_START);
+        log_warn("socket activation: %d sockets passed, using the first "
+                 "(fd %d)", n, SD_LISTEN_FDS_START);
     int fd = SD_LISTEN_FDS_START;
     /* family 0: IPv4 or IPv6; 1: must be listening already. */
     if (sd_is_socket_inet(fd, 0, SOCK_STREAM, 1, 0) <= 0) {

@@ -546,10 +546,12 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 
     uv_tcp_init(loop, &srv->listener);
     int fd = sdnotify_listen_fd(); /* socket activation: systemd's socket */
-    rc = fd >= 0 ? listen_tcp_fd(&srv->listener, fd, (int)cfg->backlog,
-                                 on_connection, bound, sizeof bound)
-                 : listen_tcp(&srv->listener, cfg->bind, (uint16_t)cfg->port,
-                              (int)cfg->backlog, on_connection, bound, sizeof bound);
+    if (fd >= 0)
+        rc = listen_tcp_fd(&srv->listener, fd, (int)cfg->backlog,
+                           on_connection, bound, sizeof bound);
+    else
+        rc = listen_tcp(&srv->listener, cfg->bind, (uint16_t)cfg->port,
+                        (int)cfg->backlog, on_connection, bound, sizeof bound);
     if (rc != 0) {
         log_error("cannot listen on %s port %u: %s", cfg->bind, cfg->port,
                   uv_strerror(rc));
