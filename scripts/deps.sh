@@ -13,6 +13,7 @@ if [ "${1:-}" = test ]; then
     pkgs+=(clang libclang-rt-14-dev python3 chromium)
     command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
+
 # libsystemd-dev: sd_notify readiness and socket activation (optional at
 # build time; cmake/packaging.cmake). `scripts/deps.sh pkg`: what `make deb`
 # and its checks need on top of the build dependencies (not run or test).
