@@ -1,6 +1,7 @@
 # Packaging: libsystemd (readiness and socket activation, src/app/sdnotify.c),
 # the install rules behind `make install` and debian/, and their tests.
-# Included at the end of the top-level CMakeLists.txt.
+# Included from the top-level CMakeLists.txt once tavolo_app is defined
+# (the tavolo target is referred to by generator expressions only).
 #
 #   -DTAVOLO_SYSTEMD=AUTO|ON|OFF    use libsystemd if found / require it / never
 #   -DTAVOLO_SYSTEMD_UNITDIR=DIR    where the units go (default lib/systemd/system
@@ -36,7 +37,9 @@ endif()
 include(GNUInstallDirs)
 set(TAVOLO_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
     "where the systemd units are installed (relative: under the prefix)")
-install(TARGETS tavolo RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
+# PROGRAMS with a generator expression: this file is included before the
+# tavolo target is defined.
+install(PROGRAMS $<TARGET_FILE:tavolo> DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(FILES docs/tavolo.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES packaging/tavolo.conf DESTINATION ${CMAKE_INSTALL_DOCDIR}
         RENAME tavolo.conf.example)
