@@ -84,10 +84,14 @@ size_t metrics_render(struct server *srv, char *out, size_t cap)
     help(&o, "tavolo_connections_accepted_total", "counter", "Connections admitted on the game port.");
     put(&o, "tavolo_connections_accepted_total %" PRIu64 "\n", m->accepted);
     help(&o, "tavolo_connections_refused_total", "counter", "Connections refused at admission, by reason.");
-    static const char *reasons[] = {"banned", "busy_total", "busy_per_address"};
+    static const char *reasons[] = {"banned", "busy_total", "busy_per_address",
+                                   "busy_connection_rate"};
     for (int i = 0; i < REFUSED_COUNT; i++)
         put(&o, "tavolo_connections_refused_total{reason=\"%s\"} %" PRIu64 "\n",
             reasons[i], m->refused[i]);
+    help(&o, "tavolo_blacklist_reloads_total", "counter",
+         "Blacklist reloads completed (SIGHUP; a storm of signals coalesces).");
+    put(&o, "tavolo_blacklist_reloads_total %" PRIu64 "\n", m->blacklist_reloads);
     help(&o, "tavolo_connections_closed_slow_total", "counter",
          "Connections closed for not reading their output.");
     put(&o, "tavolo_connections_closed_slow_total %" PRIu64 "\n",
