@@ -166,6 +166,9 @@ static void admit_fd(struct server *srv, int fd, const struct sockaddr_storage *
     c->is_admitted = true;
     srv->metrics.accepted++;
     log_info("conn %" PRIu64 " opened %s port %u", c->id, addr, c->port);
+    /* The sniff window runs from now, not from the start of this busy
+     * iteration (uv_now is cached then): else it would be cut short. */
+    uv_update_time(srv->loop);
     session_new(srv, c);
     conn_start(c);
 }

@@ -181,8 +181,96 @@ def test_accept_budget_under_flood_keeps_serving():
         s.stop()
 
 
+# ---------- 4. the sniff window on a busy loop ----------
+
+FLOODER = r"""
+import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+batch = b"PING load\n" * 2000  # replies stay below the 64 KiB output cap
+want = len(b"OK PING load\n") * 2000
+while True:
+    c.sendall(batch)
+    got = 0
+    while got < want:
+        chunk = c.recv(1 << 20)
+        if not chunk:
+            sys.exit(0)
+        got += len(chunk)
+"""
+
+
+def late_upgrade(port, delay, results):
+    """Connects, sends an upgrade request `delay` s later; records how late
+    it really was sent and the first line of the answer."""
+    import base64
+    try:
+        # t0 before connect and the time taken after sendall: an upper
+        # bound on how long after the server's accept the bytes were sent
+        t0 = time.monotonic()
+        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+        time.sleep(delay)
+        key = base64.b64encode(os.urandom(16)).decode()
+        req = ("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n" % (port, key)).encode()
+        c.sendall(req)
+        sent_after = time.monotonic() - t0
+        head = b""
+        while b"\n" not in head:
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+        results.append((sent_after, head.split(b"\n")[0].rstrip(b"\r")))
+        c.close()
+    except OSError as e:
+        results.append((0, repr(e).encode()))
+
+
+def test_late_upgrade_on_busy_loop_never_gets_hello():
+    """Upgrade requests sent 90-99 ms after connect, while other clients
+    keep the loop busy: the bytes are in the kernel before the 100 ms
+    window ends (the window starts at accept, after connect), so none may
+    be greeted as a line client (PROTOCOL §2)."""
+    import subprocess
+    import sys
+    s = Server("--rate", "4000000000", "--burst", "4000000000",
+               "--max-per-ip", "100000", "--conn-rate", "0")
+    flooders = []
+    try:
+        for _ in range(3):  # separate processes: no GIL between them and us
+            flooders.append(subprocess.Popen([sys.executable, "-c", FLOODER,
+                                              str(s.port)]))
+        time.sleep(0.5)
+        results = []
+        for rnd in range(8):
+            ts = []
+            for i in range(25):
+                delay = 0.090 + 0.0003 * i  # 90..97.5 ms after connect
+                t = threading.Thread(target=late_upgrade,
+                                     args=(s.port, delay, results), daemon=True)
+                ts.append(t)
+                t.start()
+            for t in ts:
+                t.join(10)
+        assert len(results) == 200, len(results)
+        in_window = [r for r in results if r[0] < 0.099]
+        bad = [r for r in in_window if not r[1].startswith(b"HTTP/1.1 101")]
+        assert len(in_window) >= 40, "only %d requests sent in time" % len(in_window)
+        assert not bad, "%d of %d in-window upgrades answered %r" % (
+            len(bad), len(in_window), bad[:3])
+        for p in flooders:
+            assert p.poll() is None, "a load client was dropped"
+    finally:
+        for p in flooders:
+            p.kill()
+            p.wait(5)
+        s.stop()
+
+
 if __name__ == "__main__":
     run([test_tiny_window_non_reader_closed_within_stall,
          test_sighup_storm_coalesces_and_takes_effect,
          test_connect_flood_refused_past_burst,
-         test_accept_budget_under_flood_keeps_serving])
+         test_accept_budget_under_flood_keeps_serving,
+         test_late_upgrade_on_busy_loop_never_gets_hello])
