@@ -22,7 +22,8 @@ static const char *const codes[] = {
 };
 #define N_CODES (sizeof codes / sizeof codes[0])
 
-static const int statuses[] = {101, 200, 400, 403, 404, 405, 413, 426, 431, 500};
+static const int statuses[] = {101, 200, 400, 403, 404, 405, 413, 426, 431, 500,
+                               505};
 #define N_STATUSES (sizeof statuses / sizeof statuses[0])
 
 _Static_assert(N_CODES <= METRICS_MAX_CODES, "codes fit");

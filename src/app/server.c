@@ -668,9 +668,9 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         .hwm = 16 * 1024,
         .lwm = 4 * 1024,
         .max_out = 64 * 1024,
-        /* a partial line, an undecided sniff, or one WebSocket frame of
-         * a whole line (up to 14 bytes of header) */
-        .max_in = cfg->max_line + 16,
+        /* a partial line, an undecided sniff, or one WebSocket frame: a
+         * whole line or a control frame (125 bytes), and its header */
+        .max_in = (cfg->max_line > 125 ? cfg->max_line : 125) + 16,
         .stall_ms = cfg->stall_ms,
         .sndbuf = (size_t)cfg->sndbuf_kb * 1024,
     };

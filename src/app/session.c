@@ -719,8 +719,19 @@ size_t session_on_data(struct conn *c, const char *data, size_t len)
 
     if (s->state == SESSION_WS) {
         used = ws_feed(s->ws, data, len);
-        if (ws_is_done(s->ws))
+        if (ws_is_done(s->ws)) {
+            dq_remove(&s->line_node);
             conn_close_after_flush(c, "websocket closed");
+            return used;
+        }
+        if (s->is_waiting)
+            return used; /* the rest is read after the answer (PROTOCOL §1) */
+        /* A partial frame, or a fragmented message not ended, is a partial
+         * line: the same clock, from its first byte, not reset by more. */
+        if (used == len && !ws_in_progress(s->ws))
+            dq_remove(&s->line_node);
+        else if (!dq_linked(&s->line_node))
+            server_deadline_push(s->srv, &s->srv->line_q, &s->line_node);
         return used;
     }
     if (len == 0)

@@ -268,9 +268,131 @@ def test_late_upgrade_on_busy_loop_never_gets_hello():
         s.stop()
 
 
+# ---------- 6. malformed WebSocket and HTTP input ----------
+
+def raw_ws_frame(b0, length_bytes, payload=b"", mask=True):
+    """A frame with a hand-made header: b0, then the length bytes as given
+    (mask bit added), a zero mask key, the payload."""
+    head = bytes([b0, length_bytes[0] | (0x80 if mask else 0)]) + bytes(length_bytes[1:])
+    return head + (b"\0\0\0\0" if mask else b"") + payload
+
+
+def test_ws_malformed_frames_get_1002_before_close():
+    s = Server(*FAST)
+    try:
+        cases = {
+            "126-byte ping": raw_ws_frame(0x89, [126, 0, 126], b"x" * 126),
+            "fragmented ping": raw_ws_frame(0x09, [2], b"hi"),
+            "1-byte close": raw_ws_frame(0x88, [1], b"x"),
+            "64-bit length, top bit": raw_ws_frame(0x81, [127, 0x80, 0, 0, 0, 0, 0, 0, 5], b"hello"),
+            "non-minimal 16-bit length": raw_ws_frame(0x81, [126, 0, 5], b"hello"),
+        }
+        for name, frame in cases.items():
+            w = WSClient("127.0.0.1", s.port)
+            assert w.line() .startswith("HELLO"), name
+            w.send(frame)
+            code = w.wait_close(timeout=3)
+            assert code == 1002, "%s: close code %r" % (name, code)
+    finally:
+        s.stop()
+
+
+def test_ws_huge_frame_header_gets_1009_at_once():
+    s = Server(*FAST)
+    try:
+        w = WSClient("127.0.0.1", s.port)
+        assert w.line().startswith("HELLO")
+        n = 1 << 40
+        w.send(bytes([0x81, 0x80 | 127]) + struct.pack("!Q", n) + b"\0\0\0\0")
+        assert w.wait_close(timeout=2) == 1009
+    finally:
+        s.stop()
+
+
+def test_ws_unfinished_fragmented_message_times_out():
+    s = Server(*FAST, "--line-timeout-ms", "400", "--nick-timeout-ms", "60000")
+    try:
+        w = WSClient("127.0.0.1", s.port)
+        assert w.line().startswith("HELLO")
+        w.send(w.frame(1, "PI", fin=False))  # the end never comes
+        t0 = time.monotonic()
+        w.wait_close(timeout=3)
+        assert time.monotonic() - t0 < 3
+        assert "partial line timeout" in s.log_text()
+        # a finished fragmented message is fine and stops the clock
+        w = WSClient("127.0.0.1", s.port)
+        assert w.line().startswith("HELLO")
+        w.send(w.frame(1, "PI", fin=False) + w.frame(0, "NG ok"))
+        assert w.line() == "OK PING ok"
+        time.sleep(0.8)
+        w.cmd("PING still")
+        assert w.line() == "OK PING still"
+    finally:
+        s.stop()
+
+
+def test_ws_endless_empty_continuations_closed():
+    s = Server(*FAST, "--nick-timeout-ms", "60000")
+    try:
+        w = WSClient("127.0.0.1", s.port)
+        assert w.line().startswith("HELLO")
+        w.send(w.frame(1, "PING", fin=False))
+        try:
+            for _ in range(20):
+                w.send(b"".join(w.frame(0, b"", fin=False) for _ in range(100)))
+        except OSError:
+            pass  # closed mid-way: what we want
+        assert w.wait_close(timeout=3) == 1008
+    finally:
+        s.stop()
+
+
+def http_status(port, raw):
+    c = Client("127.0.0.1", port)
+    c.send(raw)
+    data = c.expect_eof(timeout=3).encode("latin-1", "replace")
+    return int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.1 ") else data
+
+
+def test_http_ambiguous_requests_refused():
+    s = Server(*FAST)
+    try:
+        p = s.port
+        assert http_status(p, b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n"
+                              b"Content-Length: 5\r\nConnection: close\r\n\r\n") == 400
+        assert http_status(p, b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0, 7\r\n"
+                              b"Connection: close\r\n\r\n") == 400
+        assert http_status(p, b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n"
+                              b"Connection: close\r\n\r\n") == 400
+        assert http_status(p, b"GET / HTTP/1.9\r\nHost: a\r\n\r\n") == 505
+        assert http_status(p, b"GET / HTTP/2.0\r\nHost: a\r\n\r\n") == 505
+        # the same request, well-formed, is served
+        assert http_status(p, b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n"
+                              b"Connection: close\r\n\r\n") == 200
+    finally:
+        s.stop()
+
+
+def test_admin_connection_logged_when_opened():
+    s = Server(*FAST)
+    try:
+        c = Client("127.0.0.1", s.admin_port)
+        assert wait_for(lambda: re.search(r"conn \d+ opened \(admin\) 127\.0\.0\.1 port \d+",
+                                          s.log_text()), 2), s.log_text()[-800:]
+        c.close()
+    finally:
+        s.stop()
+
+
 if __name__ == "__main__":
     run([test_tiny_window_non_reader_closed_within_stall,
          test_sighup_storm_coalesces_and_takes_effect,
          test_connect_flood_refused_past_burst,
          test_accept_budget_under_flood_keeps_serving,
-         test_late_upgrade_on_busy_loop_never_gets_hello])
+         test_late_upgrade_on_busy_loop_never_gets_hello,
+         test_ws_malformed_frames_get_1002_before_close,
+         test_ws_huge_frame_header_gets_1009_at_once,
+         test_ws_unfinished_fragmented_message_times_out,
+         test_ws_endless_empty_continuations_closed,
+         test_http_ambiguous_requests_refused,
+         test_admin_connection_logged_when_opened])
