@@ -38,6 +38,7 @@ struct server {
     char admin_bound[128];
     uv_timer_t lag_timer;
     uint64_t lag_expected_ms;
+    uint64_t n_closed, n_closed_at_trim; /* connections: for malloc_trim */
     struct metrics metrics;
     struct conn_set conns;
     struct admit admit;
