@@ -48,6 +48,8 @@ struct server {
     struct ban_set *bans;
     bool is_reloading;          /* a blacklist reload is on the thread pool */
     bool wants_reload;          /* SIGHUP meanwhile: one more after it */
+    uint64_t last_reload_ms;    /* when the last reload started */
+    uv_timer_t reload_timer;    /* a reload waiting for its turn */
     struct lobby *lobby;
     struct store *store;        /* NULL in drivers that run without disk */
     struct outbox outbox;

@@ -59,15 +59,34 @@ static void sample_kq(struct conn *c)
     c->kq = (uint32_t)n;
 }
 
-/* Bytes the peer has taken so far (queued minus still unsent), from a
- * fresh sample of the kernel's queue. */
-static uint64_t delivered(struct conn *c)
+/* Progress that restarts the stall clock: the peer took all it had
+ * pending when the clock started, or at least this much. A peer whose
+ * receive window opens by a few bytes now and then (the kernel compacting
+ * its receive queue) does not count as reading. */
+#define STALL_MIN_PROGRESS 4096
+
+/* Bytes not yet sent, from a fresh sample of the kernel's queue. */
+static uint64_t unsent(struct conn *c)
 {
     sample_kq(c);
-    uint64_t unsent = c->out_len + c->kq +
+    return c->out_len + c->kq +
         (c->inflight ? uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp)
                      : 0);
-    return c->n_queued > unsent ? c->n_queued - unsent : 0;
+}
+
+/* Bytes the peer has taken so far: queued minus still unsent. */
+static uint64_t delivered(struct conn *c)
+{
+    uint64_t u = unsent(c);
+    return c->n_queued > u ? c->n_queued - u : 0;
+}
+
+static bool made_progress(struct conn *c)
+{
+    uint64_t taken = delivered(c) - c->stall_mark;
+    uint64_t enough = c->stall_unsent < STALL_MIN_PROGRESS ? c->stall_unsent
+                                                           : STALL_MIN_PROGRESS;
+    return taken > 0 && taken >= enough;
 }
 
 /* ---------- timers: stalled output ---------- */
@@ -103,7 +122,7 @@ static void on_stall_timer(uv_timer_t *t)
         /* Progress is anything the peer took since the clock started,
          * counted through the kernel's queue too: a slow reader lives on,
          * one that reads nothing at all for stall_ms is closed. */
-        if (delivered(c) > c->stall_mark) {
+        if (made_progress(c)) {
             if (c->is_paused && conn_pending_out(c) <= set->limits.lwm) {
                 resume_reading(c);
             } else if (conn_pending_out(c) > 0) {
@@ -123,7 +142,8 @@ static void on_stall_timer(uv_timer_t *t)
 static void stall_watch(struct conn *c)
 {
     bool was_empty = dq_first(&c->set->stall_q) == NULL;
-    c->stall_mark = delivered(c);
+    c->stall_unsent = unsent(c);
+    c->stall_mark = c->n_queued > c->stall_unsent ? c->n_queued - c->stall_unsent : 0;
     dq_push(&c->set->stall_q, &c->stall, uv_now(c->set->loop));
     if (was_empty)
         rearm(c->set);

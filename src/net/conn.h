@@ -109,6 +109,7 @@ struct conn {
     uint32_t since_kq;         /* bytes handed to the kernel since then */
     uint64_t n_queued;         /* bytes ever queued for output */
     uint64_t stall_mark;       /* bytes delivered when the stall clock started */
+    uint64_t stall_unsent;     /* ... and bytes unsent then */
     const char *close_reason;
     bool is_dirty, is_paused, is_closing, is_flush_closing, is_reading;
     bool is_held, is_kick_queued;

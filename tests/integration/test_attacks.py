@@ -31,7 +31,7 @@ def test_tiny_window_non_reader_closed_within_stall():
     (100 PINGs/s of 400-byte tokens: 40 KB/s of replies). Without a capped
     send buffer and without counting the kernel's queue, the kernel takes
     megabytes of replies (minutes at this rate) before the server notices."""
-    stall_ms = 1500
+    stall_ms = 5000  # the default: long enough for the kernel to trickle
     s = Server(*FAST, "--stall-ms", stall_ms, "--nick-timeout-ms", 60000)
     try:
         quiet = s.connect()
