@@ -53,7 +53,7 @@ p99() { # the quiet client's p99 in us, for SECS seconds
 TABLE=$RUN/table
 printf '| attack | idle p99 µs | under attack p99 µs | ratio | attack command |\n' > "$TABLE"
 printf '|---|---|---|---|---|\n' >> "$TABLE"
-for kind in slowread sighup connflood slowloris; do
+for kind in ${ATTACKS:-slowread sighup connflood slowloris}; do
     read -r idle idle_err < <(p99)
     taskset -c 1 nice -n 10 python3 "$ROOT/bench/attack.py" "$kind" --port "$PORT" \
         --pid "$SPID" --secs $((SECS + 6)) > "$RUN/attack.out" 2> "$RUN/attack.err" &

@@ -28,14 +28,25 @@ void connrate_free(struct connrate *r)
     r->entries = NULL;
 }
 
-bool connrate_take(struct connrate *r, const struct net_addr *addr,
-                   uint64_t now_ms)
+static enum connrate_verdict take(struct connrate *r,
+                                  struct connrate_entry *e, uint64_t now_ms)
+{
+    if (bucket_take(&e->bucket, r->rate, r->burst, now_ms))
+        return CONNRATE_OK;
+    return bucket_take(&e->refusals, r->rate, r->burst, now_ms)
+               ? CONNRATE_BUSY
+               : CONNRATE_FLOOD;
+}
+
+enum connrate_verdict connrate_take(struct connrate *r,
+                                    const struct net_addr *addr,
+                                    uint64_t now_ms)
 {
     unsigned char h[crypto_shorthash_BYTES];
     uint64_t v;
 
     if (r->rate == 0)
-        return true;
+        return CONNRATE_OK;
     if (now_ms == 0)
         now_ms = 1; /* 0 marks a free entry */
     crypto_shorthash(h, addr->b, sizeof addr->b, r->key);
@@ -47,11 +58,12 @@ bool connrate_take(struct connrate *r, const struct net_addr *addr,
         struct connrate_entry *e = &set[i];
         if (e->bucket.last_ms != 0 &&
             memcmp(&e->addr, addr, sizeof *addr) == 0)
-            return bucket_take(&e->bucket, r->rate, r->burst, now_ms);
+            return take(r, e, now_ms);
         if (e->bucket.last_ms < victim->bucket.last_ms)
             victim = e;
     }
     victim->addr = *addr;
     bucket_init(&victim->bucket, r->burst, now_ms);
-    return bucket_take(&victim->bucket, r->rate, r->burst, now_ms);
+    bucket_init(&victim->refusals, r->burst, now_ms);
+    return take(r, victim, now_ms);
 }
