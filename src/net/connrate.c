@@ -57,12 +57,15 @@ enum connrate_verdict connrate_take(struct connrate *r,
     for (int i = 0; i < CONNRATE_WAYS; i++) {
         struct connrate_entry *e = &set[i];
         if (e->bucket.last_ms != 0 &&
-            memcmp(&e->addr, addr, sizeof *addr) == 0)
+            memcmp(&e->addr, addr, sizeof *addr) == 0) {
+            e->seen = ++r->clock;
             return take(r, e, now_ms);
-        if (e->bucket.last_ms < victim->bucket.last_ms)
+        }
+        if (e->seen < victim->seen)
             victim = e;
     }
     victim->addr = *addr;
+    victim->seen = ++r->clock;
     bucket_init(&victim->bucket, r->burst, now_ms);
     bucket_init(&victim->refusals, r->burst, now_ms);
     return take(r, victim, now_ms);

@@ -6,8 +6,8 @@
  * The table has a fixed size, so a flood from many addresses costs no
  * memory: RATE_SETS sets of RATE_WAYS entries, the set chosen by SipHash
  * of the address under a random key (no one can aim at a set). An address
- * not in its set takes the entry used least recently; that entry's bucket
- * had the longest time to refill, so forgetting it is the cheapest loss
+ * not in its set takes the entry looked up least recently; that entry's
+ * bucket had the longest time to refill, so forgetting it is the cheapest loss
  * (its address starts again with a full burst). A reconnect loop keeps its
  * own entry hot, so it stays limited.
  *
@@ -27,13 +27,14 @@
 #include "base/bucket.h"
 #include "net/addr.h"
 
-#define CONNRATE_SETS 2048 /* x 4 ways x 48 B = 384 KiB, touched lazily */
+#define CONNRATE_SETS 2048 /* x 4 ways x 56 B = 448 KiB, touched lazily */
 #define CONNRATE_WAYS 4
 
 struct connrate_entry {
     struct net_addr addr;
     struct bucket bucket;  /* bucket.last_ms == 0: the entry is free */
     struct bucket refusals; /* polite refusals left */
+    uint64_t seen;          /* the table's clock when last looked up */
 };
 
 enum connrate_verdict {
@@ -44,6 +45,7 @@ enum connrate_verdict {
 
 struct connrate {
     uint32_t rate, burst; /* rate 0: no limit */
+    uint64_t clock;       /* counts lookups: recency, whatever the time */
     struct connrate_entry *entries;
     unsigned char key[16];
 };
