@@ -41,7 +41,7 @@
 #define REFUSALS_LOGGED_PER_S 20
 /* After this many connections closed, the heap is trimmed (see
  * on_lag_timer). */
-#define TRIM_AFTER_CLOSES 1000
+#define TRIM_AFTER_CLOSES 256
 
 /* ---------- connection callbacks ---------- */
 

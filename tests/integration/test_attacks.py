@@ -275,6 +275,45 @@ def test_late_upgrade_on_busy_loop_never_gets_hello():
         s.stop()
 
 
+# ---------- 5. memory of idle WebSockets ----------
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+def test_idle_websocket_memory_and_rss_after_close():
+    """900 idle WebSocket players (select() in the harness stops at 1024 fds) (upgraded, greeted, one PING answered)
+    cost under 2 KiB each (wslay's context was ~9.5 KB of it), and the
+    memory goes back to the system once they close."""
+    n = 900
+    s = Server(*FAST, "--max-per-ip", "100000", "--conn-rate", "0")
+    try:
+        time.sleep(0.3)
+        before = rss_kb(s.proc.pid)
+        clients = []
+        for i in range(n):
+            w = WSClient("127.0.0.1", s.port)
+            clients.append(w)
+        for w in clients:
+            assert w.line().startswith("HELLO")
+            w.cmd("PING m")
+        for w in clients:
+            assert w.line() == "OK PING m"
+        time.sleep(0.5)
+        held = rss_kb(s.proc.pid)
+        per_conn = (held - before) * 1024 // n
+        assert per_conn < 2048, "%d bytes per idle WebSocket" % per_conn
+        for w in clients:
+            w.close()
+        # closes are handled, then the heap is trimmed (every 250 ms)
+        assert wait_for(lambda: rss_kb(s.proc.pid) - before < (held - before) // 2, 5), (
+            "RSS before %d, with %d WebSockets %d, after they closed %d KiB" % (
+                before, n, held, rss_kb(s.proc.pid)))
+    finally:
+        s.stop()
+
+
 # ---------- 6. malformed WebSocket and HTTP input ----------
 
 def raw_ws_frame(b0, length_bytes, payload=b"", mask=True):
@@ -397,6 +436,7 @@ if __name__ == "__main__":
          test_connect_flood_refused_past_burst,
          test_accept_budget_under_flood_keeps_serving,
          test_late_upgrade_on_busy_loop_never_gets_hello,
+         test_idle_websocket_memory_and_rss_after_close,
          test_ws_malformed_frames_get_1002_before_close,
          test_ws_huge_frame_header_gets_1009_at_once,
          test_ws_unfinished_fragmented_message_times_out,
