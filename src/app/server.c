@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "app/session.h"
@@ -563,6 +565,7 @@ struct reload {
     struct server *srv;
     struct ban_set *set; /* NULL if the file was bad */
     size_t n_entries;
+    bool is_still_niced; /* the pool thread could not get its priority back */
     char err[512];
 };
 
@@ -571,8 +574,22 @@ static void start_reload(struct server *srv);
 static void reload_work(uv_work_t *req)
 {
     struct reload *r = req->data;
+    int tid = (int)syscall(SYS_gettid);
+
+    /* Lowest priority while parsing, so that on a machine where the pool
+     * shares the loop's CPU the loop still runs first. Best effort, both
+     * ways: raising the priority back may need CAP_SYS_NICE, and then the
+     * pool thread stays nice (its other work, password hashing, is not
+     * latency-critical either). */
+    errno = 0;
+    int old = getpriority(PRIO_PROCESS, (id_t)tid);
+    bool has_old = errno == 0;
+    if (setpriority(PRIO_PROCESS, (id_t)tid, 19) == -1)
+        has_old = false;
     r->set = ban_load_file(r->srv->cfg->blacklist, &r->n_entries, r->err,
                            sizeof r->err);
+    if (has_old && setpriority(PRIO_PROCESS, (id_t)tid, old) == -1)
+        r->is_still_niced = true;
 }
 
 static void reload_done(uv_work_t *req, int status)
@@ -596,6 +613,8 @@ static void reload_done(uv_work_t *req, int status)
         log_info("blacklist %s: %zu entries, %zu ranges", srv->cfg->blacklist,
                  r->n_entries, ban_n_ranges(r->set));
     }
+    if (r->is_still_niced)
+        log_debug("blacklist reload: a pool thread keeps nice 19");
     free(r);
     /* SIGHUPs that came while this one ran ask for one more reload: the
      * file may have changed after the worker read it. */
