@@ -90,9 +90,11 @@ TEST(fragments_with_a_ping_between)
     for (size_t cut = 0; cut <= n; cut++) {
         struct peer q = {0};
         struct ws *w2 = ws_new(&ops, &q, 512);
+        /* whole frames are consumed; a partial one is left to the
+         * caller, which offers it again with the rest (as conn.c does) */
         size_t used = ws_feed(w2, buf, cut);
-        CHECK_INT(used, cut);
-        ws_feed(w2, buf + cut, n - cut);
+        CHECK(used <= cut);
+        CHECK_INT(ws_feed(w2, buf + used, n - used), n - used);
         CHECK_INT(q.n_msgs, 1);
         CHECK_STR(q.msgs[0], "PING frag");
         /* the pong: 0x8A, length 2, "hb" */
