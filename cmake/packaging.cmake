@@ -73,6 +73,8 @@ install(CODE "
   if(NOT \"${SYSTEMD_FOUND}\")
     string(REPLACE \"Type=notify\" \"Type=exec\" _unit \"\${_unit}\")
   endif()
+  # (Written in the build tree, like install_manifest.txt: one install of
+  # a build tree at a time; the tests take a RESOURCE_LOCK for that.)
   file(MAKE_DIRECTORY \"${CMAKE_BINARY_DIR}/packaging\")
   file(WRITE \"${CMAKE_BINARY_DIR}/packaging/tavolo.service\" \"\${_unit}\")
   file(INSTALL \"${CMAKE_BINARY_DIR}/packaging/tavolo.service\"
@@ -92,6 +94,8 @@ endif()
 add_test(NAME pkg_install
          COMMAND sh ${CMAKE_SOURCE_DIR}/tests/packaging/check_install.sh
                  ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} ${SYSTEMD_FOUND})
+# install_manifest.txt is one file per build tree: one install at a time.
+set_tests_properties(pkg_install PROPERTIES RESOURCE_LOCK tavolo_install)
 find_program(MAN_EXECUTABLE man)
 if(MAN_EXECUTABLE)
   add_test(NAME pkg_man
@@ -103,6 +107,7 @@ if(SYSTEMD_ANALYZE_EXECUTABLE)
   add_test(NAME pkg_unit_verify
            COMMAND sh ${CMAKE_SOURCE_DIR}/tests/packaging/check_units.sh
                    ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+  set_tests_properties(pkg_unit_verify PROPERTIES RESOURCE_LOCK tavolo_install)
 endif()
 if(SYSTEMD_FOUND)
   find_package(Python3 COMPONENTS Interpreter)
