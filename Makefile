@@ -56,6 +56,7 @@ fuzz: deps-test
 	@echo "run: build-fuzz/tests/fuzz/fuzz_session tests/fuzz/corpus/session"
 
 bench: build
+	cmake --build $(BUILD) --target gameload
 	bench/run.sh
 
 clean:
