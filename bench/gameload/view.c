@@ -748,6 +748,7 @@ static int hearts_event(struct view *v, char **w, int n, ERRARGS)
         if (v->n_tricks == 0 && v->n_trick == 0 && c != TWO_C)
             FAIL("impossible_play", "seat %d led %s, not 2c", s, w[3]);
         if (v->n_trick == 0) {
+            v->leader = s; /* the first trick's leader held the 2c */
             if (SUIT(c) == 2 && !v->broken)
                 v->cannot[s] |= DECK52 & ~HEARTS; /* only hearts left */
         } else {

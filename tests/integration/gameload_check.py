@@ -6,7 +6,9 @@ command line; ctest runs each as its own test):
                                    seconds of briscola, errors=0, moves>0
     gameload_check.py fake none    against fake_bad_server.py, no fault:
                                    errors=0 (the fake itself plays right)
-    gameload_check.py fake dup|drop|badend
+    gameload_check.py fake v2      the same, version 2, every game (scopa
+                                   and hearts included)
+    gameload_check.py fake dup|drop|badend|nosweep|badscore
                                    a deliberately broken server: gameload
                                    must exit 1 and name the error
     gameload_check.py missing      a game or QUICK the server lacks: exit 2
@@ -29,10 +31,14 @@ GAMELOAD = os.environ.get("GAMELOAD_BIN") or os.path.join(
 
 # What each fault must be reported as (error_kinds= and stderr).
 FAULTS = {
-    "dup": ("dup_card", "dealt before"),
-    "drop": ("stall", "dropped move"),
-    "badend": ("bad_end", "add up to 121"),
+    "dup": ("dup_card", "dealt before", "briscola:2"),
+    "drop": ("stall", "dropped move", "briscola:2"),
+    "badend": ("bad_end", "add up to 121", "briscola:2"),
+    "nosweep": ("bad_sweep", "no SWEEP", "scopa:2"),
+    "badscore": ("bad_score", "SCORE gives seat 0", "hearts:4"),
 }
+# A correct version-2 fake, every game at once.
+ALL_GAMES = "briscola:2,scopa:2,hearts:4,scopa:4,briscola:4"
 
 
 def run_gameload(port, *args, timeout=60):
@@ -46,10 +52,11 @@ def run_gameload(port, *args, timeout=60):
 class Fake:
     """fake_bad_server.py on a free loopback port."""
 
-    def __init__(self, fault):
+    def __init__(self, fault, v2=False):
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "fake_bad_server.py"),
-             "--fault", fault], stderr=subprocess.PIPE, text=True)
+             "--fault", fault] + (["--v2"] if v2 else []),
+            stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline()  # bounded: the fake prints at once
         m = re.search(r"listening on .*:(\d+)$", line.strip())
         if not m:
@@ -92,20 +99,24 @@ def case_real(seats):
 
 
 def case_fake(fault):
-    fake = Fake(fault)
+    v2 = fault in ("v2", "nosweep", "badscore")
+    games = ALL_GAMES if fault == "v2" else FAULTS.get(fault, "..")[2] \
+        if fault != "none" else "briscola:2"
+    fake = Fake("none" if fault == "v2" else fault, v2)
     try:
-        rc, kv, out, err = run_gameload(fake.port, "-n", 4, "-d", 3,
+        rc, kv, out, err = run_gameload(fake.port, "-n", 16 if v2 else 4,
+                                        "-g", games, "-d", 3,
                                         "--stall-ms", 1000)
     finally:
         fake.stop()
-    if fault == "none":
+    if fault in ("none", "v2"):
         check(rc == 0 and kv.get("errors") == "0",
               "against a correct fake: rc=%d errors=%s" % (rc, kv.get("errors")),
               out, err)
         check(int(kv.get("matches", 0)) > 0, "no match ended", out, err)
-        print("ok: fake none: %s" % out.splitlines()[-1])
+        print("ok: fake %s: %s" % (fault, out.splitlines()[-1]))
         return
-    kind, text = FAULTS[fault]
+    kind, text, _ = FAULTS[fault]
     check(rc == 1, "exit status %d, expected 1" % rc, out, err)
     check(int(kv.get("errors", 0)) > 0, "errors=%s" % kv.get("errors"), out, err)
     check(kind in kv.get("error_kinds", ""), "error_kinds=%s, expected %s"
@@ -143,8 +154,8 @@ def main():
     elif what[0] == "missing":
         case_missing()
     else:
-        print("usage: gameload_check.py real 2|4 | fake none|dup|drop|badend"
-              " | missing")
+        print("usage: gameload_check.py real 2|4 | fake none|v2|dup|drop|"
+              "badend|nosweep|badscore | missing")
         sys.exit(2)
     print("1 passed, 0 failed (%.1f s)" % (time.monotonic() - t0))
 
