@@ -1046,8 +1046,9 @@ static void probe(void)
     struct timeval tv = {.tv_sec = 5};
     int fd = socket(g_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-    if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) ||
-        connect(fd, (struct sockaddr *)&g_addr, g_addrlen)) {
+    if (fd == -1 ||
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == -1 ||
+        connect(fd, (struct sockaddr *)&g_addr, g_addrlen) == -1) {
         fprintf(stderr, "gameload: cannot connect to %s:%d: %s\n", o_host,
                 o_port, strerror(errno));
         exit(2);
@@ -1401,13 +1402,10 @@ int main(int argc, char **argv)
     double secs = (double)(t_end - g_t_run0) / 1e9;
     struct hist all = {{0}, 0};
     double cpu_pct = -1, bpp = -1;
-    long alive_players = 0;
 
     for (int k = 0; k < C_COUNT; k++)
         if (k != C_NICK)
             h_merge(&all, &g_reply[k]);
-    for (int i = 0; i < g_n_players; i++)
-        alive_players += g_p[i].state != P_DEAD;
     if (cpu0 >= 0 && cpu1 >= 0 && secs > 0)
         cpu_pct = 100.0 * (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) / secs;
     if (rss0 >= 0 && rss_peak >= 0 && connected)
@@ -1450,7 +1448,6 @@ int main(int argc, char **argv)
         printf("%s%s:%ld", i ? "," : "", g_kinds[i], g_kind_n[i]);
     printf("%s\n", g_n_kinds ? "" : "-");
     fflush(stdout);
-    (void)alive_players;
     /* The kernel closes the remaining sockets; RST them first (no TIME_WAIT). */
     for (int i = 0; i < g_n_players; i++)
         if (g_p[i].fd >= 0) {

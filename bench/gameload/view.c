@@ -96,17 +96,19 @@ static int random_card(uint64_t m, uint64_t *rng)
     return n ? nth_card(m, (int)(rng_next(rng) % (uint64_t)n)) : NO_CARD;
 }
 
-/* "3c Kd" for a reason text; a static buffer, valid until the next call. */
+/* "3c Kd" for a reason text: one of two static buffers, so one message
+ * can show two sets; valid until the call after next. */
 static const char *mask_text(uint64_t m)
 {
-    static char buf[160];
+    static char bufs[2][160];
+    static int next;
+    char *buf = bufs[next ^= 1], t[3];
     size_t n = 0;
-    char t[3];
 
     buf[0] = 0;
-    for (; m && n + 4 < sizeof buf; m &= m - 1) {
+    for (; m && n + 4 < sizeof bufs[0]; m &= m - 1) {
         card_text(__builtin_ctzll(m), t);
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", n ? " " : "", t);
+        n += (size_t)snprintf(buf + n, sizeof bufs[0] - n, "%s%s", n ? " " : "", t);
     }
     return buf;
 }
