@@ -9,7 +9,8 @@ It speaks just enough of PROTOCOL §2-§4 and §7 for gameload's CREATE/JOIN
 mode: HELLO, NICK, GAMES (briscola:2,4 only), CREATE, JOIN, PLAY, LEAVE,
 QUIT, and answers everything else (QUICK included) with ERR BADCMD. With
 --v2 it greets `HELLO tavolo 2`, sends COMMIT and REVEAL (§11, §13, with
-made-up values), and also offers scopa:2,4 and hearts:4 (§12, played
+made-up values), seats players with QUICK (§14, no ratings, no bots), and
+also offers scopa:2,4 and hearts:4 (§12, played
 correctly: they are the reference gameload's checks are tested against;
 dup, drop and badend are briscola's). Briscola is played correctly except
 for the one fault asked for, in every match:
@@ -42,6 +43,7 @@ POINTS = {"A": 11, "3": 10, "K": 4, "Q": 3, "J": 2}
 LOCK = threading.Lock()
 MATCHES = {}
 NAMES = set()
+QUEUES = {}
 NEXT_ID = [1]
 FAULT = "none"
 V2 = False
@@ -453,6 +455,8 @@ class Conn(socketserver.StreamRequestHandler):
             self.name = args[0]
             NAMES.add(self.name)
             return self.send("OK NICK %s %s" % (self.name, secrets.token_hex(16)))
+        if verb == "QUICK" and V2 and self.name:
+            return self.quick(args)
         if verb not in ("CREATE", "JOIN", "PLAY", "PASS", "LEAVE"):
             return self.send("ERR BADCMD unknown command")
         if not self.name:
@@ -492,6 +496,7 @@ class Conn(socketserver.StreamRequestHandler):
                 m.start()
             return None
         if verb == "LEAVE":
+            self.unqueue()
             return self.send("OK LEAVE")
         m = self.match
         if not m or not m.started:
@@ -508,8 +513,40 @@ class Conn(socketserver.StreamRequestHandler):
         err = m.play_cmd(seat, args)
         return self.send(err) if err else None
 
+    def quick(self, args):
+        """QUICK <game> [seats] (§14): a table forms as soon as the queue
+        for that game and seat count holds enough players."""
+        kind = {"briscola": Match, "scopa": Scopa, "hearts": Hearts}.get(
+            args[0] if args else "")
+        if not kind:
+            return self.send("ERR NOGAME no such game")
+        seats = int(args[1]) if len(args) > 1 else (4 if kind is Hearts else 2)
+        self.send("OK QUICK %s %d" % (args[0], seats))
+        q = QUEUES.setdefault((args[0], seats), [])
+        q.append(self)
+        if len(q) < seats:
+            return None
+        m = kind(NEXT_ID[0], seats)
+        NEXT_ID[0] += 1
+        MATCHES[m.id] = m
+        m.players = q[:seats]
+        del q[:seats]
+        for p in m.players:
+            p.match = m
+            for t, o in enumerate(m.players):
+                p.send("SEATED %d %d %s" % (m.id, t, o.name))
+            p.send("COMMIT %d %s" % (m.id, "cd" * 32))
+        m.start()
+        return None
+
+    def unqueue(self):
+        for q in QUEUES.values():
+            if self in q:
+                q.remove(self)
+
     def finish(self):
         with LOCK:
+            self.unqueue()
             NAMES.discard(self.name)
 
 

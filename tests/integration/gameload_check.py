@@ -8,6 +8,7 @@ command line; ctest runs each as its own test):
                                    errors=0 (the fake itself plays right)
     gameload_check.py fake v2      the same, version 2, every game (scopa
                                    and hearts included)
+    gameload_check.py fake quick   the same, seated by QUICK
     gameload_check.py fake dup|drop|badend|nosweep|badscore
                                    a deliberately broken server: gameload
                                    must exit 1 and name the error
@@ -86,7 +87,9 @@ def case_real(seats):
     try:
         rc, kv, out, err = run_gameload(
             srv.port, "-n", 10 * seats, "-g", "briscola:%d" % seats,
-            "-d", 3, "--pid", srv.proc.pid)
+            "-d", 3, "--pid", srv.proc.pid,
+            # 4 seats: from 127.0.0.1 .. 127.0.0.4 (bind before connect)
+            *(["--per-src", 10] if seats == 4 else []))
     finally:
         code = srv.stop()
     check(rc == 0, "gameload exit status %d" % rc, out, err)
@@ -99,17 +102,20 @@ def case_real(seats):
 
 
 def case_fake(fault):
-    v2 = fault in ("v2", "nosweep", "badscore")
-    games = ALL_GAMES if fault == "v2" else FAULTS.get(fault, "..")[2] \
-        if fault != "none" else "briscola:2"
-    fake = Fake("none" if fault == "v2" else fault, v2)
+    v2 = fault in ("v2", "quick", "nosweep", "badscore")
+    if fault in FAULTS:
+        games = FAULTS[fault][2]
+    else:
+        games = "briscola:2" if fault == "none" else ALL_GAMES
+    fake = Fake(fault if fault in FAULTS else "none", v2)
+    extra = ["--quick"] if fault == "quick" else []
     try:
         rc, kv, out, err = run_gameload(fake.port, "-n", 16 if v2 else 4,
                                         "-g", games, "-d", 3,
-                                        "--stall-ms", 1000)
+                                        "--stall-ms", 1000, *extra)
     finally:
         fake.stop()
-    if fault in ("none", "v2"):
+    if fault in ("none", "v2", "quick"):
         check(rc == 0 and kv.get("errors") == "0",
               "against a correct fake: rc=%d errors=%s" % (rc, kv.get("errors")),
               out, err)
@@ -154,7 +160,7 @@ def main():
     elif what[0] == "missing":
         case_missing()
     else:
-        print("usage: gameload_check.py real 2|4 | fake none|v2|dup|drop|"
+        print("usage: gameload_check.py real 2|4 | fake none|v2|quick|dup|drop|"
               "badend|nosweep|badscore | missing")
         sys.exit(2)
     print("1 passed, 0 failed (%.1f s)" % (time.monotonic() - t0))
