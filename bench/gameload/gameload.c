@@ -57,9 +57,9 @@
 #endif
 
 #define MAX_WORDS 64
-#define IN_CAP 1024     /* a protocol line is at most 512 bytes (§1) */
-#define OUT_CAP 256     /* a player has at most one short command queued */
-#define Q_CAP 4         /* commands in flight per player */
+#define IN_CAP 1024 /* a protocol line is at most 512 bytes (§1) */
+#define OUT_CAP 256 /* a player has at most one short command queued */
+#define Q_CAP 4     /* commands in flight per player */
 #define MAX_SPECS 8
 #define MAX_DURATION 600.0
 
@@ -154,17 +154,9 @@ static double h_us(const struct hist *h, double p)
 
 /* ---------- players, tables, matches ---------- */
 
-enum cmd {
-    C_NICK = 0,
-    C_CREATE,
-    C_JOIN,
-    C_PLAY,
-    C_PASS,
-    C_QUICK,
-    C_COUNT
-};
+enum cmd { C_NICK = 0, C_CREATE, C_JOIN, C_PLAY, C_PASS, C_QUICK, C_COUNT };
 static const char *const CMD_VERB[C_COUNT] = {"NICK", "CREATE", "JOIN",
-                                              "PLAY", "PASS", "QUICK"};
+                                              "PLAY", "PASS",   "QUICK"};
 
 enum pstate {
     P_NEW = 0,
@@ -371,7 +363,8 @@ static void player_close(struct player *p)
     if (p->fd >= 0) {
         /* RST, not FIN: no TIME_WAIT left behind (as lineload does). */
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
-        setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg); /* best effort */
+        setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &lg,
+                   sizeof lg); /* best effort */
         close(p->fd);
     }
     p->fd = -1;
@@ -398,8 +391,8 @@ static void fail(struct player *p, const char *kind, const char *fmt, ...)
     count_kind(kind);
     if (!o_quiet && g_errors <= 20)
         fprintf(stderr, "gameload: error %s: player %s, match %llu: %s\n", kind,
-                p->name, (unsigned long long)(p->match_id ? p->match_id
-                                                          : p->last_match),
+                p->name,
+                (unsigned long long)(p->match_id ? p->match_id : p->last_match),
                 msg);
     if (r && o_quick) {
         int ids[MAX_SEATS], n = r->n_players;
@@ -427,8 +420,8 @@ static void fail(struct player *p, const char *kind, const char *fmt, ...)
 
 static void arm(struct player *p, int out)
 {
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0),
-                             .data.ptr = p};
+    struct epoll_event ev = {
+        .events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0), .data.ptr = p};
     if (p->want_out == out)
         return;
     epoll_ctl(g_ep, EPOLL_CTL_MOD, p->fd, &ev);
@@ -757,7 +750,8 @@ static void on_line(struct player *p, char *line)
         }
         fail(p, "greeting", "first line '%.80s'%s", copy,
              strstr(copy, "BUSY") ? " (raise the server's --max-per-ip or "
-                                    "--max-conns)" : "");
+                                    "--max-conns)"
+                                  : "");
         return;
     }
     if (!strcmp(w[0], "OK") || !strcmp(w[0], "ERR")) {
@@ -844,18 +838,21 @@ static void player_connect(struct player *p)
     p->state = P_CONNECTING;
     g_setup_pending++;
     g_alive++;
-    p->fd = socket(g_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    p->fd =
+        socket(g_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (p->fd == -1) {
         fail(p, "conn", "socket: %s", strerror(errno));
         return;
     }
-    setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* best effort */
+    setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+               sizeof one); /* best effort */
     if (src > 0) {
         /* 127.0.0.2, 127.0.0.3, ...: each source address has its own
          * ephemeral port range; no port is chosen until connect(). */
         struct sockaddr_in a = {.sin_family = AF_INET};
         a.sin_addr.s_addr = htonl(0x7f000001u + (uint32_t)src);
-        setsockopt(p->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        setsockopt(p->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+                   sizeof one);
         if (bind(p->fd, (struct sockaddr *)&a, sizeof a) == -1) {
             fail(p, "conn", "bind 127.0.0.%d: %s", 1 + src, strerror(errno));
             return;
@@ -903,7 +900,10 @@ static void on_io(struct player *p, uint32_t events)
         flush_out(p);
 }
 
-static uint64_t since(uint64_t now, uint64_t t) { return now > t ? now - t : 0; }
+static uint64_t since(uint64_t now, uint64_t t)
+{
+    return now > t ? now - t : 0;
+}
 
 /* Every 100 ms: connects, replies and matches that take too long. */
 static void check_stalls(uint64_t now)
@@ -1053,15 +1053,17 @@ static void probe(void)
                 o_port, strerror(errno));
         exit(2);
     }
-    if (probe_cmd(fd, "GAMES", buf, sizeof buf) || strncmp(buf, "OK GAMES", 8)) {
+    if (probe_cmd(fd, "GAMES", buf, sizeof buf) ||
+        strncmp(buf, "OK GAMES", 8)) {
         fprintf(stderr, "gameload: GAMES: no answer, or '%s'\n", buf);
         exit(2);
     }
     for (int i = 0; i < o_n_specs; i++)
         if (!offers(buf + 8, &o_specs[i])) {
-            fprintf(stderr, "gameload: the server does not offer %s with %d "
-                    "seats (%s)\n", game_name(o_specs[i].game),
-                    o_specs[i].seats, buf);
+            fprintf(stderr,
+                    "gameload: the server does not offer %s with %d "
+                    "seats (%s)\n",
+                    game_name(o_specs[i].game), o_specs[i].seats, buf);
             exit(2);
         }
     if (o_quick) {
@@ -1077,8 +1079,10 @@ static void probe(void)
             exit(2);
         }
         if (!strncmp(buf, "ERR BADCMD", 10)) {
-            fprintf(stderr, "gameload: --quick: not supported by this server "
-                    "(QUICK -> %s)\n", buf);
+            fprintf(stderr,
+                    "gameload: --quick: not supported by this server "
+                    "(QUICK -> %s)\n",
+                    buf);
             exit(2);
         }
         if (strncmp(buf, "OK QUICK", 8) ||
@@ -1095,27 +1099,39 @@ static void probe(void)
 
 static void usage(void)
 {
-    fprintf(stderr,
+    fprintf(
+        stderr,
         "usage: gameload -p PORT [options]\n"
-        "  -h, --host H            server (default 127.0.0.1; loopback only unless\n"
+        "  -h, --host H            server (default 127.0.0.1; loopback only "
+        "unless\n"
         "                          --allow-non-loopback)\n"
         "  -p, --port N            server port (required)\n"
-        "  -n, --players N         players (default 100), in tables of the game's seats\n"
-        "  -g, --game LIST         games to play, e.g. briscola:2,briscola:4,scopa:2,\n"
-        "                          hearts:4 (default briscola:2); tables take them in turn\n"
-        "  -d, --duration S        stop after S seconds of play (default 10; max 600)\n"
+        "  -n, --players N         players (default 100), in tables of the "
+        "game's seats\n"
+        "  -g, --game LIST         games to play, e.g. "
+        "briscola:2,briscola:4,scopa:2,\n"
+        "                          hearts:4 (default briscola:2); tables take "
+        "them in turn\n"
+        "  -d, --duration S        stop after S seconds of play (default 10; "
+        "max 600)\n"
         "  -m, --matches N         stop after N matches have ended\n"
-        "      --think-ms MIN-MAX  play a random MIN..MAX ms after TURN (default 0-0)\n"
-        "      --quick             seat players with QUICK instead of CREATE/JOIN\n"
-        "      --pid PID           the server's process: report its CPU and VmRSS\n"
+        "      --think-ms MIN-MAX  play a random MIN..MAX ms after TURN "
+        "(default 0-0)\n"
+        "      --quick             seat players with QUICK instead of "
+        "CREATE/JOIN\n"
+        "      --pid PID           the server's process: report its CPU and "
+        "VmRSS\n"
         "      --connect-window N  connections set up at once (default 256)\n"
-        "      --connect-timeout S connect, HELLO and OK NICK within S (default 15)\n"
-        "      --per-src N         connections per source address (default 14000);\n"
+        "      --connect-timeout S connect, HELLO and OK NICK within S "
+        "(default 15)\n"
+        "      --per-src N         connections per source address (default "
+        "14000);\n"
         "                          past N, bind 127.0.0.2, 127.0.0.3, ...\n"
         "      --stall-ms N        an event or reply due for N ms is an error\n"
         "                          (default 5000 + the think time's maximum)\n"
         "      --seed N            random seed (default: from the clock)\n"
-        "      --tag T             name prefix, 1-5 of A-Za-z0-9 (default: random)\n"
+        "      --tag T             name prefix, 1-5 of A-Za-z0-9 (default: "
+        "random)\n"
         "  -q, --quiet             print no error lines, only the summary\n");
     exit(2);
 }
@@ -1126,7 +1142,8 @@ static void parse_games(const char *s)
 
     snprintf(buf, sizeof buf, "%s", s);
     o_n_specs = 0;
-    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
         char *colon = strchr(tok, ':');
         struct spec sp;
         if (colon)
@@ -1136,8 +1153,10 @@ static void parse_games(const char *s)
         if (sp.game < 0 || o_n_specs == MAX_SPECS ||
             (sp.seats != 2 && sp.seats != 4) ||
             (sp.game == G_HEARTS && sp.seats != 4)) {
-            fprintf(stderr, "gameload: --game: '%s' is not briscola:2|4, "
-                    "scopa:2|4 or hearts:4\n", tok);
+            fprintf(stderr,
+                    "gameload: --game: '%s' is not briscola:2|4, "
+                    "scopa:2|4 or hearts:4\n",
+                    tok);
             exit(2);
         }
         o_specs[o_n_specs++] = sp;
@@ -1149,48 +1168,94 @@ static void parse_games(const char *s)
 static int is_loopback(const struct sockaddr_storage *a)
 {
     if (a->ss_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127;
+        return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >>
+                24) == 127;
     if (a->ss_family == AF_INET6)
-        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr);
+        return IN6_IS_ADDR_LOOPBACK(
+            &((const struct sockaddr_in6 *)a)->sin6_addr);
     return 0;
 }
 
 static void parse_options(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"host", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"players", 1, 0, 'n'},
-        {"game", 1, 0, 'g'}, {"duration", 1, 0, 'd'}, {"matches", 1, 0, 'm'},
-        {"think-ms", 1, 0, 1}, {"quick", 0, 0, 2}, {"pid", 1, 0, 3},
-        {"connect-window", 1, 0, 4}, {"connect-timeout", 1, 0, 5},
-        {"per-src", 1, 0, 6}, {"stall-ms", 1, 0, 7}, {"seed", 1, 0, 8},
-        {"tag", 1, 0, 9}, {"allow-non-loopback", 0, 0, 10},
-        {"quiet", 0, 0, 'q'}, {"help", 0, 0, '?'}, {0, 0, 0, 0}};
+    static const struct option lo[] = {{"host", 1, 0, 'h'},
+                                       {"port", 1, 0, 'p'},
+                                       {"players", 1, 0, 'n'},
+                                       {"game", 1, 0, 'g'},
+                                       {"duration", 1, 0, 'd'},
+                                       {"matches", 1, 0, 'm'},
+                                       {"think-ms", 1, 0, 1},
+                                       {"quick", 0, 0, 2},
+                                       {"pid", 1, 0, 3},
+                                       {"connect-window", 1, 0, 4},
+                                       {"connect-timeout", 1, 0, 5},
+                                       {"per-src", 1, 0, 6},
+                                       {"stall-ms", 1, 0, 7},
+                                       {"seed", 1, 0, 8},
+                                       {"tag", 1, 0, 9},
+                                       {"allow-non-loopback", 0, 0, 10},
+                                       {"quiet", 0, 0, 'q'},
+                                       {"help", 0, 0, '?'},
+                                       {0, 0, 0, 0}};
     int ch;
 
     parse_games("briscola:2");
     while ((ch = getopt_long(argc, argv, "h:p:n:g:d:m:q", lo, NULL)) != -1) {
         switch (ch) {
-        case 'h': o_host = optarg; break;
-        case 'p': o_port = atoi(optarg); break;
-        case 'n': o_players = atoi(optarg); break;
-        case 'g': parse_games(optarg); break;
-        case 'd': o_duration = atof(optarg); break;
-        case 'm': o_matches = atol(optarg); break;
+        case 'h':
+            o_host = optarg;
+            break;
+        case 'p':
+            o_port = atoi(optarg);
+            break;
+        case 'n':
+            o_players = atoi(optarg);
+            break;
+        case 'g':
+            parse_games(optarg);
+            break;
+        case 'd':
+            o_duration = atof(optarg);
+            break;
+        case 'm':
+            o_matches = atol(optarg);
+            break;
         case 1:
             if (sscanf(optarg, "%d-%d", &o_think_min, &o_think_max) != 2)
                 o_think_max = o_think_min = atoi(optarg);
             break;
-        case 2: o_quick = 1; break;
-        case 3: o_pid = atoi(optarg); break;
-        case 4: o_window = atoi(optarg); break;
-        case 5: o_connect_timeout = atof(optarg); break;
-        case 6: o_per_src = atoi(optarg); break;
-        case 7: o_stall_ms = atoi(optarg); break;
-        case 8: o_seed = strtoull(optarg, NULL, 10); break;
-        case 9: o_tag = optarg; break;
-        case 10: o_allow_remote = 1; break;
-        case 'q': o_quiet = 1; break;
-        default: usage();
+        case 2:
+            o_quick = 1;
+            break;
+        case 3:
+            o_pid = atoi(optarg);
+            break;
+        case 4:
+            o_window = atoi(optarg);
+            break;
+        case 5:
+            o_connect_timeout = atof(optarg);
+            break;
+        case 6:
+            o_per_src = atoi(optarg);
+            break;
+        case 7:
+            o_stall_ms = atoi(optarg);
+            break;
+        case 8:
+            o_seed = strtoull(optarg, NULL, 10);
+            break;
+        case 9:
+            o_tag = optarg;
+            break;
+        case 10:
+            o_allow_remote = 1;
+            break;
+        case 'q':
+            o_quiet = 1;
+            break;
+        default:
+            usage();
         }
     }
     if (optind != argc || o_port <= 0 || o_port > 65535 || o_players < 2 ||
@@ -1215,8 +1280,10 @@ static void raise_nofile(long need)
     if ((long)rl.rlim_cur >= need)
         return;
     if ((long)rl.rlim_max < need) {
-        fprintf(stderr, "gameload: %d players need %ld descriptors; the hard "
-                "limit is %ld\n", o_players, need, (long)rl.rlim_max);
+        fprintf(stderr,
+                "gameload: %d players need %ld descriptors; the hard "
+                "limit is %ld\n",
+                o_players, need, (long)rl.rlim_max);
         exit(2);
     }
     rl.rlim_cur = (rlim_t)need;
@@ -1247,8 +1314,10 @@ static void setup(void)
         exit(2);
     }
     if (o_players > o_per_src && g_addr.ss_family != AF_INET) {
-        fprintf(stderr, "gameload: more than %d players need an IPv4 "
-                "loopback target (several source addresses)\n", o_per_src);
+        fprintf(stderr,
+                "gameload: more than %d players need an IPv4 "
+                "loopback target (several source addresses)\n",
+                o_per_src);
         exit(2);
     }
     g_rng = o_seed ? o_seed : (now_ns() ^ (uint64_t)getpid() << 32);
@@ -1257,7 +1326,8 @@ static void setup(void)
     if (o_tag)
         snprintf(g_tag, sizeof g_tag, "%s", o_tag);
     else
-        snprintf(g_tag, sizeof g_tag, "g%04x", (unsigned)(rng_next(&g_rng) & 0xffff));
+        snprintf(g_tag, sizeof g_tag, "g%04x",
+                 (unsigned)(rng_next(&g_rng) & 0xffff));
 
     /* Tables take the games in turn; players that do not fill one sit out. */
     g_t = calloc((size_t)o_players, sizeof *g_t);
@@ -1407,14 +1477,16 @@ int main(int argc, char **argv)
         if (k != C_NICK)
             h_merge(&all, &g_reply[k]);
     if (cpu0 >= 0 && cpu1 >= 0 && secs > 0)
-        cpu_pct = 100.0 * (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) / secs;
+        cpu_pct =
+            100.0 * (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) / secs;
     if (rss0 >= 0 && rss_peak >= 0 && connected)
         bpp = (double)(rss_peak - rss0) * 1024.0 / connected;
     spec_text(specs, sizeof specs);
 
     printf("gameload: %s, %d players (%d connected), think %d-%d ms, %.2f s "
-           "of play, HELLO version %d\n", specs, g_n_players, connected,
-           o_think_min, o_think_max, secs, g_p[0].version);
+           "of play, HELLO version %d\n",
+           specs, g_n_players, connected, o_think_min, o_think_max, secs,
+           g_p[0].version);
     printf("  %-14s %10s %10s %10s %10s\n", "latency", "n", "p50 us", "p99 us",
            "p99.9 us");
     printf("  %-14s %10llu %10.1f %10.1f %10.1f\n", "turn",
@@ -1430,25 +1502,28 @@ int main(int argc, char **argv)
            g_ended, secs > 0 ? (double)g_ended / secs : 0, g_errors);
     if (o_pid)
         printf("  server pid %d: cpu %.1f %%, VmRSS %ld -> %ld KiB, %.0f bytes "
-               "per connected player\n", o_pid, cpu_pct, rss0, rss_peak, bpp);
-    printf("gameload games=%s players=%d connected=%d think_ms=%d-%d secs=%.2f "
-           "moves=%llu moves_per_s=%.1f matches=%ld matches_per_s=%.2f "
-           "turn_n=%llu turn_p50_us=%.1f turn_p99_us=%.1f turn_p999_us=%.1f "
-           "reply_n=%llu reply_p50_us=%.1f reply_p99_us=%.1f reply_p999_us=%.1f "
-           "play_p99_us=%.1f nick_p99_us=%.1f server_cpu_pct=%.1f "
-           "bytes_per_player=%.0f lost=%ld errors=%ld error_kinds=",
-           specs, g_n_players, connected, o_think_min, o_think_max, secs,
-           (unsigned long long)g_moves, secs > 0 ? (double)g_moves / secs : 0,
-           g_ended, secs > 0 ? (double)g_ended / secs : 0,
-           (unsigned long long)g_turn.n, h_us(&g_turn, .5), h_us(&g_turn, .99),
-           h_us(&g_turn, .999), (unsigned long long)all.n, h_us(&all, .5),
-           h_us(&all, .99), h_us(&all, .999), h_us(&g_reply[C_PLAY], .99),
-           h_us(&g_reply[C_NICK], .99), cpu_pct, bpp, g_lost, g_errors);
+               "per connected player\n",
+               o_pid, cpu_pct, rss0, rss_peak, bpp);
+    printf(
+        "gameload games=%s players=%d connected=%d think_ms=%d-%d secs=%.2f "
+        "moves=%llu moves_per_s=%.1f matches=%ld matches_per_s=%.2f "
+        "turn_n=%llu turn_p50_us=%.1f turn_p99_us=%.1f turn_p999_us=%.1f "
+        "reply_n=%llu reply_p50_us=%.1f reply_p99_us=%.1f reply_p999_us=%.1f "
+        "play_p99_us=%.1f nick_p99_us=%.1f server_cpu_pct=%.1f "
+        "bytes_per_player=%.0f lost=%ld errors=%ld error_kinds=",
+        specs, g_n_players, connected, o_think_min, o_think_max, secs,
+        (unsigned long long)g_moves, secs > 0 ? (double)g_moves / secs : 0,
+        g_ended, secs > 0 ? (double)g_ended / secs : 0,
+        (unsigned long long)g_turn.n, h_us(&g_turn, .5), h_us(&g_turn, .99),
+        h_us(&g_turn, .999), (unsigned long long)all.n, h_us(&all, .5),
+        h_us(&all, .99), h_us(&all, .999), h_us(&g_reply[C_PLAY], .99),
+        h_us(&g_reply[C_NICK], .99), cpu_pct, bpp, g_lost, g_errors);
     for (int i = 0; i < g_n_kinds; i++)
         printf("%s%s:%ld", i ? "," : "", g_kinds[i], g_kind_n[i]);
     printf("%s\n", g_n_kinds ? "" : "-");
     fflush(stdout);
-    /* The kernel closes the remaining sockets; RST them first (no TIME_WAIT). */
+    /* The kernel closes the remaining sockets; RST them first (no TIME_WAIT).
+     */
     for (int i = 0; i < g_n_players; i++)
         if (g_p[i].fd >= 0) {
             struct linger lg = {.l_onoff = 1, .l_linger = 0};

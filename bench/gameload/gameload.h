@@ -19,12 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum game {
-    G_BRISCOLA = 0,
-    G_SCOPA,
-    G_HEARTS,
-    G_COUNT
-};
+enum game { G_BRISCOLA = 0, G_SCOPA, G_HEARTS, G_COUNT };
 
 #define MAX_SEATS 4
 #define NO_CARD (-1)
@@ -32,30 +27,30 @@ enum game {
 /* What the player owes the server after an event. */
 enum need {
     NEED_NOTHING = 0,
-    NEED_PLAY,   /* a TURN for this seat: send view_move()'s PLAY */
-    NEED_PASS,   /* hearts PASSING: send view_move()'s PASS */
-    NEED_OVER    /* END checked: the match is over for this player */
+    NEED_PLAY, /* a TURN for this seat: send view_move()'s PLAY */
+    NEED_PASS, /* hearts PASSING: send view_move()'s PASS */
+    NEED_OVER  /* END checked: the match is over for this player */
 };
 
 struct view {
     int game, n_seats, me, version;
-    int hand_no;            /* DEAL's n; 1 in briscola */
-    uint64_t hand;          /* my cards */
-    uint64_t gone;          /* seen face up this hand (played, table, taken) */
+    int hand_no;   /* DEAL's n; 1 in briscola */
+    uint64_t hand; /* my cards */
+    uint64_t gone; /* seen face up this hand (played, table, taken) */
     uint64_t cannot[MAX_SEATS]; /* cards a seat cannot hold (hearts voids) */
-    int turn;               /* the seat that must play next; -1 unknown */
-    int turn_open;          /* the seat whose TURN came, until its PLAYED */
+    int turn;                   /* the seat that must play next; -1 unknown */
+    int turn_open;              /* the seat whose TURN came, until its PLAYED */
     int trick[MAX_SEATS], n_trick, leader, n_tricks;
     int hand_size[MAX_SEATS];
-    int points[MAX_SEATS];  /* this hand's points per seat (briscola, hearts) */
-    int totals[MAX_SEATS];  /* match totals per seat (scopa, hearts) */
-    int has_hand;           /* the first HAND of the hand arrived */
-    int want_trick;         /* every seat played: TRICK must come next */
-    int want_draw;          /* briscola: my DRAW is due */
-    int want_hand;          /* scopa: a new deal is due before the next TURN */
-    int want_score;         /* the hand's cards are all played: SCORE due */
-    int over_due;           /* the score says END, not DEAL, comes next */
-    int scored;             /* SCORE of this hand seen */
+    int points[MAX_SEATS]; /* this hand's points per seat (briscola, hearts) */
+    int totals[MAX_SEATS]; /* match totals per seat (scopa, hearts) */
+    int has_hand;          /* the first HAND of the hand arrived */
+    int want_trick;        /* every seat played: TRICK must come next */
+    int want_draw;         /* briscola: my DRAW is due */
+    int want_hand;         /* scopa: a new deal is due before the next TURN */
+    int want_score;        /* the hand's cards are all played: SCORE due */
+    int over_due;          /* the score says END, not DEAL, comes next */
+    int scored;            /* SCORE of this hand seen */
     /* briscola */
     int trump, trump_holder, deck_left;
     /* scopa */

@@ -34,8 +34,8 @@
 #define DECK52 ((1ull << 52) - 1)
 /* A..7 and J Q K of each suit: the 40-card deck of briscola and scopa. */
 #define DECK40_SUIT 0x1c7full
-#define DECK40 (DECK40_SUIT | DECK40_SUIT << 13 | DECK40_SUIT << 26 | \
-                DECK40_SUIT << 39)
+#define DECK40                                                                 \
+    (DECK40_SUIT | DECK40_SUIT << 13 | DECK40_SUIT << 26 | DECK40_SUIT << 39)
 
 static const char RANKS[] = "A23456789TJQK";
 static const char SUITS[] = "cdhs";
@@ -70,16 +70,25 @@ int game_parse(const char *name)
     return -1;
 }
 
-const char *game_name(int g) { return GAME_NAMES[g]; }
+const char *game_name(int g)
+{
+    return GAME_NAMES[g];
+}
 
-int game_deck_size(int g) { return g == G_HEARTS ? 52 : 40; }
+int game_deck_size(int g)
+{
+    return g == G_HEARTS ? 52 : 40;
+}
 
 static uint64_t deck_of(const struct view *v)
 {
     return v->game == G_HEARTS ? DECK52 : DECK40;
 }
 
-static int popcount(uint64_t m) { return __builtin_popcountll(m); }
+static int popcount(uint64_t m)
+{
+    return __builtin_popcountll(m);
+}
 
 /* The k-th (from 0) card of a mask. */
 static int nth_card(uint64_t m, int k)
@@ -108,16 +117,17 @@ static const char *mask_text(uint64_t m)
     buf[0] = 0;
     for (; m && n + 4 < sizeof bufs[0]; m &= m - 1) {
         card_text(__builtin_ctzll(m), t);
-        n += (size_t)snprintf(buf + n, sizeof bufs[0] - n, "%s%s", n ? " " : "", t);
+        n += (size_t)snprintf(buf + n, sizeof bufs[0] - n, "%s%s", n ? " " : "",
+                              t);
     }
     return buf;
 }
 
-#define FAIL(kind, ...)                                                      \
-    do {                                                                     \
-        snprintf(err, err_cap, __VA_ARGS__);                                 \
-        *err_kind = (kind);                                                  \
-        return -1;                                                           \
+#define FAIL(kind, ...)                                                        \
+    do {                                                                       \
+        snprintf(err, err_cap, __VA_ARGS__);                                   \
+        *err_kind = (kind);                                                    \
+        return -1;                                                             \
     } while (0)
 
 /* The arguments every handler gets, so FAIL works in each. */
@@ -206,8 +216,8 @@ static int on_played(struct view *v, int s, const char *w, int *card, ERRARGS)
         v->hand &= ~BIT(c);
     } else {
         if (v->hand & BIT(c))
-            FAIL("impossible_play", "seat %d played %s, which is in my hand",
-                 s, w);
+            FAIL("impossible_play", "seat %d played %s, which is in my hand", s,
+                 w);
         if (v->cannot[s] & BIT(c))
             FAIL("impossible_play",
                  "seat %d played %s, but showed earlier it could not hold it",
@@ -238,7 +248,8 @@ static int parse_end(struct view *v, char **w, int n, int *pts, ERRARGS)
 static const int BRISCOLA_STRENGTH[13] = {
     /* A  2  3  4  5  6  7  8  9  T  J  Q  K */
     10, 1, 9, 2, 3, 4, 5, 0, 0, 0, 6, 7, 8};
-static const int BRISCOLA_POINTS[13] = {11, 0, 10, 0, 0, 0, 0, 0, 0, 0, 2, 3, 4};
+static const int BRISCOLA_POINTS[13] = {11, 0, 10, 0, 0, 0, 0,
+                                        0,  0, 0,  2, 3, 4};
 
 static int briscola_event(struct view *v, char **w, int n, ERRARGS)
 {
@@ -259,7 +270,8 @@ static int briscola_event(struct view *v, char **w, int n, ERRARGS)
     }
     if (!strcmp(verb, "HAND")) {
         if (v->has_hand || v->trump == NO_CARD)
-            FAIL("bad_order", "HAND %s", v->has_hand ? "twice" : "before TRUMP");
+            FAIL("bad_order", "HAND %s",
+                 v->has_hand ? "twice" : "before TRUMP");
         if (parse_cards(v, w + 2, n - 2, &m, ERRPASS))
             return -1;
         if (popcount(m) != 3)
@@ -311,8 +323,9 @@ static int briscola_event(struct view *v, char **w, int n, ERRARGS)
         }
         win = (v->leader + win) % v->n_seats;
         if (s != win || p != sum)
-            FAIL("bad_trick", "TRICK %d %d, but the cards give seat %d %d points",
-                 s, p, win, sum);
+            FAIL("bad_trick",
+                 "TRICK %d %d, but the cards give seat %d %d points", s, p, win,
+                 sum);
         v->points[s] += p;
         v->n_tricks++;
         v->n_trick = 0;
@@ -361,8 +374,9 @@ static int briscola_event(struct view *v, char **w, int n, ERRARGS)
                  40 / v->n_seats);
         for (int i = 0; i < v->n_seats; i++)
             if (pts[i] != v->points[i])
-                FAIL("bad_end", "END gives seat %d %d points; its tricks made %d",
-                     i, pts[i], v->points[i]);
+                FAIL("bad_end",
+                     "END gives seat %d %d points; its tricks made %d", i,
+                     pts[i], v->points[i]);
         res = team[0] > 60 ? "team0" : team[1] > 60 ? "team1" : "draw";
         if (strcmp(w[2], res))
             FAIL("bad_end", "END result %s, but the points say %s", w[2], res);
@@ -374,7 +388,8 @@ static int briscola_event(struct view *v, char **w, int n, ERRARGS)
 /* ---------- scopa (PROTOCOL §12) ---------- */
 
 static const int SCOPA_VALUE[13] = {1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 8, 9, 10};
-static const int PRIMIERA[13] = {16, 12, 13, 14, 15, 18, 21, 0, 0, 0, 10, 10, 10};
+static const int PRIMIERA[13] = {16, 12, 13, 14, 15, 18, 21,
+                                 0,  0,  0,  10, 10, 10};
 
 /* A set of table cards adding up to `want`, from cards[i..]; 0 if none. */
 static uint64_t sum_set(const int *cards, int n, int i, int want)
@@ -415,7 +430,8 @@ static int scopa_legal_take(uint64_t table, int c, uint64_t take)
         return 0;
     for (uint64_t m = table; m; m &= m - 1)
         if (RANK(__builtin_ctzll(m)) == RANK(c))
-            return popcount(take) == 1 && RANK(__builtin_ctzll(take)) == RANK(c);
+            return popcount(take) == 1 &&
+                   RANK(__builtin_ctzll(take)) == RANK(c);
     for (uint64_t m = take; m; m &= m - 1)
         sum += SCOPA_VALUE[RANK(__builtin_ctzll(m))];
     return sum == SCOPA_VALUE[RANK(c)];
@@ -439,9 +455,10 @@ static int scopa_finish(struct view *v, ERRARGS)
     card_text(v->pend_card, t);
     if (!v->pend_took) {
         if (v->pend_could_take)
-            FAIL("bad_take", "seat %d played %s and took nothing, but a "
-                 "capture was possible (%s)", v->pend_seat, t,
-                 mask_text(v->pend_before));
+            FAIL("bad_take",
+                 "seat %d played %s and took nothing, but a "
+                 "capture was possible (%s)",
+                 v->pend_seat, t, mask_text(v->pend_before));
         if (!v->pend_laid)
             v->table |= BIT(v->pend_card);
     }
@@ -450,8 +467,10 @@ static int scopa_finish(struct view *v, ERRARGS)
              v->pend_seat, t);
     if (v->pend_last) {
         if (v->table && v->last_capturer >= 0 && !v->pend_leftover)
-            FAIL("bad_take", "hand over with %s on the table: no TAKE to "
-                 "seat %d", mask_text(v->table), v->last_capturer);
+            FAIL("bad_take",
+                 "hand over with %s on the table: no TAKE to "
+                 "seat %d",
+                 mask_text(v->table), v->last_capturer);
         v->want_score = 1;
     } else if (all_empty(v)) {
         v->want_hand = 1;
@@ -582,8 +601,8 @@ static int scopa_event(struct view *v, char **w, int n, ERRARGS)
         if (!v->pend_took && v->pend_could_take) {
             if (s != v->pend_seat ||
                 !scopa_legal_take(v->pend_before, v->pend_card, m))
-                FAIL("bad_take", "TAKE %d %s is not a legal capture from %s",
-                     s, mask_text(m), mask_text(v->pend_before));
+                FAIL("bad_take", "TAKE %d %s is not a legal capture from %s", s,
+                     mask_text(m), mask_text(v->pend_before));
             if (s == v->me && m != v->sent_takes)
                 FAIL("bad_take", "TAKE %s for me; I named %s", mask_text(m),
                      mask_text(v->sent_takes));
@@ -600,9 +619,10 @@ static int scopa_event(struct view *v, char **w, int n, ERRARGS)
                 v->pend_laid = 1;
             }
             if (s != v->last_capturer || m != v->table)
-                FAIL("bad_take", "TAKE %d %s at the hand's end; the table "
-                     "holds %s for seat %d", s, mask_text(m),
-                     mask_text(v->table), v->last_capturer);
+                FAIL("bad_take",
+                     "TAKE %d %s at the hand's end; the table "
+                     "holds %s for seat %d",
+                     s, mask_text(m), mask_text(v->table), v->last_capturer);
             v->taken[side_of(v, s)] |= m;
             v->table = 0;
             v->pend_leftover = 1;
@@ -642,8 +662,8 @@ static int scopa_event(struct view *v, char **w, int n, ERRARGS)
         if (parse_end(v, w, n, pts, ERRPASS))
             return -1;
         if (!v->scored || !v->over_due)
-            FAIL("bad_end", "END though no side has won (%d-%d)",
-                 v->totals[0], v->totals[1]);
+            FAIL("bad_end", "END though no side has won (%d-%d)", v->totals[0],
+                 v->totals[1]);
         for (int i = 0; i < v->n_seats; i++)
             if (pts[i] != v->totals[side_of(v, i)])
                 FAIL("bad_end", "END gives seat %d %d; the totals are %d", i,
@@ -657,7 +677,10 @@ static int scopa_event(struct view *v, char **w, int n, ERRARGS)
 
 /* ---------- hearts (PROTOCOL §12) ---------- */
 
-static int hearts_value(int c) { return RANK(c) == 0 ? 14 : RANK(c) + 1; }
+static int hearts_value(int c)
+{
+    return RANK(c) == 0 ? 14 : RANK(c) + 1;
+}
 
 static int hearts_event(struct view *v, char **w, int n, ERRARGS)
 {
@@ -757,8 +780,7 @@ static int hearts_event(struct view *v, char **w, int n, ERRARGS)
             int led = SUIT(v->trick[0]);
             if (SUIT(c) != led)
                 v->cannot[s] |= SUIT_MASK(led);
-            if (SUIT(c) != led && v->n_tricks == 0 &&
-                (SUIT(c) == 2 || c == QS))
+            if (SUIT(c) != led && v->n_tricks == 0 && (SUIT(c) == 2 || c == QS))
                 v->cannot[s] |= DECK52 & ~(HEARTS | BIT(QS));
         }
         if (SUIT(c) == 2)
@@ -786,8 +808,9 @@ static int hearts_event(struct view *v, char **w, int n, ERRARGS)
         }
         win = (v->leader + win) % 4;
         if (s != win || p != sum)
-            FAIL("bad_trick", "TRICK %d %d, but the cards give seat %d %d points",
-                 s, p, win, sum);
+            FAIL("bad_trick",
+                 "TRICK %d %d, but the cards give seat %d %d points", s, p, win,
+                 sum);
         v->points[s] += p;
         v->n_tricks++;
         v->n_trick = 0;

@@ -23,17 +23,17 @@ static int feed(struct view *v, const char *line, const char **kind)
     return r;
 }
 
-#define OK(v, line)                                                           \
-    do {                                                                      \
-        const char *k_;                                                       \
-        CHECK(feed((v), (line), &k_) >= 0);                                   \
+#define OK(v, line)                                                            \
+    do {                                                                       \
+        const char *k_;                                                        \
+        CHECK(feed((v), (line), &k_) >= 0);                                    \
     } while (0)
 
-#define BAD(v, line, kind)                                                    \
-    do {                                                                      \
-        const char *k_;                                                       \
-        CHECK_INT(feed((v), (line), &k_), -1);                                \
-        CHECK_STR(k_, (kind));                                                \
+#define BAD(v, line, kind)                                                     \
+    do {                                                                       \
+        const char *k_;                                                        \
+        CHECK_INT(feed((v), (line), &k_), -1);                                 \
+        CHECK_STR(k_, (kind));                                                 \
     } while (0)
 
 /* Briscola, 2 seats, I am seat 0, clubs are trump, I lead As. */
