@@ -123,15 +123,17 @@ gl_row "think-2000"  -n 2000 -g briscola:2 --think-ms 0-2000
     awk '
         function v(k,   i, a) { for (i = 2; i <= NF; i++) { split($i, a, "=");
             if (a[1] == k) return substr($i, length(k) + 2) } return "?" }
-        BEGIN { printf "%-11s %-11s %7s %9s %8s %9s %9s %9s %10s %6s %8s %6s\n",
+        BEGIN { printf "%-11s %-11s %7s %9s %8s %9s %9s %9s %10s %6s %8s %6s %6s %5s\n",
             "row", "game", "players", "think ms", "moves/s", "matches/s", "turn p50",
-            "turn p99", "turn p99.9", "cpu %", "B/player", "errors" }
-        { printf "%-11s %-11s %7s %9s %8s %9s %9s %9s %10s %6s %8s %6s\n",
+            "turn p99", "turn p99.9", "cpu %", "B/player", "errors", "gl cpu", "load" }
+        { printf "%-11s %-11s %7s %9s %8s %9s %9s %9s %10s %6s %8s %6s %6s %5s\n",
             $1, v("games"), v("players"), v("think_ms"), v("moves_per_s"),
             v("matches_per_s"),
             v("turn_p50_us"), v("turn_p99_us"), v("turn_p999_us"),
-            v("server_cpu_pct"), v("bytes_per_player"), v("errors") }
-        END { print "turn latencies in us: a PLAY written to the next TURN read (one clock)" }' \
+            v("server_cpu_pct"), v("bytes_per_player"), v("errors"),
+            v("client_cpu_pct"), v("loadavg") }
+        END { print "turn latencies in us: a PLAY written to the next TURN read (one clock);"
+              print "cpu % = the server, gl cpu = gameload itself, load = 1-minute load average at the end" }' \
         "$RUN/rows"
     echo '```'
     echo '<!-- GAMELOAD END -->'

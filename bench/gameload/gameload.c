@@ -1373,6 +1373,16 @@ static void setup(void)
 
 /* ---------- main loop and report ---------- */
 
+/* This process's user + system CPU seconds. */
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static void spec_text(char *buf, size_t cap)
 {
     size_t n = 0;
@@ -1389,6 +1399,7 @@ int main(int argc, char **argv)
     uint64_t last_scan = 0, last_rss = 0, setup_deadline, t_end;
     long rss0 = -1, rss_peak = -1;
     long long cpu0 = -1, cpu1 = -1;
+    double self_cpu0 = 0, self_cpu1 = 0;
     int connected = 0;
     char specs[128];
 
@@ -1415,6 +1426,7 @@ int main(int argc, char **argv)
                         connected++;
                 g_running = 1;
                 g_t_run0 = now;
+                self_cpu0 = self_cpu_s();
                 g_deadline = now + (uint64_t)(o_duration * 1e9);
                 if (o_pid) {
                     cpu0 = read_cpu_ticks(o_pid);
@@ -1461,6 +1473,7 @@ int main(int argc, char **argv)
             on_io(evs[i].data.ptr, evs[i].events);
     }
     t_end = now_ns();
+    self_cpu1 = self_cpu_s();
     if (o_pid) {
         long kb = read_rss_kb(o_pid);
         cpu1 = read_cpu_ticks(o_pid);
@@ -1471,7 +1484,15 @@ int main(int argc, char **argv)
     /* report */
     double secs = (double)(t_end - g_t_run0) / 1e9;
     struct hist all = {{0}, 0};
-    double cpu_pct = -1, bpp = -1;
+    double cpu_pct = -1, bpp = -1, load = -1;
+    double self_pct = secs > 0 ? 100.0 * (self_cpu1 - self_cpu0) / secs : 0;
+    FILE *la = fopen("/proc/loadavg", "r");
+
+    if (la) {
+        if (fscanf(la, "%lf", &load) != 1)
+            load = -1;
+        fclose(la);
+    }
 
     for (int k = 0; k < C_COUNT; k++)
         if (k != C_NICK)
@@ -1504,6 +1525,9 @@ int main(int argc, char **argv)
         printf("  server pid %d: cpu %.1f %%, VmRSS %ld -> %ld KiB, %.0f bytes "
                "per connected player\n",
                o_pid, cpu_pct, rss0, rss_peak, bpp);
+    printf("  gameload cpu %.1f %%, load average %.2f (other work on the "
+           "machine skews every figure)\n",
+           self_pct, load);
     printf(
         "gameload games=%s players=%d connected=%d think_ms=%d-%d secs=%.2f "
         "moves=%llu moves_per_s=%.1f matches=%ld matches_per_s=%.2f "
@@ -1520,7 +1544,8 @@ int main(int argc, char **argv)
         h_us(&g_reply[C_NICK], .99), cpu_pct, bpp, g_lost, g_errors);
     for (int i = 0; i < g_n_kinds; i++)
         printf("%s%s:%ld", i ? "," : "", g_kinds[i], g_kind_n[i]);
-    printf("%s\n", g_n_kinds ? "" : "-");
+    printf("%s client_cpu_pct=%.1f loadavg=%.2f\n", g_n_kinds ? "" : "-",
+           self_pct, load);
     fflush(stdout);
     /* The kernel closes the remaining sockets; RST them first (no TIME_WAIT).
      */
