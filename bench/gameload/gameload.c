@@ -629,6 +629,13 @@ static void on_event(struct player *p, char **w, int n)
             fail(p, "bad_line", "event without a match id: %s", w[0]);
         return;
     }
+    /* A command's reply comes before any event it causes (PROTOCOL §2). */
+    if (p->q_n && ((!strcmp(w[0], "START") && p->q_kind[p->q_head] == C_JOIN) ||
+                   (!strcmp(w[0], "PLAYED") && n > 2 && p->state == P_PLAYING &&
+                    atoi(w[2]) == p->v.me && p->q_kind[p->q_head] == C_PLAY))) {
+        fail(p, "bad_order", "%s before the reply to '%s'", w[0], p->last_cmd);
+        return;
+    }
     if (p->state == P_SEATING) {
         if (!strcmp(w[0], "START")) {
             if (p->match_id && id != p->match_id) {

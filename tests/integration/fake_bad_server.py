@@ -2,8 +2,8 @@
 """A small briscola server that breaks the rules on purpose, to test that
 bench/gameload notices.
 
-    fake_bad_server.py --fault none|dup|drop|badend|nosweep|badscore [--v2]
-                       [--port 0]
+    fake_bad_server.py --fault none|dup|drop|badend|reorder|nosweep|badscore
+                       [--v2] [--port 0]
 
 It speaks just enough of PROTOCOL §2-§4 and §7 for gameload's CREATE/JOIN
 mode: HELLO, NICK, GAMES (briscola:2,4 only), CREATE, JOIN, PLAY, LEAVE,
@@ -12,7 +12,7 @@ QUIT, and answers everything else (QUICK included) with ERR BADCMD. With
 made-up values), seats players with QUICK (§14, no ratings, no bots), and
 also offers scopa:2,4 and hearts:4 (§12, played
 correctly: they are the reference gameload's checks are tested against;
-dup, drop and badend are briscola's). Briscola is played correctly except
+dup, drop, badend and reorder are briscola's). Briscola is played correctly except
 for the one fault asked for, in every match:
 
   none    no fault: gameload must finish with errors=0
@@ -21,6 +21,7 @@ for the one fault asked for, in every match:
   drop    the third PLAY of a match gets OK PLAY, then nothing: no PLAYED,
           no TURN (a dropped move)
   badend  END gives seat 0 one point too many (they add up to 121)
+  reorder PLAYED (and what follows) before the OK PLAY that caused it
   nosweep (scopa, --v2) a capture that empties the table gets no SWEEP
   badscore (hearts, --v2) SCORE gives seat 0 one point too many
 
@@ -107,6 +108,10 @@ class Match:
     def play_cmd(self, seat, args):
         if len(args) != 1 or args[0] not in self.hands[seat]:
             return "ERR NOTINHAND no"
+        if FAULT == "reorder":  # the events before the reply (§2)
+            self.play(seat, args[0])
+            self.players[seat].send("OK PLAY %s" % args[0])
+            return None
         self.players[seat].send("OK PLAY %s" % args[0])
         self.n_plays += 1
         if FAULT == "drop" and self.n_plays == 3:
@@ -559,7 +564,7 @@ def main():
     global FAULT, V2
     ap = argparse.ArgumentParser()
     ap.add_argument("--fault", choices=["none", "dup", "drop", "badend",
-                                         "nosweep", "badscore"],
+                                         "reorder", "nosweep", "badscore"],
                     default="none")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--v2", action="store_true")

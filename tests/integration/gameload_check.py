@@ -9,7 +9,7 @@ command line; ctest runs each as its own test):
     gameload_check.py fake v2      the same, version 2, every game (scopa
                                    and hearts included)
     gameload_check.py fake quick   the same, seated by QUICK
-    gameload_check.py fake dup|drop|badend|nosweep|badscore
+    gameload_check.py fake dup|drop|badend|reorder|nosweep|badscore
                                    a deliberately broken server: gameload
                                    must exit 1 and name the error
     gameload_check.py missing      a game or QUICK the server lacks: exit 2
@@ -35,6 +35,7 @@ FAULTS = {
     "dup": ("dup_card", "dealt before", "briscola:2"),
     "drop": ("stall", "dropped move", "briscola:2"),
     "badend": ("bad_end", "add up to 121", "briscola:2"),
+    "reorder": ("bad_order", "before the reply to 'PLAY", "briscola:2"),
     "nosweep": ("bad_sweep", "no SWEEP", "scopa:2"),
     "badscore": ("bad_score", "SCORE gives seat 0", "hearts:4"),
 }
@@ -161,7 +162,7 @@ def main():
         case_missing()
     else:
         print("usage: gameload_check.py real 2|4 | fake none|v2|quick|dup|drop|"
-              "badend|nosweep|badscore | missing")
+              "badend|reorder|nosweep|badscore | missing")
         sys.exit(2)
     print("1 passed, 0 failed (%.1f s)" % (time.monotonic() - t0))
 
