@@ -23,7 +23,8 @@
  *
  * Every error is counted, named on stderr, and ends its table (its players
  * are closed, so one fault is reported once, not as a cascade of stalls):
- * a check of view.c, an ERR to a command the player believed legal, a
+ * a check of view.c, an event before the reply of the command that caused
+ * it (PROTOCOL §2), an ERR to a command the player believed legal, a
  * stall (no event for --stall-ms while one is due, or no reply), a lost
  * connection. Exit status: 0 when errors=0 and moves were made, 1
  * otherwise, 2 for bad usage or a server that lacks what was asked
