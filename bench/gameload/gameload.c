@@ -66,10 +66,6 @@
 
 /* ---------- options ---------- */
 
-struct spec {
-    int game, seats;
-};
-
 static const char *o_host = "127.0.0.1";
 static int o_port;
 static int o_players = 100;
@@ -945,164 +941,6 @@ static void check_stalls(uint64_t now)
     }
 }
 
-/* ---------- the server process ---------- */
-
-static long read_rss_kb(int pid)
-{
-    char path[64], line[256];
-    long kb = -1;
-    FILE *f;
-
-    snprintf(path, sizeof path, "/proc/%d/status", pid);
-    if (!(f = fopen(path, "r")))
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6)) {
-            kb = strtol(line + 6, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return kb;
-}
-
-/* utime + stime of the process, in clock ticks; -1 if unreadable. */
-static long long read_cpu_ticks(int pid)
-{
-    char path[64], buf[1024], *s;
-    unsigned long long ut, st;
-    FILE *f;
-    size_t n;
-
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    if (!(f = fopen(path, "r")))
-        return -1;
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    /* The command name may hold spaces: fields are counted after its ')'. */
-    if (!(s = strrchr(buf, ')')) ||
-        sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-               &ut, &st) != 2)
-        return -1;
-    return (long long)(ut + st);
-}
-
-/* ---------- the probe: what the server offers ---------- */
-
-static int probe_line(int fd, char *buf, size_t cap)
-{
-    size_t n = 0;
-
-    while (n + 1 < cap) {
-        ssize_t r = recv(fd, buf + n, 1, 0); /* a few lines: byte by byte */
-        if (r == -1 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        if (buf[n] == '\n') {
-            if (n && buf[n - 1] == '\r')
-                n--;
-            buf[n] = 0;
-            return 0;
-        }
-        n++;
-    }
-    return -1;
-}
-
-/* Sends a command and returns its reply (skipping HELLO and events). */
-static int probe_cmd(int fd, const char *cmd, char *buf, size_t cap)
-{
-    char line[600];
-
-    snprintf(line, sizeof line, "%s\n", cmd);
-    if (send(fd, line, strlen(line), MSG_NOSIGNAL) != (ssize_t)strlen(line))
-        return -1;
-    for (;;) {
-        if (probe_line(fd, buf, cap))
-            return -1;
-        if (!strncmp(buf, "OK ", 3) || !strncmp(buf, "ERR ", 4))
-            return 0;
-    }
-}
-
-static int offers(const char *games, const struct spec *s)
-{
-    const char *name = game_name(s->game);
-    size_t len = strlen(name);
-
-    for (const char *g = games; (g = strstr(g, name)); g += len) {
-        const char *q = g + len;
-        if ((g != games && g[-1] != ' ') || *q != ':')
-            continue;
-        for (q++; *q && *q != ' ';) {
-            if (atoi(q) == s->seats)
-                return 1;
-            while (*q && *q != ',' && *q != ' ')
-                q++;
-            if (*q == ',')
-                q++;
-        }
-    }
-    return 0;
-}
-
-/* Exits 2 when the server cannot serve what was asked. */
-static void probe(void)
-{
-    char buf[600], cmd[64];
-    struct timeval tv = {.tv_sec = 5};
-    int fd = socket(g_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd == -1 ||
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == -1 ||
-        connect(fd, (struct sockaddr *)&g_addr, g_addrlen) == -1) {
-        fprintf(stderr, "gameload: cannot connect to %s:%d: %s\n", o_host,
-                o_port, strerror(errno));
-        exit(2);
-    }
-    if (probe_cmd(fd, "GAMES", buf, sizeof buf) ||
-        strncmp(buf, "OK GAMES", 8)) {
-        fprintf(stderr, "gameload: GAMES: no answer, or '%s'\n", buf);
-        exit(2);
-    }
-    for (int i = 0; i < o_n_specs; i++)
-        if (!offers(buf + 8, &o_specs[i])) {
-            fprintf(stderr,
-                    "gameload: the server does not offer %s with %d "
-                    "seats (%s)\n",
-                    game_name(o_specs[i].game), o_specs[i].seats, buf);
-            exit(2);
-        }
-    if (o_quick) {
-        snprintf(cmd, sizeof cmd, "NICK %sq", g_tag);
-        if (probe_cmd(fd, cmd, buf, sizeof buf) || strncmp(buf, "OK NICK", 7)) {
-            fprintf(stderr, "gameload: probe NICK: '%s'\n", buf);
-            exit(2);
-        }
-        snprintf(cmd, sizeof cmd, "QUICK %s %d", game_name(o_specs[0].game),
-                 o_specs[0].seats);
-        if (probe_cmd(fd, cmd, buf, sizeof buf)) {
-            fprintf(stderr, "gameload: probe QUICK: no answer\n");
-            exit(2);
-        }
-        if (!strncmp(buf, "ERR BADCMD", 10)) {
-            fprintf(stderr,
-                    "gameload: --quick: not supported by this server "
-                    "(QUICK -> %s)\n",
-                    buf);
-            exit(2);
-        }
-        if (strncmp(buf, "OK QUICK", 8) ||
-            probe_cmd(fd, "LEAVE", buf, sizeof buf)) {
-            fprintf(stderr, "gameload: probe QUICK: '%s'\n", buf);
-            exit(2);
-        }
-    }
-    probe_cmd(fd, "QUIT", buf, sizeof buf); /* best effort */
-    close(fd);
-}
-
 /* ---------- options ---------- */
 
 static void usage(void)
@@ -1414,7 +1252,8 @@ int main(int argc, char **argv)
     parse_options(argc, argv);
     signal(SIGPIPE, SIG_IGN);
     setup();
-    probe();
+    probe(&g_addr, g_addrlen, o_host, o_port, o_specs, o_n_specs, o_quick,
+          g_tag);
     if (o_pid)
         rss0 = read_rss_kb(o_pid);
     setup_deadline = now_ns() + (uint64_t)((o_connect_timeout + 5) * 1e9);

@@ -1,6 +1,6 @@
 /*
- * gameload.h - what the load generator's network loop (gameload.c) and its
- * client-side game checker (view.c) share.
+ * gameload.h - what the load generator's network loop (gameload.c), its
+ * client-side game checker (view.c) and its server probe (probe.c) share.
  *
  * A card is an index 0..51: suit * 13 + rank, suits "cdhs", ranks
  * "A23456789TJQK" (PROTOCOL §7). A set of cards is a 64-bit mask, so a
@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 enum game { G_BRISCOLA = 0, G_SCOPA, G_HEARTS, G_COUNT };
 
@@ -66,6 +67,24 @@ struct view {
     int sent_card;
     uint64_t sent_takes;
 };
+
+/* A game and seat count to play, from --game. */
+struct spec {
+    int game, seats;
+};
+
+/*
+ * probe.c. probe() connects once (blocking, 5 s timeouts), checks that
+ * OK GAMES lists every spec and, with quick, that QUICK is known (then
+ * LEAVEs the queue); it prints why and exits 2 when not. read_rss_kb()
+ * and read_cpu_ticks() return the process's VmRSS in KiB and its
+ * utime + stime in clock ticks, or -1 when /proc cannot tell.
+ */
+void probe(const struct sockaddr_storage *addr, socklen_t addr_len,
+           const char *host, int port, const struct spec *specs, int n_specs,
+           int quick, const char *tag);
+long read_rss_kb(int pid);
+long long read_cpu_ticks(int pid);
 
 /* Card helpers. card_parse returns the index, or NO_CARD for a word that
  * is not a card code. card_text writes 2 characters and a NUL. */
