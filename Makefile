@@ -1,6 +1,8 @@
-# tavolo: the two commands a fresh Debian/Ubuntu machine needs are
+# tavolo: the two commands a fresh Debian 12 machine needs are
 #   make run    install what is missing, build, serve on port 7777
 #   make test   install what is missing, build (also with ASan+UBSan), test
+# Needed before them: make, git (to clone), root or sudo (apt). Checked on
+# an empty Debian 12 root by scripts/fresh-check.sh (not part of `make test`).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
