@@ -60,7 +60,7 @@ test: deps-test browser-deps
 	  echo "== $$1 ($$2): $$v"; \
 	  if [ -f "$$2/ctest.log" ]; then \
 	    sed -n '/tests passed, .* tests failed out of/,$$p' "$$2/ctest.log" \
-	      | grep -v -e '^Errors while running CTest' -e '^Output from these tests' \
+	      | grep -v -e '^Errors while running CTest' -e '^Output from these tests' -e '^\[[A-Z_]*\]' \
 	                -e '^Use "--rerun-failed' -e '^$$' || echo "   (no ctest summary: see above)"; \
 	  else echo "   (ctest did not run: the build failed, see above)"; fi; \
 	done; \

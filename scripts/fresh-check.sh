@@ -276,7 +276,12 @@ echo "inner: server stopped; last lines of make run:"; tail -n 5 /src/make-run.l
 
 # 2. make test, its output straight into the log.
 echo "inner: make test"
-if make test; then echo "inner: make test exit 0"; else rc=$?; echo "inner: make test exit $rc"; exit 20; fi
+rc=0; make test || rc=$?
+# What the tests ran with (Debian 12's Node is 18: play.mjs must work on it).
+echo "inner: node $(node --version), npm $(npm --version), $(chromium --version 2>/dev/null | head -n 1)," \
+     "playwright-core $(sed -n 's/^ *"version": *"\(.*\)".*/\1/p' tests/browser/node_modules/playwright-core/package.json | head -n 1)"
+echo "inner: make test exit $rc"
+[ "$rc" -eq 0 ] || exit 20
 INNER
 chmod +x "$root/src/fresh-inner.sh"
 
