@@ -272,7 +272,9 @@ for _ in $(seq 1 50); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; don
 if kill -0 "$srv_pid" 2>/dev/null; then echo "inner: server still running 5 s after SIGTERM"; exit 15; fi
 wait "$make_pid" 2>/dev/null || true   # make reports the recipe's end; not ours to judge
 trap - EXIT
-echo "inner: server stopped; last lines of make run:"; tail -n 5 /src/make-run.log
+echo "inner: server stopped; what make run installed, and its last lines:"
+grep '^deps:' /src/make-run.log || echo "(make run installed nothing?)"
+tail -n 5 /src/make-run.log
 
 # 2. make test, its output straight into the log.
 echo "inner: make test"

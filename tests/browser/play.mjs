@@ -40,10 +40,20 @@ async function enter(page, url, name) {
 }
 
 // Plays whatever card is playable on the page, if it is its turn.
+// Locators, not element handles: the page re-renders the hand on every
+// table event, and a handle taken just before that is detached ("Element is
+// not attached to the DOM", seen under load on Debian 12 by
+// scripts/fresh-check.sh); a locator is resolved again at the click. The
+// card is named by its code so that a re-render cannot make the click land
+// on another one, and the play counts only once the server's PLAYED has
+// taken it out of the hand, so the next round cannot click it twice.
 async function tryPlay(page) {
-  const card = await page.$("#hand .card.playable");
-  if (!card) return false;
-  await card.click();
+  const playable = page.locator("#hand .card.playable");
+  if ((await playable.count()) === 0) return false;
+  const code = await playable.first().getAttribute("data-card", { timeout: 5000 }).catch(() => null);
+  if (!code) return false; // the hand changed in between: look again next round
+  await page.locator(`#hand .card.playable[data-card="${code}"]`).click({ timeout: 10000 });
+  await page.locator(`#hand .card[data-card="${code}"]`).waitFor({ state: "detached", timeout: 10000 });
   return true;
 }
 
