@@ -201,7 +201,8 @@ static size_t head(char *out, unsigned b0, unsigned n7, const unsigned char *ext
     size_t n = 0;
     out[n++] = (char)b0;
     out[n++] = (char)(0x80 | n7);
-    memcpy(out + n, ext, ext_len);
+    if (ext_len > 0)
+        memcpy(out + n, ext, ext_len);
     n += ext_len;
     memset(out + n, 0, 4);
     return n + 4;
