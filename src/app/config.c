@@ -52,6 +52,10 @@ static const struct opt opts[] = {
     STR("log-level", log_level, "debug, info, warn or error (info)"),
     STR("check-data", check_data, "check the store in DIR, print a report, exit 0/1"),
     STR("backup", backup_to, "copy the --data store to FILE (online backup), exit"),
+    /* Limits against hostile clients (docs/OPERATIONS.md). */
+    U32("sndbuf-kb", sndbuf_kb, 0, 65536, "socket send buffer in KiB, 0 = kernel autotuning (64)"),
+    U32("conn-rate", conn_rate, 0, 1000000, "new connections per second per address, 0 = no limit (20)"),
+    U32("conn-burst", conn_burst, 1, 1000000, "connections at once per address (40)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -73,6 +77,10 @@ void config_defaults(struct config *cfg)
     cfg->admin_port_text = mem_strdup("7778");
     cfg->data_dir = mem_strdup("./tavolo-data");
     cfg->log_level = mem_strdup("info");
+    /* Limits against hostile clients (docs/OPERATIONS.md). */
+    cfg->sndbuf_kb = 64;
+    cfg->conn_rate = 20;
+    cfg->conn_burst = 40;
 }
 
 static const struct opt *find_opt(const char *name, size_t len)

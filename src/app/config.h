@@ -32,6 +32,10 @@ struct config {
     char *check_data;       /* --check-data DIR: check and exit */
     char *backup_to;        /* --backup FILE: copy the live store and exit */
     bool show_help;
+    /* Limits against hostile clients (docs/OPERATIONS.md). */
+    uint32_t sndbuf_kb;     /* SO_SNDBUF of accepted sockets; 0: kernel's */
+    uint32_t conn_rate;     /* new connections per second per address; 0: off */
+    uint32_t conn_burst;    /* ... of which this many at once */
 };
 
 /* Fills cfg with the defaults. */

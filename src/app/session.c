@@ -685,6 +685,33 @@ static int sniff(const char *data, size_t len)
     return maybe ? -1 : 0;
 }
 
+/* At the end of the sniff window: libuv runs timers before it polls, so
+ * on a busy loop a browser's request may have arrived and still be unread
+ * now. Looks at the kernel's unread bytes (after any kept ones) and
+ * returns true if they must be sniffed before greeting: they are HTTP,
+ * or still undecided, in which case the window is opened once more (each
+ * extension needs new unread bytes, and "HEAD " is 5 bytes, so a dripper
+ * earns a few at most). */
+static bool sniff_late_bytes(struct session *s)
+{
+    char prefix[16];
+    struct conn *c = s->conn;
+    size_t kept = c->in_len < 8 ? c->in_len : 8;
+
+    if (kept > 0)
+        memcpy(prefix, c->in, kept);
+    ssize_t n = conn_peek(c, prefix + kept, sizeof prefix - kept);
+    if (n <= 0)
+        return false; /* nothing unread (or no socket): greet */
+    int kind = sniff(prefix, kept + (size_t)n);
+    if (kind == 0)
+        return false; /* the line protocol: greet, then read them */
+    if (kind < 0)
+        server_deadline_push(s->srv, &s->srv->sniff_q, &s->sniff_node);
+    /* HTTP: this iteration's poll reads it and session_on_data decides */
+    return true;
+}
+
 size_t session_on_data(struct conn *c, const char *data, size_t len)
 {
     struct session *s = c->user;
@@ -692,8 +719,19 @@ size_t session_on_data(struct conn *c, const char *data, size_t len)
 
     if (s->state == SESSION_WS) {
         used = ws_feed(s->ws, data, len);
-        if (ws_is_done(s->ws))
+        if (ws_is_done(s->ws)) {
+            dq_remove(&s->line_node);
             conn_close_after_flush(c, "websocket closed");
+            return used;
+        }
+        if (s->is_waiting)
+            return used; /* the rest is read after the answer (PROTOCOL §1) */
+        /* A partial frame, or a fragmented message not ended, is a partial
+         * line: the same clock, from its first byte, not reset by more. */
+        if (used == len && !ws_in_progress(s->ws))
+            dq_remove(&s->line_node);
+        else if (!dq_linked(&s->line_node))
+            server_deadline_push(s->srv, &s->srv->line_q, &s->line_node);
         return used;
     }
     if (len == 0)
@@ -829,7 +867,7 @@ void session_on_deadline(struct server *srv, struct dqueue *q,
 
     if (q == &srv->sniff_q) {
         struct session *s = DQ_ENTRY(n, struct session, sniff_node);
-        if (s->state == SESSION_SNIFF) {
+        if (s->state == SESSION_SNIFF && !sniff_late_bytes(s)) {
             /* 100 ms of silence, or an undecided prefix: line protocol */
             session_greet(s);
             conn_kick(s->conn);
