@@ -1,9 +1,10 @@
 /*
  * server: see server.h.
  *
- * Admission happens right after accept and before anything is read: the
- * blacklist first, then the caps; a refused connection gets one ERR line
- * instead of HELLO and is closed after it is written (PROTOCOL §9).
+ * Admission happens right after accept and before anything is read or
+ * allocated: the blacklist first, then the connection rate, then the caps;
+ * a refused socket gets one ERR line instead of HELLO and is closed
+ * (PROTOCOL §9), or, from an address that ignores its refusals, reset.
  */
 #include "app/server.h"
 
@@ -48,19 +49,15 @@
 
 /* ---------- connection callbacks ---------- */
 
+/* Every connection has its session from accept on (refused ones never
+ * become connections), until on_close. */
 static size_t on_data(struct conn *c, const char *data, size_t len)
 {
-    if (c->user == NULL)
-        return len; /* a refused connection: its input is ignored */
     return session_on_data(c, data, len);
 }
 
 static void on_eof(struct conn *c)
 {
-    if (c->user == NULL) {
-        conn_close_after_flush(c, "peer closed");
-        return;
-    }
     session_on_eof(c);
 }
 

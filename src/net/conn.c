@@ -83,7 +83,8 @@ static uint64_t delivered(struct conn *c)
 
 static bool made_progress(struct conn *c)
 {
-    uint64_t taken = delivered(c) - c->stall_mark;
+    uint64_t d = delivered(c);
+    uint64_t taken = d > c->stall_mark ? d - c->stall_mark : 0;
     uint64_t enough = c->stall_unsent < STALL_MIN_PROGRESS ? c->stall_unsent
                                                            : STALL_MIN_PROGRESS;
     return taken > 0 && taken >= enough;
@@ -119,9 +120,10 @@ static void on_stall_timer(uv_timer_t *t)
     while ((n = dq_first(&set->stall_q)) != NULL && n->deadline_ms <= now) {
         struct conn *c = DQ_ENTRY(n, struct conn, stall);
         dq_remove(n);
-        /* Progress is anything the peer took since the clock started,
-         * counted through the kernel's queue too: a slow reader lives on,
-         * one that reads nothing at all for stall_ms is closed. */
+        /* Progress is what the peer took since the clock started, counted
+         * through the kernel's queue too (see made_progress): a slow
+         * reader lives on, one that reads (next to) nothing for stall_ms
+         * is closed. */
         if (made_progress(c)) {
             if (c->is_paused && conn_pending_out(c) <= set->limits.lwm) {
                 resume_reading(c);
