@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/auth.h"
 #include "app/session.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -460,6 +461,7 @@ static void server_stop(struct server *srv)
     uv_close((uv_handle_t *)&srv->sig_int, NULL);
     uv_close((uv_handle_t *)&srv->sig_term, NULL);
     uv_close((uv_handle_t *)&srv->sig_hup, NULL);
+    auth_stop(srv->auth); /* answers the checks not yet hashing */
     for (struct conn *c = srv->conns.all; c != NULL; c = c->next)
         conn_close_after_flush(c, "server shutting down");
     srv->shutdown_started_ms = uv_now(srv->loop);
@@ -504,7 +506,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     srv->shutdown_timer.data = srv;
     outbox_init(&srv->outbox, &outbox_ops, NULL);
     strmap_init(&srv->accounts);
-    strmap_init(&srv->pending_auth);
+    srv->auth = auth_new(srv);
     struct lobby_env env = {
         .ctx = srv,
         .send = lobby_send_cb,
@@ -599,7 +601,8 @@ void server_free(struct server *srv)
             free_account(a);
     }
     strmap_free(&srv->accounts);
-    strmap_free(&srv->pending_auth);
+    auth_free(srv->auth);
+    srv->auth = NULL;
     lobby_free(srv->lobby);
     srv->lobby = NULL;
     ban_free(srv->bans);
