@@ -334,6 +334,20 @@ static void restore_match(void *ctx, const struct store_open_match *m)
     free(moves);
 }
 
+static void server_stop(struct server *srv);
+
+/* The store writes nothing more (its file was deleted or replaced, or
+ * the disk refused the journal for too long): playing on would show
+ * clients moves that no restart can bring back. Stop cleanly, exit 1
+ * (docs/OPERATIONS.md). */
+static void on_store_broken(void *ctx, const char *why)
+{
+    struct server *srv = ctx;
+    log_error("stopping: the store cannot keep what is played (%s)", why);
+    srv->exit_code = 1;
+    server_stop(srv);
+}
+
 /* Opens the store in cfg->data_dir, loads the accounts, restores the
  * matches that were in play, and starts the writer. Returns 0 or -1. */
 static int server_open_store(struct server *srv)
@@ -348,6 +362,8 @@ static int server_open_store(struct server *srv)
     outbox_init(&srv->outbox, &outbox_ops, srv->store);
     if (store_set_quota(srv->store, srv->cfg->db_max_kb) != 0)
         log_warn("cannot set the database quota");
+    store_set_tick_ms(srv->store, srv->cfg->checkpoint_ms);
+    store_on_broken(srv->store, on_store_broken, srv);
     if (store_each_account(srv->store, load_account, srv) != 0 ||
         store_start(srv->store, srv->loop) != 0) {
         log_error("cannot read the store in %s", srv->cfg->data_dir);

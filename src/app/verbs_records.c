@@ -27,7 +27,8 @@ static void on_query(struct store_job *job)
     } else if (job->rc == STORE_NOTFOUND) {
         reply_err(s, "BADNAME", "not a registered name");
     } else if (job->rc != STORE_OK) {
-        reply_err(s, "INTERNAL", "the record is not available right now");
+        /* PROTOCOL §11: the store cannot answer now; try again. */
+        reply_err(s, "UNAVAILABLE", "the record is not available right now");
     } else if (job->kind == STORE_JOB_STATS) {
         reply(s, "OK STATS %s %.0f %u %u %u %u", job->name, job->stats.rating,
               job->stats.played, job->stats.won, job->stats.lost,
