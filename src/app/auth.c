@@ -55,6 +55,7 @@ struct check {
     char password[OUT_LINE_CAP];
     size_t password_len;
     char hash[crypto_pwhash_STRBYTES];
+    uint64_t hash_ns;            /* how long the hash took */
     bool is_new, is_ok;
 };
 
@@ -67,6 +68,7 @@ struct auth {
     unsigned n_threads, queue_cap, per_ip, free_fails;
     uint64_t backoff_ms;
     unsigned n_hashing, n_queued;
+    double avg_hash_ms;          /* moving average: the queue's speed */
     struct fifo known, others;   /* known: from an address that logged in */
     struct strmap by_addr, by_name; /* key -> struct record (key inside) */
     struct strmap registering;   /* name -> struct check (key inside) */
@@ -156,6 +158,12 @@ static void record_fail(struct record *r, unsigned free_fails,
         return;
     if (now - r->last_fail_ms > FORGET_MS)
         r->n_fails = 0;
+    if (now < r->until_ms) {
+        /* A check queued before the window opened: it does not grow the
+         * window, or a crowd would push it to the maximum at once. */
+        r->last_fail_ms = now;
+        return;
+    }
     r->n_fails++;
     r->last_fail_ms = now;
     if (r->n_fails <= free_fails)
@@ -209,6 +217,7 @@ struct auth *auth_new(struct server *srv)
     a->per_ip = cfg->auth_per_ip;
     a->free_fails = cfg->auth_free_fails;
     a->backoff_ms = cfg->auth_backoff_ms;
+    a->avg_hash_ms = 100; /* until measured */
     strmap_init(&a->by_addr);
     strmap_init(&a->by_name);
     strmap_init(&a->registering);
@@ -280,7 +289,10 @@ static void finish(struct check *k, const char *err_code, const char *err_text)
     free(k);
 }
 
-/* The name is k's: forget its failures, remember the address. */
+/* The name is k's: the address proved it knows the password, so its
+ * failures are forgiven and it is remembered for the name. The name's
+ * own count is not reset: an owner who logs in often must not buy an
+ * attacker elsewhere a fresh set of free guesses each time. */
 static void logged_in(struct check *k)
 {
     struct auth *a = k->a;
@@ -289,11 +301,7 @@ static void logged_in(struct check *k)
 
     if (r != NULL)
         r->n_fails = 0;
-    r = record_make(a, &a->by_name, k->name, now);
-    if (r != NULL) {
-        r->n_fails = 0;
-        record_good(r, k->addr);
-    }
+    record_good(record_make(a, &a->by_name, k->name, now), k->addr);
     finish(k, NULL, NULL);
 }
 
@@ -320,6 +328,7 @@ static void on_registered(struct store_job *job)
 static void hash_work(uv_work_t *req)
 {
     struct check *k = req->data;
+    uint64_t t0 = uv_hrtime();
 
     if (k->is_new)
         k->is_ok = crypto_pwhash_str(k->hash, k->password, k->password_len,
@@ -329,6 +338,7 @@ static void hash_work(uv_work_t *req)
         k->is_ok = crypto_pwhash_str_verify(k->hash, k->password,
                                             k->password_len) == 0;
     sodium_memzero(k->password, sizeof k->password);
+    k->hash_ns = uv_hrtime() - t0;
 }
 
 static void hash_done(uv_work_t *req, int status)
@@ -339,6 +349,8 @@ static void hash_done(uv_work_t *req, int status)
     uint64_t now = uv_now(srv->loop);
 
     a->n_hashing--;
+    if (status == 0)
+        a->avg_hash_ms = 0.8 * a->avg_hash_ms + 0.2 * (double)k->hash_ns / 1e6;
     pump(a); /* the next check starts hashing before this one is answered */
     if (status != 0 || (k->is_new && !k->is_ok)) {
         finish(k, "INTERNAL", "could not check the password");
@@ -396,6 +408,10 @@ static void pump(struct auth *a)
         if (k == NULL)
             return;
         a->n_queued--;
+        if (k->s->conn == NULL) { /* gone while it waited: no hash for it */
+            finish(k, NULL, NULL);
+            continue;
+        }
         k->req.data = k;
         if (uv_queue_work(a->srv->loop, &k->req, hash_work, hash_done) != 0) {
             finish(k, "INTERNAL", "could not check the password");
@@ -470,6 +486,14 @@ static void nick_with_password(struct session *s, struct cmd_word name,
     }
     if (a->n_hashing >= a->n_threads && a->n_queued >= a->queue_cap) {
         reply_err(s, "UNAVAILABLE", "too many password checks waiting, try again");
+        return;
+    }
+    /* A check that would be answered after the NICK deadline (PROTOCOL
+     * §6) only costs a hash for a closed connection: say so now. Half the
+     * deadline, as part of it may be used already. */
+    double wait_ms = ((double)a->n_queued / a->n_threads + 1) * a->avg_hash_ms;
+    if (wait_ms > srv->cfg->nick_timeout_ms / 2.0) {
+        reply_err(s, "UNAVAILABLE", "password checks are slow right now, try again");
         return;
     }
     if ((by_addr = record_make(a, &a->by_addr, addr, now)) == NULL) {

@@ -17,8 +17,9 @@
  * ERR RATELIMIT, without hashing, for a back-off window that doubles
  * from cfg->auth_backoff_ms up to 5 min. An address that logged into a
  * name (the last few such per name) is not held back by that name's
- * count, and its checks go before the others in the FIFO. A name being
- * registered is spoken for until its answer (guests too).
+ * count, and its checks go before the others in the FIFO. A right
+ * password forgives its address; a name's count only fades (15 min).
+ * A name being registered is spoken for until its answer (guests too).
  *
  * Owned by the server (srv->auth). Everything runs on the loop thread
  * except the hash itself.

@@ -345,7 +345,7 @@ TEST(full_disk_commits_are_kept_and_retried_in_order)
     CHECK_INT(store_start(st, &loop), 0);
     CHECK_INT(store_set_quota(st, 1), 0); /* far below what is there */
 
-    struct store_job *jobs[200];
+    struct store_job *jobs[256];
     size_t n = 0;
     n_done = 0;
     /* 40 matches, each START then moves 0..3, interleaved. */
