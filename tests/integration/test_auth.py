@@ -77,7 +77,8 @@ def test_lockout_attack_does_not_lock_the_owner_out():
     # owner's name with wrong passwords; 8 more addresses join in, so
     # that the name's own back-off is reached too.
     s = Server("--max-per-ip", "64", "--rate", "1000", "--burst", "1000",
-               "--auth-backoff-ms", "500", "--auth-free-fails", "2")
+               "--auth-backoff-ms", "500", "--auth-free-fails", "2",
+               "--nick-timeout-ms", "120000")  # attackers never get a name
     try:
         o = s.connect(source=OWNER)
         o.ask("NICK victim rightpw", r"OK NICK victim [0-9a-f]{32}")
