@@ -4,18 +4,26 @@ running server, a damaged WAL or file at start, and the WAL checkpointed
 while the server runs (docs/OPERATIONS.md, "Accounts, passwords and the
 store under stress")."""
 import os
+import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 from bots import Bot, play_and_wait, pump_until
 from harness import BINARY, Server, run
 
 FAST = ("--rate", "100000", "--burst", "100000", "--max-per-ip", "1000",
         "--turn-ms", "60000", "--grace-ms", "60000")
+
+
+def metrics(s):
+    url = "http://127.0.0.1:%d/metrics" % s.admin_port
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return r.read().decode()
 
 
 def check_data(data_dir):
@@ -141,6 +149,8 @@ def test_quota_fills_mid_play_then_is_raised():
             play_on(matches[-1:], 1)
             n += 1
         play_on(matches, 3)  # small moves may fit where STARTs did not
+        m = re.search(r"^tavolo_store_backlog_entries (\d+)$", metrics(s), re.M)
+        assert m and int(m.group(1)) > 0, m
     finally:
         assert s.stop() == 0
     code, report = check_data(data)
