@@ -135,6 +135,7 @@ struct store {
     uint64_t last_fail_log_us;
     uint64_t n_commits_since_checkpoint;
     int last_err;              /* primary code of the last failed step */
+    uint64_t last_fail_us;     /* when a commit last failed */
     uint32_t tick_ms;
     /* The loop's own: */
     bool is_broken_said;
@@ -945,6 +946,15 @@ static void keep(struct store *st, struct store_job **jobs, size_t n)
             st->backlog_tail = &(*st->backlog_tail)->next;
         jobs[i]->ops = NULL;
     }
+    /* Memory is the bound: past it, give up rather than grow. */
+    if (st->n_backlog > STORE_BACKLOG_MAX) {
+        char why[160];
+        snprintf(why, sizeof why, "the disk has refused the journal for too "
+                 "long: %zu entries wait", st->n_backlog);
+        pthread_mutex_lock(&st->lock);
+        set_broken(st, why);
+        pthread_mutex_unlock(&st->lock);
+    }
 }
 
 /* Commits the backlog and then jobs[0..n) (all JOURNAL) in one
@@ -980,6 +990,19 @@ static void commit_group(struct store *st, struct store_job **jobs, size_t n)
     }
     for (size_t i = 0; i < n; i++)
         jobs[i]->rc = STORE_OK;
+    if (n > 0 && st->n_backlog > 0 && t0 - st->last_fail_us < 1000000) {
+        /* The disk refused a moment ago: each try rewrites the whole
+         * backlog, so new entries just join it until the next tick (or
+         * a commit a second later) tries again. */
+        keep(st, jobs, n);
+        for (size_t i = 0; i < n; i++)
+            jobs[i]->rc = STORE_FAILED;
+        pthread_mutex_lock(&st->lock);
+        st->metrics.n_failed++;
+        st->metrics.n_backlog = st->n_backlog;
+        pthread_mutex_unlock(&st->lock);
+        return;
+    }
     err = try_commit(st, jobs, n);
     if (err != 0 && !is_transient(err)) {
         /* Find who is refused: the backlog alone first, then each job. */
@@ -1016,6 +1039,7 @@ static void commit_group(struct store *st, struct store_job **jobs, size_t n)
             jobs[i]->rc = STORE_FAILED;
     }
     if (err != 0) {
+        st->last_fail_us = t0;
         /* One line on the first failure, then one every 10 s at most:
          * a full disk under heavy play fails every commit. */
         if (n_kept == 0 || t0 - st->last_fail_log_us > 10000000) {
@@ -1023,14 +1047,6 @@ static void commit_group(struct store *st, struct store_job **jobs, size_t n)
             log_error("store: a journal commit failed (%s); play goes on, %zu "
                       "journal entries wait and are retried, in order, until "
                       "the disk takes them", sqlite3_errstr(err), st->n_backlog);
-        }
-        if (st->n_backlog > STORE_BACKLOG_MAX) {
-            char why[160];
-            snprintf(why, sizeof why, "the disk has refused the journal for too "
-                     "long: %zu entries wait", st->n_backlog);
-            pthread_mutex_lock(&st->lock);
-            set_broken(st, why);
-            pthread_mutex_unlock(&st->lock);
         }
     }
     uint64_t us = mono_us() - t0;

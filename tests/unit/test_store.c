@@ -365,7 +365,7 @@ TEST(full_disk_commits_are_kept_and_retried_in_order)
 
     /* Space returns: the next tick (or commit) writes what waits. */
     CHECK_INT(store_set_quota(st, 0), 0);
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 500; i++) {
         store_get_metrics(st, &sm);
         if (sm.n_backlog == 0)
             break;
