@@ -574,3 +574,48 @@ TEST(database_failing_its_checks_is_refused)
     if (strstr(err, "moves of unknown matches: 1") == NULL)
         FAIL_("message: %s", err);
 }
+
+TEST(backlog_past_its_cap_breaks_the_store)
+{
+    char err[256];
+    const char *dir = tmpdir();
+    struct store *st = store_open(dir, err, sizeof err);
+    uv_loop_t loop;
+    CHECK(st != NULL);
+    CHECK_INT(uv_loop_init(&loop), 0);
+    n_broken = 0;
+    store_on_broken(st, on_broken, NULL);
+    CHECK_INT(store_start(st, &loop), 0);
+    CHECK_INT(store_set_quota(st, 1), 0);
+    n_done = 0;
+    struct store_op *starts = NULL, **at = &starts;
+    for (uint64_t id = 1; id <= 40; id++) { /* more than the pages there */
+        *at = start_op(id);
+        at = &(*at)->next;
+    }
+    struct store_job *j1 = journal(st, starts);
+    run_until(&loop, 1);
+    CHECK_INT(j1->rc, STORE_FAILED);
+    /* one job with more moves than the backlog may hold */
+    struct store_op *ops = NULL, **tail = &ops;
+    for (unsigned i = 0; i <= STORE_BACKLOG_MAX; i++) {
+        *tail = move_op(1, i);
+        tail = &(*tail)->next;
+    }
+    struct store_job *j2 = journal(st, ops);
+    run_until(&loop, 2);
+    CHECK_INT(j2->rc, STORE_FAILED);
+    for (int i = 0; i < 500 && n_broken == 0; i++)
+        uv_run(&loop, UV_RUN_NOWAIT), usleep(2000);
+    CHECK_INT(n_broken, 1);
+    CHECK(strstr(broken_why, "refused the journal for too long") != NULL);
+    struct store_job *j3 = journal(st, move_op(1, 0));
+    run_until(&loop, 3);
+    CHECK_INT(j3->rc, STORE_BROKEN);
+    store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    free_job(j1);
+    free_job(j2);
+    free_job(j3);
+}
