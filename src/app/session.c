@@ -13,14 +13,13 @@
 #include "app/session.h"
 #include "app/session_internal.h"
 
-#include "app/auth.h"
-
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/auth.h"
 #include "app/metrics.h"
 #include "app/outbox.h"
 #include "app/server.h"
