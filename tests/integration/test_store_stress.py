@@ -79,6 +79,8 @@ def full_then_room(s, fill, unfill):
     play_on(matches, 2)
     unfill()
     play_on(matches, 2)  # moves that build on the ones that had failed
+    # a failed commit is rolled back once, by whoever still can
+    assert "cannot rollback" not in s.log_text(), s.log_text()[-1500:]
     return [mid for mid, _ in matches]
 
 
