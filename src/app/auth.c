@@ -49,7 +49,7 @@ struct check {
     uv_work_t req;
     struct auth *a;
     struct session *s;           /* a reference is held (wait_for_answer) */
-    struct check *next;          /* in a FIFO */
+    struct check *next, *prev;   /* in a FIFO */
     char name[LOBBY_NAME_MAX + 1];
     char addr[NET_ADDR_STRLEN];
     char password[OUT_LINE_CAP];
@@ -69,6 +69,7 @@ struct auth {
     uint64_t backoff_ms;
     unsigned n_hashing, n_queued;
     double avg_hash_ms;          /* moving average: the queue's speed */
+    bool is_measured;            /* avg_hash_ms is more than a guess */
     struct fifo known, others;   /* known: from an address that logged in */
     struct strmap by_addr, by_name; /* key -> struct record (key inside) */
     struct strmap registering;   /* name -> struct check (key inside) */
@@ -306,6 +307,7 @@ static void logged_in(struct check *k)
 }
 
 static void pump(struct auth *a);
+static void trim(struct auth *a);
 
 static void on_registered(struct store_job *job)
 {
@@ -349,9 +351,13 @@ static void hash_done(uv_work_t *req, int status)
     uint64_t now = uv_now(srv->loop);
 
     a->n_hashing--;
-    if (status == 0)
-        a->avg_hash_ms = 0.8 * a->avg_hash_ms + 0.2 * (double)k->hash_ns / 1e6;
+    if (status == 0) {
+        double ms = (double)k->hash_ns / 1e6;
+        a->avg_hash_ms = a->is_measured ? 0.8 * a->avg_hash_ms + 0.2 * ms : ms;
+        a->is_measured = true;
+    }
     pump(a); /* the next check starts hashing before this one is answered */
+    trim(a);
     if (status != 0 || (k->is_new && !k->is_ok)) {
         finish(k, "INTERNAL", "could not check the password");
     } else if (!k->is_new && !k->is_ok) {
@@ -383,7 +389,23 @@ static struct check *pop(struct fifo *q)
         q->head = k->next;
         if (q->head == NULL)
             q->tail = NULL;
+        else
+            q->head->prev = NULL;
         k->next = NULL;
+    }
+    return k;
+}
+
+static struct check *pop_tail(struct fifo *q)
+{
+    struct check *k = q->tail;
+    if (k != NULL) {
+        q->tail = k->prev;
+        if (q->tail == NULL)
+            q->head = NULL;
+        else
+            q->tail->next = NULL;
+        k->prev = NULL;
     }
     return k;
 }
@@ -391,11 +413,40 @@ static struct check *pop(struct fifo *q)
 static void push(struct fifo *q, struct check *k)
 {
     k->next = NULL;
+    k->prev = q->tail;
     if (q->tail)
         q->tail->next = k;
     else
         q->head = k;
     q->tail = k;
+}
+
+/* How long a check queued behind n others waits, at the measured speed. */
+static double wait_ms(const struct auth *a, unsigned n)
+{
+    return ((double)n / a->n_threads + 1) * a->avg_hash_ms;
+}
+
+/* A check that would be answered after the NICK deadline (PROTOCOL §6)
+ * only costs a hash for a closed connection: half the deadline, as part
+ * of it may be used already. */
+static double wait_limit_ms(const struct auth *a)
+{
+    return a->srv->cfg->nick_timeout_ms / 2.0;
+}
+
+/* When hashing turns out slower than the queue was admitted for (a burst
+ * that came before the first hash was timed, a busy machine), the newest
+ * checks are told to try again now rather than time out. */
+static void trim(struct auth *a)
+{
+    while (a->n_queued > 0 && wait_ms(a, a->n_queued - 1) > wait_limit_ms(a)) {
+        struct check *k = pop_tail(&a->others);
+        if (k == NULL)
+            k = pop_tail(&a->known);
+        a->n_queued--;
+        finish(k, "UNAVAILABLE", "password checks are slow right now, try again");
+    }
 }
 
 /* Starts queued checks while fewer than n_threads hash. */
@@ -488,11 +539,7 @@ static void nick_with_password(struct session *s, struct cmd_word name,
         reply_err(s, "UNAVAILABLE", "too many password checks waiting, try again");
         return;
     }
-    /* A check that would be answered after the NICK deadline (PROTOCOL
-     * §6) only costs a hash for a closed connection: say so now. Half the
-     * deadline, as part of it may be used already. */
-    double wait_ms = ((double)a->n_queued / a->n_threads + 1) * a->avg_hash_ms;
-    if (wait_ms > srv->cfg->nick_timeout_ms / 2.0) {
+    if (wait_ms(a, a->n_queued) > wait_limit_ms(a)) {
         reply_err(s, "UNAVAILABLE", "password checks are slow right now, try again");
         return;
     }

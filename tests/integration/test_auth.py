@@ -145,9 +145,14 @@ def test_registration_burst_leaves_room_for_play():
         quiet.ask("NICK quiet", r"OK NICK quiet \S+")
         # 100 registrations at once, each from its own address (so the
         # per-address limit is not what answers them)
-        burst = [s.connect(source="127.0.1.%d" % (i + 1), timeout=120) for i in range(100)]
+        # NICK at once, HELLO read later: waiting for each HELLO (the 100 ms
+        # sniff window) would spend the NICK deadline before the burst
+        burst = [s.connect(greet=False, source="127.0.1.%d" % (i + 1), timeout=120)
+                 for i in range(100)]
         for i, c in enumerate(burst):
             c.cmd("NICK reg%d pw%d" % (i, i))
+        for c in burst:
+            c.expect_line(r"HELLO tavolo 1 \S+")
         answers = {}
         max_rss = 0
         n_ping = 0
