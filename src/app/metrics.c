@@ -18,7 +18,7 @@ static const char *const codes[] = {
     "BADCMD", "BADARG", "TOOLONG", "NONAME", "BADNAME", "NAMETAKEN", "BADPASS",
     "NOGAME", "NOMATCH", "FULL", "ALREADY", "NOTPLAYING", "NOTYOURTURN",
     "NOTINHAND", "BADTOKEN", "RATELIMIT", "BANNED", "BUSY", "TIMEOUT",
-    "INTERNAL",
+    "INTERNAL", "UNAVAILABLE",
 };
 #define N_CODES (sizeof codes / sizeof codes[0])
 
@@ -132,6 +132,11 @@ size_t metrics_render(struct server *srv, char *out, size_t cap)
         put(&o, "tavolo_store_commits_total %" PRIu64 "\n", sm.n_commits);
         help(&o, "tavolo_store_commit_failures_total", "counter", "Journal commits that failed (disk).");
         put(&o, "tavolo_store_commit_failures_total %" PRIu64 "\n", sm.n_failed);
+        help(&o, "tavolo_store_backlog_entries", "gauge",
+             "Journal entries of failed commits waiting for the disk.");
+        put(&o, "tavolo_store_backlog_entries %" PRIu64 "\n", sm.n_backlog);
+        help(&o, "tavolo_store_checkpoints_total", "counter", "Periodic WAL checkpoints.");
+        put(&o, "tavolo_store_checkpoints_total %" PRIu64 "\n", sm.n_checkpoints);
         help(&o, "tavolo_store_commit_seconds", "gauge", "Duration of commits, last and worst.");
         put(&o, "tavolo_store_commit_seconds{which=\"last\"} %.6f\n", sm.last_commit_us / 1e6);
         put(&o, "tavolo_store_commit_seconds{which=\"max\"} %.6f\n", sm.max_commit_us / 1e6);

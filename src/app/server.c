@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "app/auth.h"
 #include "app/sdnotify.h"
 #include "app/session.h"
 #include "base/log.h"
@@ -478,6 +479,20 @@ static void restore_match(void *ctx, const struct store_open_match *m)
     free(moves);
 }
 
+static void server_stop(struct server *srv);
+
+/* The store writes nothing more (its file was deleted or replaced, or
+ * the disk refused the journal for too long): playing on would show
+ * clients moves that no restart can bring back. Stop cleanly, exit 1
+ * (docs/OPERATIONS.md). */
+static void on_store_broken(void *ctx, const char *why)
+{
+    struct server *srv = ctx;
+    log_error("stopping: the store cannot keep what is played (%s)", why);
+    srv->exit_code = 1;
+    server_stop(srv);
+}
+
 /* Opens the store in cfg->data_dir, loads the accounts, restores the
  * matches that were in play, and starts the writer. Returns 0 or -1. */
 static int server_open_store(struct server *srv)
@@ -492,6 +507,8 @@ static int server_open_store(struct server *srv)
     outbox_init(&srv->outbox, &outbox_ops, srv->store);
     if (store_set_quota(srv->store, srv->cfg->db_max_kb) != 0)
         log_warn("cannot set the database quota");
+    store_set_tick_ms(srv->store, srv->cfg->checkpoint_ms);
+    store_on_broken(srv->store, on_store_broken, srv);
     if (store_each_account(srv->store, load_account, srv) != 0 ||
         store_start(srv->store, srv->loop) != 0) {
         log_error("cannot read the store in %s", srv->cfg->data_dir);
@@ -719,6 +736,7 @@ static void server_stop(struct server *srv)
     uv_close((uv_handle_t *)&srv->sig_term, NULL);
     uv_close((uv_handle_t *)&srv->sig_hup, NULL);
     uv_close((uv_handle_t *)&srv->reload_timer, NULL);
+    auth_stop(srv->auth); /* answers the checks not yet hashing */
     for (struct conn *c = srv->conns.all; c != NULL; c = c->next)
         conn_close_after_flush(c, "server shutting down");
     srv->shutdown_started_ms = uv_now(srv->loop);
@@ -767,7 +785,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     srv->shutdown_timer.data = srv;
     outbox_init(&srv->outbox, &outbox_ops, NULL);
     strmap_init(&srv->accounts);
-    strmap_init(&srv->pending_auth);
+    srv->auth = auth_new(srv);
     struct lobby_env env = {
         .ctx = srv,
         .send = lobby_send_cb,
@@ -874,7 +892,8 @@ void server_free(struct server *srv)
             free_account(a);
     }
     strmap_free(&srv->accounts);
-    strmap_free(&srv->pending_auth);
+    auth_free(srv->auth);
+    srv->auth = NULL;
     lobby_free(srv->lobby);
     srv->lobby = NULL;
     ban_free(srv->bans);

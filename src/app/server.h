@@ -25,6 +25,7 @@
 #include "net/connrate.h"
 #include "net/listen.h"
 
+struct auth;
 struct lobby;
 struct store;
 
@@ -54,8 +55,7 @@ struct server {
     struct store *store;        /* NULL in drivers that run without disk */
     struct outbox outbox;
     struct strmap accounts;     /* registered name -> struct account */
-    struct strmap pending_auth; /* names whose password is being checked */
-    unsigned n_auth_in_flight;
+    struct auth *auth;          /* password checks (app/auth.h) */
     char server_id[40];
 
     /* Session deadlines: each queue has one fixed duration (dqueue.h). */

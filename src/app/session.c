@@ -14,12 +14,12 @@
 #include "app/session_internal.h"
 
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/auth.h"
 #include "app/metrics.h"
 #include "app/outbox.h"
 #include "app/server.h"
@@ -64,10 +64,7 @@ static void write_line(struct session *s, const char *text, size_t len)
 
 /* The reply to the command being handled. Inside a lobby capture it goes
  * in front of the events the command caused (PROTOCOL §2). */
-static void reply(struct session *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void reply(struct session *s, const char *fmt, ...)
+void reply(struct session *s, const char *fmt, ...)
 {
     char line[OUT_LINE_CAP];
     va_list ap;
@@ -86,14 +83,14 @@ static void reply(struct session *s, const char *fmt, ...)
 }
 
 /* A command whose answer comes later: read nothing more until then. */
-static void wait_for_answer(struct session *s)
+void wait_for_answer(struct session *s)
 {
     s->is_waiting = true;
     session_ref(s);
     conn_hold(s->conn);
 }
 
-static void answered(struct session *s)
+void answered(struct session *s)
 {
     s->is_waiting = false;
     if (s->conn != NULL)
@@ -101,13 +98,13 @@ static void answered(struct session *s)
     session_unref(s);
 }
 
-static void reply_err(struct session *s, const char *code, const char *text)
+void reply_err(struct session *s, const char *code, const char *text)
 {
     metrics_error(&s->srv->metrics, code);
     reply(s, "ERR %s %s", code, text);
 }
 
-static void reply_code(struct session *s, enum lobby_code code)
+void reply_code(struct session *s, enum lobby_code code)
 {
     reply_err(s, lobby_code_name(code), lobby_code_text(code));
 }
@@ -157,262 +154,6 @@ static void cmd_quit(struct session *s, const struct cmd *c)
     (void)c;
     reply(s, "OK QUIT");
     conn_close_after_flush(s->conn, "quit");
-}
-
-/* ---------- NICK, with and without a password ---------- */
-
-#define MAX_AUTH_IN_FLIGHT 32 /* argon2id: 64 MiB and 65 ms each, here */
-
-struct auth {
-    uv_work_t req;
-    struct session *s;
-    char name[LOBBY_NAME_MAX + 1];
-    char password[OUT_LINE_CAP];
-    size_t password_len;
-    char hash[crypto_pwhash_STRBYTES];
-    bool is_new, is_ok;
-};
-
-static void finish_nick(struct auth *a, bool is_ok, const char *err_code,
-                        const char *err_text)
-{
-    struct session *s = a->s;
-    struct server *srv = s->srv;
-    char token[LOBBY_TOKEN_LEN + 1];
-
-    strmap_del(&srv->pending_auth, a->name, strlen(a->name));
-    srv->n_auth_in_flight--;
-    if (s->conn != NULL && s->member != NULL) {
-        if (!is_ok) {
-            reply_err(s, err_code, err_text);
-        } else {
-            enum lobby_code rc = lobby_nick(srv->lobby, s->member, a->name,
-                                            strlen(a->name), true, token);
-            if (rc != LOBBY_OK) {
-                reply_code(s, rc);
-            } else {
-                dq_remove(&s->nick_node);
-                reply(s, "OK NICK %s %s", a->name, token);
-            }
-        }
-    }
-    answered(s);
-    free(a);
-}
-
-static void on_registered(struct store_job *job)
-{
-    struct auth *a = job->ctx;
-    struct server *srv = a->s->srv;
-
-    if (job->rc == STORE_OK) {
-        server_account_add(srv, a->name, a->hash);
-        log_info("account %s registered", a->name);
-        finish_nick(a, true, NULL, NULL);
-    } else if (job->rc == STORE_EXISTS) {
-        finish_nick(a, false, "BADPASS", "that name is registered");
-    } else {
-        finish_nick(a, false, "INTERNAL", "could not save the account, try again");
-    }
-    free(job);
-}
-
-/* Thread pool: the slow, memory-hard part. */
-static void auth_work(uv_work_t *req)
-{
-    struct auth *a = req->data;
-
-    if (a->is_new)
-        a->is_ok = crypto_pwhash_str(a->hash, a->password, a->password_len,
-                                     crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                     crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0;
-    else
-        a->is_ok = crypto_pwhash_str_verify(a->hash, a->password,
-                                            a->password_len) == 0;
-    sodium_memzero(a->password, sizeof a->password);
-}
-
-static void auth_done(uv_work_t *req, int status)
-{
-    struct auth *a = req->data;
-
-    if (status != 0 || !a->is_ok) {
-        if (a->is_new || status != 0)
-            finish_nick(a, false, "INTERNAL", "could not check the password");
-        else
-            finish_nick(a, false, "BADPASS", "wrong password for that name");
-        return;
-    }
-    if (!a->is_new) {
-        finish_nick(a, true, NULL, NULL);
-        return;
-    }
-    if (a->s->srv->store == NULL) { /* the server is shutting down */
-        finish_nick(a, false, "INTERNAL", "the server is shutting down");
-        return;
-    }
-    struct store_job *job = mem_calloc(1, sizeof *job);
-    job->kind = STORE_JOB_REGISTER;
-    snprintf(job->name, sizeof job->name, "%s", a->name);
-    snprintf(job->hash, sizeof job->hash, "%s", a->hash);
-    job->done = on_registered;
-    job->ctx = a;
-    store_submit(a->s->srv->store, job);
-}
-
-static void nick_with_password(struct session *s, struct cmd_word name,
-                               struct cmd_word password)
-{
-    struct server *srv = s->srv;
-
-    if (srv->store == NULL) {
-        reply_err(s, "INTERNAL", "accounts need a data directory");
-        return;
-    }
-    if (srv->n_auth_in_flight >= MAX_AUTH_IN_FLIGHT) {
-        reply_err(s, "INTERNAL", "too many logins in progress, try again");
-        return;
-    }
-    struct auth *a = mem_calloc(1, sizeof *a);
-    memcpy(a->name, name.s, name.len);
-    memcpy(a->password, password.s, password.len);
-    a->password_len = password.len;
-    const char *hash = server_account_hash(srv, a->name);
-    a->is_new = hash == NULL;
-    if (hash != NULL)
-        snprintf(a->hash, sizeof a->hash, "%s", hash);
-    a->s = s;
-    a->req.data = a;
-    if (uv_queue_work(srv->loop, &a->req, auth_work, auth_done) != 0) {
-        sodium_memzero(a, sizeof *a);
-        free(a);
-        reply_err(s, "INTERNAL", "could not check the password");
-        return;
-    }
-    /* The name is spoken for until the answer, by guests as well. */
-    strmap_put(&srv->pending_auth, a->name, a);
-    srv->n_auth_in_flight++;
-    wait_for_answer(s);
-}
-
-static void cmd_nick(struct session *s, const struct cmd *c)
-{
-    char token[LOBBY_TOKEN_LEN + 1];
-
-    if (c->n_args < 1 || c->n_args > 2) {
-        reply_err(s, "BADARG", "usage: NICK <name> [password]");
-        return;
-    }
-    struct cmd_word name = c->args[0];
-    enum lobby_code rc = lobby_nick_check(s->srv->lobby, s->member, name.s,
-                                          name.len);
-    if (rc == LOBBY_OK &&
-        strmap_get(&s->srv->pending_auth, name.s, name.len) != NULL)
-        rc = LOBBY_NAMETAKEN;
-    if (rc != LOBBY_OK) {
-        reply_code(s, rc);
-        return;
-    }
-    if (c->n_args == 2) {
-        nick_with_password(s, name, c->args[1]);
-        return;
-    }
-    char key[LOBBY_NAME_MAX + 1];
-    memcpy(key, name.s, name.len);
-    key[name.len] = '\0';
-    if (server_account_hash(s->srv, key) != NULL) {
-        reply_err(s, "BADPASS", "that name is registered: NICK <name> <password>");
-        return;
-    }
-    rc = lobby_nick(s->srv->lobby, s->member, name.s, name.len, false, token);
-    if (rc != LOBBY_OK) {
-        reply_code(s, rc);
-        return;
-    }
-    dq_remove(&s->nick_node);
-    reply(s, "OK NICK %s %s", lobby_member_name(s->member), token);
-}
-
-/* ---------- STATS, TOP, HISTORY: answered by the store ---------- */
-
-static void on_query(struct store_job *job)
-{
-    struct session *s = job->ctx;
-    char out[OUT_LINE_CAP - 32];
-    size_t n = 0;
-
-    if (s->conn == NULL) {
-        /* gone meanwhile */
-    } else if (job->rc == STORE_NOTFOUND) {
-        reply_err(s, "BADNAME", "not a registered name");
-    } else if (job->rc != STORE_OK) {
-        reply_err(s, "INTERNAL", "the record is not available right now");
-    } else if (job->kind == STORE_JOB_STATS) {
-        reply(s, "OK STATS %s %.0f %u %u %u %u", job->name, job->stats.rating,
-              job->stats.played, job->stats.won, job->stats.lost,
-              job->stats.drawn);
-    } else if (job->kind == STORE_JOB_TOP) {
-        for (unsigned i = 0; i < job->n_rows; i++)
-            n += (size_t)snprintf(out + n, sizeof out - n, " %s:%.0f",
-                                  job->top[i].name, job->top[i].rating);
-        out[n] = '\0';
-        reply(s, "OK TOP %u%s", job->n_rows, out);
-    } else {
-        for (unsigned i = 0; i < job->n_rows; i++)
-            n += (size_t)snprintf(out + n, sizeof out - n,
-                                  " %" PRIu64 ":%s:%s:%u", job->history[i].match_id,
-                                  job->history[i].game, job->history[i].result,
-                                  job->history[i].points);
-        out[n] = '\0';
-        reply(s, "OK HISTORY %u%s", job->n_rows, out);
-    }
-    free(job);
-    answered(s);
-}
-
-static void query(struct session *s, enum store_job_kind kind,
-                  const struct cmd *c, const char *usage)
-{
-    const char *own = s->member ? lobby_member_name(s->member) : NULL;
-
-    if (c->n_args > (kind == STORE_JOB_TOP ? 0u : 1u) ||
-        (c->n_args == 1 && c->args[0].len > LOBBY_NAME_MAX)) {
-        reply_err(s, "BADARG", usage);
-        return;
-    }
-    if (kind != STORE_JOB_TOP && c->n_args == 0 && own == NULL) {
-        reply_err(s, "NONAME", "name a player, or choose your name with NICK");
-        return;
-    }
-    if (s->srv->store == NULL) {
-        reply_err(s, "INTERNAL", "records need a data directory");
-        return;
-    }
-    struct store_job *job = mem_calloc(1, sizeof *job);
-    job->kind = kind;
-    if (c->n_args == 1)
-        memcpy(job->name, c->args[0].s, c->args[0].len);
-    else if (own != NULL)
-        snprintf(job->name, sizeof job->name, "%s", own);
-    job->done = on_query;
-    job->ctx = s;
-    wait_for_answer(s);
-    store_submit(s->srv->store, job);
-}
-
-static void cmd_stats(struct session *s, const struct cmd *c)
-{
-    query(s, STORE_JOB_STATS, c, "usage: STATS [name]");
-}
-
-static void cmd_top(struct session *s, const struct cmd *c)
-{
-    query(s, STORE_JOB_TOP, c, "usage: TOP");
-}
-
-static void cmd_history(struct session *s, const struct cmd *c)
-{
-    query(s, STORE_JOB_HISTORY, c, "usage: HISTORY [name]");
 }
 
 static void cmd_games(struct session *s, const struct cmd *c)

@@ -45,6 +45,28 @@ struct session {
     struct dq_node sniff_node, nick_node, line_node;
 };
 
+/* ---------- for the verb files (auth.c, verbs_*.c) ---------- */
+
+enum lobby_code;
+struct cmd;
+
+/* The reply to the command being handled; inside an outbox capture it
+ * goes in front of the events the command caused (PROTOCOL §2). */
+void reply(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* "ERR <code> <text>", counted in the metrics. */
+void reply_err(struct session *s, const char *code, const char *text);
+void reply_code(struct session *s, enum lobby_code code);
+/* A command whose answer comes later: the session reads nothing more,
+ * and holds a reference, until answered() (PROTOCOL §1). */
+void wait_for_answer(struct session *s);
+void answered(struct session *s);
+
+/* verbs_records.c: STATS, TOP, HISTORY, answered by the store. */
+void cmd_stats(struct session *s, const struct cmd *c);
+void cmd_top(struct session *s, const struct cmd *c);
+void cmd_history(struct session *s, const struct cmd *c);
+
 /* Sends HELLO (as a line, or as the first WebSocket message). */
 void session_greet(struct session *s);
 
