@@ -67,14 +67,14 @@ static void write_line(struct session *s, const char *text, size_t len)
 static void reply(struct session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static void reply(struct session *s, const char *fmt, ...)
+static void vreply(struct session *s, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void vreply(struct session *s, const char *fmt, va_list ap)
 {
     char line[OUT_LINE_CAP];
-    va_list ap;
-
-    va_start(ap, fmt);
     int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
+
     if (n < 0)
         return;
     if (n >= (int)sizeof line)
@@ -83,6 +83,24 @@ static void reply(struct session *s, const char *fmt, ...)
         outbox_reply(&s->srv->outbox, s, line, (size_t)n);
     else
         write_line(s, line, (size_t)n);
+}
+
+static void reply(struct session *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreply(s, fmt, ap);
+    va_end(ap);
+}
+
+void session_reply(struct session *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreply(s, fmt, ap);
+    va_end(ap);
 }
 
 /* A command whose answer comes later: read nothing more until then. */
@@ -112,22 +130,14 @@ static void reply_code(struct session *s, enum lobby_code code)
     reply_err(s, lobby_code_name(code), lobby_code_text(code));
 }
 
-/* ---------- argument helpers ---------- */
-
-/* A match id: 1 to 19 decimal digits. */
-static bool parse_id(struct cmd_word w, uint64_t *out)
+void session_reply_err(struct session *s, const char *code, const char *text)
 {
-    uint64_t v = 0;
+    reply_err(s, code, text);
+}
 
-    if (w.len == 0 || w.len > 19)
-        return false;
-    for (size_t i = 0; i < w.len; i++) {
-        if (w.s[i] < '0' || w.s[i] > '9')
-            return false;
-        v = v * 10 + (uint64_t)(w.s[i] - '0');
-    }
-    *out = v;
-    return true;
+void session_reply_code(struct session *s, enum lobby_code code)
+{
+    reply_code(s, code);
 }
 
 static bool has_name(const struct session *s)
@@ -415,158 +425,6 @@ static void cmd_history(struct session *s, const struct cmd *c)
     query(s, STORE_JOB_HISTORY, c, "usage: HISTORY [name]");
 }
 
-static void cmd_games(struct session *s, const struct cmd *c)
-{
-    char list[512];
-
-    if (c->n_args != 0) {
-        reply_err(s, "BADARG", "usage: GAMES");
-        return;
-    }
-    lobby_games(list, sizeof list);
-    reply(s, "OK GAMES %s", list);
-}
-
-static void cmd_list(struct session *s, const struct cmd *c)
-{
-    char list[OUT_LINE_CAP - 16];
-
-    if (c->n_args != 0) {
-        reply_err(s, "BADARG", "usage: LIST");
-        return;
-    }
-    lobby_list(s->srv->lobby, list, sizeof list);
-    reply(s, "OK LIST %s", list);
-}
-
-static void cmd_create(struct session *s, const struct cmd *c)
-{
-    uint64_t seats = 0, id;
-
-    if (c->n_args < 1 || c->n_args > 2 ||
-        (c->n_args == 2 && (!parse_id(c->args[1], &seats) || seats == 0 ||
-                            seats > 64))) {
-        reply_err(s, "BADARG", "usage: CREATE <game> [seats]");
-        return;
-    }
-    enum lobby_code rc = lobby_create(s->srv->lobby, s->member, c->args[0].s,
-                                      c->args[0].len, (unsigned)seats,
-                                      uv_now(s->srv->loop), &id);
-    if (rc == LOBBY_BADARG)
-        reply_err(s, "BADARG", "unsupported number of seats for that game");
-    else if (rc != LOBBY_OK)
-        reply_code(s, rc);
-    else
-        reply(s, "OK CREATE %" PRIu64, id);
-}
-
-static void cmd_join(struct session *s, const struct cmd *c)
-{
-    uint64_t id;
-    unsigned seat;
-
-    if (c->n_args != 1 || !parse_id(c->args[0], &id)) {
-        reply_err(s, "BADARG", "usage: JOIN <match-id>");
-        return;
-    }
-    enum lobby_code rc = lobby_join(s->srv->lobby, s->member, id,
-                                    uv_now(s->srv->loop), &seat);
-    if (rc != LOBBY_OK)
-        reply_code(s, rc);
-    else
-        reply(s, "OK JOIN %" PRIu64 " %u", id, seat);
-}
-
-static void cmd_watch(struct session *s, const struct cmd *c)
-{
-    uint64_t id;
-
-    if (c->n_args != 1 || !parse_id(c->args[0], &id)) {
-        reply_err(s, "BADARG", "usage: WATCH <match-id>");
-        return;
-    }
-    enum lobby_code rc = lobby_watch(s->srv->lobby, s->member, id,
-                                     uv_now(s->srv->loop));
-    if (rc != LOBBY_OK)
-        reply_code(s, rc);
-    else
-        reply(s, "OK WATCH %" PRIu64, id);
-}
-
-static void cmd_play(struct session *s, const struct cmd *c)
-{
-    if (c->n_args != 1) {
-        reply_err(s, "BADARG", "usage: PLAY <card>");
-        return;
-    }
-    enum lobby_code rc = lobby_play(s->srv->lobby, s->member, c->args[0].s,
-                                    c->args[0].len, uv_now(s->srv->loop));
-    if (rc == LOBBY_BADARG)
-        reply_err(s, "BADARG", "not a card code (rank then suit, e.g. As 7c)");
-    else if (rc != LOBBY_OK)
-        reply_code(s, rc);
-    else
-        reply(s, "OK PLAY %.*s", (int)c->args[0].len, c->args[0].s);
-}
-
-static void cmd_say(struct session *s, const struct cmd *c)
-{
-    char text[OUT_LINE_CAP];
-
-    if (c->n_args == 0 || c->rest.len >= sizeof text) {
-        reply_err(s, "BADARG", "usage: SAY <text>");
-        return;
-    }
-    size_t n = cmd_rest_single_spaced(c, text);
-    enum lobby_code rc = lobby_say(s->srv->lobby, s->member, text, n);
-    if (rc != LOBBY_OK)
-        reply_code(s, rc);
-    else
-        reply(s, "OK SAY");
-}
-
-static void cmd_leave(struct session *s, const struct cmd *c)
-{
-    uint64_t id;
-
-    if (c->n_args != 0) {
-        reply_err(s, "BADARG", "usage: LEAVE");
-        return;
-    }
-    enum lobby_code rc = lobby_leave(s->srv->lobby, s->member,
-                                     uv_now(s->srv->loop), &id);
-    if (rc != LOBBY_OK)
-        reply_code(s, rc);
-    else
-        reply(s, "OK LEAVE %" PRIu64, id);
-}
-
-static void cmd_resume(struct session *s, const struct cmd *c)
-{
-    char token[LOBBY_TOKEN_LEN + 1];
-    uint64_t match_id = 0;
-
-    if (c->n_args != 1) {
-        reply_err(s, "BADARG", "usage: RESUME <resume-token>");
-        return;
-    }
-    enum lobby_code rc = lobby_resume(s->srv->lobby, &s->member, s,
-                                      c->args[0].s, c->args[0].len,
-                                      uv_now(s->srv->loop), token, &match_id);
-    if (rc != LOBBY_OK) {
-        reply_code(s, rc);
-        return;
-    }
-    dq_remove(&s->nick_node);
-    log_info("conn %" PRIu64 " resumed %s", s->conn->id,
-             lobby_member_name(s->member));
-    if (match_id != 0)
-        reply(s, "OK RESUME %s %s %" PRIu64, lobby_member_name(s->member),
-              token, match_id);
-    else
-        reply(s, "OK RESUME %s %s", lobby_member_name(s->member), token);
-}
-
 struct verb {
     const char *name;
     bool needs_nick;
@@ -578,15 +436,17 @@ struct verb {
 static const struct verb verbs[] = {
     {"PING", false, false, cmd_ping},
     {"NICK", false, false, cmd_nick},
-    {"PLAY", true, true, cmd_play},
-    {"GAMES", false, false, cmd_games},
-    {"LIST", false, false, cmd_list},
-    {"CREATE", true, true, cmd_create},
-    {"JOIN", true, true, cmd_join},
-    {"WATCH", false, true, cmd_watch},
-    {"SAY", true, true, cmd_say},
-    {"LEAVE", true, true, cmd_leave},
-    {"RESUME", false, true, cmd_resume},
+    {"PLAY", true, true, verb_play},
+    {"PASS", true, true, verb_pass},
+    {"GAMES", false, false, verb_games},
+    {"LIST", false, false, verb_list},
+    {"CREATE", true, true, verb_create},
+    {"JOIN", true, true, verb_join},
+    {"WATCH", false, true, verb_watch},
+    {"SAY", true, true, verb_say},
+    {"LEAVE", true, true, verb_leave},
+    {"SEED", false, false, verb_seed},
+    {"RESUME", false, true, verb_resume},
     {"STATS", false, false, cmd_stats},
     {"TOP", false, false, cmd_top},
     {"HISTORY", true, false, cmd_history},
@@ -659,7 +519,7 @@ void session_handle_line(struct session *s, const char *line, size_t len)
 void session_greet(struct session *s)
 {
     char hello[96];
-    int n = snprintf(hello, sizeof hello, "HELLO tavolo 1 %s", s->srv->server_id);
+    int n = snprintf(hello, sizeof hello, "HELLO tavolo 2 %s", s->srv->server_id);
     dq_remove(&s->sniff_node);
     if (s->state == SESSION_SNIFF)
         s->state = SESSION_LINE;

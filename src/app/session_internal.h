@@ -12,6 +12,7 @@
 
 #include "base/bucket.h"
 #include "base/dqueue.h"
+#include "game/lobby.h"
 
 struct conn;
 struct member;
@@ -44,6 +45,28 @@ struct session {
     struct bucket bucket;
     struct dq_node sniff_node, nick_node, line_node;
 };
+
+/* The reply to the command being handled (session.c): inside a lobby
+ * capture it goes in front of the events the command caused (PROTOCOL
+ * §2). reply_err also counts the error code (metrics). */
+void session_reply(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void session_reply_err(struct session *s, const char *code, const char *text);
+void session_reply_code(struct session *s, enum lobby_code code);
+
+/* The game verbs (verbs_match.c), for session.c's verb table. */
+struct cmd;
+void verb_games(struct session *s, const struct cmd *c);
+void verb_list(struct session *s, const struct cmd *c);
+void verb_create(struct session *s, const struct cmd *c);
+void verb_join(struct session *s, const struct cmd *c);
+void verb_watch(struct session *s, const struct cmd *c);
+void verb_play(struct session *s, const struct cmd *c);
+void verb_pass(struct session *s, const struct cmd *c);
+void verb_say(struct session *s, const struct cmd *c);
+void verb_leave(struct session *s, const struct cmd *c);
+void verb_seed(struct session *s, const struct cmd *c);
+void verb_resume(struct session *s, const struct cmd *c);
 
 /* Sends HELLO (as a line, or as the first WebSocket message). */
 void session_greet(struct session *s);

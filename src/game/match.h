@@ -15,6 +15,7 @@
 
 #include "base/dqueue.h"
 #include "base/strmap.h"
+#include "game/deal.h"
 #include "game/lobby.h"
 #include "game/rules.h"
 
@@ -46,7 +47,13 @@ struct match {
     struct dq_node turn; /* linked in lobby->turn_q while playing */
     struct match *prev, *next; /* lobby's list, by id */
     uint64_t started_ms;
-    unsigned n_moves;   /* cards accepted: the journal's sequence */
+    unsigned n_moves;   /* moves accepted: the journal's sequence */
+    /* PROTOCOL §13: the secret drawn at creation, its commitment, the
+     * seeds fixed at START and the key they make. */
+    uint8_t secret[DEAL_SECRET_LEN];
+    char commit[DEAL_HEX_LEN + 1];
+    char seeds[RULES_MAX_SEATS][DEAL_SEED_MAX + 1];
+    uint8_t key[DEAL_KEY_LEN];
     char *log;          /* every event line, for the record (lobby.h) */
     size_t log_len, log_cap;
     void *state;        /* rules->state_size bytes */
@@ -62,6 +69,7 @@ struct member {
     struct match *match;            /* seated here, or NULL */
     unsigned seat;
     struct match *watching;         /* watching this, or NULL */
+    char seed[DEAL_SEED_MAX + 1];   /* SEED, lowercase; "" for none (§13) */
 };
 
 struct lobby {
@@ -77,6 +85,7 @@ struct lobby {
     bool is_replaying;  /* restoring: journal nothing */
 };
 
+/* A waiting match with a fresh secret (env.new_secret). */
 struct match *match_new(struct lobby *l, const struct rules *r,
                         unsigned n_seats);
 /* Unlinks and frees a match; its members must already be released. */
@@ -90,11 +99,19 @@ void match_unseat(struct lobby *l, struct match *mt, unsigned seat);
 void match_add_watcher(struct lobby *l, struct match *mt, struct member *m,
                        uint64_t now_ms);
 void match_remove_watcher(struct match *mt, struct member *m);
-enum lobby_code match_play(struct lobby *l, struct match *mt, unsigned seat,
-                           card_t card, bool is_timeout, uint64_t now_ms);
-/* Deals; draws (if not NULL) replays a recorded deal instead of env.uniform. */
+/* A move by seat: the rules' verdict as a lobby code (LOBBY_OK once
+ * applied and announced; mv completed by the rules). why: see
+ * lobby_move. */
+enum lobby_code match_move(struct lobby *l, struct match *mt, unsigned seat,
+                           struct rules_move *mv, bool is_timeout,
+                           char *why, size_t why_cap, uint64_t now_ms);
+/* Starts: fixes the seeds (the seated members' own, or seeds if not
+ * NULL, on restore), journals START and deals hand 1. draws (if not
+ * NULL) replays a version-1 record's deal of hand 1 instead of the
+ * secret's (lobby.h, LOBBY_J_START). */
 void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
-                 const uint32_t *draws, unsigned n_draws);
+                 const char *const *seeds, const uint32_t *draws,
+                 unsigned n_draws);
 /* The seat's side loses by forfeit; the seat's own member (if leaving)
  * is detached first so that it hears nothing more. */
 void match_forfeit(struct lobby *l, struct match *mt, unsigned seat,
