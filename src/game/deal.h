@@ -12,6 +12,7 @@
 #ifndef TAVOLO_GAME_DEAL_H
 #define TAVOLO_GAME_DEAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "game/card.h"
@@ -42,5 +43,29 @@ void deal_shuffle(const uint8_t key[DEAL_KEY_LEN], uint32_t hand,
  * digits of either case into bytes (0, or -1 if malformed). */
 void deal_to_hex(const uint8_t *bytes, unsigned len, char *out);
 int deal_from_hex(const char *hex, unsigned len, uint8_t *out);
+
+/* A SEED argument (PROTOCOL §13): 1 to DEAL_SEED_MAX hex digits of either
+ * case, not NUL-terminated. Writes it in lowercase with a NUL into out and
+ * returns 0; returns -1 (out untouched) for an empty, longer or non-hex
+ * text. */
+int deal_seed_parse(const char *text, size_t len,
+                    char out[DEAL_SEED_MAX + 1]);
+
+/* uniform(n) of §13 over any source of 64-bit words: takes words until
+ * one is at most deal_uniform_max(n), returns it mod n. n > 0. Exposed
+ * for tests (deal_shuffle draws from the hand's HMAC stream). */
+typedef uint64_t (*deal_word_fn)(void *ctx);
+uint64_t deal_uniform(uint64_t n, deal_word_fn next_word, void *ctx);
+
+/* The Fisher-Yates of §13 over any word source: for i from n-1 down to
+ * 1, swaps deck[i] and deck[uniform(i+1)]. deal_shuffle is this over the
+ * hand's HMAC stream; exposed so tests can run it over a cheap source. */
+void deal_shuffle_words(card_t *deck, unsigned n, deal_word_fn next_word,
+                        void *ctx);
+
+/* The largest word uniform(n) accepts: 2^64 - (2^64 mod n) - 1, so that
+ * every residue mod n has the same number of accepted words. UINT64_MAX
+ * when n is a power of two (nothing is rejected). n > 0. */
+uint64_t deal_uniform_max(uint64_t n);
 
 #endif

@@ -29,21 +29,3 @@ bool rules_has_seats(const struct rules *r, unsigned n)
             return true;
     return false;
 }
-
-void rules_canonical_deck(unsigned n, card_t *out)
-{
-    static const unsigned ranks40[] = {
-        RANK_A, RANK_2, RANK_3, RANK_4, RANK_5, RANK_6, RANK_7,
-        RANK_J, RANK_Q, RANK_K,
-    };
-    unsigned k = 0;
-
-    for (unsigned s = 0; s < CARD_N_SUITS; s++) {
-        if (n == 52)
-            for (unsigned r = 0; r < CARD_N_RANKS; r++)
-                out[k++] = card_make(r, s);
-        else
-            for (unsigned r = 0; r < 10; r++)
-                out[k++] = card_make(ranks40[r], s);
-    }
-}

@@ -369,17 +369,8 @@ enum lobby_code lobby_seed(struct lobby *l, struct member *m, const char *hex,
                            size_t len, char out[LOBBY_SEED_MAX + 1])
 {
     (void)l;
-    if (len < 1 || len > LOBBY_SEED_MAX)
+    if (deal_seed_parse(hex, len, out) != 0)
         return LOBBY_BADARG;
-    for (size_t i = 0; i < len; i++) {
-        char c = hex[i];
-        if (c >= 'A' && c <= 'F')
-            c = (char)(c - 'A' + 'a');
-        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return LOBBY_BADARG;
-        out[i] = c;
-    }
-    out[len] = '\0';
     memcpy(m->seed, out, len + 1);
     return LOBBY_OK;
 }
