@@ -1,9 +1,15 @@
 /* Unit tests for game/lobby and game/match with a fake environment:
- * event order, private hands, turn errors, timeouts, forfeits, resume. */
+ * event order, private hands, turn errors, timeouts, forfeits, resume;
+ * verifiable deals (COMMIT, SEED, REVEAL, JOIN from watching); a toy
+ * game of two hands with a pass, a table, captures and a refill, for
+ * the engine's generic paths; and the journal property: a match restored
+ * from any prefix of its journal has the same rules state. */
 #include <sodium.h>
 
 #include "check.h"
+#include "game/deal.h"
 #include "game/lobby.h"
+#include "game/match.h"
 
 struct client {
     char log[65536];
@@ -43,6 +49,15 @@ static uint32_t seeded(void *ctx, uint32_t upper)
     return (uint32_t)((*s >> 33) % upper);
 }
 
+static uint64_t seed = 1;
+
+static void fake_secret(void *ctx, uint8_t out[LOBBY_SECRET_LEN])
+{
+    (void)ctx;
+    for (int i = 0; i < LOBBY_SECRET_LEN; i++)
+        out[i] = (uint8_t)seeded(&seed, 256);
+}
+
 static int n_tokens;
 static void fake_token(void *ctx, char out[LOBBY_TOKEN_LEN + 1])
 {
@@ -50,13 +65,11 @@ static void fake_token(void *ctx, char out[LOBBY_TOKEN_LEN + 1])
     snprintf(out, LOBBY_TOKEN_LEN + 1, "%032x", ++n_tokens);
 }
 
-static uint64_t seed = 1;
-
 static struct lobby *new_lobby(void)
 {
     struct lobby_env env = {
         .send = fake_send, .evict = fake_evict, .arm = fake_arm,
-        .uniform = seeded, .rng_ctx = &seed, .new_token = fake_token,
+        .new_secret = fake_secret, .new_token = fake_token,
         .turn_ms = 1000, .grace_ms = 5000,
     };
     CHECK(sodium_init() >= 0);
@@ -69,6 +82,17 @@ static struct member *player(struct lobby *l, struct client *c, const char *name
     struct member *m = lobby_member_new(l, c);
     CHECK_INT(lobby_nick(l, m, name, strlen(name), false, tok), LOBBY_OK);
     return m;
+}
+
+/* PLAY of one card code, as the session sends it. */
+static enum lobby_code play_code(struct lobby *l, struct member *m,
+                                 const char *code, uint64_t now_ms)
+{
+    struct rules_move mv = {.kind = MOVE_PLAY, .n = 1};
+    mv.cards[0] = card_parse(code, strlen(code));
+    if (mv.cards[0] == CARD_NONE)
+        return LOBBY_BADARG; /* the session's own check */
+    return lobby_move(l, m, &mv, NULL, 0, now_ms);
 }
 
 static int starts_with(const char *s, const char *prefix)
@@ -102,15 +126,17 @@ TEST(start_order_and_private_hands)
 
     CHECK_INT(lobby_create(l, ma, "briscola", 8, 0, 0, &id), LOBBY_OK);
     CHECK_INT(id, 1);
-    CHECK_STR(a.log, "SEATED 1 0 alice\n");
+    CHECK(starts_with(a.log, "SEATED 1 0 alice\nCOMMIT 1 "));
+    CHECK_INT(strlen(a.log), strlen("SEATED 1 0 alice\nCOMMIT 1 \n") + 64);
     CHECK_INT(lobby_watch(l, mw, 1, 0), LOBBY_OK);
-    CHECK_STR(w.log, "SEATED 1 0 alice\n");
+    CHECK(starts_with(w.log, "SEATED 1 0 alice\nCOMMIT 1 "));
     clear(&a);
     clear(&w);
     CHECK_INT(lobby_join(l, mb, 1, 0, &seat), LOBBY_OK);
     CHECK_INT(seat, 1);
     /* joiner: every seat; others: the new one; then START TRUMP HAND TURN */
-    CHECK(starts_with(b.log, "SEATED 1 0 alice\nSEATED 1 1 bob\nSTART 1 briscola 2 alice bob\nTRUMP 1 "));
+    CHECK(starts_with(b.log, "SEATED 1 0 alice\nSEATED 1 1 bob\nCOMMIT 1 "));
+    CHECK(strstr(b.log, "\nSTART 1 briscola 2 alice bob\nTRUMP 1 ") != NULL);
     CHECK(starts_with(a.log, "SEATED 1 1 bob\nSTART 1 briscola 2 alice bob\nTRUMP 1 "));
     CHECK(strstr(a.log, "HAND 1 ") != NULL);
     CHECK(strstr(w.log, "HAND") == NULL); /* spectators never see a hand */
@@ -145,10 +171,10 @@ TEST(errors_change_nothing)
     lobby_member_gone(l, anon, 0);
     CHECK_INT(lobby_create(l, ma, "poker", 5, 0, 0, &id), LOBBY_NOGAME);
     CHECK_INT(lobby_create(l, ma, "briscola", 8, 3, 0, &id), LOBBY_BADARG);
-    CHECK_INT(lobby_play(l, ma, "Ac", 2, 0), LOBBY_NOTPLAYING);
+    CHECK_INT(play_code(l, ma, "Ac", 0), LOBBY_NOTPLAYING);
     CHECK_INT(lobby_create(l, ma, "briscola", 8, 2, 0, &id), LOBBY_OK);
     CHECK_INT(lobby_create(l, ma, "briscola", 8, 2, 0, &id), LOBBY_ALREADY);
-    CHECK_INT(lobby_play(l, ma, "Ac", 2, 0), LOBBY_NOTPLAYING); /* not started */
+    CHECK_INT(play_code(l, ma, "Ac", 0), LOBBY_NOTPLAYING); /* not started */
     CHECK_INT(lobby_join(l, mb, 99, 0, &seat), LOBBY_NOMATCH);
     CHECK_INT(lobby_join(l, mb, 1, 0, &seat), LOBBY_OK);
     CHECK_INT(lobby_join(l, mc, 1, 0, &seat), LOBBY_FULL);
@@ -156,9 +182,9 @@ TEST(errors_change_nothing)
     first_hand_card(&b, cb);
     clear(&a);
     clear(&b);
-    CHECK_INT(lobby_play(l, mb, cb, 2, 0), LOBBY_NOTYOURTURN);
-    CHECK_INT(lobby_play(l, ma, cb, 2, 0), LOBBY_NOTINHAND);
-    CHECK_INT(lobby_play(l, ma, "Zz", 2, 0), LOBBY_BADARG);
+    CHECK_INT(play_code(l, mb, cb, 0), LOBBY_NOTYOURTURN);
+    CHECK_INT(play_code(l, ma, cb, 0), LOBBY_NOTINHAND);
+    CHECK_INT(play_code(l, ma, "Zz", 0), LOBBY_BADARG);
     CHECK_INT(a.len + b.len, 0); /* no events from failed commands */
     lobby_member_gone(l, ma, 0);
     lobby_member_gone(l, mb, 0);
@@ -180,7 +206,8 @@ TEST(leave_during_play_forfeits)
     clear(&b);
     CHECK_INT(lobby_leave(l, ma, 10, &id), LOBBY_OK);
     CHECK_INT(a.len, 0); /* the leaver hears nothing more */
-    CHECK_STR(b.log, "END 1 team1 forfeit 0 0\n");
+    CHECK(starts_with(b.log, "END 1 team1 forfeit 0 0\nREVEAL 1 "));
+    CHECK(strstr(b.log, " - -\n") != NULL); /* no seeds */
     CHECK_INT(lobby_leave(l, mb, 10, &id), LOBBY_NOTPLAYING); /* free again */
     CHECK_INT(lobby_create(l, mb, "briscola", 8, 2, 0, &id), LOBBY_OK);
     lobby_member_gone(l, ma, 0);
@@ -250,7 +277,8 @@ TEST(drop_resume_and_grace_expiry)
     CHECK(m2 == ma);
     CHECK_INT(mid, 1);
     CHECK(strcmp(tok, tok2) != 0);
-    CHECK(starts_with(a2.log, "START 1 briscola 2 alice bob\nTRUMP 1 "));
+    CHECK(starts_with(a2.log, "START 1 briscola 2 alice bob\nCOMMIT 1 "));
+    CHECK(strstr(a2.log, "\nTRUMP 1 ") != NULL);
     CHECK(strstr(a2.log, "\nHAND 1 ") != NULL);
     CHECK(strstr(a2.log, "\nTURN 1 0 400\n") != NULL); /* 1000 - 600 ms left */
     CHECK(strstr(b.log, "BACK 1 0\n") != NULL);
