@@ -983,3 +983,178 @@ TEST(illegal_and_ambiguous_come_from_the_rules)
     lobby_member_gone(l, mb, 0);
     lobby_free(l);
 }
+
+/* ---------- the journal property ---------- */
+
+/* What the fake journal kept of one match. */
+static struct {
+    bool has_start;
+    char game[16];
+    unsigned n_seats;
+    char names[4][LOBBY_NAME_MAX + 1], tokens[4][LOBBY_TOKEN_LEN + 1];
+    char seeds[4][LOBBY_SEED_MAX + 1];
+    uint8_t secret[LOBBY_SECRET_LEN];
+    struct lobby_move moves[1024];
+    unsigned n_moves;
+    bool has_end;
+} jr;
+
+static void fake_journal(void *ctx, const struct lobby_journal *j)
+{
+    (void)ctx;
+    if (j->kind == LOBBY_J_START) {
+        memset(&jr, 0, sizeof jr);
+        jr.has_start = true;
+        snprintf(jr.game, sizeof jr.game, "%s", j->game);
+        jr.n_seats = j->n_seats;
+        memcpy(jr.secret, j->secret, LOBBY_SECRET_LEN);
+        for (unsigned s = 0; s < j->n_seats; s++) {
+            snprintf(jr.names[s], sizeof jr.names[s], "%s", j->names[s]);
+            snprintf(jr.tokens[s], sizeof jr.tokens[s], "%s", j->tokens[s]);
+            snprintf(jr.seeds[s], sizeof jr.seeds[s], "%s", j->seeds[s]);
+        }
+    } else if (j->kind == LOBBY_J_MOVE) {
+        CHECK_INT(j->seq, jr.n_moves + 1);
+        jr.moves[jr.n_moves].seat = j->seat;
+        jr.moves[jr.n_moves].move = j->move;
+        jr.moves[jr.n_moves].is_timeout = j->is_timeout;
+        jr.n_moves++;
+    } else if (j->kind == LOBBY_J_END) {
+        jr.has_end = true;
+    }
+}
+
+static struct lobby *new_journaled_lobby(void)
+{
+    struct lobby_env env = {
+        .send = fake_send, .evict = fake_evict, .arm = fake_arm,
+        .new_secret = fake_secret, .new_token = fake_token,
+        .journal = fake_journal, .turn_ms = 1000, .grace_ms = 1000000,
+    };
+    return lobby_new(&env);
+}
+
+#define MAX_STEPS 1024
+
+/* One random match of game r with n seats: random legal moves (random
+ * passes too), seeds on some seats, a timeout now and then; then a
+ * restore from a random prefix of the journal must give the state the
+ * live match had at that point. */
+static void random_match_restores(const struct rules *r, unsigned n,
+                                  uint64_t *rng, unsigned char *states,
+                                  unsigned *moves_at)
+{
+    static struct client c[4];
+    struct lobby *l = new_journaled_lobby();
+    struct member *m[4] = {NULL, NULL, NULL, NULL};
+    char tok[LOBBY_TOKEN_LEN + 1], seedbuf[LOBBY_SEED_MAX + 1];
+    uint64_t id, now = 0;
+    unsigned seat, n_steps = 0;
+
+    memset(&jr, 0, sizeof jr);
+    for (unsigned s = 0; s < n; s++) {
+        char name[8];
+        snprintf(name, sizeof name, "p%u", s);
+        memset(&c[s], 0, sizeof c[s]);
+        m[s] = lobby_member_new(l, &c[s]);
+        CHECK_INT(lobby_nick(l, m[s], name, strlen(name), false, tok), LOBBY_OK);
+        if (seeded(rng, 2)) {
+            char hex[9];
+            snprintf(hex, sizeof hex, "%x", seeded(rng, 1u << 30));
+            CHECK_INT(lobby_seed(l, m[s], hex, strlen(hex), seedbuf), LOBBY_OK);
+        }
+    }
+    CHECK_INT(lobby_create(l, m[0], r->name, strlen(r->name), n, now, &id), LOBBY_OK);
+    for (unsigned s = 1; s < n; s++)
+        CHECK_INT(lobby_join(l, m[s], id, now, &seat), LOBBY_OK);
+    CHECK(jr.has_start);
+    while (l->first != NULL && n_steps < MAX_STEPS) {
+        struct match *mt = l->first;
+        memcpy(states + (size_t)n_steps * r->state_size, mt->state, r->state_size);
+        moves_at[n_steps++] = jr.n_moves;
+        for (unsigned s = 0; s < n; s++)
+            c[s].len = 0; /* the logs are not under test here */
+        now += 10;
+        if (seeded(rng, 12) == 0) {
+            now = mt->turn.deadline_ms;
+            lobby_tick(l, now);
+            continue;
+        }
+        enum rules_move_kind kind;
+        unsigned mask = r->to_move(mt->state, &kind);
+        CHECK(mask != 0);
+        unsigned cand[4], n_cand = 0;
+        for (unsigned s = 0; s < n; s++)
+            if (mask & (1u << s))
+                cand[n_cand++] = s;
+        unsigned s = cand[seeded(rng, n_cand)];
+        struct rules_move mv;
+        if (kind == MOVE_PASS) {
+            card_t hand[RULES_MAX_DECK];
+            unsigned k = r->hand(mt->state, s, hand);
+            CHECK(k >= 3);
+            for (unsigned i = 0; i < 3; i++) { /* three distinct, at random */
+                unsigned j = i + seeded(rng, k - i);
+                card_t t = hand[i];
+                hand[i] = hand[j];
+                hand[j] = t;
+            }
+            memset(&mv, 0, sizeof mv);
+            mv.kind = MOVE_PASS;
+            mv.n = 3;
+            memcpy(mv.cards, hand, 3);
+        } else {
+            static struct rules_move all[256];
+            unsigned k = r->legal_moves(mt->state, s, all, 256);
+            CHECK(k > 0);
+            mv = all[seeded(rng, k < 256 ? k : 256)];
+        }
+        char why[256];
+        enum lobby_code rc = lobby_move(l, m[s], &mv, why, sizeof why, now);
+        if (rc != LOBBY_OK)
+            FAIL_("%s: a legal move refused: %d (%s)", r->name, rc, why);
+    }
+    CHECK(l->first == NULL); /* every match ends */
+    CHECK(jr.has_end);
+    for (unsigned s = 0; s < n; s++)
+        lobby_member_gone(l, m[s], now);
+    lobby_free(l);
+
+    /* Restore from a random prefix into a fresh lobby. */
+    unsigned k = seeded(rng, n_steps);
+    struct lobby *l2 = new_journaled_lobby();
+    struct lobby_restore rs = {
+        .start = {.kind = LOBBY_J_START, .match_id = id, .game = jr.game,
+                  .n_seats = jr.n_seats, .secret = jr.secret},
+        .moves = jr.moves, .n_moves = moves_at[k],
+    };
+    for (unsigned s = 0; s < n; s++) {
+        rs.start.names[s] = jr.names[s];
+        rs.start.tokens[s] = jr.tokens[s];
+        rs.start.seeds[s] = jr.seeds[s];
+    }
+    CHECK_INT(lobby_restore(l2, &rs, 0), 0);
+    CHECK(l2->first != NULL);
+    if (memcmp(l2->first->state, states + (size_t)k * r->state_size,
+               r->state_size) != 0)
+        FAIL_("%s/%u: restored after %u moves, the state differs", r->name, n,
+              moves_at[k]);
+    lobby_free(l2);
+}
+
+TEST(property_restore_from_any_prefix_gives_the_same_state)
+{
+    uint64_t rng = 0x5EED;
+    CHECK(sodium_init() >= 0);
+    for (size_t g = 0; rules_registry[g] != NULL; g++) {
+        const struct rules *r = rules_registry[g];
+        unsigned char *states = malloc((size_t)MAX_STEPS * r->state_size);
+        unsigned *moves_at = malloc(MAX_STEPS * sizeof *moves_at);
+        for (unsigned k = 0; k < RULES_MAX_SEATS && r->seat_counts[k]; k++)
+            for (int i = 0; i < 1000; i++)
+                random_match_restores(r, r->seat_counts[k], &rng, states,
+                                      moves_at);
+        free(states);
+        free(moves_at);
+    }
+}
