@@ -869,8 +869,9 @@ int store_check(const char *dir, FILE *out)
          "SELECT COUNT(*) FROM matches m WHERE n_seats !="
          " (SELECT COUNT(*) FROM seats s WHERE s.match_id = m.id)"},
         {"finished matches without a result",
-         "SELECT COUNT(*) FROM matches WHERE state = 'over' AND (result NOT IN"
-         " ('team0', 'team1', 'draw') OR reason NOT IN ('score', 'forfeit'))"},
+         "SELECT COUNT(*) FROM matches WHERE state = 'over' AND ((result NOT IN"
+         " ('team0', 'team1', 'draw') AND result NOT GLOB 'seat[0-3]')"
+         " OR reason NOT IN ('score', 'forfeit'))"},
         {"briscola matches won on score without 120 points",
          "SELECT COUNT(*) FROM matches m WHERE state = 'over' AND reason = 'score'"
          " AND game = 'briscola' AND (SELECT SUM(points) FROM seats s"
