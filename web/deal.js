@@ -52,7 +52,7 @@
       throw new Error("malformed hex");
     const out = new Uint8Array(hex.length / 2);
     for (let i = 0; i < out.length; i++)
-      out[i] = parseInt(hex.substr(2 * i, 2), 16);
+      out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
     return out;
   }
 
@@ -169,7 +169,7 @@
           if (this.m.game === "briscola") this.startBriscola(isSnapshot);
           continue;
         }
-        if (verb === "DEAL" && /^\d+$/.test(w[2] || "")) {
+        if (verb === "DEAL" && w.length === 3 && /^[1-9]\d*$/.test(w[2])) {
           this.hand = Number(w[2]);
           this.synced = !this.inSnapshot; // a snapshot's DEAL: a hand in progress
           this.inSnapshot = false;
@@ -179,7 +179,9 @@
         }
         if (verb === "TURN" || verb === "PASSING") this.inSnapshot = false;
         if (this.hand === 0) continue;
-        if ((verb === "PLAYED" || verb === "TRICK") && !/^\d+$/.test(w[2] || "")) continue;
+        // TRICK needs its winner, PLAYED its seat and card.
+        if ((verb === "PLAYED" || verb === "TRICK") &&
+            (!/^\d+$/.test(w[2] || "") || (verb === "PLAYED" && w.length < 4))) continue;
         if (verb === "TRUMP") {
           if (this.m.game === "briscola") this.onTrump(w.slice(2));
           continue;
@@ -391,6 +393,8 @@
         m.game = w[2];
         m.seats = Number(w[3]);
         m.names = w.slice(4);
+        if (!DECK_SIZE[m.game] || !(m.seats >= 1 && m.seats <= 4) || m.names.length !== m.seats)
+          m.malformed = "malformed START";
         if (m.seat === null && m.names.includes(this.name)) m.seat = m.names.indexOf(this.name);
         const ev = { w, isSnapshot: false };
         m.events.push(ev);
@@ -417,10 +421,22 @@
     }
 
     reveal(m, w) {
-      if (!DECK_SIZE[m.game] || w.length !== 3 + m.seats || !/^[0-9a-f]{64}$/.test(w[2])) return;
-      m.secret = hexToBytes(w[2]);
-      m.seeds = w.slice(3).map((s) => (s === "-" ? "" : s));
-      const result = verify(m);
+      const seeds = w.slice(3).map((s) => (s === "-" ? "" : s));
+      let result;
+      if (m.malformed || !DECK_SIZE[m.game] || w.length !== 3 + m.seats || !/^[0-9a-f]{64}$/.test(w[2]) ||
+          !seeds.every((s) => s.length <= 64 && HEX.test(s))) {
+        result = { match: m.id, game: m.game, seats: m.seats, commit: null, commitOk: null,
+          seedOk: null, decks: [], checked: 0, unchecked: 0, ok: false,
+          mismatches: [m.malformed || "malformed REVEAL, or no START before it"] };
+      } else if (m.seat !== null && !(m.seat >= 0 && m.seat < m.seats)) {
+        result = { match: m.id, game: m.game, seats: m.seats, commit: null, commitOk: null,
+          seedOk: null, decks: [], checked: 0, unchecked: 0, ok: false,
+          mismatches: [`seat ${m.seat} of a ${m.seats}-seat match`] };
+      } else {
+        m.secret = hexToBytes(w[2]);
+        m.seeds = seeds;
+        result = verify(m);
+      }
       this.results[m.id] = result;
       this.matches.delete(m.id);
       if (this.onVerified) this.onVerified(result);

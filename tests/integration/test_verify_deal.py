@@ -343,6 +343,14 @@ class Verify(unittest.TestCase):
         self.check([x for x in lines if not x.startswith("REVEAL")], 2)
         self.check([x for x in lines if not x.startswith("COMMIT")], 2)
         self.check([], 2)
+        # A second match still in play: not everything could be checked.
+        rep = self.check(lines + ["OK JOIN 8 1", "COMMIT 8 " + COMMIT,
+                                  "START 8 briscola 2 alice bob"], 2)
+        self.assertEqual(len(rep.matches), 2)
+        self.assertIn("no REVEAL", rep.text())
+        # Two finished matches in one transcript both check.
+        rep = self.check(lines + briscola(["00ff", ""], 1, mid=9), 0)
+        self.assertEqual(rep.n_verified, 2)
         with self.assertRaises(vd.Unusable):
             vd.verify(replace_first(lines, "REVEAL", lambda x: x + " extra"))
         with self.assertRaises(vd.Unusable):

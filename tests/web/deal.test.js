@@ -199,6 +199,9 @@ test("tampered transcripts", () => {
     assert.equal(r.ok, false, c.join("\n"));
     assert.ok(r.mismatches.length > 0);
   }
+  const malformed = run(tamper(lines, "REVEAL", (l) => l + " extra"));
+  assert.equal(malformed.ok, false);
+  assert.match(malformed.mismatches[0], /malformed REVEAL/);
   const noCommit = run(lines.filter((l) => !l.startsWith("COMMIT")));
   assert.equal(noCommit.commitOk, null);
   assert.equal(noCommit.ok, false);
