@@ -355,6 +355,10 @@ class Verify(unittest.TestCase):
             vd.verify(replace_first(lines, "REVEAL", lambda x: x + " extra"))
         with self.assertRaises(vd.Unusable):
             vd.verify(replace_first(lines, "START", lambda x: "START 7 poker 2 a b"))
+        with self.assertRaises(vd.Unusable):
+            vd.verify(lines, seat=2)  # a 2-seat match
+        with self.assertRaises(vd.Unusable):
+            vd.verify(replace_first(lines, "START", lambda x: "START 7 briscola 2 alice"))
 
 
 class CommandLine(unittest.TestCase):

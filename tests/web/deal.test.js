@@ -202,6 +202,9 @@ test("tampered transcripts", () => {
   const malformed = run(tamper(lines, "REVEAL", (l) => l + " extra"));
   assert.equal(malformed.ok, false);
   assert.match(malformed.mismatches[0], /malformed REVEAL/);
+  const badStart = run(tamper(lines, "START", () => "START 7 briscola 2 alice"));
+  assert.deepEqual(badStart.mismatches, ["malformed START"]);
+  assert.match(run(lines, { seat: 2 }).mismatches[0], /seat 2 of a 2-seat match/);
   const noCommit = run(lines.filter((l) => !l.startsWith("COMMIT")));
   assert.equal(noCommit.commitOk, null);
   assert.equal(noCommit.ok, false);
