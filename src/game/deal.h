@@ -40,7 +40,8 @@ void deal_shuffle(const uint8_t key[DEAL_KEY_LEN], uint32_t hand,
                   card_t *deck, unsigned n);
 
 /* Hex helpers: lowercase hex of len bytes (out: 2*len+1); parse 2*len hex
- * digits of either case into bytes (0, or -1 if malformed). */
+ * digits of either case into bytes (0, or -1 if malformed, out untouched).
+ * Parsing stops at the first non-digit, so it never reads past a NUL. */
 void deal_to_hex(const uint8_t *bytes, unsigned len, char *out);
 int deal_from_hex(const char *hex, unsigned len, uint8_t *out);
 
