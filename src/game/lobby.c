@@ -468,6 +468,8 @@ int lobby_restore(struct lobby *l, const struct lobby_restore *r,
     if (r->start.secret != NULL)
         memcpy(mt->secret, r->start.secret, sizeof mt->secret);
     deal_commit_hex(mt->secret, mt->commit);
+    /* A version-1 record was dealt from random draws: nothing to prove. */
+    mt->is_verifiable = r->start.secret != NULL;
     const char *seeds[RULES_MAX_SEATS];
     for (unsigned s = 0; s < r->start.n_seats; s++)
         seeds[s] = r->start.seeds[s] ? r->start.seeds[s] : "";

@@ -144,6 +144,7 @@ struct match *match_new(struct lobby *l, const struct rules *r,
     /* PROTOCOL §13: fixed before any seat is taken or seed is used. */
     l->env.new_secret(l->env.ctx, mt->secret);
     deal_commit_hex(mt->secret, mt->commit);
+    mt->is_verifiable = true;
     for (unsigned s = 0; s < n_seats; s++) {
         mt->seats[s].match = mt;
         mt->seats[s].index = s;
@@ -212,12 +213,14 @@ static void match_end(struct lobby *l, struct match *mt, int res,
         n += snprintf(line + n, sizeof line - (size_t)n, " %u", pts[s]);
     emit(l, mt, NULL, "%s", line);
     /* PROTOCOL §13: right after END, to everyone still at the match. */
-    deal_to_hex(mt->secret, DEAL_SECRET_LEN, hex);
-    n = snprintf(line, sizeof line, "REVEAL %" PRIu64 " %s", mt->id, hex);
-    for (unsigned s = 0; s < mt->n_seats; s++)
-        n += snprintf(line + n, sizeof line - (size_t)n, " %s",
-                      mt->seeds[s][0] ? mt->seeds[s] : "-");
-    emit(l, mt, NULL, "%s", line);
+    if (mt->is_verifiable) {
+        deal_to_hex(mt->secret, DEAL_SECRET_LEN, hex);
+        n = snprintf(line, sizeof line, "REVEAL %" PRIu64 " %s", mt->id, hex);
+        for (unsigned s = 0; s < mt->n_seats; s++)
+            n += snprintf(line + n, sizeof line - (size_t)n, " %s",
+                          mt->seeds[s][0] ? mt->seeds[s] : "-");
+        emit(l, mt, NULL, "%s", line);
+    }
     /* Journaled in the same lobby call as the END line: the caller keeps
      * END from every client until the record is on disk. */
     if (l->env.journal && !l->is_replaying) {
@@ -261,7 +264,8 @@ void match_send_seated(struct lobby *l, struct match *mt, struct member *to)
 
 static void send_commit(struct lobby *l, struct match *mt, struct member *to)
 {
-    send_to(l, to, "COMMIT %" PRIu64 " %s", mt->id, mt->commit);
+    if (mt->is_verifiable)
+        send_to(l, to, "COMMIT %" PRIu64 " %s", mt->id, mt->commit);
 }
 
 /* The seat that must play now (playing, not passing). */

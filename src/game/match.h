@@ -54,6 +54,9 @@ struct match {
     char commit[DEAL_HEX_LEN + 1];
     char seeds[RULES_MAX_SEATS][DEAL_SEED_MAX + 1];
     uint8_t key[DEAL_KEY_LEN];
+    /* false only for a match restored from a version-1 record, dealt
+     * from recorded random draws: no COMMIT, no REVEAL (nothing to prove) */
+    bool is_verifiable;
     char *log;          /* every event line, for the record (lobby.h) */
     size_t log_len, log_cap;
     void *state;        /* rules->state_size bytes */

@@ -1158,3 +1158,59 @@ TEST(property_restore_from_any_prefix_gives_the_same_state)
         free(moves_at);
     }
 }
+
+/* A version-1 record: a briscola deal of recorded random draws, no
+ * secret. It replays through the recorded draws (the 40-card deck in
+ * the order version 1 built it, which is §13's canonical order), and,
+ * with nothing to prove, gets no COMMIT and no REVEAL. */
+static uint32_t from_list(void *ctx, uint32_t upper)
+{
+    const uint32_t **p = ctx;
+    return *(*p)++ % upper;
+}
+
+TEST(version_1_record_restores_through_its_recorded_draws)
+{
+    uint32_t draws[39];
+    for (int i = 0; i < 39; i++)
+        draws[i] = (uint32_t)(i * 7919 + 13);
+    struct lobby *l = new_lobby();
+    struct lobby_move mv = {.seat = 0};
+    struct lobby_restore rs = {
+        .start = {.kind = LOBBY_J_START, .match_id = 5, .game = "briscola",
+                  .n_seats = 2, .draws = draws, .n_draws = 39,
+                  .names = {"ann", "bo"},
+                  .tokens = {"0123456789abcdef0123456789abcdef",
+                             "fedcba9876543210fedcba9876543210"}},
+        .moves = &mv, .n_moves = 1,
+    };
+    /* the deal version 1 made: card_shuffle over the canonical deck */
+    card_t deck[40];
+    rules_canonical_deck(40, deck);
+    const uint32_t *p = draws;
+    card_shuffle(deck, 40, from_list, &p);
+    mv.move.kind = MOVE_PLAY;
+    mv.move.n = 1;
+    mv.move.cards[0] = deck[1]; /* seat 0 holds deck[0..3) */
+    CHECK_INT(lobby_restore(l, &rs, 0), 0);
+    struct match *mt = l->first;
+    CHECK(mt != NULL);
+    CHECK_INT(mt->n_moves, 1);
+    card_t hand[3];
+    CHECK_INT(mt->rules->hand(mt->state, 1, hand), 3);
+    CHECK_INT(hand[0], deck[3]);
+    CHECK_INT(mt->rules->trump(mt->state), deck[6]);
+    struct client c = {0};
+    struct member *m = lobby_member_new(l, &c);
+    char tok[LOBBY_TOKEN_LEN + 1];
+    uint64_t mid;
+    CHECK_INT(lobby_resume(l, &m, &c, "fedcba9876543210fedcba9876543210", 32,
+                           0, tok, &mid), LOBBY_OK);
+    CHECK(starts_with(c.log, "START 5 briscola 2 ann bo\nTRUMP 5 "));
+    CHECK(strstr(c.log, "COMMIT") == NULL);
+    uint64_t left;
+    clear(&c);
+    CHECK_INT(lobby_leave(l, m, 0, &left), LOBBY_OK);
+    lobby_member_gone(l, m, 0);
+    lobby_free(l);
+}
