@@ -39,13 +39,10 @@ _Static_assert(sizeof(struct scopa) ==
 
 unsigned scopa_value(card_t c)
 {
-    unsigned r = card_rank(c);
-    switch (r) {
-    case RANK_J: return 8;
-    case RANK_Q: return 9;
-    case RANK_K: return 10;
-    default: return r + 1; /* RANK_A .. RANK_7 */
-    }
+    /* By rank A..K; 8, 9 and T are not in the 40-card deck. */
+    static const uint8_t value[CARD_N_RANKS] = {1, 2, 3, 4, 5, 6, 7,
+                                                0, 0, 0, 8, 9, 10};
+    return value[card_rank(c)];
 }
 
 unsigned scopa_primiera_points(card_t c)
@@ -120,22 +117,27 @@ void scopa_hand_score(const struct scopa_side sides[2],
 
 /* ---- Captures ---- */
 
-typedef void (*capture_fn)(void *ctx, uint64_t mask);
+/* Called with each capture's mask; returns false to stop the walk. */
+typedef bool (*capture_fn)(void *ctx, uint64_t mask);
 
-/* Every set of table[from..) adding up to `left`, joined to `mask`, in
- * lexicographic order of index lists. Values are at least 1, so the
- * recursion is at most 10 deep. */
-static void walk_sums(const card_t *table, unsigned n_table, unsigned from,
+/* Every set of the cards from `from` on whose values val[] add up to
+ * `left`, joined to `mask`, in lexicographic order of index lists.
+ * Values are at least 1, so the recursion is at most 10 deep. Returns
+ * false if fn stopped the walk. */
+static bool walk_sums(const uint8_t *val, unsigned n_table, unsigned from,
                       unsigned left, uint64_t mask, capture_fn fn, void *ctx)
 {
     for (unsigned j = from; j < n_table; j++) {
-        unsigned v = scopa_value(table[j]);
         uint64_t m = mask | (UINT64_C(1) << j);
-        if (v == left)
-            fn(ctx, m);
-        else if (v < left)
-            walk_sums(table, n_table, j + 1, left - v, m, fn, ctx);
+        if (val[j] == left) {
+            if (!fn(ctx, m))
+                return false;
+        } else if (val[j] < left &&
+                   !walk_sums(val, n_table, j + 1, left - val[j], m, fn, ctx)) {
+            return false;
+        }
     }
+    return true;
 }
 
 static bool has_rank(const card_t *table, unsigned n_table, card_t played)
@@ -146,37 +148,45 @@ static bool has_rank(const card_t *table, unsigned n_table, card_t played)
     return false;
 }
 
-/* Calls fn for each capture open to played, in scopa_captures' order. */
+/* Calls fn for each capture open to played, in scopa_captures' order,
+ * until fn returns false. */
 static void each_capture(const card_t *table, unsigned n_table, card_t played,
                          capture_fn fn, void *ctx)
 {
+    uint8_t val[64];
+
     assert(n_table <= 64);
     if (has_rank(table, n_table, played)) {
         for (unsigned j = 0; j < n_table; j++)
-            if (card_rank(table[j]) == card_rank(played))
-                fn(ctx, UINT64_C(1) << j);
+            if (card_rank(table[j]) == card_rank(played) &&
+                !fn(ctx, UINT64_C(1) << j))
+                return;
         return;
     }
-    walk_sums(table, n_table, 0, scopa_value(played), 0, fn, ctx);
+    for (unsigned j = 0; j < n_table; j++)
+        val[j] = (uint8_t)scopa_value(table[j]);
+    walk_sums(val, n_table, 0, scopa_value(played), 0, fn, ctx);
 }
 
+/* Collects masks up to cap, and counts them up to limit (0: all). */
 struct mask_list {
     uint64_t *masks;
-    unsigned cap, n;
+    unsigned cap, limit, n;
 };
 
-static void collect_mask(void *ctx, uint64_t mask)
+static bool collect_mask(void *ctx, uint64_t mask)
 {
     struct mask_list *l = ctx;
     if (l->n < l->cap)
         l->masks[l->n] = mask;
     l->n++;
+    return l->limit == 0 || l->n < l->limit;
 }
 
 unsigned scopa_captures(const card_t *table, unsigned n_table, card_t played,
                         uint64_t *masks, unsigned cap)
 {
-    struct mask_list l = {masks, cap, 0};
+    struct mask_list l = {masks, cap, 0, 0};
     each_capture(table, n_table, played, collect_mask, &l);
     return l.n;
 }
@@ -254,18 +264,15 @@ struct why_list {
     char *buf;
     size_t cap, len;
     unsigned n_total, n_done;
-    bool is_cut;
 };
 
-static void why_add(void *ctx, uint64_t mask)
+static bool why_add(void *ctx, uint64_t mask)
 {
     struct why_list *w = ctx;
     static const char more[] = " | ...";
     char opt[3 * RULES_MAX_MOVE + 4];
     size_t len = 0;
 
-    if (w->is_cut)
-        return;
     if (w->n_done > 0) {
         memcpy(opt, " | ", 3);
         len = 3;
@@ -286,13 +293,13 @@ static void why_add(void *ctx, uint64_t mask)
             memcpy(w->buf + w->len, more, sizeof more);
             w->len += sizeof more - 1;
         }
-        w->is_cut = true;
-        return;
+        return false;
     }
     memcpy(w->buf + w->len, opt, len);
     w->len += len;
     w->buf[w->len] = '\0';
     w->n_done++;
+    return true;
 }
 
 /* Writes "<prefix><option> | <option> | ..." into why (at most why_cap
@@ -301,7 +308,7 @@ static void why_add(void *ctx, uint64_t mask)
 static void why_options(const struct scopa *g, card_t played,
                         const char *prefix, char *why, size_t why_cap)
 {
-    struct why_list w = {g, why, why_cap, 0, 0, 0, false};
+    struct why_list w = {g, why, why_cap, 0, 0, 0};
 
     if (why == NULL || why_cap == 0)
         return;
@@ -322,6 +329,22 @@ static void why_text(const char *text, char *why, size_t why_cap)
     if (why != NULL && why_cap > 0)
         snprintf(why, why_cap < SCOPA_WHY_MAX ? why_cap : SCOPA_WHY_MAX, "%s",
                  text);
+}
+
+/* Named table cards that are no capture of played: say why, and list
+ * the captures, if it has any. */
+static void bad_capture(const struct scopa *g, card_t played,
+                        const char *prefix, char *why, size_t why_cap)
+{
+    if (scopa_captures(g->table, g->n_table, played, NULL, 0) == 0) {
+        char text[64], code[3];
+        card_format(played, code);
+        snprintf(text, sizeof text, "%s captures nothing: play it alone",
+                 code);
+        why_text(text, why, why_cap);
+        return;
+    }
+    why_options(g, played, prefix, why, why_cap);
 }
 
 /* ---- The rules table ---- */
@@ -391,28 +414,21 @@ static enum rules_verdict check(const void *state, unsigned seat,
     if (hand_index(g, seat, played) < 0)
         return RULES_NOTINHAND;
 
-    unsigned n_caps = scopa_captures(g->table, g->n_table, played, &mask, 1);
     if (mv->n == 1) {
-        if (n_caps == 1)
-            make_move(g, played, mask, mv); /* the one capture, filled in */
-        if (n_caps <= 1)
+        /* Count up to 2: none (laid), one (filled in), or a choice. */
+        struct mask_list l = {&mask, 1, 2, 0};
+        each_capture(g->table, g->n_table, played, collect_mask, &l);
+        if (l.n == 1)
+            make_move(g, played, mask, mv);
+        if (l.n <= 1)
             return RULES_OK;
         why_options(g, played, "choose a capture: ", why, why_cap);
         return RULES_BADARG;
     }
-    if (n_caps == 0) {
-        char text[64], code[3];
-        card_format(played, code);
-        snprintf(text, sizeof text, "%s captures nothing: play it alone",
-                 code);
-        why_text(text, why, why_cap);
-        return RULES_BADARG;
-    }
-    mask = 0;
     for (unsigned i = 1; i < mv->n; i++) {
         int j = table_index(g, mv->cards[i]);
         if (j < 0 || (mask & (UINT64_C(1) << j))) {
-            why_options(g, played,
+            bad_capture(g, played,
                         j < 0 ? "not on the table; choose a capture: "
                               : "named twice; choose a capture: ",
                         why, why_cap);
@@ -421,7 +437,7 @@ static enum rules_verdict check(const void *state, unsigned seat,
         mask |= UINT64_C(1) << j;
     }
     if (!is_capture(g->table, g->n_table, played, mask)) {
-        why_options(g, played, "not a capture; choose: ", why, why_cap);
+        bad_capture(g, played, "not a capture; choose: ", why, why_cap);
         return RULES_BADARG;
     }
     make_move(g, played, mask, mv); /* in table order */
@@ -531,12 +547,13 @@ struct move_walk {
     unsigned cap, n;
 };
 
-static void walk_move(void *ctx, uint64_t mask)
+static bool walk_move(void *ctx, uint64_t mask)
 {
     struct move_walk *w = ctx;
     if (w->n < w->cap)
         make_move(w->g, w->played, mask, &w->out[w->n]);
     w->n++;
+    return true;
 }
 
 static unsigned legal_moves(const void *state, unsigned seat,
@@ -579,7 +596,7 @@ static void auto_consider(struct auto_walk *w, uint32_t key, uint64_t mask)
     }
 }
 
-static void auto_capture(void *ctx, uint64_t mask)
+static bool auto_capture(void *ctx, uint64_t mask)
 {
     struct auto_walk *w = ctx;
     unsigned n = 1, coins = card_suit(w->played) == SUIT_D, n_table = 0;
@@ -599,6 +616,7 @@ static void auto_capture(void *ctx, uint64_t mask)
                    (uint32_t)has_settebello << 16 | (uint32_t)coins << 8 |
                    (uint32_t)n;
     auto_consider(w, key, mask);
+    return true;
 }
 
 static void auto_move(const void *state, unsigned seat, struct rules_move *out)
