@@ -457,6 +457,31 @@ TEST(deal_order_refills_and_lead_rotation)
     }
 }
 
+TEST(known_answer_deck_of_protocol_13)
+{
+    /* PROTOCOL §13: scopa, seeds c0ffee and 1234, hand 2. Seat 1 leads
+     * hand 2 and takes the first three cards. */
+    card_t deck[40], h[3], tab[4];
+    char buf[64];
+    struct scopa g;
+    CHECK_INT(parse_list("7d 4c 7c 7h 5s Jh Jd 2c Qh 6s 2d 3h Ac Kh 6d Ks "
+                         "Ah 6c Kd As 2s 3d 4d 4h Qd 4s Js 6h 5d Jc 5c 3s "
+                         "Qs Ad 2h 5h Qc 3c 7s Kc", deck), 40);
+    R->init(&g, 2);
+    R->deal(&g, 2, deck);
+    CHECK_INT(R->to_move(&g, NULL), 1u << 1);
+    R->hand(&g, 1, h);
+    CHECK_STR(fmt_cards(h, 3, buf), "7d 4c 7c");
+    R->hand(&g, 0, h);
+    CHECK_STR(fmt_cards(h, 3, buf), "7h 5s Jh");
+    CHECK_INT(R->table(&g, tab), 4);
+    CHECK_STR(fmt_cards(tab, 4, buf), "Jd 2c Qh 6s");
+    /* 7d has no rank match and no set adding up to 7: laid */
+    struct rules_move m = play_of("7d");
+    CHECK_INT(R->check(&g, 1, &m, NULL, 0), RULES_OK);
+    CHECK_INT(m.n, 1);
+}
+
 TEST(primiera_table)
 {
     static const struct { const char *pile; unsigned want; } t[] = {
@@ -792,6 +817,7 @@ static unsigned property_match(uint64_t *rng, unsigned n, int m_no,
         R->deal(st, hand_no, deck);
         R->deal(twin, hand_no, deck);
         CHECK_INT(R->hand_no(st), hand_no);
+        CHECK_INT(R->to_move(st, NULL), 1u << ((hand_no - 1) % n));
 
         /* The test's own bookkeeping of where every card is. */
         struct scopa_side piles[2];
