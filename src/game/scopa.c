@@ -649,6 +649,8 @@ static void auto_move(const void *state, unsigned seat, struct rules_move *out)
 static unsigned hand(const void *state, unsigned seat, card_t *out)
 {
     const struct scopa *g = state;
+    if (seat >= g->n_seats)
+        return 0;
     memcpy(out, g->hand[seat], g->hand_len[seat]);
     return g->hand_len[seat];
 }

@@ -744,7 +744,7 @@ TEST(legal_moves_order)
     CHECK_INT(R->legal_moves(&g, 1, mv, 16), 0); /* not its turn */
 }
 
-/* ---- Property test ---- */
+/* ---- Captures against brute force ---- */
 
 /* splitmix64: the test's own seeded source. */
 static uint64_t rnd_next(uint64_t *s)
@@ -769,6 +769,96 @@ static void shuffle(card_t deck[40], uint64_t *s)
         deck[j] = t;
     }
 }
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Compares two masks as their lists of set bits, lowest first. */
+static int lex_cmp(uint64_t a, uint64_t b)
+{
+    while (a != 0 && b != 0) {
+        int i = __builtin_ctzll(a), j = __builtin_ctzll(b);
+        if (i != j)
+            return i < j ? -1 : 1;
+        a &= a - 1;
+        b &= b - 1;
+    }
+    return a == b ? 0 : a == 0 ? -1 : 1; /* a prefix comes first */
+}
+
+/* Random tables of up to 12 cards: scopa_captures finds exactly the
+ * subsets a brute force over all 2^n finds, and check() accepts a named
+ * set exactly when it is one of them. */
+TEST(captures_match_brute_force)
+{
+    uint64_t rng = 12345;
+    for (int t = 0; t < 20000; t++) {
+        card_t deck[40];
+        canon_deck(deck);
+        shuffle(deck, &rng);
+        unsigned n = rnd_below(&rng, 13);
+        card_t played = deck[0], *tab = &deck[1];
+        bool has_rank_match = false;
+        for (unsigned j = 0; j < n; j++)
+            has_rank_match |= card_rank(tab[j]) == card_rank(played);
+
+        uint64_t want[4096], got[4096];
+        unsigned n_want = 0;
+        for (uint64_t m = 1; m < (UINT64_C(1) << n); m++) {
+            unsigned sum = 0, k = 0;
+            for (unsigned j = 0; j < n; j++)
+                if (m & (UINT64_C(1) << j)) {
+                    sum += scopa_value(tab[j]);
+                    k++;
+                }
+            bool ok = has_rank_match
+                          ? k == 1 && card_rank(tab[__builtin_ctzll(m)]) ==
+                                          card_rank(played)
+                          : sum == scopa_value(played);
+            if (ok)
+                want[n_want++] = m;
+        }
+        unsigned n_got = scopa_captures(tab, n, played, got, 4096);
+        CHECK_INT(n_got, n_want);
+        /* in lexicographic order of index lists */
+        for (unsigned i = 1; i < n_got; i++)
+            if (lex_cmp(got[i - 1], got[i]) >= 0)
+                FAIL_("case %d: masks %#llx, %#llx out of order", t,
+                      (unsigned long long)got[i - 1],
+                      (unsigned long long)got[i]);
+        qsort(got, n_got, sizeof got[0], cmp_u64);
+        CHECK(memcmp(got, want, n_want * sizeof want[0]) == 0);
+
+        /* check() on a random named set */
+        struct scopa g;
+        R->init(&g, 2);
+        g.hand_no = 1;
+        g.hand[0][0] = played;
+        g.hand_len[0] = 1;
+        g.hand[1][0] = deck[39];
+        g.hand_len[1] = 1;
+        memcpy(g.table, tab, n);
+        g.n_table = (uint8_t)n;
+        g.deck_pos = 10;
+        if (n == 0)
+            continue;
+        uint64_t m = 1 + rnd_next(&rng) % ((UINT64_C(1) << n) - 1);
+        if (n_want > 0 && rnd_below(&rng, 2))
+            m = want[rnd_below(&rng, n_want)];
+        struct rules_move mv = {.kind = MOVE_PLAY, .n = 1, .cards = {played}};
+        for (unsigned j = 0; j < n && mv.n < RULES_MAX_MOVE; j++)
+            if (m & (UINT64_C(1) << j))
+                mv.cards[mv.n++] = tab[j];
+        bool is_legal = bsearch(&m, want, n_want, sizeof m, cmp_u64) != NULL;
+        CHECK_INT(R->check(&g, 0, &mv, NULL, 0),
+                  is_legal ? RULES_OK : RULES_BADARG);
+    }
+}
+
+/* ---- Property test ---- */
 
 /* 100 000 matches; under AddressSanitizer, which makes them about five
  * times slower, 30 000 so the file stays near 10 s (-DPROP_MATCHES=N to
@@ -806,6 +896,9 @@ static unsigned property_match(uint64_t *rng, unsigned n, int m_no,
     struct rules_outcome o;
 
     CHECK_INT(R->state_size, sizeof st);
+    /* Different garbage under each: init must set every byte. */
+    memset(st, 0x55, sizeof st);
+    memset(twin, 0xAA, sizeof twin);
     R->init(st, n);
     R->init(twin, n);
     memset(&o, 0, sizeof o);
@@ -988,7 +1081,9 @@ TEST(property_random_matches)
 {
     uint64_t rng = 0x5C0FA5C0FA5C0FAULL;
     unsigned long hands = 0;
-    for (int m = 0; m < PROP_MATCHES; m++)
-        hands += property_match(&rng, m % 2 ? 4 : 2, m, m / 2 % PROP_FULL_EVERY == 0);
+    for (int m = 0; m < PROP_MATCHES; m++) {
+        bool is_full = m / 2 % PROP_FULL_EVERY == 0;
+        hands += property_match(&rng, m % 2 ? 4 : 2, m, is_full);
+    }
     printf("     %d matches, %lu hands\n", PROP_MATCHES, hands);
 }
