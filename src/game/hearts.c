@@ -123,15 +123,20 @@ unsigned hearts_danger(card_t c)
 }
 
 /* Writes the cards of set in the hand order (suits c d h s, each from 2
- * up to A); returns how many. */
+ * up to A); returns how many. Within a suit the ace is the lowest bit, so
+ * it comes after the bits above it. */
 static unsigned set_cards(uint64_t set, card_t *out)
 {
     unsigned n = 0;
 
-    for (unsigned su = 0; su < CARD_N_SUITS; su++)
-        for (unsigned k = 0; k < CARD_N_RANKS; k++)
-            if (set & bit(card_at(su, k)))
-                out[n++] = card_at(su, k);
+    for (unsigned su = 0; su < CARD_N_SUITS; su++) {
+        unsigned base = su * CARD_N_RANKS;
+        uint64_t m = (set >> base) & 0x1FFF;
+        for (uint64_t up = m & ~UINT64_C(1); up != 0; up &= up - 1)
+            out[n++] = (card_t)(base + (unsigned)__builtin_ctzll(up));
+        if (m & 1)
+            out[n++] = (card_t)base; /* the ace */
+    }
     return n;
 }
 
@@ -405,11 +410,15 @@ static unsigned legal_moves(const void *state, unsigned seat,
 static card_t most_dangerous(uint64_t set)
 {
     card_t best = CARD_NONE;
+    unsigned best_danger = HEARTS_DECK * 2;
 
-    for (card_t c = 0; c < HEARTS_DECK; c++)
-        if ((set & bit(c)) &&
-            (best == CARD_NONE || hearts_danger(c) < hearts_danger(best)))
+    for (; set != 0; set &= set - 1) {
+        card_t c = (card_t)__builtin_ctzll(set);
+        if (hearts_danger(c) < best_danger) {
             best = c;
+            best_danger = hearts_danger(c);
+        }
+    }
     return best;
 }
 
