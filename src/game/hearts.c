@@ -355,8 +355,8 @@ static void apply_play(struct hearts *h, unsigned seat, card_t c,
         return;
     }
 
-    unsigned winner = h->trick_seat[hearts_trick_winner(h->trick_card,
-                                                        HEARTS_SEATS)];
+    unsigned winner =
+        h->trick_seat[hearts_trick_winner(h->trick_card, HEARTS_SEATS)];
     unsigned pts = 0;
     for (unsigned i = 0; i < HEARTS_SEATS; i++) {
         pts += hearts_card_points(h->trick_card[i]);
@@ -437,8 +437,7 @@ static card_t weakest(uint64_t set)
  * three most dangerous cards; lead or follow with the weakest legal
  * card; when void in the suit led, discard the most dangerous legal one.
  */
-static void auto_move(const void *state, unsigned seat,
-                      struct rules_move *out)
+static void auto_move(const void *state, unsigned seat, struct rules_move *out)
 {
     const struct hearts *h = state;
 
@@ -456,8 +455,8 @@ static void auto_move(const void *state, unsigned seat,
     }
     assert(h->phase == HEARTS_PLAYING && seat == h->turn);
     uint64_t legal = legal_set(h, seat);
-    bool is_void = h->n_trick > 0 &&
-                   !(legal & suit_set(card_suit(h->trick_card[0])));
+    bool is_void =
+        h->n_trick > 0 && !(legal & suit_set(card_suit(h->trick_card[0])));
     out->kind = MOVE_PLAY;
     out->n = 1;
     out->cards[0] = is_void ? most_dangerous(legal) : weakest(legal);

@@ -50,9 +50,9 @@ struct hearts {
     uint8_t n_tricks;                /* tricks completed this hand */
     uint8_t trick_seat[HEARTS_SEATS];
     uint8_t trick_card[HEARTS_SEATS];
-    uint8_t passed;     /* bit i: seat i has passed this hand */
-    uint8_t is_broken;  /* a heart has been played this hand */
-    uint8_t spare[6];   /* explicit padding, always zero */
+    uint8_t passed;    /* bit i: seat i has passed this hand */
+    uint8_t is_broken; /* a heart has been played this hand */
+    uint8_t spare[6];  /* explicit padding, always zero */
 };
 
 extern const struct rules hearts_rules;
