@@ -261,6 +261,7 @@ class GameBot:
         self.n_moves = 0
         self.seen_cards = set()
         self.expect_sweep = False
+        self.passing = False
 
     def nick(self):
         got = self.c.ask("NICK " + self.name, r"OK NICK %s [0-9a-f]{32}" % self.name)
