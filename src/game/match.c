@@ -15,6 +15,7 @@
  */
 #include "game/match.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -254,18 +255,20 @@ static void match_end(struct lobby *l, struct match *mt, int res,
 
 /* ---------- seats ---------- */
 
+static void send_commit(struct lobby *l, struct match *mt, struct member *to)
+{
+    if (mt->is_verifiable)
+        send_to(l, to, "COMMIT %" PRIu64 " %s", mt->id, mt->commit);
+}
+
+/* A SEATED line per taken seat, then COMMIT (PROTOCOL §9, §13). */
 void match_send_seated(struct lobby *l, struct match *mt, struct member *to)
 {
     for (unsigned s = 0; s < mt->n_seats; s++)
         if (mt->seats[s].m != NULL)
             send_to(l, to, "SEATED %" PRIu64 " %u %s", mt->id, s,
                     mt->seats[s].name);
-}
-
-static void send_commit(struct lobby *l, struct match *mt, struct member *to)
-{
-    if (mt->is_verifiable)
-        send_to(l, to, "COMMIT %" PRIu64 " %s", mt->id, mt->commit);
+    send_commit(l, mt, to);
 }
 
 /* The seat that must play now (playing, not passing). */
@@ -467,7 +470,6 @@ unsigned match_seat(struct lobby *l, struct match *mt, struct member *m,
     /* PROTOCOL §9: the joiner sees every taken seat, the others the new
      * one; §13: then the joiner gets COMMIT, before START can follow. */
     match_send_seated(l, mt, m);
-    send_commit(l, mt, m);
     emit(l, mt, m, "SEATED %" PRIu64 " %u %s", mt->id, s, m->name);
     if (mt->n_seated == mt->n_seats)
         match_start(l, mt, now_ms, NULL, NULL, 0);
@@ -556,8 +558,7 @@ void match_add_watcher(struct lobby *l, struct match *mt, struct member *m,
     if (mt->phase == MATCH_PLAYING) {
         send_snapshot(l, mt, m, -1, now_ms);
     } else {
-        match_send_seated(l, mt, m);
-        send_commit(l, mt, m); /* PROTOCOL §13 */
+        match_send_seated(l, mt, m); /* and COMMIT (PROTOCOL §13) */
     }
 }
 
@@ -693,7 +694,14 @@ static bool auto_move_for(struct lobby *l, struct match *mt, unsigned seat,
 
     memset(&mv, 0, sizeof mv);
     mt->rules->auto_move(mt->state, seat, &mv);
-    return match_move(l, mt, seat, &mv, true, NULL, 0, now_ms) == LOBBY_OK;
+    if (match_move(l, mt, seat, &mv, true, NULL, 0, now_ms) == LOBBY_OK)
+        return true;
+    /* The rules' own auto-move refused by their check is a bug in the
+     * rules; without a move the match could only stall, so the seat
+     * forfeits. */
+    assert(!"rules->auto_move made a move check() refuses");
+    match_forfeit(l, mt, seat, now_ms);
+    return false;
 }
 
 void match_turn_expired(struct lobby *l, struct match *mt, uint64_t now_ms)

@@ -125,6 +125,7 @@ void match_away(struct lobby *l, struct match *mt, unsigned seat,
  * BACK to the others. */
 void match_back(struct lobby *l, struct match *mt, unsigned seat,
                 uint64_t now_ms);
+/* A SEATED line per taken seat, then the match's COMMIT, to one member. */
 void match_send_seated(struct lobby *l, struct match *mt, struct member *to);
 void match_turn_expired(struct lobby *l, struct match *mt, uint64_t now_ms);
 void match_chat(struct lobby *l, struct match *mt, const char *name,
