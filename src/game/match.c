@@ -53,6 +53,31 @@ static void log_line(struct match *mt, int seat, const char *line, size_t len)
 
 /* ---------- fan-out ---------- */
 
+/* One line to a member's client, if it has one now. */
+static void deliver(struct lobby *l, struct member *m, const char *line,
+                    size_t len)
+{
+    if (m->client != NULL)
+        l->env.send(l->env.ctx, m->client, line, len);
+}
+
+static void push_deadline(struct lobby *l, struct dqueue *q, struct dq_node *n,
+                          uint64_t now_ms)
+{
+    dq_push(q, n, now_ms);
+    l->env.arm(l->env.ctx, n->deadline_ms);
+}
+
+void match_forget_member(struct lobby *l, struct member *m)
+{
+    if (m->name[0] != '\0')
+        strmap_del(&l->names, m->name, strlen(m->name));
+    if (m->token[0] != '\0')
+        strmap_del(&l->tokens, m->token, strlen(m->token));
+    free(m);
+}
+
+
 static void send_to(struct lobby *l, struct member *m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -68,7 +93,7 @@ static void send_to(struct lobby *l, struct member *m, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    lobby_send(l, m, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    deliver(l, m, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 /* To every seated player (except `except`) and every spectator. */
@@ -91,11 +116,11 @@ static void emit(struct lobby *l, struct match *mt, const struct member *except,
     for (unsigned s = 0; s < mt->n_seats; s++) {
         struct member *m = mt->seats[s].m;
         if (m != NULL && m != except && m->client != NULL)
-            lobby_send(l, m, line, len);
+            deliver(l, m, line, len);
     }
     for (size_t i = 0; i < mt->n_watchers; i++)
         if (mt->watchers[i] != except)
-            lobby_send(l, mt->watchers[i], line, len);
+            deliver(l, mt->watchers[i], line, len);
 }
 
 /* A private event for one seat (HAND, DRAW), recorded in the log. */
@@ -104,7 +129,7 @@ static void send_private(struct lobby *l, struct match *mt, unsigned seat,
 {
     log_line(mt, (int)seat, line, len);
     if (mt->seats[seat].m != NULL)
-        lobby_send(l, mt->seats[seat].m, line, len);
+        deliver(l, mt->seats[seat].m, line, len);
 }
 
 static uint64_t turn_left(const struct lobby *l, const struct match *mt,
@@ -244,7 +269,7 @@ static void match_end(struct lobby *l, struct match *mt, int res,
         mt->seats[s].m = NULL;
         m->match = NULL;
         if (m->client == NULL)
-            lobby_forget_member(l, m); /* dropped and never came back */
+            match_forget_member(l, m); /* dropped and never came back */
     }
     for (size_t i = 0; i < mt->n_watchers; i++)
         mt->watchers[i]->watching = NULL;
@@ -293,7 +318,7 @@ static bool is_passing(const struct match *mt)
 static void send_turn(struct lobby *l, struct match *mt, uint64_t now_ms)
 {
     dq_remove(&mt->turn);
-    lobby_push_deadline(l, &l->turn_q, &mt->turn, now_ms);
+    push_deadline(l, &l->turn_q, &mt->turn, now_ms);
     emit(l, mt, NULL, "TURN %" PRIu64 " %u %u", mt->id, seat_to_play(mt),
          l->env.turn_ms);
 }
@@ -304,7 +329,7 @@ static void send_passing(struct lobby *l, struct match *mt, uint64_t now_ms)
     const char *dir = mt->rules->pass_dir(mt->state);
 
     dq_remove(&mt->turn);
-    lobby_push_deadline(l, &l->turn_q, &mt->turn, now_ms);
+    push_deadline(l, &l->turn_q, &mt->turn, now_ms);
     emit(l, mt, NULL, "PASSING %" PRIu64 " %s %u", mt->id, dir ? dir : "-",
          l->env.turn_ms);
 }
@@ -735,7 +760,7 @@ void match_away(struct lobby *l, struct match *mt, unsigned seat,
                 uint64_t now_ms)
 {
     mt->seats[seat].is_away = true;
-    lobby_push_deadline(l, &l->grace_q, &mt->seats[seat].grace, now_ms);
+    push_deadline(l, &l->grace_q, &mt->seats[seat].grace, now_ms);
     emit(l, mt, NULL, "AWAY %" PRIu64 " %u", mt->id, seat);
 }
 
