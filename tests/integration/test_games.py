@@ -264,8 +264,83 @@ def test_kill_9_and_restore_in_each_game():
     kill_and_restore("hearts", 4, 14)
 
 
+SCHEMA_2 = [
+    "CREATE TABLE accounts(name TEXT PRIMARY KEY, hash TEXT NOT NULL,"
+    " rating REAL NOT NULL DEFAULT 1500, played INTEGER NOT NULL DEFAULT 0,"
+    " won INTEGER NOT NULL DEFAULT 0, lost INTEGER NOT NULL DEFAULT 0,"
+    " drawn INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL)",
+    "CREATE INDEX accounts_by_rating ON accounts(rating DESC, name)",
+    "CREATE TABLE matches(id INTEGER PRIMARY KEY, game TEXT NOT NULL,"
+    " n_seats INTEGER NOT NULL, state TEXT NOT NULL CHECK (state IN ('playing', 'over')),"
+    " deal TEXT NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER,"
+    " result TEXT, reason TEXT, log TEXT)",
+    "CREATE INDEX matches_playing ON matches(state) WHERE state = 'playing'",
+    "CREATE TABLE seats(match_id INTEGER NOT NULL REFERENCES matches(id),"
+    " seat INTEGER NOT NULL, name TEXT NOT NULL, token TEXT NOT NULL,"
+    " registered INTEGER NOT NULL, points INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (match_id, seat))",
+    "CREATE INDEX seats_by_name ON seats(name, match_id)",
+    "CREATE TABLE moves(match_id INTEGER NOT NULL REFERENCES matches(id),"
+    " seq INTEGER NOT NULL, seat INTEGER NOT NULL, card TEXT NOT NULL,"
+    " timeout INTEGER NOT NULL, PRIMARY KEY (match_id, seq))",
+]
+
+
+def test_a_version_1_database_restores_its_match_in_play():
+    """A schema-2 journal (version 1: a briscola deal of recorded draws)
+    migrates, and its match in play restores with the very cards those
+    draws dealt; it has no COMMIT, and ends without REVEAL."""
+    import sqlite3
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="tavolo-v1-")
+    os.makedirs(os.path.join(tmp, "data"))
+    db = sqlite3.connect(os.path.join(tmp, "data", "tavolo.db"))
+    for sql in SCHEMA_2:
+        db.execute(sql)
+    db.execute("PRAGMA user_version = 2")
+    rng = random.Random(21)
+    draws = [rng.randrange(1 << 31) for _ in range(39)]
+    # version 1's deal: card_shuffle (Fisher-Yates from the top, j =
+    # draw mod i) over the 40 cards in the canonical order
+    deck = [r + s for s in "cdhs" for r in "A234567JQK"]
+    for k, i in enumerate(range(40, 1, -1)):
+        j = draws[k] % i
+        deck[i - 1], deck[j] = deck[j], deck[i - 1]
+    t0, t1 = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
+    db.execute("INSERT INTO matches(id, game, n_seats, state, deal, started_at)"
+               " VALUES (4, 'briscola', 2, 'playing', ?, 0)", (",".join(map(str, draws)),))
+    db.execute("INSERT INTO seats VALUES (4, 0, 'ann', ?, 0, 0)", (t0,))
+    db.execute("INSERT INTO seats VALUES (4, 1, 'bob', ?, 0, 0)", (t1,))
+    db.execute("INSERT INTO moves VALUES (4, 1, 0, ?, 0)", (deck[0],))
+    db.commit()
+    db.close()
+    s = Server(*FAST, data_dir=os.path.join(tmp, "data"))
+    try:
+        assert "match 4 restored after 1 moves" in s.log_text(), s.log_text()
+        a, b = GameBot(s.connect(), "ann"), GameBot(s.connect(), "bob")
+        a.c.ask("RESUME " + t0, r"OK RESUME ann [0-9a-f]{32} 4")
+        b.c.ask("RESUME " + t1, r"OK RESUME bob [0-9a-f]{32} 4")
+        b.c.expect_line("START 4 briscola 2 ann bob")
+        b.c.expect_line("TRUMP 4 %s" % deck[6])            # no COMMIT: nothing to prove
+        b.c.expect_line("HAND 4 %s" % " ".join(deck[3:6]))  # the recorded deal
+        b.c.expect_line("PLAYED 4 0 %s" % deck[0])
+        b.c.expect_line(r"TURN 4 1 \d+")
+        a.c.expect_line("START 4 briscola 2 ann bob")
+        a.c.expect_line("TRUMP 4 %s" % deck[6])
+        a.c.expect_line("HAND 4 %s" % " ".join(deck[1:3]))
+        b.c.ask("LEAVE", "OK LEAVE 4")
+        lines = []
+        while not any(l.startswith("END 4") for l in lines):
+            lines.append(a.c.line())
+        a.c.no_line(0.3)  # no REVEAL
+        assert not any(l.startswith("REVEAL") for l in lines), lines
+    finally:
+        s.stop()
+
+
 if __name__ == "__main__":
     run([test_briscola_2_and_4, test_scopa_2, test_scopa_4,
          test_scopa_ambiguous_capture_lists_the_options, test_hearts_4,
          test_hearts_errors, test_drop_and_resume_mid_hand_in_each_game,
-         test_kill_9_and_restore_in_each_game])
+         test_kill_9_and_restore_in_each_game,
+         test_a_version_1_database_restores_its_match_in_play])
