@@ -77,7 +77,6 @@ void match_forget_member(struct lobby *l, struct member *m)
     free(m);
 }
 
-
 static void send_to(struct lobby *l, struct member *m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
