@@ -388,9 +388,11 @@ class GameBot:
                     self.broken = True
         elif kind == "TAKE":
             seat, cards = int(w[2]), w[3:]
-            if (self.pending is not None and self.played_in_hand == 36 and
+            if (self.pending is not None and
                     sorted(cards) == sorted(self.table + [self.pending[1]])):
-                self.finish_lay()  # the hand's last card was laid: the leftover
+                # the played card itself is among them: no capture, so the
+                # hand's last card was laid and this is the leftover
+                self.finish_lay()
             if self.pending is not None:
                 pseat, card = self.pending
                 self.pending = None

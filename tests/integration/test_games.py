@@ -163,7 +163,7 @@ def resume_snapshot(game, n, seed, while_passing=False):
                 before = x.n_moves
                 x.play_some()
                 pump_until(bots, lambda: x.n_moves > before and all(
-                    b.lines[-1].startswith(("TURN", "DEAL", "HAND")) for b in bots))
+                    b.lines[-1].startswith("TURN") for b in bots))
         else:
             bots[0].pass_cards()
             pump_until(bots, lambda: all("PASSED %d 0" % mid in b.lines for b in bots))
@@ -230,7 +230,7 @@ def kill_and_restore(game, n, seed):
             before = x.n_moves
             x.play_some()
             pump_until(bots, lambda: x.n_moves > before and all(
-                b.lines[-1].startswith(("TURN", "HAND", "TABLE")) for b in bots))
+                b.lines[-1].startswith("TURN") for b in bots))
         s.signal(signal.SIGKILL)
         s.proc.wait(timeout=5)
     finally:
