@@ -471,6 +471,7 @@ void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
             j.tokens[s] = mt->seats[s].m->token;
             j.is_registered[s] = mt->seats[s].m->is_registered;
             j.seeds[s] = mt->seeds[s];
+            j.sides[s] = mt->rules->side_of(mt->state, s);
         }
         l->env.journal(l->env.ctx, &j);
     }

@@ -43,7 +43,7 @@ def seat_players(s, game, n, seed=1, terse=False, autoplay=True, names=NAMES):
     return mid, bots
 
 
-def whole_match(game, n, seed, terse=False):
+def whole_match(game, n, seed, terse=False, after=None):
     s = Server(*FAST)
     try:
         mid, bots = seat_players(s, game, n, seed, terse=terse)
@@ -65,6 +65,8 @@ def whole_match(game, n, seed, terse=False):
             assert rc == 0, out
         rc, out = verify(spec.lines)
         assert rc == 0, out
+        if after:
+            after(mid, bots)
         return ends.pop(), bots
     finally:
         s.stop()
@@ -100,7 +102,13 @@ def test_scopa_ambiguous_capture_lists_the_options():
 
 
 def test_hearts_4():
-    end, _ = whole_match("hearts", 4, 5)
+    def history(mid, bots):
+        # HISTORY: the seat's own points (each plays for itself), the result as in END
+        res = bots[0].end.split()[2]
+        for b in bots:
+            got = b.c.ask("HISTORY")
+            assert got == "OK HISTORY 1 %d:hearts:%s:%d" % (mid, res, b.totals[b.seat]), got
+    end, _ = whole_match("hearts", 4, 5, after=history)
     assert re.fullmatch(r"END \d+ (seat[0-3]|draw) score( \d+){4}", end), end
 
 
