@@ -150,14 +150,14 @@ for i in $(seq 100); do grep -q "^listening on" $log && break; sleep 0.1; done
 grep -q "^listening on \[::\]:7777$" $log || { cat $log; echo "not listening on [::]:7777"; exit 1; }
 exec 3<>/dev/tcp/127.0.0.1/7777
 read -r -t 5 hello <&3; echo "got: $hello"
-case $hello in "HELLO tavolo 1 "*) ;; *) echo "no HELLO"; exit 1;; esac
+case $hello in "HELLO tavolo 2 "*) ;; *) echo "no HELLO"; exit 1;; esac
 echo PING >&3; read -r -t 5 pong <&3; echo "got: $pong"
 [ "$pong" = "OK PING" ] || { echo "no OK PING"; exit 1; }
 exec 3>&-
 kill -HUP $pid; sleep 0.3
 kill -0 $pid || { cat $log; echo "died on SIGHUP"; exit 1; }
 exec 3<>/dev/tcp/::1/7777; read -r -t 5 hello <&3; exec 3>&-
-case $hello in "HELLO tavolo 1 "*) echo "after SIGHUP, over IPv6: $hello";; *) echo "no HELLO after SIGHUP"; exit 1;; esac
+case $hello in "HELLO tavolo 2 "*) echo "after SIGHUP, over IPv6: $hello";; *) echo "no HELLO after SIGHUP"; exit 1;; esac
 kill -TERM $pid; wait $pid; rc=$?
 cat $log
 [ $rc -eq 0 ] || { echo "exit status $rc on SIGTERM"; exit 1; }

@@ -135,7 +135,7 @@ def test_socket_activation_inherited_fd():
         assert (host, got_port) == ("127.0.0.1", port), text
         assert "socket activation: listening on fd 3" in text, text
         c = Client("127.0.0.1", port)
-        c.expect_line(r"HELLO tavolo 1 \S+")
+        c.expect_line(r"HELLO tavolo 2 \S+")
         c.cmd("PING")
         c.expect_line(r"OK PING")
         c.close()
@@ -170,7 +170,7 @@ def test_socket_activation_not_a_listener_binds_as_usual():
         _, port, text = wait_listening(log_path, proc)
         assert "fd 3 is not a listening TCP socket" in text, text
         c = Client("127.0.0.1", port)
-        c.expect_line(r"HELLO tavolo 1 \S+")
+        c.expect_line(r"HELLO tavolo 2 \S+")
         c.close()
         assert stop(proc) == 0
     finally:
@@ -202,7 +202,7 @@ def test_systemd_socket_activate():
             time.sleep(0.02)
         # The server is not running yet: this connection starts it.
         c = Client("127.0.0.1", port)
-        c.expect_line(r"HELLO tavolo 1 \S+")
+        c.expect_line(r"HELLO tavolo 2 \S+")
         c.cmd("PING")
         c.expect_line(r"OK PING")
         c.close()
