@@ -95,12 +95,16 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "CREATE INDEX records_by_rating ON records(game, rating DESC, name);"
     "INSERT INTO records(name, game, rating, played, won, lost, drawn)"
     "  SELECT name, 'briscola', rating, played, won, lost, drawn FROM accounts;"
-    "DROP INDEX accounts_by_rating;"
-    "ALTER TABLE accounts DROP COLUMN rating;"
-    "ALTER TABLE accounts DROP COLUMN played;"
-    "ALTER TABLE accounts DROP COLUMN won;"
-    "ALTER TABLE accounts DROP COLUMN lost;"
-    "ALTER TABLE accounts DROP COLUMN drawn;",
+    /* accounts without its record columns: rebuilt (SQLite's way, for
+     * any version; DROP COLUMN needs 3.35), its index goes with it */
+    "CREATE TABLE accounts_4("
+    "  name TEXT PRIMARY KEY,"
+    "  hash TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "INSERT INTO accounts_4(name, hash, created_at)"
+    "  SELECT name, hash, created_at FROM accounts;"
+    "DROP TABLE accounts;"
+    "ALTER TABLE accounts_4 RENAME TO accounts;",
 };
 
 enum stmt_id {
