@@ -889,7 +889,7 @@ static int apply_end(struct store *st, const struct store_op *op)
         for (unsigned i = 0; i < n_seats; i++) {
             if (!seat[i].is_registered)
                 continue;
-            char me[8];
+            char me[16];
             snprintf(me, sizeof me, "seat%u", i);
             int won = strcmp(op->result, me) == 0;
             int drawn = !won && is_draw && (int)i != loser && op->points[i] == lowest;
