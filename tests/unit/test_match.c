@@ -436,6 +436,35 @@ TEST(create_cap_per_address_key)
     lobby_free(l); /* ASan: the per-key counters are freed with the matches */
 }
 
+TEST(resume_takes_the_new_connections_key)
+{
+    struct lobby *l = new_lobby_limited(0, 1);
+    struct client a = {0}, a2 = {0}, b = {0};
+    char tok[LOBBY_TOKEN_LEN + 1], tok2[LOBBY_TOKEN_LEN + 1];
+    struct member *ma = lobby_member_new(l, &a), *mb = player(l, &b, "bob");
+    uint64_t id, mid;
+
+    CHECK_INT(lobby_nick(l, ma, "alice", 5, false, tok), LOBBY_OK);
+    lobby_member_set_key(ma, "k1");
+    lobby_member_set_key(mb, "k2");
+    CHECK_INT(lobby_create(l, ma, "briscola", 8, 2, 0, &id), LOBBY_OK);
+    struct member *m2 = lobby_member_new(l, &a2);
+    lobby_member_set_key(m2, "k2");
+    CHECK_INT(lobby_resume(l, &m2, &a2, tok, LOBBY_TOKEN_LEN, 0, tok2, &mid), LOBBY_OK);
+    CHECK_INT(mid, id);
+    CHECK(a.evicted);
+    /* the match still counts against its creator's address, k1 */
+    CHECK_INT(lobby_create(l, mb, "briscola", 8, 2, 0, &id), LOBBY_OK);
+    lobby_leave(l, mb, 0, &id);
+    lobby_leave(l, m2, 0, &id);
+    /* the resumed member now counts by k2 */
+    CHECK_INT(lobby_create(l, m2, "briscola", 8, 2, 0, &id), LOBBY_OK);
+    CHECK_INT(lobby_create(l, mb, "briscola", 8, 2, 0, &id), LOBBY_FULL);
+    lobby_member_gone(l, m2, 0);
+    lobby_member_gone(l, mb, 0);
+    lobby_free(l);
+}
+
 TEST(waiting_match_expires_at_its_deadline)
 {
     struct lobby *l = new_lobby_limited(10000, 1);
