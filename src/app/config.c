@@ -63,6 +63,8 @@ static const struct opt opts[] = {
     U32("sndbuf-kb", sndbuf_kb, 0, 65536, "socket send buffer in KiB, 0 = kernel autotuning (64)"),
     U32("conn-rate", conn_rate, 0, 1000000, "new connections per second per address, 0 = no limit (20)"),
     U32("conn-burst", conn_burst, 1, 1000000, "connections at once per address (40)"),
+    U32("max-waiting-per-ip", max_waiting_per_ip, 0, 1000000, "waiting matches created per address; past it CREATE is FULL, 0 = no cap (4)"),
+    U32("waiting-ms", waiting_ms, 0, 86400000, "a waiting match is deleted after this, 0 = never (600000)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -88,6 +90,8 @@ void config_defaults(struct config *cfg)
     cfg->sndbuf_kb = 64;
     cfg->conn_rate = 20;
     cfg->conn_burst = 40;
+    cfg->max_waiting_per_ip = 4;
+    cfg->waiting_ms = 600000;
     cfg->auth_threads = 0;
     cfg->auth_queue = 64;
     cfg->auth_per_ip = 2;

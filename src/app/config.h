@@ -44,6 +44,8 @@ struct config {
     uint32_t sndbuf_kb;     /* SO_SNDBUF of accepted sockets; 0: kernel's */
     uint32_t conn_rate;     /* new connections per second per address; 0: off */
     uint32_t conn_burst;    /* ... of which this many at once */
+    uint32_t max_waiting_per_ip; /* waiting matches created per address; 0: no cap */
+    uint32_t waiting_ms;    /* a waiting match is deleted after this; 0: never */
 };
 
 /* Fills cfg with the defaults. */

@@ -846,6 +846,8 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         .new_token = new_token_cb,
         .turn_ms = cfg->turn_ms,
         .grace_ms = cfg->grace_ms,
+        .waiting_ms = cfg->waiting_ms,
+        .max_waiting_per_key = cfg->max_waiting_per_ip,
     };
     srv->lobby = lobby_new(&env);
     return 0;

@@ -383,6 +383,10 @@ void session_new(struct server *srv, struct conn *c)
     s->srv = srv;
     s->refs = 1; /* the connection's */
     s->member = lobby_member_new(srv->lobby, s);
+    /* CREATE's per-address cap counts by the peer's address (§10). */
+    char addr[NET_ADDR_STRLEN];
+    net_addr_format(&c->addr, addr);
+    lobby_member_set_key(s->member, addr);
     bucket_init(&s->bucket, srv->cfg->burst, now);
     c->user = s;
     server_deadline_push(srv, &srv->sniff_q, &s->sniff_node);

@@ -72,6 +72,8 @@ void verb_create(struct session *s, const struct cmd *c)
                                       uv_now(s->srv->loop), &id);
     if (rc == LOBBY_BADARG)
         session_reply_err(s, "BADARG", "unsupported number of seats for that game");
+    else if (rc == LOBBY_FULL) /* the per-address cap (PROTOCOL §10) */
+        session_reply_err(s, "FULL", "too many waiting matches from your address");
     else if (rc != LOBBY_OK)
         session_reply_code(s, rc);
     else

@@ -59,8 +59,10 @@ struct lobby *lobby_new(const struct lobby_env *env)
     strmap_init(&l->names);
     strmap_init(&l->tokens);
     strmap_init(&l->matches);
+    strmap_init(&l->owners);
     dq_init(&l->turn_q, env->turn_ms);
     dq_init(&l->grace_q, env->grace_ms);
+    dq_init(&l->wait_q, env->waiting_ms);
     return l;
 }
 
@@ -84,6 +86,7 @@ void lobby_free(struct lobby *l)
     strmap_free(&l->names);
     strmap_free(&l->tokens);
     strmap_free(&l->matches);
+    strmap_free(&l->owners); /* emptied by match_free */
     free(l);
 }
 
@@ -117,6 +120,11 @@ void lobby_member_gone(struct lobby *l, struct member *m, uint64_t now_ms)
 const char *lobby_member_name(const struct member *m)
 {
     return m->name[0] ? m->name : NULL;
+}
+
+void lobby_member_set_key(struct member *m, const char *key)
+{
+    snprintf(m->key, sizeof m->key, "%s", key ? key : "");
 }
 
 /* ---------- identity ---------- */
@@ -204,6 +212,7 @@ enum lobby_code lobby_resume(struct lobby *l, struct member **mp, void *client,
         match_remove_watcher(cur->watching, cur);
     /* The seed is the connection's (PROTOCOL §13): it comes along. */
     memcpy(m->seed, cur->seed, sizeof m->seed);
+    memcpy(m->key, cur->key, sizeof m->key); /* so is the address */
     free(cur);
 
     void *old_client = m->client;
@@ -245,25 +254,37 @@ void lobby_games(char *out, size_t cap)
 
 #define LIST_MAX 50
 
+static size_t list_item(char *items, size_t n, size_t cap,
+                        const struct match *mt)
+{
+    int k = snprintf(items + n, cap - n, " %" PRIu64 ":%s:%u/%u:%s", mt->id,
+                     mt->rules->name, mt->n_seated, mt->n_seats,
+                     mt->phase == MATCH_WAITING ? "waiting" : "playing");
+    return k > 0 ? n + (size_t)k : n;
+}
+
+/* Against lobby spam (docs/PROTOCOL.md §10): the matches a player can
+ * join first, those with the most seated players first (a spammer's
+ * idle match has one), then the newest first; then the matches in play,
+ * newest first. The list is by id, so walking it backwards is newest
+ * first; one walk per seated count. */
 void lobby_list(struct lobby *l, char *out, size_t cap)
 {
     char items[LIST_MAX * 48];
     size_t n = 0, count = 0;
 
     items[0] = '\0';
-    /* Waiting matches first (they can be joined), then those in play. */
-    for (int pass = 0; pass < 2; pass++) {
-        enum match_phase want = pass == 0 ? MATCH_WAITING : MATCH_PLAYING;
-        for (struct match *mt = l->first; mt && count < LIST_MAX; mt = mt->next) {
-            if (mt->phase != want)
-                continue;
-            n += (size_t)snprintf(items + n, sizeof items - n,
-                                  " %" PRIu64 ":%s:%u/%u:%s", mt->id,
-                                  mt->rules->name, mt->n_seated, mt->n_seats,
-                                  want == MATCH_WAITING ? "waiting" : "playing");
+    for (unsigned k = RULES_MAX_SEATS; k >= 1 && count < LIST_MAX; k--)
+        for (struct match *mt = l->last; mt && count < LIST_MAX; mt = mt->prev)
+            if (mt->phase == MATCH_WAITING && mt->n_seated == k) {
+                n = list_item(items, n, sizeof items, mt);
+                count++;
+            }
+    for (struct match *mt = l->last; mt && count < LIST_MAX; mt = mt->prev)
+        if (mt->phase == MATCH_PLAYING) {
+            n = list_item(items, n, sizeof items, mt);
             count++;
         }
-    }
     snprintf(out, cap, "%zu%s", count, items);
 }
 
@@ -288,9 +309,29 @@ enum lobby_code lobby_create(struct lobby *l, struct member *m,
         return LOBBY_BADARG;
     if (busy(m))
         return LOBBY_ALREADY;
+    struct lobby_owner *owner = NULL;
+    size_t key_len = strlen(m->key);
+    if (key_len > 0 && l->env.max_waiting_per_key > 0) {
+        owner = strmap_get(&l->owners, m->key, key_len);
+        if (owner != NULL && owner->n_waiting >= l->env.max_waiting_per_key)
+            return LOBBY_FULL;
+        if (owner == NULL) {
+            owner = mem_calloc(1, sizeof *owner);
+            memcpy(owner->key, m->key, key_len + 1);
+            strmap_put(&l->owners, owner->key, owner);
+        }
+    }
     struct match *mt = match_new(l, r, n_seats);
     *id = mt->id;
-    match_seat(l, mt, m, now_ms);
+    if (owner != NULL) {
+        mt->owner = owner;
+        owner->n_waiting++;
+    }
+    if (l->env.waiting_ms > 0) {
+        dq_push(&l->wait_q, &mt->waiting, now_ms);
+        l->env.arm(l->env.ctx, mt->waiting.deadline_ms);
+    }
+    match_seat(l, mt, m, now_ms); /* may start it: a one-seat game */
     return LOBBY_OK;
 }
 
@@ -491,17 +532,25 @@ void lobby_tick(struct lobby *l, uint64_t now_ms)
         dq_remove(n);
         match_turn_expired(l, mt, now_ms);
     }
+    while ((n = dq_first(&l->wait_q)) != NULL && n->deadline_ms <= now_ms) {
+        struct match *mt = DQ_ENTRY(n, struct match, waiting);
+        dq_remove(n);
+        match_expire(l, mt);
+    }
 }
 
 uint64_t lobby_next_deadline(struct lobby *l)
 {
     uint64_t first = UINT64_MAX;
     struct dq_node *a = dq_first(&l->turn_q), *b = dq_first(&l->grace_q);
+    struct dq_node *c = dq_first(&l->wait_q);
 
     if (a && a->deadline_ms < first)
         first = a->deadline_ms;
     if (b && b->deadline_ms < first)
         first = b->deadline_ms;
+    if (c && c->deadline_ms < first)
+        first = c->deadline_ms;
     return first;
 }
 

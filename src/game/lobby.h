@@ -118,6 +118,11 @@ struct lobby_env {
     /* Fills 32 hex digits + NUL for a fresh resume token. */
     void (*new_token)(void *ctx, char out[LOBBY_TOKEN_LEN + 1]);
     uint32_t turn_ms, grace_ms;
+    /* Against lobby spam (docs/PROTOCOL.md §10, "Matches"): a waiting
+     * match is deleted waiting_ms after its creation (0: never), and one
+     * address key (lobby_member_set_key) may have created at most
+     * max_waiting_per_key matches that are still waiting (0: no cap). */
+    uint32_t waiting_ms, max_waiting_per_key;
 };
 
 struct lobby;
@@ -134,6 +139,13 @@ struct member *lobby_member_new(struct lobby *l, void *client);
 void lobby_member_gone(struct lobby *l, struct member *m, uint64_t now_ms);
 
 const char *lobby_member_name(const struct member *m); /* NULL: no NICK */
+
+/* The client's address key: an opaque string (the session's peer address)
+ * that CREATE's per-address cap counts by; at most LOBBY_KEY_MAX bytes
+ * are kept. "" (the default) is never capped. RESUME carries the new
+ * connection's key over to the resumed member. */
+#define LOBBY_KEY_MAX 47
+void lobby_member_set_key(struct member *m, const char *key);
 
 /* NICK: BADNAME, NAMETAKEN or ALREADY; on success token holds the
  * member's resume token. is_registered marks a name whose password was
@@ -159,6 +171,8 @@ enum lobby_code lobby_resume(struct lobby *l, struct member **m, void *client,
 void lobby_games(char *out, size_t cap);
 void lobby_list(struct lobby *l, char *out, size_t cap);
 
+/* CREATE: NOGAME, BADARG (seat count), ALREADY, then FULL when the
+ * member's address key has max_waiting_per_key waiting matches. */
 enum lobby_code lobby_create(struct lobby *l, struct member *m,
                              const char *game, size_t game_len,
                              unsigned n_seats, uint64_t now_ms, uint64_t *id);
@@ -194,7 +208,8 @@ int lobby_restore(struct lobby *l, const struct lobby_restore *r,
 /* Match ids continue after the highest one recorded. */
 void lobby_set_last_id(struct lobby *l, uint64_t id);
 
-/* Runs every deadline due at now_ms (turn clocks, grace periods). */
+/* Runs every deadline due at now_ms (turn clocks, grace periods, waiting
+ * matches' expiry). */
 void lobby_tick(struct lobby *l, uint64_t now_ms);
 /* The earliest pending deadline, or UINT64_MAX. */
 uint64_t lobby_next_deadline(struct lobby *l);

@@ -185,8 +185,21 @@ struct match *match_new(struct lobby *l, const struct rules *r,
     return mt;
 }
 
+/* The match is no longer waiting: off the expiry queue, and no longer
+ * counted against its creator's address. */
+static void match_disown(struct lobby *l, struct match *mt)
+{
+    dq_remove(&mt->waiting);
+    if (mt->owner != NULL && --mt->owner->n_waiting == 0) {
+        strmap_del(&l->owners, mt->owner->key, strlen(mt->owner->key));
+        free(mt->owner);
+    }
+    mt->owner = NULL;
+}
+
 void match_free(struct lobby *l, struct match *mt)
 {
+    match_disown(l, mt);
     if (mt->phase == MATCH_WAITING)
         l->n_waiting--;
     else
@@ -452,6 +465,7 @@ void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
     const char *seed_ptrs[RULES_MAX_SEATS];
 
     mt->phase = MATCH_PLAYING;
+    match_disown(l, mt);
     l->n_waiting--;
     l->n_playing++;
     mt->started_ms = now_ms;
@@ -519,6 +533,28 @@ void match_unseat(struct lobby *l, struct match *mt, unsigned seat)
         mt->n_watchers = 0;
         match_free(l, mt);
     }
+}
+
+void match_expire(struct lobby *l, struct match *mt)
+{
+    for (unsigned s = 0; s < mt->n_seats; s++)
+        if (mt->seats[s].m != NULL)
+            emit(l, mt, NULL, "UNSEATED %" PRIu64 " %u %s", mt->id, s,
+                 mt->seats[s].name);
+    for (unsigned s = 0; s < mt->n_seats; s++) {
+        struct member *m = mt->seats[s].m;
+        if (m == NULL)
+            continue;
+        mt->seats[s].m = NULL;
+        m->match = NULL;
+        if (m->client == NULL) /* not expected while waiting; no leak */
+            match_forget_member(l, m);
+    }
+    mt->n_seated = 0;
+    for (size_t i = 0; i < mt->n_watchers; i++)
+        mt->watchers[i]->watching = NULL;
+    mt->n_watchers = 0;
+    match_free(l, mt);
 }
 
 /* ---------- snapshots ---------- */

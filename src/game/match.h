@@ -25,6 +25,13 @@
 
 struct match;
 
+/* The waiting matches created from one address key (lobby_create's cap);
+ * in lobby->owners while n_waiting > 0. */
+struct lobby_owner {
+    unsigned n_waiting;
+    char key[LOBBY_KEY_MAX + 1];
+};
+
 struct seat {
     struct member *m;   /* NULL: free */
     char name[LOBBY_NAME_MAX + 1];
@@ -49,6 +56,8 @@ struct match {
     struct member **watchers;
     size_t n_watchers, cap_watchers;
     struct dq_node turn; /* linked in lobby->turn_q while playing */
+    struct dq_node waiting; /* linked in lobby->wait_q while waiting */
+    struct lobby_owner *owner; /* the creator's address, while waiting */
     struct match *prev, *next; /* lobby's list, by id */
     uint64_t started_ms;
     unsigned n_moves;   /* moves accepted: the journal's sequence */
@@ -77,6 +86,7 @@ struct member {
     unsigned seat;
     struct match *watching;         /* watching this, or NULL */
     char seed[DEAL_SEED_MAX + 1];   /* SEED, lowercase; "" for none (§13) */
+    char key[LOBBY_KEY_MAX + 1];    /* address key; "" for none */
 };
 
 struct lobby {
@@ -88,7 +98,8 @@ struct lobby {
     size_t n_waiting, n_playing;
     uint64_t n_finished;
     uint64_t next_id;
-    struct dqueue turn_q, grace_q;
+    struct dqueue turn_q, grace_q, wait_q;
+    struct strmap owners;   /* address key -> lobby_owner */
     bool is_replaying;  /* restoring: journal nothing */
 };
 
@@ -103,6 +114,10 @@ unsigned match_seat(struct lobby *l, struct match *mt, struct member *m,
                     uint64_t now_ms);
 /* Frees a waiting match's seat and announces it; frees an empty match. */
 void match_unseat(struct lobby *l, struct match *mt, unsigned seat);
+/* A waiting match's time is up: an UNSEATED line per taken seat, in seat
+ * order, to every seated player and spectator; then all are released and
+ * the match is freed. */
+void match_expire(struct lobby *l, struct match *mt);
 void match_add_watcher(struct lobby *l, struct match *mt, struct member *m,
                        uint64_t now_ms);
 void match_remove_watcher(struct match *mt, struct member *m);
