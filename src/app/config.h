@@ -44,6 +44,10 @@ struct config {
     uint32_t sndbuf_kb;     /* SO_SNDBUF of accepted sockets; 0: kernel's */
     uint32_t conn_rate;     /* new connections per second per address; 0: off */
     uint32_t conn_burst;    /* ... of which this many at once */
+    /* Durability of the journal (store/store.h; docs/OPERATIONS.md). */
+    char *durability;       /* as given: "power" or "process" */
+    bool is_power_durable;  /* power: a reply waits for the fsync */
+    uint32_t fsync_ms;      /* process: fsync the WAL at most this often */
 };
 
 /* Fills cfg with the defaults. */
