@@ -218,8 +218,9 @@ def test_power_cut_at_process_loses_at_most_the_fsync_window():
     assert all(a < window for a in ages), (
         "moves acknowledged up to %.0f ms before the cut were lost (window %.0f ms)"
         % (max(ages) * 1000, window * 1000))
+    # An age below 0: an OK PLAY sent before the cut and read after it.
     print("  process, --fsync-ms 50: cut after %d acknowledged moves: %d lost, "
-          "acknowledged %.0f ms or less before it; %d matches restored"
+          "the oldest read %.0f ms before it; %d matches restored"
           % (n_acked, len(lost), max(ages, default=0) * 1000, n))
 
 
