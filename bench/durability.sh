@@ -22,7 +22,7 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
     PIN_S=(taskset -c 0) PIN_L=(taskset -c 1)
 fi
 # 18 000 players: one descriptor each, on both sides.
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 SRV_PID=
 stop_server() {

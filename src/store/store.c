@@ -439,7 +439,8 @@ struct store *store_open(const char *dir, char *err, size_t err_cap)
                               SQLITE_OPEN_NOMUTEX, &st->db, err, err_cap) != 0)
         goto fail;
     /* WAL: readers (--check-data, backups) never block the writer; FULL:
-     * a commit is on disk when it returns, which the journal relies on. */
+     * a commit is on disk when it returns (the migrations rely on it; the
+     * journal's level is store_set_durability's). */
     if (exec(st->db, "PRAGMA journal_mode = WAL", inner, sizeof inner) != 0 ||
         exec(st->db, "PRAGMA synchronous = FULL", inner, sizeof inner) != 0) {
         int code = sqlite3_errcode(st->db);
