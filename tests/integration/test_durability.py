@@ -131,10 +131,16 @@ def lost_moves(players, data):
     every acknowledged move before a lost one is there."""
     got, _ = moves_on_disk(data)
     lost = []
+    by_match = {}
     for x in players:
         for t, mid, card in x.acked:
-            if card not in got.get(mid, []):
-                lost.append((t, mid, card))
+            by_match.setdefault(mid, []).append((t, card))
+    for mid, acked in by_match.items():
+        acked.sort()
+        on_disk = [card in got.get(mid, []) for _, card in acked]
+        # a prefix: once one is missing, every later one is missing too
+        assert on_disk == sorted(on_disk, reverse=True), (mid, acked, got.get(mid))
+        lost += [(t, mid, card) for (t, card), d in zip(acked, on_disk) if not d]
     return sorted(lost)
 
 
