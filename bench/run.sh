@@ -4,7 +4,8 @@
 # docs/PERFORMANCE.md between the BENCH markers. Then a short game load
 # (bench/gameload, docs/PERFORMANCE.md "Game load"): whole matches of
 # briscola, tavolo pinned to CPU 0 and gameload to CPU 1; its table goes
-# between the GAMELOAD markers.
+# between the GAMELOAD markers. With DURABILITY=1, bench/durability.sh
+# follows (both --durability levels side by side; its own markers).
 #   bench/run.sh [compare.sh options...]   e.g. --duration 6 --idle-conns 19000
 #   bench/run.sh --gameload-only           the game load alone (~30 s)
 #   bench/run.sh --no-gameload [...]       the PING comparison alone
@@ -166,3 +167,7 @@ gl_row "think-2000"  -n 2000 -g briscola:2 --think-ms 0-2000
 cat "$RUN/table"
 put_table GAMELOAD "$RUN/table"
 echo "bench: game-load table written to docs/PERFORMANCE.md (raw output in $RUN)"
+stop_server
+if [ "${DURABILITY:-0}" = 1 ]; then
+    "$ROOT/bench/durability.sh"
+fi

@@ -65,6 +65,9 @@ static const struct opt opts[] = {
     U32("conn-burst", conn_burst, 1, 1000000, "connections at once per address (40)"),
     U32("max-waiting-per-ip", max_waiting_per_ip, 0, 1000000, "waiting matches created per address; past it CREATE is FULL, 0 = no cap (4)"),
     U32("waiting-ms", waiting_ms, 0, 86400000, "a waiting match is deleted after this, 0 = never (600000)"),
+    /* Durability of the journal (docs/OPERATIONS.md). */
+    STR("durability", durability, "power: a reply waits for fsync; process: for write, fsync every --fsync-ms (process)"),
+    U32("fsync-ms", fsync_ms, 1, 10000, "process: the longest a written move waits for its fsync (50)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -98,6 +101,9 @@ void config_defaults(struct config *cfg)
     cfg->auth_free_fails = 3;
     cfg->auth_backoff_ms = 1000;
     cfg->checkpoint_ms = 5000;
+    /* Durability of the journal (docs/OPERATIONS.md). */
+    cfg->durability = mem_strdup("process");
+    cfg->fsync_ms = 50;
 }
 
 static const struct opt *find_opt(const char *name, size_t len)
@@ -232,6 +238,13 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err,
         if (set_opt(cfg, o, value, err, err_cap) != 0)
             return -1;
     }
+    if (strcmp(cfg->durability, "power") != 0 &&
+        strcmp(cfg->durability, "process") != 0) {
+        snprintf(err, err_cap, "--durability: expected power or process, got '%s'",
+                 cfg->durability);
+        return -1;
+    }
+    cfg->is_power_durable = strcmp(cfg->durability, "power") == 0;
     cfg->admin_port = UINT32_MAX;
     if (strcmp(cfg->admin_port_text, "off") != 0) {
         char *end;

@@ -46,6 +46,10 @@ struct config {
     uint32_t conn_burst;    /* ... of which this many at once */
     uint32_t max_waiting_per_ip; /* waiting matches created per address; 0: no cap */
     uint32_t waiting_ms;    /* a waiting match is deleted after this; 0: never */
+    /* Durability of the journal (store/store.h; docs/OPERATIONS.md). */
+    char *durability;       /* as given: "power" or "process" */
+    bool is_power_durable;  /* power: a reply waits for the fsync */
+    uint32_t fsync_ms;      /* process: fsync the WAL at most this often */
 };
 
 /* Fills cfg with the defaults. */

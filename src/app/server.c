@@ -557,6 +557,13 @@ static int server_open_store(struct server *srv)
     if (store_set_quota(srv->store, srv->cfg->db_max_kb) != 0)
         log_warn("cannot set the database quota");
     store_set_tick_ms(srv->store, srv->cfg->checkpoint_ms);
+    if (store_set_durability(srv->store, srv->cfg->is_power_durable
+                                 ? STORE_DURABLE_POWER : STORE_DURABLE_PROCESS,
+                             srv->cfg->fsync_ms) != 0) {
+        store_close(srv->store);
+        srv->store = NULL;
+        return -1;
+    }
     store_on_broken(srv->store, on_store_broken, srv);
     if (store_each_account(srv->store, load_account, srv) != 0 ||
         store_start(srv->store, srv->loop) != 0) {
@@ -572,7 +579,13 @@ static int server_open_store(struct server *srv)
         log_error("cannot read the journal in %s", srv->cfg->data_dir);
         return -1;
     }
-    log_info("store %s/tavolo.db open", srv->cfg->data_dir);
+    if (srv->cfg->is_power_durable)
+        log_info("store %s/tavolo.db open; durability power (a reply waits "
+                 "for its fsync)", srv->cfg->data_dir);
+    else
+        log_info("store %s/tavolo.db open; durability process (a reply waits "
+                 "for its write; fsync every %u ms)", srv->cfg->data_dir,
+                 srv->cfg->fsync_ms);
     return 0;
 }
 
