@@ -1,0 +1,285 @@
+/*
+ * bot: levels, determinisation and the shared helpers (bot.h).
+ *
+ * Determinisation rebuilds a full state from the view alone: init, then
+ * for every hand in the view its game's sampler proposes a deck (and the
+ * cards of the passes this seat did not see), the deck is dealt, and the
+ * hand's public moves are replayed through rules->check and apply. A
+ * sample under which a public move is refused is thrown away and drawn
+ * again, at most BOT_MAX_TRIES times. Completed hands are replayed once
+ * per decision (the prefix); hard resamples only the current hand, once
+ * per iteration, from a copy of the prefix.
+ *
+ * The state is read only through the rules interface; the heuristics
+ * read the determinised state only through what the seat sees anyway
+ * (its hand, trump, table, the trick), which is the same in every
+ * determinisation.
+ */
+#include "bot/bot.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "bot/bot_game.h"
+
+#define MAX_MOVES 512
+
+static const struct bot_game *const games[] = {
+    &bot_briscola,
+    &bot_scopa,
+    &bot_hearts,
+};
+
+int bot_level_parse(const char *s, size_t len, enum bot_level *out)
+{
+    static const char *const names[] = {"easy", "normal", "hard"};
+
+    for (unsigned i = 0; i < 3; i++) {
+        if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0) {
+            *out = (enum bot_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *bot_level_name(enum bot_level level)
+{
+    switch (level) {
+    case BOT_EASY:
+        return "easy";
+    case BOT_NORMAL:
+        return "normal";
+    case BOT_HARD:
+        return "hard";
+    }
+    return "?";
+}
+
+const struct bot_game *bot_game_find(const struct rules *r)
+{
+    for (size_t i = 0; i < sizeof games / sizeof games[0]; i++)
+        if (strcmp(games[i]->name, r->name) == 0)
+            return games[i];
+    return NULL;
+}
+
+bool bot_supports(const struct rules *r) { return bot_game_find(r) != NULL; }
+
+void bot_shuffle(card_t *cards, unsigned n, struct bot_rng *g)
+{
+    for (unsigned i = n; i > 1; i--) {
+        unsigned j = bot_rng_below(g, i);
+        card_t t = cards[i - 1];
+        cards[i - 1] = cards[j];
+        cards[j] = t;
+    }
+}
+
+unsigned bot_hand(const struct bot_view *v, const void *state, card_t *out)
+{
+    return v->rules->hand(state, v->seat, out);
+}
+
+void bot_random_pass(const struct bot_view *v, const void *state,
+                     struct bot_rng *g, struct rules_move *out)
+{
+    card_t hand[RULES_MAX_DECK];
+    unsigned n = bot_hand(v, state, hand);
+
+    assert(n >= RULES_PASS_CARDS);
+    bot_shuffle(hand, n, g);
+    memset(out, 0, sizeof *out);
+    out->kind = MOVE_PASS;
+    out->n = RULES_PASS_CARDS;
+    memcpy(out->cards, hand, RULES_PASS_CARDS);
+}
+
+uint64_t bot_view_seen(const struct bot_view *v)
+{
+    uint64_t seen = 0;
+
+    for (unsigned i = 0; i < v->n_events; i++) {
+        const struct bot_event *e = &v->events[i];
+        for (unsigned k = 0; k < e->n_cards; k++)
+            seen |= bot_bit(e->cards[k]);
+        if (e->kind == BOT_EV_DEAL) {
+            if (e->trump != CARD_NONE)
+                seen |= bot_bit(e->trump);
+            for (unsigned k = 0; k < e->n_table; k++)
+                seen |= bot_bit(e->table[k]);
+        }
+        if (e->kind == BOT_EV_MOVE && !e->is_hidden)
+            for (unsigned k = 0; k < e->mv.n; k++)
+                seen |= bot_bit(e->mv.cards[k]);
+    }
+    return seen;
+}
+
+/* ---- determinisation ---------------------------------------------- */
+
+bool bot_replay_hand(struct bot_det *d, unsigned at, void *state,
+                     struct bot_rng *g)
+{
+    const struct rules *r = d->r;
+    const struct bot_event *ev = &d->v->events[at];
+    unsigned n = 1;
+    void *save = mem_alloc(r->state_size);
+    bool ok = false;
+
+    assert(ev->kind == BOT_EV_DEAL);
+    while (at + n < d->end && ev[n].kind != BOT_EV_DEAL)
+        n++;
+    memcpy(save, state, r->state_size);
+    for (unsigned t = 0; t < BOT_MAX_TRIES && !ok; t++) {
+        card_t deck[RULES_MAX_DECK];
+        struct rules_move pass[RULES_MAX_SEATS];
+
+        memset(pass, 0, sizeof pass);
+        if (t > 0)
+            memcpy(state, save, r->state_size);
+        if (!d->game->sample(d->v, ev, n, g, deck, pass)) {
+            d->n_fails++;
+            continue;
+        }
+        r->deal(state, ev->hand, deck);
+        ok = true;
+        for (unsigned i = 1; i < n && ok; i++) {
+            const struct bot_event *e = &ev[i];
+            if (e->kind != BOT_EV_MOVE)
+                continue;
+            struct rules_move mv = e->is_hidden ? pass[e->seat] : e->mv;
+            enum rules_move_kind kind;
+            unsigned mask = r->to_move(state, &kind);
+            if (!(mask & (1u << e->seat)) || kind != mv.kind ||
+                r->check(state, e->seat, &mv, NULL, 0) != RULES_OK) {
+                ok = false;
+                break;
+            }
+            struct rules_outcome out;
+            r->apply(state, e->seat, &mv, &out);
+        }
+        if (!ok)
+            d->n_fails++;
+    }
+    free(save);
+    return ok;
+}
+
+/* Sets d up and replays the completed hands into d->prefix: 0 or -1. */
+static int det_open(struct bot_det *d, const struct bot_view *v,
+                    struct bot_rng *g)
+{
+    memset(d, 0, sizeof *d);
+    d->v = v;
+    d->r = v->rules;
+    d->game = bot_game_find(v->rules);
+    d->end = v->n_events;
+    d->cur = bot_view_hand_start(v);
+    if (d->game == NULL || d->cur == v->n_events)
+        return -1;
+    d->prefix = mem_alloc(d->r->state_size);
+    memset(d->prefix, 0, d->r->state_size);
+    d->r->init(d->prefix, v->n_seats);
+    for (unsigned i = 0; i < d->cur; i++) {
+        if (v->events[i].kind != BOT_EV_DEAL)
+            continue;
+        if (!bot_replay_hand(d, i, d->prefix, g))
+            return -1;
+    }
+    return 0;
+}
+
+static void det_close(struct bot_det *d)
+{
+    free(d->prefix);
+    d->prefix = NULL;
+}
+
+int bot_determinise(const struct bot_view *v, uint64_t seed, void *state)
+{
+    struct bot_rng g = {seed};
+    struct bot_det d;
+    int rc = det_open(&d, v, &g);
+
+    if (rc == 0) {
+        memcpy(state, d.prefix, d.r->state_size);
+        rc = bot_replay_hand(&d, d.cur, state, &g) ? 0 : -1;
+    }
+    det_close(&d);
+    return rc;
+}
+
+/* ---- levels ------------------------------------------------------- */
+
+static void random_move(const struct bot_view *v, const void *state,
+                        enum rules_move_kind kind, struct bot_rng *g,
+                        struct rules_move *out)
+{
+    static __thread struct rules_move moves[MAX_MOVES];
+
+    if (kind == MOVE_PASS) {
+        bot_random_pass(v, state, g, out);
+        return;
+    }
+    unsigned n = v->rules->legal_moves(state, v->seat, moves, MAX_MOVES);
+    if (n > MAX_MOVES)
+        n = MAX_MOVES;
+    assert(n > 0);
+    *out = moves[bot_rng_below(g, n)];
+}
+
+int bot_choose(const struct bot_view *v, enum bot_level level,
+               const struct bot_budget *budget, uint64_t seed,
+               struct rules_move *out)
+{
+    static const struct bot_budget defaults = {BOT_HARD_ITERATIONS,
+                                               BOT_HARD_TIME_MS, NULL, NULL};
+    struct bot_rng g = {seed};
+    struct bot_det d;
+    int rc = -1;
+    void *state = NULL;
+
+    if (budget == NULL)
+        budget = &defaults;
+    if (det_open(&d, v, &g) != 0)
+        goto done;
+    state = mem_alloc(d.r->state_size);
+    memcpy(state, d.prefix, d.r->state_size);
+    if (!bot_replay_hand(&d, d.cur, state, &g))
+        goto done;
+
+    enum rules_move_kind kind;
+    unsigned mask = d.r->to_move(state, &kind);
+    if (!(mask & (1u << v->seat)))
+        goto done;
+    memset(out, 0, sizeof *out);
+    switch (level) {
+    case BOT_EASY:
+        random_move(v, state, kind, &g, out);
+        break;
+    case BOT_NORMAL:
+        d.game->heuristic(v, state, kind, &g, out);
+        break;
+    case BOT_HARD:
+        /* Passing is simultaneous and not enumerated (rules.h): hard
+         * passes as normal does, and searches the play. */
+        if (kind == MOVE_PASS)
+            d.game->heuristic(v, state, kind, &g, out);
+        else
+            bot_ismcts(&d, budget, &g, out);
+        break;
+    }
+    /* A bot's move is a legal move whatever a heuristic did. */
+    if (d.r->check(state, v->seat, out, NULL, 0) != RULES_OK) {
+        assert(!"bot chose an illegal move");
+        random_move(v, state, kind, &g, out);
+    }
+    rc = 0;
+done:
+    free(state);
+    det_close(&d);
+    return rc;
+}
