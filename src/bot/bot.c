@@ -97,27 +97,6 @@ void bot_random_pass(const struct bot_view *v, const void *state,
     memcpy(out->cards, hand, RULES_PASS_CARDS);
 }
 
-uint64_t bot_view_seen(const struct bot_view *v)
-{
-    uint64_t seen = 0;
-
-    for (unsigned i = 0; i < v->n_events; i++) {
-        const struct bot_event *e = &v->events[i];
-        for (unsigned k = 0; k < e->n_cards; k++)
-            seen |= bot_bit(e->cards[k]);
-        if (e->kind == BOT_EV_DEAL) {
-            if (e->trump != CARD_NONE)
-                seen |= bot_bit(e->trump);
-            for (unsigned k = 0; k < e->n_table; k++)
-                seen |= bot_bit(e->table[k]);
-        }
-        if (e->kind == BOT_EV_MOVE && !e->is_hidden)
-            for (unsigned k = 0; k < e->mv.n; k++)
-                seen |= bot_bit(e->mv.cards[k]);
-    }
-    return seen;
-}
-
 /* ---- determinisation ---------------------------------------------- */
 
 bool bot_replay_hand(struct bot_det *d, unsigned at, void *state,
@@ -161,6 +140,9 @@ bool bot_replay_hand(struct bot_det *d, unsigned at, void *state,
             struct rules_outcome out;
             r->apply(state, e->seat, &mv, &out);
         }
+        /* Whose turn it is now is public too (the 2c's holder leads). */
+        if (ok && r->to_move(state, NULL) != ev[n - 1].next)
+            ok = false;
         if (!ok)
             d->n_fails++;
     }

@@ -78,9 +78,6 @@ unsigned bot_hand(const struct bot_view *v, const void *state, card_t *out);
 /* Random 3 of the seat's hand (a PASS). */
 void bot_random_pass(const struct bot_view *v, const void *state,
                      struct bot_rng *g, struct rules_move *out);
-/* Every card this seat has seen anywhere (its own, played, table,
- * trump, received). */
-uint64_t bot_view_seen(const struct bot_view *v);
 
 /* Determinisation, shared by the levels (bot.c). */
 struct bot_det {

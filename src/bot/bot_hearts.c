@@ -15,6 +15,8 @@
  *     hold it, weighted by the room left (a dead end is a failed try);
  *   - the passes this seat did not see: three cards of the receiver's
  *     hand, so that dealt = (after the pass - received) + passed;
+ *     Before the first lead, the seat due to lead (public: TURN) holds
+ *     the 2c;
  *   - while passing (nothing played yet): the others' deals uniformly,
  *     and for those who have passed, three cards of their deal.
  *
@@ -75,7 +77,7 @@ static bool sample(const struct bot_view *v, const struct bot_event *ev,
     uint64_t dealt[HEARTS_SEATS] = {0};
     bool is_pass_done = off == 0, has_passed[HEARTS_SEATS] = {false};
     bool is_broken = false;
-    unsigned n_trick = 0, n_tricks = 0, led = 0;
+    unsigned n_trick = 0, n_tricks = 0, n_plays = 0, led = 0;
 
     for (unsigned i = 0; i < ev[0].n_cards; i++)
         mine |= bot_bit(ev[0].cards[i]);
@@ -110,6 +112,7 @@ static bool sample(const struct bot_view *v, const struct bot_event *ev,
         if (suit == SUIT_H)
             is_broken = true;
         played[s] |= bot_bit(c);
+        n_plays++;
         if (++n_trick == HEARTS_SEATS) {
             n_trick = 0;
             n_tricks++;
@@ -150,6 +153,17 @@ static bool sample(const struct bot_view *v, const struct bot_event *ev,
             if (used > HEARTS_HAND || (hold[s] & ban[s]))
                 return false;
             room[s] = HEARTS_HAND - used;
+        }
+        /* Before the first lead, the seat due to lead holds the 2c. */
+        unsigned next = ev[n - 1].next;
+        card_t two = card_make(RANK_2, SUIT_C);
+        if (n_plays == 0 && next != 0 && (unseen & bot_bit(two))) {
+            unsigned s = (unsigned)__builtin_ctz(next);
+            if (s == me || room[s] == 0)
+                return false;
+            hold[s] |= bot_bit(two);
+            unseen &= ~bot_bit(two);
+            room[s]--;
         }
         /* Most constrained cards first: by how many seats may hold them. */
         card_t order[HEARTS_DECK];

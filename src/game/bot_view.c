@@ -13,6 +13,8 @@
 
 #include "base/mem.h"
 
+static uint64_t bit(card_t c) { return UINT64_C(1) << c; }
+
 void bot_view_init(struct bot_view *v, const struct rules *r,
                    unsigned n_seats, unsigned seat)
 {
@@ -94,6 +96,7 @@ void bot_view_deal(struct bot_view *v, const void *state, unsigned hand)
     assert(n <= sizeof e->table);
     e->n_table = (uint8_t)n;
     memcpy(e->table, table, n);
+    e->next = (uint8_t)r->to_move(state, NULL);
 }
 
 void bot_view_move(struct bot_view *v, const void *state, unsigned seat,
@@ -105,6 +108,7 @@ void bot_view_move(struct bot_view *v, const void *state, unsigned seat,
     struct bot_event *e = push(v, BOT_EV_MOVE, hand);
 
     e->seat = (uint8_t)seat;
+    e->next = (uint8_t)r->to_move(state, NULL);
     if (mv->kind == MOVE_PASS && seat != v->seat) {
         /* PROTOCOL §12: others see PASSED, never the cards. */
         e->is_hidden = true;
@@ -120,13 +124,37 @@ void bot_view_move(struct bot_view *v, const void *state, unsigned seat,
         e = push(v, BOT_EV_DRAW, hand);
         e->n_cards = 1;
         e->cards[0] = out->draws[i].card;
+        e->next = (uint8_t)r->to_move(state, NULL);
     }
     if (out->is_refill) {
         e = push(v, BOT_EV_REFILL, hand);
         e->n_cards = (uint8_t)r->hand(state, v->seat, e->cards);
+        e->next = (uint8_t)r->to_move(state, NULL);
     }
     if (out->is_pass_done) {
         e = push(v, BOT_EV_RECEIVED, hand);
         e->n_cards = (uint8_t)r->received(state, v->seat, e->cards);
+        e->next = (uint8_t)r->to_move(state, NULL);
     }
+}
+
+uint64_t bot_view_seen(const struct bot_view *v)
+{
+    uint64_t seen = 0;
+
+    for (unsigned i = 0; i < v->n_events; i++) {
+        const struct bot_event *e = &v->events[i];
+        for (unsigned k = 0; k < e->n_cards; k++)
+            seen |= bit(e->cards[k]);
+        if (e->kind == BOT_EV_DEAL) {
+            if (e->trump != CARD_NONE)
+                seen |= bit(e->trump);
+            for (unsigned k = 0; k < e->n_table; k++)
+                seen |= bit(e->table[k]);
+        }
+        if (e->kind == BOT_EV_MOVE && !e->is_hidden)
+            for (unsigned k = 0; k < e->mv.n; k++)
+                seen |= bit(e->mv.cards[k]);
+    }
+    return seen;
 }

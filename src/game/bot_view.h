@@ -17,8 +17,10 @@
  *   DRAW      briscola: the card this seat drew after a trick (§4 DRAW);
  *   REFILL    scopa: this seat's three new cards (§12 HAND);
  *   RECEIVED  hearts: the three cards passed to this seat.
- * The public history (who moved what, in order, and the deals) is the
- * same in every seat's view; the private events differ.
+ * Each event also records whose move is due after it (the to_move mask,
+ * public through TURN and PASSING). The public history (who moved what,
+ * in order, the deals, whose turn) is the same in every seat's view; the
+ * private events differ.
  *
  * Owner: whoever called bot_view_init (the engine for each bot seat);
  * bot_view_copy makes an independent copy for a worker thread.
@@ -44,6 +46,7 @@ struct bot_event {
     uint8_t seat;      /* MOVE: the seat that moved */
     bool is_hidden;    /* MOVE: another seat's PASS; mv.n is 0 */
     uint8_t n_cards;   /* DEAL, DRAW, REFILL, RECEIVED: cards[0..n_cards) */
+    uint8_t next;      /* rules->to_move after the event: public (TURN) */
     uint16_t hand;     /* the hand number (from 1) the event belongs to */
     card_t trump;      /* DEAL: the trump card, CARD_NONE if none */
     uint8_t n_table;   /* DEAL: the table as dealt */
@@ -84,5 +87,10 @@ unsigned bot_view_hand(const struct bot_view *v);
 /* Index of the last DEAL event (the current hand's first); n_events if
  * none. */
 unsigned bot_view_hand_start(const struct bot_view *v);
+
+/* Every card this seat has seen anywhere, as a mask (bit c for card c):
+ * its own, every card played or captured in a move it saw, the tables
+ * and trumps, the cards it drew or received. */
+uint64_t bot_view_seen(const struct bot_view *v);
 
 #endif
