@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PORT       ?= 7777
 DATA       ?= ./tavolo-data
 
-.PHONY: all build run test test-release test-asan fuzz bench deps deps-test browser-deps clean
+.PHONY: all build run test test-release test-asan fuzz bench bench-bots deps deps-test browser-deps clean
 
 all: build
 
@@ -57,6 +57,12 @@ fuzz: deps-test
 
 bench: build
 	bench/run.sh
+
+# The bots' strength and cost: 2000 matches per pairing (hours: docs/BOTS.md);
+# MATCHES=200 for a shorter run.
+MATCHES ?= 2000
+bench-bots: build
+	JOBS=$(JOBS) bench/bots.sh $(MATCHES)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
