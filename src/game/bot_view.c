@@ -158,3 +158,37 @@ uint64_t bot_view_seen(const struct bot_view *v)
     }
     return seen;
 }
+
+int bot_view_replay(struct bot_view *v, bot_deck_fn deck_fn, void *ctx,
+                    const struct bot_logged_move *moves, unsigned n)
+{
+    const struct rules *r = v->rules;
+    void *state = mem_calloc(1, r->state_size);
+    card_t deck[RULES_MAX_DECK];
+    unsigned hand = 1;
+    int rc = 0;
+
+    assert(v->n_events == 0);
+    r->init(state, v->n_seats);
+    deck_fn(ctx, hand, deck);
+    r->deal(state, hand, deck);
+    bot_view_deal(v, state, hand);
+    for (unsigned i = 0; i < n; i++) {
+        struct rules_move mv = moves[i].mv;
+        struct rules_outcome out;
+        if (r->check(state, moves[i].seat, &mv, NULL, 0) != RULES_OK) {
+            rc = -1;
+            break;
+        }
+        r->apply(state, moves[i].seat, &mv, &out);
+        bot_view_move(v, state, moves[i].seat, &mv, &out);
+        if (out.is_hand_over && !out.is_over) {
+            hand++;
+            deck_fn(ctx, hand, deck);
+            r->deal(state, hand, deck);
+            bot_view_deal(v, state, hand);
+        }
+    }
+    free(state);
+    return rc;
+}

@@ -88,6 +88,27 @@ unsigned bot_view_hand(const struct bot_view *v);
  * none. */
 unsigned bot_view_hand_start(const struct bot_view *v);
 
+/* A match's moves, as the engine keeps them (the move as check()
+ * completed it). */
+struct bot_logged_move {
+    uint8_t seat;
+    struct rules_move mv;
+};
+
+/* Writes hand `hand`'s deck (rules->deck_size cards), e.g. deal.c's
+ * shuffle from the match's key. */
+typedef void (*bot_deck_fn)(void *ctx, unsigned hand, card_t *deck);
+
+/* Builds seat's view of a match from scratch: init, each hand dealt from
+ * deck_fn, moves[0..n) applied in order, recording what the seat sees,
+ * exactly as bot_view_deal and bot_view_move would have as it went.
+ * For a seat a bot takes over mid-match (--away-bot, --abandon bot) or
+ * a match restored from the journal. v must be initialised and empty.
+ * Returns 0, or -1 if a move is refused (the log does not fit the
+ * decks; v then holds the events up to it). */
+int bot_view_replay(struct bot_view *v, bot_deck_fn deck_fn, void *ctx,
+                    const struct bot_logged_move *moves, unsigned n);
+
 /* Every card this seat has seen anywhere, as a mask (bit c for card c):
  * its own, every card played or captured in a move it saw, the tables
  * and trumps, the cards it drew or received. */

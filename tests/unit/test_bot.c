@@ -542,6 +542,69 @@ TEST(no_move_when_not_due)
     run_free(&x);
 }
 
+/* The view replayed from the decks and the move log is the view built
+ * move by move, for every seat. */
+static void replay_deck(void *ctx, unsigned hand, card_t *deck)
+{
+    const struct run *x = ctx;
+    uint64_t s = x->deck_seed * 7919u + hand;
+    rules_canonical_deck(x->r->deck_size, deck);
+    card_shuffle(deck, x->r->deck_size, uniform, &s);
+}
+
+TEST(view_replay_equals_view_built_as_it_went)
+{
+    static const struct rules *const games[] = {&briscola_rules,
+                                                &scopa_rules, &hearts_rules};
+    static struct run x;
+    static struct bot_logged_move log[MAX_LOG];
+    uint64_t rs = 8;
+
+    for (unsigned g = 0; g < 3; g++) {
+        const struct rules *r = games[g];
+        for (unsigned m = 0; m < 6; m++) {
+            unsigned ns = r == &hearts_rules ? 4 : m % 2 ? 4 : 2;
+            run_start(&x, r, ns, splitmix(&rs));
+            enum rules_move_kind kind;
+            int seat;
+            unsigned stop = (unsigned)(splitmix(&rs) % 400);
+            for (unsigned i = 0; i < stop && (seat = run_seat(&x, &kind)) >= 0;
+                 i++) {
+                struct rules_move mv;
+                full_random_move(&x, (unsigned)seat, kind, &rs, &mv);
+                CHECK(run_move(&x, (unsigned)seat, mv));
+            }
+            for (unsigned i = 0; i < x.n_log; i++) {
+                log[i].seat = x.log[i].seat;
+                log[i].mv = x.log[i].mv;
+            }
+            for (unsigned s = 0; s < ns; s++) {
+                struct bot_view v;
+                bot_view_init(&v, r, ns, s);
+                CHECK_INT(bot_view_replay(&v, replay_deck, &x, log, x.n_log),
+                          0);
+                CHECK(bot_view_equal(&v, &x.views[s]));
+                struct bot_view c;
+                bot_view_copy(&c, &v);
+                CHECK(bot_view_equal(&c, &v));
+                bot_view_free(&c);
+                bot_view_free(&v);
+            }
+            /* A log that does not fit is refused. */
+            if (x.n_log > 0) {
+                struct bot_view v;
+                log[x.n_log - 1].seat =
+                    (uint8_t)((log[x.n_log - 1].seat + 1) % ns);
+                bot_view_init(&v, r, ns, 0);
+                CHECK_INT(bot_view_replay(&v, replay_deck, &x, log, x.n_log),
+                          -1);
+                bot_view_free(&v);
+            }
+            run_free(&x);
+        }
+    }
+}
+
 TEST(level_names)
 {
     enum bot_level l;
