@@ -83,8 +83,8 @@ static int play_match(const struct rules *r, unsigned ns,
         unsigned seat = (unsigned)__builtin_ctz(mask);
         struct rules_move mv;
         uint64_t t0 = now_ns();
-        if (bot_choose(&views[seat], level[seat], budget,
-                       splitmix(&bot_seed), &mv) != 0 ||
+        if (bot_choose(&views[seat], level[seat], budget, splitmix(&bot_seed),
+                       &mv) != 0 ||
             r->check(state, seat, &mv, NULL, 0) != RULES_OK) {
             fprintf(stderr, "bot-tournament: seat %u found no move\n", seat);
             exit(1);
@@ -128,24 +128,26 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"game", 1, 0, 'g'},       {"seats", 1, 0, 'n'},
-        {"a", 1, 0, 'a'},          {"b", 1, 0, 'b'},
-        {"matches", 1, 0, 'm'},    {"seed", 1, 0, 's'},
-        {"iterations", 1, 0, 'i'}, {"time-ms", 1, 0, 't'},
-        {0, 0, 0, 0},
+        {"game", 1, 0, 'g'},       {"seats", 1, 0, 'n'},   {"a", 1, 0, 'a'},
+        {"b", 1, 0, 'b'},          {"matches", 1, 0, 'm'}, {"seed", 1, 0, 's'},
+        {"iterations", 1, 0, 'i'}, {"time-ms", 1, 0, 't'}, {0, 0, 0, 0},
     };
     const char *game = NULL;
     unsigned ns = 0, matches = 200;
     uint64_t seed = 1;
     enum bot_level la = BOT_HARD, lb = BOT_NORMAL;
-    struct bot_budget budget = {BOT_HARD_ITERATIONS, BOT_HARD_TIME_MS,
-                                clock_ms, NULL};
+    struct bot_budget budget = {BOT_HARD_ITERATIONS, BOT_HARD_TIME_MS, clock_ms,
+                                NULL};
     int c;
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'g': game = optarg; break;
-        case 'n': ns = (unsigned)atoi(optarg); break;
+        case 'g':
+            game = optarg;
+            break;
+        case 'n':
+            ns = (unsigned)atoi(optarg);
+            break;
         case 'a':
             if (bot_level_parse(optarg, strlen(optarg), &la) != 0)
                 usage();
@@ -154,11 +156,20 @@ int main(int argc, char **argv)
             if (bot_level_parse(optarg, strlen(optarg), &lb) != 0)
                 usage();
             break;
-        case 'm': matches = (unsigned)atoi(optarg); break;
-        case 's': seed = strtoull(optarg, NULL, 10); break;
-        case 'i': budget.iterations = (unsigned)atoi(optarg); break;
-        case 't': budget.time_ms = (unsigned)atoi(optarg); break;
-        default: usage();
+        case 'm':
+            matches = (unsigned)atoi(optarg);
+            break;
+        case 's':
+            seed = strtoull(optarg, NULL, 10);
+            break;
+        case 'i':
+            budget.iterations = (unsigned)atoi(optarg);
+            break;
+        case 't':
+            budget.time_ms = (unsigned)atoi(optarg);
+            break;
+        default:
+            usage();
         }
     }
     const struct rules *r = game ? rules_find(game, strlen(game)) : NULL;

@@ -66,7 +66,10 @@ const struct bot_game *bot_game_find(const struct rules *r)
     return NULL;
 }
 
-bool bot_supports(const struct rules *r) { return bot_game_find(r) != NULL; }
+bool bot_supports(const struct rules *r)
+{
+    return bot_game_find(r) != NULL;
+}
 
 void bot_shuffle(card_t *cards, unsigned n, struct bot_rng *g)
 {

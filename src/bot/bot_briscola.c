@@ -158,7 +158,8 @@ static void heuristic(const struct bot_view *v, const void *state,
             /* Smear: the most points that are not a trump, if the
              * partner is last to be beaten (we play last) or leads by a
              * trump. */
-            if (is_last || card_suit(tcard[briscola_trick_winner(tcard, nt, ts)]) == ts) {
+            if (is_last ||
+                card_suit(tcard[briscola_trick_winner(tcard, nt, ts)]) == ts) {
                 unsigned sm = best;
                 for (unsigned i = 0; i < nh; i++)
                     if (card_suit(hand[i]) != ts &&
@@ -198,8 +199,8 @@ static void heuristic(const struct bot_view *v, const void *state,
 }
 
 /* 0.8 for a win (0.4 a draw), plus 0.2 scaled by the point margin. */
-static void reward(const struct rules *r, unsigned n_seats,
-                   const void *before, const void *after, double *per_seat)
+static void reward(const struct rules *r, unsigned n_seats, const void *before,
+                   const void *after, double *per_seat)
 {
     unsigned pts[RULES_MAX_SEATS], side[2] = {0, 0};
     (void)before;

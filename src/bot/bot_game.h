@@ -43,7 +43,10 @@ static inline uint32_t bot_rng_below(struct bot_rng *g, uint32_t n)
 void bot_shuffle(card_t *cards, unsigned n, struct bot_rng *g);
 
 /* Card sets as masks, bit c for card c (c < 52). */
-static inline uint64_t bot_bit(card_t c) { return UINT64_C(1) << c; }
+static inline uint64_t bot_bit(card_t c)
+{
+    return UINT64_C(1) << c;
+}
 
 struct bot_game {
     const char *name;
@@ -64,8 +67,8 @@ struct bot_game {
                       struct rules_move *out);
     /* Hard's playout value of a finished hand for each seat, in [0, 1]:
      * before is the state before the hand's deal, after at its end. */
-    void (*reward)(const struct rules *r, unsigned n_seats,
-                   const void *before, const void *after, double *per_seat);
+    void (*reward)(const struct rules *r, unsigned n_seats, const void *before,
+                   const void *after, double *per_seat);
 };
 
 extern const struct bot_game bot_briscola, bot_scopa, bot_hearts;
@@ -84,10 +87,10 @@ struct bot_det {
     const struct bot_view *v;
     const struct bot_game *game;
     const struct rules *r;
-    unsigned cur;      /* index of the current hand's DEAL event */
-    unsigned end;      /* v->n_events */
-    void *prefix;      /* the state before the current hand's deal */
-    unsigned n_fails;  /* samples the replay rejected */
+    unsigned cur;     /* index of the current hand's DEAL event */
+    unsigned end;     /* v->n_events */
+    void *prefix;     /* the state before the current hand's deal */
+    unsigned n_fails; /* samples the replay rejected */
 };
 
 /* Replays the hand whose DEAL is event `at` (up to the next DEAL or the

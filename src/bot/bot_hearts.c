@@ -39,7 +39,10 @@ static uint64_t suit_mask(unsigned suit)
     return UINT64_C(0x1FFF) << (suit * CARD_N_RANKS);
 }
 
-static unsigned popcount(uint64_t m) { return (unsigned)__builtin_popcountll(m); }
+static unsigned popcount(uint64_t m)
+{
+    return (unsigned)__builtin_popcountll(m);
+}
 
 /* A random k-subset of m (k <= popcount(m)). */
 static uint64_t pick(uint64_t m, unsigned k, struct bot_rng *g)
@@ -218,8 +221,8 @@ static bool sample(const struct bot_view *v, const struct bot_event *ev,
             for (unsigned s = 0; s < HEARTS_SEATS; s++) {
                 if (s == me || (s + off) % HEARTS_SEATS == me)
                     continue;
-                xs[s] = pick(hold[(s + off) % HEARTS_SEATS],
-                             RULES_PASS_CARDS, g);
+                xs[s] =
+                    pick(hold[(s + off) % HEARTS_SEATS], RULES_PASS_CARDS, g);
             }
         }
         uint64_t all = 0;
@@ -357,8 +360,8 @@ static void heuristic(const struct bot_view *v, const void *state,
 }
 
 /* 1 for a hand with no points, 0 for 26 or more. */
-static void reward(const struct rules *r, unsigned n_seats,
-                   const void *before, const void *after, double *per_seat)
+static void reward(const struct rules *r, unsigned n_seats, const void *before,
+                   const void *after, double *per_seat)
 {
     unsigned t0[RULES_MAX_SEATS], t1[RULES_MAX_SEATS];
 

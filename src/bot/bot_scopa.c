@@ -195,8 +195,8 @@ static void heuristic(const struct bot_view *v, const void *state,
 }
 
 /* 0.5 plus the hand's point margin, 6 points a half (clamped). */
-static void reward(const struct rules *r, unsigned n_seats,
-                   const void *before, const void *after, double *per_seat)
+static void reward(const struct rules *r, unsigned n_seats, const void *before,
+                   const void *after, double *per_seat)
 {
     unsigned t0[RULES_MAX_SEATS], t1[RULES_MAX_SEATS];
     int side[2] = {0, 0};

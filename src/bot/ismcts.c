@@ -30,8 +30,8 @@ struct node {
     struct rules_move mv;
     int32_t child, sibling; /* first child, next sibling; -1 none */
     uint32_t visits, avail;
-    double total;           /* rewards of mover, summed over visits */
-    uint8_t seat;           /* who made mv */
+    double total; /* rewards of mover, summed over visits */
+    uint8_t seat; /* who made mv */
 };
 
 static bool same_move(const struct rules_move *a, const struct rules_move *b)
@@ -93,8 +93,8 @@ void bot_ismcts(struct bot_det *d, const struct bot_budget *b,
                 is_end = true;
                 break;
             }
-            unsigned n = r->legal_moves(state, (unsigned)seat, moves,
-                                        MAX_MOVES);
+            unsigned n =
+                r->legal_moves(state, (unsigned)seat, moves, MAX_MOVES);
             if (n > MAX_MOVES)
                 n = MAX_MOVES;
             /* Legal moves with no child yet, and the best legal child. */
@@ -110,9 +110,9 @@ void bot_ismcts(struct bot_det *d, const struct bot_budget *b,
                     continue;
                 }
                 nodes[c].avail++;
-                double v = nodes[c].total / nodes[c].visits +
-                           UCB_C * sqrt(log((double)nodes[c].avail) /
-                                        nodes[c].visits);
+                double v =
+                    nodes[c].total / nodes[c].visits +
+                    UCB_C * sqrt(log((double)nodes[c].avail) / nodes[c].visits);
                 if (v > best_v) {
                     best_v = v;
                     best = c;
@@ -146,12 +146,12 @@ void bot_ismcts(struct bot_det *d, const struct bot_budget *b,
             int seat = mover(r, state);
             if (seat < 0)
                 break;
-            unsigned n = r->legal_moves(state, (unsigned)seat, moves,
-                                        MAX_MOVES);
+            unsigned n =
+                r->legal_moves(state, (unsigned)seat, moves, MAX_MOVES);
             if (n > MAX_MOVES)
                 n = MAX_MOVES;
-            is_end = play(r, state, (unsigned)seat,
-                          &moves[bot_rng_below(g, n)]);
+            is_end =
+                play(r, state, (unsigned)seat, &moves[bot_rng_below(g, n)]);
         }
         double reward[RULES_MAX_SEATS];
         d->game->reward(r, d->v->n_seats, d->prefix, state, reward);

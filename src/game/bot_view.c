@@ -13,10 +13,13 @@
 
 #include "base/mem.h"
 
-static uint64_t bit(card_t c) { return UINT64_C(1) << c; }
+static uint64_t bit(card_t c)
+{
+    return UINT64_C(1) << c;
+}
 
-void bot_view_init(struct bot_view *v, const struct rules *r,
-                   unsigned n_seats, unsigned seat)
+void bot_view_init(struct bot_view *v, const struct rules *r, unsigned n_seats,
+                   unsigned seat)
 {
     assert(seat < n_seats && n_seats <= RULES_MAX_SEATS);
     memset(v, 0, sizeof *v);
@@ -39,8 +42,7 @@ void bot_view_copy(struct bot_view *dst, const struct bot_view *src)
     dst->events = NULL;
     if (src->n_events > 0) {
         dst->events = mem_alloc(src->n_events * sizeof *src->events);
-        memcpy(dst->events, src->events,
-               src->n_events * sizeof *src->events);
+        memcpy(dst->events, src->events, src->n_events * sizeof *src->events);
     }
 }
 
@@ -49,8 +51,7 @@ bool bot_view_equal(const struct bot_view *a, const struct bot_view *b)
     return a->rules == b->rules && a->n_seats == b->n_seats &&
            a->seat == b->seat && a->n_events == b->n_events &&
            (a->n_events == 0 ||
-            memcmp(a->events, b->events,
-                   a->n_events * sizeof *a->events) == 0);
+            memcmp(a->events, b->events, a->n_events * sizeof *a->events) == 0);
 }
 
 /* A zeroed event appended to the list (zeroed so that equal histories
@@ -60,8 +61,7 @@ static struct bot_event *push(struct bot_view *v, enum bot_event_kind kind,
 {
     if (v->n_events == v->cap_events) {
         v->cap_events = v->cap_events ? 2 * v->cap_events : 64;
-        v->events =
-            mem_realloc(v->events, v->cap_events * sizeof *v->events);
+        v->events = mem_realloc(v->events, v->cap_events * sizeof *v->events);
     }
     struct bot_event *e = &v->events[v->n_events++];
     memset(e, 0, sizeof *e);
@@ -100,8 +100,7 @@ void bot_view_deal(struct bot_view *v, const void *state, unsigned hand)
 }
 
 void bot_view_move(struct bot_view *v, const void *state, unsigned seat,
-                   const struct rules_move *mv,
-                   const struct rules_outcome *out)
+                   const struct rules_move *mv, const struct rules_outcome *out)
 {
     const struct rules *r = v->rules;
     unsigned hand = bot_view_hand(v);

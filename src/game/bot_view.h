@@ -42,14 +42,14 @@ enum bot_event_kind {
 };
 
 struct bot_event {
-    uint8_t kind;      /* enum bot_event_kind */
-    uint8_t seat;      /* MOVE: the seat that moved */
-    bool is_hidden;    /* MOVE: another seat's PASS; mv.n is 0 */
-    uint8_t n_cards;   /* DEAL, DRAW, REFILL, RECEIVED: cards[0..n_cards) */
-    uint8_t next;      /* rules->to_move after the event: public (TURN) */
-    uint16_t hand;     /* the hand number (from 1) the event belongs to */
-    card_t trump;      /* DEAL: the trump card, CARD_NONE if none */
-    uint8_t n_table;   /* DEAL: the table as dealt */
+    uint8_t kind;    /* enum bot_event_kind */
+    uint8_t seat;    /* MOVE: the seat that moved */
+    bool is_hidden;  /* MOVE: another seat's PASS; mv.n is 0 */
+    uint8_t n_cards; /* DEAL, DRAW, REFILL, RECEIVED: cards[0..n_cards) */
+    uint8_t next;    /* rules->to_move after the event: public (TURN) */
+    uint16_t hand;   /* the hand number (from 1) the event belongs to */
+    card_t trump;    /* DEAL: the trump card, CARD_NONE if none */
+    uint8_t n_table; /* DEAL: the table as dealt */
     card_t table[4];
     card_t cards[RULES_MAX_HAND]; /* this seat's own cards */
     struct rules_move mv;         /* MOVE */
@@ -64,8 +64,8 @@ struct bot_view {
 };
 
 /* An empty view of seat (< n_seats) at a match of r. */
-void bot_view_init(struct bot_view *v, const struct rules *r,
-                   unsigned n_seats, unsigned seat);
+void bot_view_init(struct bot_view *v, const struct rules *r, unsigned n_seats,
+                   unsigned seat);
 /* Frees the events; the view may be initialised again. */
 void bot_view_free(struct bot_view *v);
 /* dst (uninitialised) becomes an independent copy of src. */

@@ -12,7 +12,10 @@
 
 #include "base/mem.h"
 
-void queue_init(struct queue *q) { memset(q, 0, sizeof *q); }
+void queue_init(struct queue *q)
+{
+    memset(q, 0, sizeof *q);
+}
 
 void queue_free(struct queue *q)
 {
@@ -28,8 +31,7 @@ void queue_add(struct queue *q, void *who, const struct rules *r,
         q->cap = q->cap ? 2 * q->cap : 16;
         q->entries = mem_realloc(q->entries, q->cap * sizeof *q->entries);
     }
-    q->entries[q->n++] = (struct queue_entry){who, r, n_seats, rating,
-                                              now_ms};
+    q->entries[q->n++] = (struct queue_entry){who, r, n_seats, rating, now_ms};
 }
 
 static size_t find(const struct queue *q, const void *who)
@@ -138,16 +140,15 @@ bool queue_fill(struct queue *q, uint64_t now_ms, uint64_t bot_ms,
     return true;
 }
 
-uint64_t queue_next_ms(const struct queue *q, uint64_t now_ms,
-                       uint64_t bot_ms)
+uint64_t queue_next_ms(const struct queue *q, uint64_t now_ms, uint64_t bot_ms)
 {
     uint64_t next = UINT64_MAX;
 
     for (size_t i = 0; i < q->n; i++) {
         const struct queue_entry *e = &q->entries[i];
         uint64_t waited = now_ms > e->since_ms ? now_ms - e->since_ms : 0;
-        uint64_t widen = e->since_ms +
-                         (waited / QUEUE_WIDEN_MS + 1) * QUEUE_WIDEN_MS;
+        uint64_t widen =
+            e->since_ms + (waited / QUEUE_WIDEN_MS + 1) * QUEUE_WIDEN_MS;
         if (widen < next)
             next = widen;
         if (bot_ms > 0 && e->since_ms + bot_ms > now_ms &&

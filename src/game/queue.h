@@ -77,7 +77,6 @@ bool queue_fill(struct queue *q, uint64_t now_ms, uint64_t bot_ms,
 /* When something may change next (a window widens, a bot fill falls
  * due), for the caller's timer: an absolute time > now_ms, or UINT64_MAX
  * when the queue is empty. */
-uint64_t queue_next_ms(const struct queue *q, uint64_t now_ms,
-                       uint64_t bot_ms);
+uint64_t queue_next_ms(const struct queue *q, uint64_t now_ms, uint64_t bot_ms);
 
 #endif

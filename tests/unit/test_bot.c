@@ -50,7 +50,10 @@ static uint32_t uniform(void *ctx, uint32_t upper)
     return (uint32_t)(splitmix(ctx) % upper);
 }
 
-static uint64_t bit(card_t c) { return UINT64_C(1) << c; }
+static uint64_t bit(card_t c)
+{
+    return UINT64_C(1) << c;
+}
 
 static bool same_move(const struct rules_move *a, const struct rules_move *b)
 {
@@ -84,8 +87,7 @@ static void deal(struct run *x)
 
     rules_canonical_deck(x->r->deck_size, deck);
     card_shuffle(deck, x->r->deck_size, uniform, &s);
-    for (unsigned i = 0; i < x->r->deck_size && x->hand == x->swap_hand;
-         i++) {
+    for (unsigned i = 0; i < x->r->deck_size && x->hand == x->swap_hand; i++) {
         if (deck[i] == x->swap[0])
             deck[i] = x->swap[1];
         else if (deck[i] == x->swap[1])
@@ -98,9 +100,9 @@ static void deal(struct run *x)
 
 /* A match from deck_seed's decks with cards c1 and c2 exchanged in
  * the deck of hand `hand` (0: none). */
-static void run_start_swapped(struct run *x, const struct rules *r,
-                              unsigned ns, uint64_t deck_seed, unsigned hand,
-                              card_t c1, card_t c2)
+static void run_start_swapped(struct run *x, const struct rules *r, unsigned ns,
+                              uint64_t deck_seed, unsigned hand, card_t c1,
+                              card_t c2)
 {
     memset(x, 0, sizeof *x);
     CHECK(r->state_size <= sizeof x->state);
@@ -227,8 +229,7 @@ static void shown(const struct bot_view *v, unsigned voids[RULES_MAX_SEATS],
     }
 }
 
-static void check_consistent(const struct run *x, unsigned seat,
-                             uint64_t seed)
+static void check_consistent(const struct run *x, unsigned seat, uint64_t seed)
 {
     const struct rules *r = x->r;
     const struct bot_view *v = &x->views[seat];
@@ -317,12 +318,11 @@ static void legal_property(const struct rules *r, enum bot_level level,
         games++;
         enum rules_move_kind kind;
         int seat;
-        while ((seat = run_seat(&x, &kind)) >= 0 &&
-               positions < n_positions) {
+        while ((seat = run_seat(&x, &kind)) >= 0 && positions < n_positions) {
             struct rules_move mv;
-            CHECK_INT(bot_choose(&x.views[seat], level, &budget,
-                                 splitmix(&rs), &mv),
-                      0);
+            CHECK_INT(
+                bot_choose(&x.views[seat], level, &budget, splitmix(&rs), &mv),
+                0);
             positions++;
             if (positions % 97 == 0) {
                 check_consistent(&x, (unsigned)seat, splitmix(&rs));
@@ -339,15 +339,42 @@ static void legal_property(const struct rules *r, enum bot_level level,
            r->name, bot_level_name(level), positions, games, checked);
 }
 
-TEST(briscola_easy_legal) { legal_property(&briscola_rules, BOT_EASY, N_EASY); }
-TEST(briscola_normal_legal) { legal_property(&briscola_rules, BOT_NORMAL, N_NORMAL); }
-TEST(briscola_hard_legal) { legal_property(&briscola_rules, BOT_HARD, N_HARD); }
-TEST(scopa_easy_legal) { legal_property(&scopa_rules, BOT_EASY, N_EASY); }
-TEST(scopa_normal_legal) { legal_property(&scopa_rules, BOT_NORMAL, N_NORMAL); }
-TEST(scopa_hard_legal) { legal_property(&scopa_rules, BOT_HARD, N_HARD); }
-TEST(hearts_easy_legal) { legal_property(&hearts_rules, BOT_EASY, N_EASY); }
-TEST(hearts_normal_legal) { legal_property(&hearts_rules, BOT_NORMAL, N_NORMAL); }
-TEST(hearts_hard_legal) { legal_property(&hearts_rules, BOT_HARD, N_HARD); }
+TEST(briscola_easy_legal)
+{
+    legal_property(&briscola_rules, BOT_EASY, N_EASY);
+}
+TEST(briscola_normal_legal)
+{
+    legal_property(&briscola_rules, BOT_NORMAL, N_NORMAL);
+}
+TEST(briscola_hard_legal)
+{
+    legal_property(&briscola_rules, BOT_HARD, N_HARD);
+}
+TEST(scopa_easy_legal)
+{
+    legal_property(&scopa_rules, BOT_EASY, N_EASY);
+}
+TEST(scopa_normal_legal)
+{
+    legal_property(&scopa_rules, BOT_NORMAL, N_NORMAL);
+}
+TEST(scopa_hard_legal)
+{
+    legal_property(&scopa_rules, BOT_HARD, N_HARD);
+}
+TEST(hearts_easy_legal)
+{
+    legal_property(&hearts_rules, BOT_EASY, N_EASY);
+}
+TEST(hearts_normal_legal)
+{
+    legal_property(&hearts_rules, BOT_NORMAL, N_NORMAL);
+}
+TEST(hearts_hard_legal)
+{
+    legal_property(&hearts_rules, BOT_HARD, N_HARD);
+}
 
 /* Determinisations at positions reached by random play (not the bots'
  * own), many per position. */
@@ -375,9 +402,18 @@ static void consistent_property(const struct rules *r, unsigned n_checks)
     }
 }
 
-TEST(briscola_determinisations_agree) { consistent_property(&briscola_rules, 20000 / SCALE); }
-TEST(scopa_determinisations_agree) { consistent_property(&scopa_rules, 20000 / SCALE); }
-TEST(hearts_determinisations_agree) { consistent_property(&hearts_rules, 20000 / SCALE); }
+TEST(briscola_determinisations_agree)
+{
+    consistent_property(&briscola_rules, 20000 / SCALE);
+}
+TEST(scopa_determinisations_agree)
+{
+    consistent_property(&scopa_rules, 20000 / SCALE);
+}
+TEST(hearts_determinisations_agree)
+{
+    consistent_property(&hearts_rules, 20000 / SCALE);
+}
 
 /* Hearts, by hand: after a pass the seat passed to holds the passed
  * cards in every determinisation, until it plays them. */
@@ -434,8 +470,7 @@ static void no_cheating(const struct rules *r, unsigned ns, unsigned trials)
         unsigned k = (unsigned)(splitmix(&rs) % (r->deck_size + 20));
         enum rules_move_kind kind;
         int seat;
-        for (unsigned i = 0; i < k && (seat = run_seat(&a, &kind)) >= 0;
-             i++) {
+        for (unsigned i = 0; i < k && (seat = run_seat(&a, &kind)) >= 0; i++) {
             struct rules_move mv;
             full_random_move(&a, (unsigned)seat, kind, &rs, &mv);
             CHECK(run_move(&a, (unsigned)seat, mv));
@@ -459,8 +494,7 @@ static void no_cheating(const struct rules *r, unsigned ns, unsigned trials)
             ok = true;
             for (unsigned i = 0; i < a.n_log && ok; i++) {
                 struct rules_move mv = a.log[i].mv;
-                for (unsigned j = 0; j < mv.n && a.log[i].hand == a.hand;
-                     j++)
+                for (unsigned j = 0; j < mv.n && a.log[i].hand == a.hand; j++)
                     mv.cards[j] = mv.cards[j] == c1   ? c2
                                   : mv.cards[j] == c2 ? c1
                                                       : mv.cards[j];
@@ -479,10 +513,12 @@ static void no_cheating(const struct rules *r, unsigned ns, unsigned trials)
         for (unsigned lv = BOT_EASY; lv <= BOT_HARD; lv++) {
             struct rules_move ma, mb;
             uint64_t s = splitmix(&rs);
-            CHECK_INT(bot_choose(&a.views[seat], (enum bot_level)lv,
-                                 &budget, s, &ma), 0);
-            CHECK_INT(bot_choose(&b.views[seat], (enum bot_level)lv,
-                                 &budget, s, &mb), 0);
+            CHECK_INT(
+                bot_choose(&a.views[seat], (enum bot_level)lv, &budget, s, &ma),
+                0);
+            CHECK_INT(
+                bot_choose(&b.views[seat], (enum bot_level)lv, &budget, s, &mb),
+                0);
             CHECK(same_move(&ma, &mb));
         }
         run_free(&a);
@@ -493,16 +529,27 @@ static void no_cheating(const struct rules *r, unsigned ns, unsigned trials)
     CHECK(found * 2 >= trials);
 }
 
-TEST(briscola_no_cheating) { no_cheating(&briscola_rules, 2, 200); no_cheating(&briscola_rules, 4, 100); }
-TEST(scopa_no_cheating) { no_cheating(&scopa_rules, 2, 200); no_cheating(&scopa_rules, 4, 100); }
-TEST(hearts_no_cheating) { no_cheating(&hearts_rules, 4, 200); }
+TEST(briscola_no_cheating)
+{
+    no_cheating(&briscola_rules, 2, 200);
+    no_cheating(&briscola_rules, 4, 100);
+}
+TEST(scopa_no_cheating)
+{
+    no_cheating(&scopa_rules, 2, 200);
+    no_cheating(&scopa_rules, 4, 100);
+}
+TEST(hearts_no_cheating)
+{
+    no_cheating(&hearts_rules, 4, 200);
+}
 
 /* ---- reproducibility ----------------------------------------------- */
 
 TEST(same_seed_same_move)
 {
-    static const struct rules *const games[] = {&briscola_rules,
-                                                &scopa_rules, &hearts_rules};
+    static const struct rules *const games[] = {&briscola_rules, &scopa_rules,
+                                                &hearts_rules};
     struct bot_budget budget = {200, 0, NULL, NULL};
     static struct run x;
     uint64_t rs = 5;
@@ -512,15 +559,16 @@ TEST(same_seed_same_move)
         run_start(&x, r, r->seat_counts[0] == 4 ? 4 : 2, 77);
         enum rules_move_kind kind;
         int seat;
-        for (unsigned i = 0; i < 30 && (seat = run_seat(&x, &kind)) >= 0;
-             i++) {
+        for (unsigned i = 0; i < 30 && (seat = run_seat(&x, &kind)) >= 0; i++) {
             for (unsigned lv = BOT_EASY; lv <= BOT_HARD; lv++) {
                 struct rules_move m1, m2;
                 uint64_t s = splitmix(&rs);
                 CHECK_INT(bot_choose(&x.views[seat], (enum bot_level)lv,
-                                     &budget, s, &m1), 0);
+                                     &budget, s, &m1),
+                          0);
                 CHECK_INT(bot_choose(&x.views[seat], (enum bot_level)lv,
-                                     &budget, s, &m2), 0);
+                                     &budget, s, &m2),
+                          0);
                 CHECK(same_move(&m1, &m2));
             }
             struct rules_move mv;
@@ -554,8 +602,8 @@ static void replay_deck(void *ctx, unsigned hand, card_t *deck)
 
 TEST(view_replay_equals_view_built_as_it_went)
 {
-    static const struct rules *const games[] = {&briscola_rules,
-                                                &scopa_rules, &hearts_rules};
+    static const struct rules *const games[] = {&briscola_rules, &scopa_rules,
+                                                &hearts_rules};
     static struct run x;
     static struct bot_logged_move log[MAX_LOG];
     uint64_t rs = 8;

@@ -52,8 +52,8 @@ TEST(window_widens_every_five_seconds)
     CHECK_INT(queue_window(&q.entries[0], 4999), 100);
     CHECK_INT(queue_window(&q.entries[0], 5000), 200);
     CHECK(!queue_form(&q, 0, &t));
-    CHECK(!queue_form(&q, 9999, &t));   /* 250 > 200 */
-    CHECK(queue_form(&q, 10000, &t));   /* 250 <= 300 */
+    CHECK(!queue_form(&q, 9999, &t)); /* 250 > 200 */
+    CHECK(queue_form(&q, 10000, &t)); /* 250 <= 300 */
     queue_free(&q);
 }
 
@@ -62,8 +62,8 @@ TEST(the_smaller_window_counts)
     struct queue q;
     struct queue_table t;
     queue_init(&q);
-    queue_add(&q, &P[1], &briscola_rules, 2, 1500, 0);      /* waits long */
-    queue_add(&q, &P[2], &briscola_rules, 2, 1650, 20000);  /* just came */
+    queue_add(&q, &P[1], &briscola_rules, 2, 1500, 0);     /* waits long */
+    queue_add(&q, &P[2], &briscola_rules, 2, 1650, 20000); /* just came */
     CHECK(!queue_form(&q, 20000, &t)); /* 150 > 100, P2's window */
     CHECK(queue_form(&q, 25000, &t));
     queue_free(&q);
@@ -75,9 +75,9 @@ TEST(four_seats_take_fitting_players_in_order)
     struct queue_table t;
     queue_init(&q);
     queue_add(&q, &P[1], &hearts_rules, 4, 1500, 0);
-    queue_add(&q, &P[2], &hearts_rules, 4, 1900, 1);  /* too far */
+    queue_add(&q, &P[2], &hearts_rules, 4, 1900, 1); /* too far */
     queue_add(&q, &P[3], &hearts_rules, 4, 1450, 2);
-    queue_add(&q, &P[4], &hearts_rules, 4, 1590, 3);  /* 140 from P3 */
+    queue_add(&q, &P[4], &hearts_rules, 4, 1590, 3); /* 140 from P3 */
     queue_add(&q, &P[5], &hearts_rules, 4, 1520, 4);
     queue_add(&q, &P[6], &hearts_rules, 4, 1480, 5);
     CHECK(queue_form(&q, 5, &t));
