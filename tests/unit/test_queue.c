@@ -133,3 +133,73 @@ TEST(next_deadline)
     CHECK_INT(queue_next_ms(&q, 1000, 3000), 4000);
     queue_free(&q);
 }
+
+/* Random joins, leaves, forms and fills against the invariants: a table
+ * is one game and seat count, full (or filled with bots only after
+ * bot_ms), pairwise within the smaller window, in joining order, and
+ * nobody is in two tables or left behind twice. */
+TEST(random_operations_keep_the_invariants)
+{
+    static const struct rules *const games[] = {&briscola_rules, &scopa_rules,
+                                                &hearts_rules};
+    static int who[4096];
+    static uint64_t joined[4096];
+    static int rating[4096];
+    static bool gone[4096];
+    struct queue q;
+    uint64_t s = 1, now = 0;
+    unsigned next = 0, tables = 0, fills = 0;
+
+    queue_init(&q);
+    for (unsigned step = 0; step < 20000; step++) {
+        s = s * 6364136223846793005u + 1442695040888963407u;
+        unsigned op = (unsigned)(s >> 60);
+        now += (s >> 40) % 700;
+        if (op < 7 && next < 4096) {
+            const struct rules *r = games[(s >> 20) % 3];
+            unsigned ns = r == &hearts_rules ? 4 : (s >> 22) % 2 ? 4 : 2;
+            rating[next] = 1200 + (int)((s >> 24) % 600);
+            joined[next] = now;
+            queue_add(&q, &who[next], r, ns, rating[next], now);
+            next++;
+        } else if (op < 9 && q.n > 0) {
+            struct queue_entry e = q.entries[(s >> 30) % q.n];
+            CHECK(queue_remove(&q, e.who));
+            gone[(int *)e.who - who] = true;
+        } else {
+            struct queue_table t;
+            bool is_fill = op >= 14;
+            if (!(is_fill ? queue_fill(&q, now, 20000, &t)
+                          : queue_form(&q, now, &t)))
+                continue;
+            tables += !is_fill;
+            fills += is_fill;
+            CHECK(t.n >= 1 && t.n + t.n_bots == t.n_seats);
+            if (!is_fill)
+                CHECK_INT(t.n_bots, 0);
+            for (unsigned i = 0; i < t.n; i++) {
+                unsigned a = (unsigned)((int *)t.who[i] - who);
+                CHECK(!gone[a]);
+                CHECK(!queue_has(&q, t.who[i]));
+                gone[a] = true;
+                if (i > 0)
+                    CHECK(t.who[i] > t.who[i - 1]); /* joining order */
+                if (is_fill && i == 0)
+                    CHECK(now >= joined[a] + 20000);
+                for (unsigned j = 0; j < i; j++) {
+                    unsigned b = (unsigned)((int *)t.who[j] - who);
+                    struct queue_entry ea = {0, 0, 0, rating[a], joined[a]};
+                    struct queue_entry eb = {0, 0, 0, rating[b], joined[b]};
+                    unsigned wa = queue_window(&ea, now),
+                             wb = queue_window(&eb, now);
+                    CHECK(abs(rating[a] - rating[b]) <=
+                          (int)(wa < wb ? wa : wb));
+                }
+            }
+        }
+    }
+    printf("     %u tables, %u bot fills, %zu still queued\n", tables, fills,
+           q.n);
+    CHECK(tables > 100 && fills > 10);
+    queue_free(&q);
+}
