@@ -127,19 +127,16 @@ static bool sample(const struct bot_view *v, const struct bot_event *ev,
     return true;
 }
 
-static void heuristic(const struct bot_view *v, const void *state,
-                      enum rules_move_kind kind, struct bot_rng *g,
-                      struct rules_move *out)
+/* The heuristic for any seat of a state: the normal level for the
+ * view's seat, and hard's playout policy for every seat. */
+static void choose(const struct rules *r, const void *state, unsigned me,
+                   unsigned ns, struct rules_move *out)
 {
-    const struct rules *r = v->rules;
     card_t hand[3], tcard[RULES_MAX_SEATS];
     unsigned tseat[RULES_MAX_SEATS];
-    unsigned nh = bot_hand(v, state, hand);
+    unsigned nh = r->hand(state, me, hand);
     unsigned nt = r->trick(state, tseat, tcard);
     unsigned ts = card_suit(r->trump(state));
-    unsigned me = v->seat, ns = v->n_seats;
-    (void)kind;
-    (void)g;
 
     /* The cheapest card, the default. */
     unsigned best = 0;
@@ -198,6 +195,22 @@ static void heuristic(const struct bot_view *v, const void *state,
     out->cards[0] = hand[best];
 }
 
+static void heuristic(const struct bot_view *v, const void *state,
+                      enum rules_move_kind kind, struct bot_rng *g,
+                      struct rules_move *out)
+{
+    (void)kind;
+    (void)g;
+    choose(v->rules, state, v->seat, v->n_seats, out);
+}
+
+static void playout(const struct rules *r, const void *state, unsigned seat,
+                    unsigned n_seats, struct bot_rng *g, struct rules_move *out)
+{
+    (void)g;
+    choose(r, state, seat, n_seats, out);
+}
+
 /* 0.8 for a win (0.4 a draw), plus 0.2 scaled by the point margin. */
 static void reward(const struct rules *r, unsigned n_seats, const void *before,
                    const void *after, double *per_seat)
@@ -220,5 +233,6 @@ const struct bot_game bot_briscola = {
     .name = "briscola",
     .sample = sample,
     .heuristic = heuristic,
+    .playout = playout,
     .reward = reward,
 };

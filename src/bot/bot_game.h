@@ -65,6 +65,12 @@ struct bot_game {
     void (*heuristic)(const struct bot_view *v, const void *state,
                       enum rules_move_kind kind, struct bot_rng *g,
                       struct rules_move *out);
+    /* Hard's playout policy (NULL: uniformly random): a legal move for
+     * seat in a determinised state, which it may read in full (in a
+     * playout every card is known anyway); mixed with random moves. */
+    void (*playout)(const struct rules *r, const void *state, unsigned seat,
+                    unsigned n_seats, struct bot_rng *g,
+                    struct rules_move *out);
     /* Hard's playout value of a finished hand for each seat, in [0, 1]:
      * before is the state before the hand's deal, after at its end. */
     void (*reward)(const struct rules *r, unsigned n_seats, const void *before,

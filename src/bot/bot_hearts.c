@@ -265,6 +265,9 @@ static int danger(card_t c, unsigned n_spades)
     return 30 + (int)st * 2;
 }
 
+static void play_card(const struct rules *r, const void *state, unsigned seat,
+                      bool qs_out, struct rules_move *out);
+
 static void heuristic(const struct bot_view *v, const void *state,
                       enum rules_move_kind kind, struct bot_rng *g,
                       struct rules_move *out)
@@ -294,11 +297,6 @@ static void heuristic(const struct bot_view *v, const void *state,
         return;
     }
 
-    struct rules_move moves[HEARTS_HAND];
-    unsigned n = r->legal_moves(state, v->seat, moves, HEARTS_HAND);
-    unsigned tseat[HEARTS_SEATS];
-    card_t tcard[HEARTS_SEATS];
-    unsigned nt = r->trick(state, tseat, tcard);
     /* Is the Qs still in another hand? */
     bool qs_out = true;
     for (unsigned i = bot_view_hand_start(v); i < v->n_events; i++) {
@@ -310,6 +308,18 @@ static void heuristic(const struct bot_view *v, const void *state,
     for (unsigned i = 0; i < nh; i++)
         if (hand[i] == QS)
             qs_out = false;
+    play_card(r, state, v->seat, qs_out, out);
+}
+
+/* The play for seat: qs_out says whether the Qs is in another hand. */
+static void play_card(const struct rules *r, const void *state, unsigned seat,
+                      bool qs_out, struct rules_move *out)
+{
+    struct rules_move moves[HEARTS_HAND];
+    unsigned n = r->legal_moves(state, seat, moves, HEARTS_HAND);
+    unsigned tseat[HEARTS_SEATS];
+    card_t tcard[HEARTS_SEATS];
+    unsigned nt = r->trick(state, tseat, tcard);
 
     int best = 0;
     long best_s = 0;
@@ -359,6 +369,22 @@ static void heuristic(const struct bot_view *v, const void *state,
     *out = moves[best];
 }
 
+/* In a playout every hand is known: the Qs is out if another seat
+ * holds it. */
+static void playout(const struct rules *r, const void *state, unsigned seat,
+                    unsigned n_seats, struct bot_rng *g, struct rules_move *out)
+{
+    card_t cards[HEARTS_HAND + RULES_PASS_CARDS];
+    bool qs_out = false;
+    (void)g;
+    for (unsigned s = 0; s < n_seats; s++) {
+        unsigned n = s == seat ? 0 : r->hand(state, s, cards);
+        for (unsigned i = 0; i < n; i++)
+            qs_out |= cards[i] == QS;
+    }
+    play_card(r, state, seat, qs_out, out);
+}
+
 /* 1 for a hand with no points, 0 for 26 or more. */
 static void reward(const struct rules *r, unsigned n_seats, const void *before,
                    const void *after, double *per_seat)
@@ -377,5 +403,6 @@ const struct bot_game bot_hearts = {
     .name = "hearts",
     .sample = sample,
     .heuristic = heuristic,
+    .playout = playout,
     .reward = reward,
 };

@@ -194,6 +194,42 @@ static void heuristic(const struct bot_view *v, const void *state,
     *out = moves[best];
 }
 
+/* Hard's playout policy: greedy and cheap (no copy of the state): the
+ * capture worth most, a sweep above all; else lay the card worth least. */
+static void playout(const struct rules *r, const void *state, unsigned seat,
+                    unsigned n_seats, struct bot_rng *g, struct rules_move *out)
+{
+    static __thread struct rules_move moves[MAX_MOVES];
+    card_t table[RULES_MAX_TABLE];
+    unsigned nt = r->table(state, table);
+    unsigned n = r->legal_moves(state, seat, moves, MAX_MOVES);
+    int best = 0, best_s = 0;
+    unsigned n_best = 0;
+    (void)n_seats;
+
+    if (n > MAX_MOVES)
+        n = MAX_MOVES;
+    for (unsigned i = 0; i < n; i++) {
+        const struct rules_move *mv = &moves[i];
+        int s = 0;
+        if (mv->n > 1) {
+            s = 10 + (mv->n - 1u == nt ? 100 : 0);
+            for (unsigned k = 0; k < mv->n; k++)
+                s += card_worth(mv->cards[k]);
+        } else {
+            s = -card_worth(mv->cards[0]);
+        }
+        if (n_best == 0 || s > best_s) {
+            best = (int)i;
+            best_s = s;
+            n_best = 1;
+        } else if (s == best_s && bot_rng_below(g, ++n_best) == 0) {
+            best = (int)i;
+        }
+    }
+    *out = moves[best];
+}
+
 /* 0.5 plus the hand's point margin, 6 points a half (clamped). */
 static void reward(const struct rules *r, unsigned n_seats, const void *before,
                    const void *after, double *per_seat)
@@ -216,5 +252,6 @@ const struct bot_game bot_scopa = {
     .name = "scopa",
     .sample = sample,
     .heuristic = heuristic,
+    .playout = playout,
     .reward = reward,
 };

@@ -7,7 +7,8 @@
  * legal in that determinisation by UCB1 with availability counts (a
  * child's exploration term counts the iterations in which it could have
  * been chosen, not its parent's visits), adds one node, plays random
- * legal moves to the end of the hand, and backs up each seat's reward.
+ * legal moves to the end of the hand (the game's playout policy, one move
+ * in five at random, where the game has one), and backs up each seat's reward.
  * A node's reward is for the seat that made its move, so opponents pick
  * their best replies and partners (teams) share a value. The answer is
  * the root child visited most.
@@ -25,6 +26,9 @@
 
 #define MAX_MOVES 512
 #define UCB_C 0.7
+#ifndef PLAYOUT_RANDOM_PCT
+#define PLAYOUT_RANDOM_PCT 20
+#endif /* playout moves made at random */
 
 struct node {
     struct rules_move mv;
@@ -141,11 +145,19 @@ void bot_ismcts(struct bot_det *d, const struct bot_budget *b,
                 break;
             }
         }
-        /* Playout: random legal moves to the end of the hand. */
+        /* Playout to the end of the hand. */
         while (!is_end) {
             int seat = mover(r, state);
             if (seat < 0)
                 break;
+            if (d->game->playout != NULL &&
+                bot_rng_below(g, 100) >= PLAYOUT_RANDOM_PCT) {
+                struct rules_move mv;
+                d->game->playout(r, state, (unsigned)seat, d->v->n_seats, g,
+                                 &mv);
+                is_end = play(r, state, (unsigned)seat, &mv);
+                continue;
+            }
             unsigned n =
                 r->legal_moves(state, (unsigned)seat, moves, MAX_MOVES);
             if (n > MAX_MOVES)
