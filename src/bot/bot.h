@@ -39,7 +39,7 @@ enum bot_level {
 };
 
 #define BOT_HARD_ITERATIONS 3000 /* default budget of hard */
-#define BOT_HARD_TIME_MS 1000    /* default time cap of hard */
+#define BOT_HARD_TIME_MS 700     /* default time cap of hard: inside the delay */
 
 typedef uint64_t (*bot_clock_fn)(void *ctx); /* milliseconds, monotonic */
 
