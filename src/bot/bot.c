@@ -153,6 +153,62 @@ bool bot_replay_hand(struct bot_det *d, unsigned at, void *state,
     return ok;
 }
 
+/* A view as the engine builds it: known kinds, seats, counts and cards
+ * of this game's deck, hands numbered 1, 2, ... each opened by its DEAL.
+ * The samplers rely on it (a card code indexes a 64-bit mask). */
+static bool is_card(const struct rules *r, card_t c)
+{
+    return c < CARD_N_RANKS * CARD_N_SUITS &&
+           (r->deck_size == 52 || card_rank(c) <= RANK_7 ||
+            card_rank(c) >= RANK_J);
+}
+
+static bool is_well_formed(const struct bot_view *v)
+{
+    const struct rules *r = v->rules;
+    unsigned hand = 0;
+
+    if (v->n_seats == 0 || v->n_seats > RULES_MAX_SEATS ||
+        v->seat >= v->n_seats || !rules_has_seats(r, v->n_seats))
+        return false;
+    for (unsigned i = 0; i < v->n_events; i++) {
+        const struct bot_event *e = &v->events[i];
+        if (e->kind == BOT_EV_DEAL) {
+            if (e->hand != hand + 1 || e->n_table > 4 ||
+                (e->trump != CARD_NONE && !is_card(r, e->trump)))
+                return false;
+            hand++;
+            for (unsigned k = 0; k < e->n_table; k++)
+                if (!is_card(r, e->table[k]))
+                    return false;
+        } else if (e->hand != hand || hand == 0) {
+            return false;
+        }
+        unsigned max_cards = e->kind == BOT_EV_DEAL       ? RULES_MAX_HAND
+                             : e->kind == BOT_EV_DRAW     ? 1
+                             : e->kind == BOT_EV_REFILL   ? 3
+                             : e->kind == BOT_EV_RECEIVED ? RULES_PASS_CARDS
+                                                          : 0;
+        if (e->kind > BOT_EV_RECEIVED || e->n_cards > max_cards)
+            return false;
+        for (unsigned k = 0; k < e->n_cards; k++)
+            if (!is_card(r, e->cards[k]))
+                return false;
+        if (e->kind != BOT_EV_MOVE)
+            continue;
+        if (e->seat >= v->n_seats || e->mv.n > RULES_MAX_MOVE ||
+            e->is_hidden > 1 ||
+            (e->mv.kind != MOVE_PLAY && e->mv.kind != MOVE_PASS) ||
+            (e->is_hidden && (e->mv.kind != MOVE_PASS || e->seat == v->seat)) ||
+            (!e->is_hidden && e->mv.n == 0))
+            return false;
+        for (unsigned k = 0; k < e->mv.n; k++)
+            if (!is_card(r, e->mv.cards[k]))
+                return false;
+    }
+    return true;
+}
+
 /* Sets d up and replays the completed hands into d->prefix: 0 or -1. */
 static int det_open(struct bot_det *d, const struct bot_view *v,
                     struct bot_rng *g)
@@ -163,7 +219,7 @@ static int det_open(struct bot_det *d, const struct bot_view *v,
     d->game = bot_game_find(v->rules);
     d->end = v->n_events;
     d->cur = bot_view_hand_start(v);
-    if (d->game == NULL || d->cur == v->n_events)
+    if (d->game == NULL || d->cur == v->n_events || !is_well_formed(v))
         return -1;
     d->prefix = mem_alloc(d->r->state_size);
     memset(d->prefix, 0, d->r->state_size);

@@ -110,7 +110,7 @@ void bot_view_move(struct bot_view *v, const void *state, unsigned seat,
     e->next = (uint8_t)r->to_move(state, NULL);
     if (mv->kind == MOVE_PASS && seat != v->seat) {
         /* PROTOCOL §12: others see PASSED, never the cards. */
-        e->is_hidden = true;
+        e->is_hidden = 1;
         e->mv.kind = MOVE_PASS;
     } else {
         e->mv = *mv;

@@ -42,14 +42,14 @@ enum bot_event_kind {
 };
 
 struct bot_event {
-    uint8_t kind;    /* enum bot_event_kind */
-    uint8_t seat;    /* MOVE: the seat that moved */
-    bool is_hidden;  /* MOVE: another seat's PASS; mv.n is 0 */
-    uint8_t n_cards; /* DEAL, DRAW, REFILL, RECEIVED: cards[0..n_cards) */
-    uint8_t next;    /* rules->to_move after the event: public (TURN) */
-    uint16_t hand;   /* the hand number (from 1) the event belongs to */
-    card_t trump;    /* DEAL: the trump card, CARD_NONE if none */
-    uint8_t n_table; /* DEAL: the table as dealt */
+    uint8_t kind;      /* enum bot_event_kind */
+    uint8_t seat;      /* MOVE: the seat that moved */
+    uint8_t is_hidden; /* MOVE: 1 for another seat's PASS (mv.n is 0), else 0 */
+    uint8_t n_cards;   /* DEAL, DRAW, REFILL, RECEIVED: cards[0..n_cards) */
+    uint8_t next;      /* rules->to_move after the event: public (TURN) */
+    uint16_t hand;     /* the hand number (from 1) the event belongs to */
+    card_t trump;      /* DEAL: the trump card, CARD_NONE if none */
+    uint8_t n_table;   /* DEAL: the table as dealt */
     card_t table[4];
     card_t cards[RULES_MAX_HAND]; /* this seat's own cards */
     struct rules_move mv;         /* MOVE */

@@ -653,6 +653,54 @@ TEST(view_replay_equals_view_built_as_it_went)
     }
 }
 
+/* A view the engine did not build (bytes changed at random) gives a
+ * legal-looking answer or -1, never a crash (ASan, UBSan). */
+TEST(mangled_views_are_refused_or_survived)
+{
+    static const struct rules *const games[] = {&briscola_rules, &scopa_rules,
+                                                &hearts_rules};
+    static struct run x;
+    struct bot_budget budget = {16, 0, NULL, NULL};
+    uint64_t rs = 4711;
+    unsigned refused = 0, answered = 0;
+
+    for (unsigned t = 0; t < 600 / SCALE; t++) {
+        const struct rules *r = games[t % 3];
+        run_start(&x, r, r == &hearts_rules ? 4 : 2, splitmix(&rs));
+        unsigned k = (unsigned)(splitmix(&rs) % 80);
+        enum rules_move_kind kind;
+        int seat;
+        for (unsigned i = 0; i < k && (seat = run_seat(&x, &kind)) >= 0; i++) {
+            struct rules_move mv;
+            full_random_move(&x, (unsigned)seat, kind, &rs, &mv);
+            CHECK(run_move(&x, (unsigned)seat, mv));
+        }
+        if ((seat = run_seat(&x, &kind)) < 0) {
+            run_free(&x);
+            continue;
+        }
+        struct bot_view v;
+        bot_view_copy(&v, &x.views[seat]);
+        unsigned n_flips = 1 + (unsigned)(splitmix(&rs) % 3);
+        for (unsigned f = 0; f < n_flips; f++) {
+            uint8_t *bytes = (uint8_t *)v.events;
+            size_t at = splitmix(&rs) % (v.n_events * sizeof *v.events);
+            bytes[at] = (uint8_t)splitmix(&rs);
+        }
+        for (unsigned lv = BOT_EASY; lv <= BOT_HARD; lv++) {
+            struct rules_move mv;
+            if (bot_choose(&v, (enum bot_level)lv, &budget, splitmix(&rs),
+                           &mv) == 0)
+                answered++;
+            else
+                refused++;
+        }
+        bot_view_free(&v);
+        run_free(&x);
+    }
+    printf("     %u answered, %u refused\n", answered, refused);
+}
+
 TEST(level_names)
 {
     enum bot_level l;
