@@ -240,6 +240,7 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
             op->seats[s].is_registered = j->is_registered[s];
             snprintf(op->seats[s].seed, sizeof op->seats[s].seed, "%s",
                      j->seeds[s] ? j->seeds[s] : "");
+            op->seats[s].side = j->sides[s];
         }
         deal_to_hex(j->secret, DEAL_SECRET_LEN, op->secret);
         break;

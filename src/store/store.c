@@ -8,8 +8,10 @@
  *              result, reason, log), seats(match_id, seat, name, token,
  *              registered, points), moves(match_id, seq, seat, card, timeout)
  *   3  matches.secret (PROTOCOL §13: the deal follows from it; deal is
- *      '' in new rows), seats.seed, moves.kind (0 play, 1 pass); a
- *      move's card column holds every card it names, space-separated
+ *      '' in new rows), seats.seed, seats.side (the team or seat the
+ *      seat plays for; seat % 2 in older rows, all briscola), moves.kind
+ *      (0 play, 1 pass); a move's card column holds every card it
+ *      names, space-separated
  */
 #include "store/store.h"
 
@@ -72,7 +74,9 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     /* 3 */
     "ALTER TABLE matches ADD COLUMN secret TEXT;"
     "ALTER TABLE seats ADD COLUMN seed TEXT NOT NULL DEFAULT '';"
-    "ALTER TABLE moves ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE moves ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE seats ADD COLUMN side INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE seats SET side = seat % 2;",
 };
 
 enum stmt_id {
@@ -90,7 +94,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MATCH_INSERT] = "INSERT INTO matches(id, game, n_seats, state, deal,"
                         " started_at, secret) VALUES (?, ?, ?, 'playing', '', ?, ?)",
     [ST_SEAT_INSERT] = "INSERT INTO seats(match_id, seat, name, token, registered,"
-                       " seed) VALUES (?, ?, ?, ?, ?, ?)",
+                       " seed, side) VALUES (?, ?, ?, ?, ?, ?, ?)",
     [ST_MOVE_INSERT] = "INSERT INTO moves(match_id, seq, seat, card, timeout, kind)"
                        " VALUES (?, ?, ?, ?, ?, ?)",
     [ST_TOKEN_UPDATE] = "UPDATE seats SET token = ? WHERE match_id = ? AND seat = ?",
@@ -109,7 +113,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_HISTORY] =
         "SELECT m.id, m.game, m.result, s.seat,"
         " (SELECT SUM(p.points) FROM seats p WHERE p.match_id = m.id"
-        "   AND p.seat % 2 = s.seat % 2)"
+        "   AND p.side = s.side)"
         " FROM seats s JOIN matches m ON m.id = s.match_id"
         " WHERE s.name = ? AND m.state = 'over' ORDER BY m.id DESC LIMIT 10",
 };
@@ -438,6 +442,7 @@ static int apply_start(struct store *st, const struct store_op *op)
         sqlite3_bind_text(s, 4, op->seats[i].token, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 5, op->seats[i].is_registered);
         sqlite3_bind_text(s, 6, op->seats[i].seed, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 7, (int)op->seats[i].side);
         if (step_done(st, s) != 0)
             return -1;
     }

@@ -38,6 +38,7 @@ struct store_seat {
     char name[STORE_NAME_MAX + 1];
     char token[STORE_TOKEN_LEN + 1];
     char seed[STORE_SEED_MAX + 1]; /* "" for none */
+    unsigned side;                 /* START: the team or seat it plays for */
     bool is_registered;
 };
 

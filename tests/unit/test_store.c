@@ -161,6 +161,7 @@ TEST(journal_round_trip_results_and_queries)
     strcpy(start->seats[1].name, "bo");
     strcpy(start->seats[1].token, "fedcba9876543210fedcba9876543210");
     strcpy(start->seats[1].seed, "00ff");
+    start->seats[1].side = 1;
     strcpy(start->secret, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
     struct store_op *m1 = op_new(STORE_OP_MOVE, 7);
     m1->seq = 1; m1->seat = 0; strcpy(m1->cards, "Ac");
@@ -336,9 +337,14 @@ TEST(schema_2_match_in_play_migrates_and_seat_results_record)
     struct store_job *j = job_new(STORE_JOB_JOURNAL, NULL);
     j->ops = end;
     struct store_job *stats = job_new(STORE_JOB_STATS, "ann");
+    struct store_job *hist = job_new(STORE_JOB_HISTORY, "bo");
     store_submit(st, j);
     store_submit(st, stats);
-    run_until(&loop, 2);
+    store_submit(st, hist);
+    run_until(&loop, 3);
+    CHECK_INT(hist->n_rows, 1);
+    CHECK_STR(hist->history[0].result, "seat1");
+    CHECK_INT(hist->history[0].points, 40); /* the side migrated: seat % 2 */
     CHECK_INT(j->rc, STORE_OK);
     CHECK_INT(stats->rc, STORE_OK);
     CHECK(fabs(stats->stats.rating - 1500.0) < 1e-9);
@@ -352,4 +358,5 @@ TEST(schema_2_match_in_play_migrates_and_seat_results_record)
     store_ops_free(j->ops);
     free(j);
     free(stats);
+    free(hist);
 }
