@@ -23,6 +23,7 @@ struct bot_job {
     struct bot_job *prev, *next;
     struct bot_view view; /* the copy the worker reads */
     enum bot_level level;
+    unsigned think_ms;
     uint64_t seed, match_id, gen;
     uint64_t ready_ms; /* loop time from which the answer may go */
     struct rules_move mv;
@@ -38,6 +39,7 @@ void bot_runner_init(struct bot_runner *br, uv_loop_t *loop,
     br->loop = loop;
     br->done = done;
     br->ctx = ctx;
+    br->think_ms = BOT_HARD_TIME_MS;
 }
 
 unsigned bot_runner_pending(const struct bot_runner *br)
@@ -147,6 +149,7 @@ int bot_runner_ask(struct bot_runner *br, const struct bot_view *v,
     j->br = br;
     bot_view_copy(&j->view, v);
     j->level = level;
+    j->think_ms = br->think_ms;
     j->seed = seed;
     j->match_id = match_id;
     j->gen = gen;

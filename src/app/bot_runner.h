@@ -10,8 +10,8 @@
  * the seat changed hands). The worker sees only its own copy of the
  * view, never the match.
  *
- * Hard thinks within the defaults of bot.h (BOT_HARD_ITERATIONS,
- * BOT_HARD_TIME_MS by uv_hrtime).
+ * Hard thinks within BOT_HARD_ITERATIONS and think_ms (bot.h's
+ * BOT_HARD_TIME_MS unless the caller sets it), timed by uv_hrtime.
  *
  * Owned by the server, and it must outlive the loop's last callback
  * (the server runs the loop to its end after closing it); jobs are owned by the
@@ -44,6 +44,7 @@ struct bot_runner {
     void *ctx;
     struct bot_job *jobs; /* every live job, a doubly linked list */
     unsigned n_jobs;
+    unsigned think_ms; /* hard's time cap (BOT_HARD_TIME_MS by default) */
     bool is_closing;
 };
 

@@ -506,11 +506,29 @@ static int apply_end(struct store *st, const struct store_op *op)
             n_seats = (unsigned)i + 1;
     }
     sqlite3_reset(s);
+    /* A match with a bot is unrated (PROTOCOL §14); the seats table still
+     * names the player a bot replaced, who has it as played and lost. */
+    if (op->is_unrated) {
+        for (unsigned i = 0; i < n_seats; i++) {
+            if (op->replaced[i] && seat[i].is_registered) {
+                s = st->stmt[ST_ACCOUNT_RESULT];
+                sqlite3_bind_double(s, 1, 0.0);
+                sqlite3_bind_int(s, 2, 0);
+                sqlite3_bind_int(s, 3, 1);
+                sqlite3_bind_int(s, 4, 0);
+                sqlite3_bind_text(s, 5, seat[i].name, -1, SQLITE_STATIC);
+                if (step_done(st, s) != 0)
+                    return -1;
+            }
+            seat[i].is_registered = false;
+        }
+    }
     /* A result that names a seat (hearts) has no two sides to rate yet:
      * points are recorded, ratings stay. */
     if (!op->is_teams)
         for (unsigned i = 0; i < n_seats; i++)
             seat[i].is_registered = false;
+
     for (unsigned i = 0; i < n_seats; i++) {
         s = st->stmt[ST_SEAT_POINTS];
         sqlite3_bind_int(s, 1, (int)op->points[i]);
