@@ -485,7 +485,11 @@ void lobby_tick(struct lobby *l, uint64_t now_ms)
     while ((n = dq_first(&l->grace_q)) != NULL && n->deadline_ms <= now_ms) {
         struct seat *st = DQ_ENTRY(n, struct seat, grace);
         dq_remove(n);
-        if (l->env.is_abandon_bot && l->env.bot_due != NULL)
+        /* A match of bots alone would play on for nobody: forfeit. */
+        unsigned n_others = 0;
+        for (unsigned i = 0; i < st->match->n_seats; i++)
+            n_others += i != st->index && st->match->seats[i].m != NULL;
+        if (l->env.is_abandon_bot && l->env.bot_due != NULL && n_others > 0)
             match_replace(l, st->match, st->index, now_ms);
         else
             match_forfeit(l, st->match, st->index, now_ms);
