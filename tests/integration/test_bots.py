@@ -154,6 +154,15 @@ def test_quick_errors_and_leaving_the_queue():
         a.ask("LEAVE", r"OK LEAVE")
         a.ask("LEAVE", r"ERR NOTPLAYING .*")
         a.ask("CREATE briscola", r"OK CREATE \d+")
+        # A queued player who drops loses its place and its name (§10).
+        q = s.connect()
+        tok = q.ask("NICK quinn", r"OK NICK quinn (\S+)").split()[3]
+        q.ask("QUICK scopa 4", r"OK QUICK scopa 4")
+        q.close()
+        time.sleep(0.2)
+        r = s.connect()
+        r.ask("RESUME " + tok, r"ERR BADTOKEN .*")
+        r.ask("NICK quinn", r"OK NICK quinn \S+")
     finally:
         assert s.stop() == 0
 
