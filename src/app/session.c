@@ -119,6 +119,10 @@ static void answered(struct session *s)
     session_unref(s);
 }
 
+void session_wait(struct session *s) { wait_for_answer(s); }
+
+void session_answered(struct session *s) { answered(s); }
+
 static void reply_err(struct session *s, const char *code, const char *text)
 {
     metrics_error(&s->srv->metrics, code);

@@ -69,6 +69,11 @@ void verb_leave(struct session *s, const struct cmd *c);
 void verb_seed(struct session *s, const struct cmd *c);
 void verb_resume(struct session *s, const struct cmd *c);
 
+/* The reply to the current command comes later (a store answer): no
+ * further command is read until session_answered. */
+void session_wait(struct session *s);
+void session_answered(struct session *s);
+
 /* Bots and quick play (verbs_quick.c, PROTOCOL §14). */
 void verb_quick(struct session *s, const struct cmd *c);
 void verb_bot(struct session *s, const struct cmd *c);

@@ -9,14 +9,18 @@
 #include "app/session_internal.h"
 
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/server.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "bot/bot.h"
 #include "game/lobby.h"
 #include "game/queue.h"
 #include "proto/cmd.h"
+#include "store/store.h"
 
 #define GUEST_RATING 1500
 
@@ -77,6 +81,44 @@ bool quick_leave(struct session *s)
     return true;
 }
 
+/* Queues s and replies; forms what can form (inside a capture). */
+static void enqueue(struct session *s, const struct rules *r, unsigned seats,
+                    int rating)
+{
+    uint64_t now = uv_now(s->srv->loop);
+
+    queue_add(&s->srv->quick, s, r, seats, rating, now);
+    session_reply(s, "OK QUICK %s %u", r->name, seats);
+    quick_run(s->srv, now);
+}
+
+/* A registered player's rating, read from the store before queueing. */
+struct rating_ask {
+    struct store_job job; /* first: the store hands this back */
+    const struct rules *rules;
+    unsigned seats;
+};
+
+static void on_rating(struct store_job *job)
+{
+    struct rating_ask *ask = (struct rating_ask *)job;
+    struct session *s = job->ctx;
+
+    if (s->conn != NULL && s->member != NULL) {
+        int rating = job->rc == STORE_OK ? (int)(job->stats.rating + 0.5)
+                                         : GUEST_RATING;
+        /* No command of s ran meanwhile (it waited for this reply). The
+         * reply goes through the capture, which ends the wait when it is
+         * delivered (session_deliver), now or after the journal. */
+        outbox_begin(&s->srv->outbox);
+        enqueue(s, ask->rules, ask->seats, rating);
+        outbox_end(&s->srv->outbox);
+    } else {
+        session_answered(s); /* gone meanwhile */
+    }
+    free(ask);
+}
+
 void verb_quick(struct session *s, const struct cmd *c)
 {
     unsigned seats = 0;
@@ -111,11 +153,22 @@ void verb_quick(struct session *s, const struct cmd *c)
         session_reply_code(s, LOBBY_ALREADY);
         return;
     }
-    uint64_t now = uv_now(s->srv->loop);
-    /* Every player counts GUEST_RATING for now (docs/PROTOCOL.md §10). */
-    queue_add(&s->srv->quick, s, r, seats, GUEST_RATING, now);
-    session_reply(s, "OK QUICK %s %u", r->name, seats);
-    quick_run(s->srv, now);
+    /* A guest counts GUEST_RATING; a registered name its rating (one
+     * rating for every game until ratings per game come, §10). */
+    if (!lobby_member_is_registered(s->member) || s->srv->store == NULL) {
+        enqueue(s, r, seats, GUEST_RATING);
+        return;
+    }
+    struct rating_ask *ask = mem_calloc(1, sizeof *ask);
+    ask->rules = r;
+    ask->seats = seats;
+    ask->job.kind = STORE_JOB_STATS;
+    snprintf(ask->job.name, sizeof ask->job.name, "%s",
+             lobby_member_name(s->member));
+    ask->job.done = on_rating;
+    ask->job.ctx = s;
+    session_wait(s);
+    store_submit(s->srv->store, &ask->job);
 }
 
 void verb_bot(struct session *s, const struct cmd *c)

@@ -196,6 +196,46 @@ def test_quick_bot_fill_and_dropping_leaves_the_queue():
         assert s.stop() == 0
 
 
+def stats(c, name):
+    w = c.ask("STATS " + name, r"OK STATS .*").split()
+    return int(w[3]), int(w[4])
+
+
+def test_quick_window_widens_with_waiting():
+    s = Server(*(FAST + ["--quick-bot-ms", "0"]))
+    try:
+        a, b = s.connect(), s.connect()
+        a.ask("NICK ann pw-ann-1", r"OK NICK ann \S+")
+        b.ask("NICK bob pw-bob-1", r"OK NICK bob \S+")
+        # Rated forfeits until the ratings are more than 100 apart.
+        for k in range(20):
+            ra, _ = stats(a, "ann")
+            rb, _ = stats(a, "bob")
+            if ra - rb > 110:
+                break
+            mid = int(a.ask("CREATE briscola", r"OK CREATE (\d+)").split()[2])
+            b.ask("JOIN %d" % mid, r"OK JOIN %d 1" % mid)
+            read_until(b, r"TURN %d 0 \d+" % mid)
+            b.ask("LEAVE", r"OK LEAVE %d" % mid)
+            read_until(a, r"REVEAL %d .*" % mid)
+            deadline = time.monotonic() + 5
+            while stats(a, "ann")[1] <= k and time.monotonic() < deadline:
+                time.sleep(0.05)
+        ra, _ = stats(a, "ann")
+        rb, _ = stats(a, "bob")
+        assert 110 < ra - rb < 190, (ra, rb)
+        t0 = time.monotonic()
+        a.ask("QUICK briscola", r"OK QUICK briscola 2")
+        b.ask("QUICK briscola", r"OK QUICK briscola 2")
+        a.no_line(1.0)  # ±100 at first: too far apart
+        a.expect_line(r"SEATED \d+ 0 ann", timeout=8)
+        waited = time.monotonic() - t0
+        assert 4.5 < waited < 7, waited  # ±200 after 5 s
+        a.expect_line(r"SEATED \d+ 1 bob")
+    finally:
+        assert s.stop() == 0
+
+
 def two_humans(s, game="briscola"):
     a, b = s.connect(), s.connect()
     a.ask("NICK ann", r"OK NICK ann \S+")
@@ -277,6 +317,7 @@ if __name__ == "__main__":
          test_bot_errors, test_quick_play_of_two_clients,
          test_quick_errors_and_leaving_the_queue,
          test_quick_bot_fill_and_dropping_leaves_the_queue,
+         test_quick_window_widens_with_waiting,
          test_away_bot_plays_an_away_seat_at_once,
          test_abandon_bot_replaces_and_the_match_goes_on,
          test_bot_matches_are_unrated_and_in_history])
