@@ -36,7 +36,8 @@ put_table() {
 
 # tavolo's own limits are lifted for the run (see the kit's README).
 CMD=("$ROOT/build/tavolo" --port '{PORT}' --bind 127.0.0.1 --data '{RUNDIR}/data'
-     --rate 1000000000 --burst 1000000000 --max-per-ip 100000 --log-level warn)
+     --rate 1000000000 --burst 1000000000 --max-per-ip 100000 --conn-rate 0
+     --log-level warn)
 
 if [ "$DO_COMPARE" = 1 ]; then
     [ -x "$KIT/compare.sh" ] || { echo "bench: no kit at $KIT (set BENCH_KIT)" >&2; exit 1; }
@@ -55,6 +56,30 @@ if [ "$DO_COMPARE" = 1 ]; then
     put_table BENCH "$OUT.table"
     rm -f "$OUT" "$OUT.table"
     echo "bench: table written to docs/PERFORMANCE.md"
+
+    # Bytes per idle connection, TCP beside WebSocket, and RSS after they close.
+    python3 "$ROOT/bench/wsmem.py" --bin "$ROOT/build/tavolo" --conns "${WSMEM_CONNS:-10000}" \
+        | tee "$ROOT/build/bench-wsmem.txt"
+
+    # What each attack costs a quiet client (the "Attacks" table).
+    "$ROOT/bench/attacks.sh" "${ATTACK_SECS:-5}"
+
+    # tavolo's WebSocket against Colyseus (the kit's peers/colyseus; needs node
+    # and its npm packages: copied to a writable place, installed once).
+    COLY=${COLYSEUS_DIR:-$ROOT/build/colyseus}
+    if command -v node >/dev/null && command -v npm >/dev/null; then
+        [ -d "$COLY" ] || cp -r "$KIT/peers/colyseus" "$COLY"
+        [ -d "$COLY/node_modules" ] || (cd "$COLY" && npm ci --no-audit --no-fund)
+        # The kit starts tavolo with its own options; the wrapper adds the one
+        # its 10 000 connections from one address need (exec: same PID).
+        printf '#!/bin/sh\nexec "%s" --conn-rate 0 "$@"\n' "$ROOT/build/tavolo" \
+            > "$ROOT/build/tavolo-bench"
+        chmod +x "$ROOT/build/tavolo-bench"
+        TAVOLO="$ROOT/build/tavolo-bench" bash "$COLY/bench.sh" "${COLYSEUS_REPS:-1}" \
+            | tee "$ROOT/build/bench-colyseus.txt"
+    else
+        echo "bench: no node/npm: the Colyseus comparison is skipped"
+    fi
 fi
 
 [ "$DO_GAMELOAD" = 1 ] || exit 0
@@ -89,7 +114,7 @@ gl_row() {
     # taskset execs the server, so $! is the server's own PID.
     "${PIN_S[@]}" "$ROOT/build/tavolo" --port 0 --bind 127.0.0.1 --data "$dir/data" \
         --admin-port off --rate 1000000000 --burst 1000000000 --max-per-ip 100000 \
-        --log-level warn 2> "$dir/server.log" &
+        --conn-rate 0 --log-level warn 2> "$dir/server.log" &
     SRV_PID=$!
     for _ in $(seq 100); do
         port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$dir/server.log" | head -1)

@@ -167,7 +167,7 @@ void verb_quick(struct session *s, const struct cmd *c)
              lobby_member_name(s->member));
     ask->job.done = on_rating;
     ask->job.ctx = s;
-    session_wait(s);
+    session_wait_for_answer(s);
     store_submit(s->srv->store, &ask->job);
 }
 
