@@ -276,7 +276,7 @@ def test_abandon_bot_replaces_and_the_match_goes_on():
         ann = GameBot(s.connect(), "ann")
         ann.nick()
         bob = s.connect()
-        bob.ask("NICK bob", r"OK NICK bob \S+")
+        bob.ask("NICK bob pw-bob-1", r"OK NICK bob \S+")
         ann.lines.append(ann.c.ask("CREATE briscola", r"OK CREATE 1"))
         bob.ask("JOIN 1", r"OK JOIN 1 1")
         bob.close()
@@ -286,6 +286,14 @@ def test_abandon_bot_replaces_and_the_match_goes_on():
         end = [l for l in ann.lines if l.startswith("END ")][0]
         assert end.split()[3] == "score", end
         assert not ann.errors, ann.errors
+        # Unrated, but the replaced player has it as played and lost.
+        deadline = time.monotonic() + 5
+        while True:
+            got = ann.c.ask("STATS bob", r"OK STATS bob .*")
+            if got != "OK STATS bob 1500 0 0 0 0" or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert got == "OK STATS bob 1500 1 0 1 0", got
     finally:
         assert s.stop() == 0
 
