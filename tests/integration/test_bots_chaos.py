@@ -42,7 +42,8 @@ def random_line(rng, tokens, hand):
 def test_chaos_with_bots():
     rng = random.Random(int(os.environ.get("CHAOS_SEED", os.getpid())))
     s = Server("--rate", "500", "--burst", "1000", "--turn-ms", "300",
-               "--grace-ms", "500", "--max-per-ip", "1000", "--bot-delay-ms", "20",
+               "--grace-ms", "500", "--max-per-ip", "1000", "--conn-rate", "0",
+               "--bot-delay-ms", "20",
                "--bot-think-ms", "10", "--quick-bot-ms", "600", "--away-bot", "easy",
                "--abandon", "bot")
     tokens, clients, hands = [], [], {}
