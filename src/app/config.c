@@ -57,6 +57,11 @@ static const struct opt opts[] = {
     U32("auth-backoff-ms", auth_backoff_ms, 1, 3600000, "first back-off after wrong passwords, doubles (1000)"),
     U32("checkpoint-ms", checkpoint_ms, 100, 86400000, "WAL checkpoint and data-file check period (5000)"),
     STR("log-level", log_level, "debug, info, warn or error (info)"),
+    U32("bot-delay-ms", bot_delay_ms, 0, 86400000, "a bot moves this long after its turn (800)"),
+    U32("bot-think-ms", bot_think_ms, 1, 60000, "hard bots think at most this long (700)"),
+    U32("quick-bot-ms", quick_bot_ms, 0, 86400000, "quick play fills a table with bots after, 0 = never (20000)"),
+    STR("away-bot", away_bot, "a bot plays an away seat's turn: off, easy, normal, hard (off)"),
+    STR("abandon", abandon, "after the grace period: forfeit or bot (forfeit)"),
     STR("check-data", check_data, "check the store in DIR, print a report, exit 0/1"),
     STR("backup", backup_to, "copy the --data store to FILE (online backup), exit"),
     /* Limits against hostile clients (docs/OPERATIONS.md). */
@@ -89,6 +94,11 @@ void config_defaults(struct config *cfg)
     cfg->admin_port_text = mem_strdup("7778");
     cfg->data_dir = mem_strdup("./tavolo-data");
     cfg->log_level = mem_strdup("info");
+    cfg->bot_delay_ms = 800;
+    cfg->bot_think_ms = 700;
+    cfg->quick_bot_ms = 20000;
+    cfg->away_bot = mem_strdup("off");
+    cfg->abandon = mem_strdup("forfeit");
     /* Limits against hostile clients (docs/OPERATIONS.md). */
     cfg->sndbuf_kb = 64;
     cfg->conn_rate = 20;
@@ -257,6 +267,22 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err,
         }
         cfg->admin_port = (uint32_t)v;
     }
+    static const char *const levels[] = {"off", "easy", "normal", "hard"};
+    cfg->away_bot_level = 0xFF;
+    for (uint8_t i = 0; i < 4; i++)
+        if (strcmp(cfg->away_bot, levels[i]) == 0)
+            cfg->away_bot_level = i; /* off 0, else bot level + 1 */
+    if (cfg->away_bot_level == 0xFF) {
+        snprintf(err, err_cap, "--away-bot: expected off, easy, normal or hard, got '%s'",
+                 cfg->away_bot);
+        return -1;
+    }
+    if (strcmp(cfg->abandon, "bot") != 0 && strcmp(cfg->abandon, "forfeit") != 0) {
+        snprintf(err, err_cap, "--abandon: expected bot or forfeit, got '%s'",
+                 cfg->abandon);
+        return -1;
+    }
+    cfg->is_abandon_bot = strcmp(cfg->abandon, "bot") == 0;
     return 0;
 }
 

@@ -39,6 +39,14 @@ struct config {
     char *log_level;
     char *check_data;       /* --check-data DIR: check and exit */
     char *backup_to;        /* --backup FILE: copy the live store and exit */
+    /* PROTOCOL §14 */
+    uint32_t bot_delay_ms;  /* a bot's move applied no sooner (800) */
+    uint32_t bot_think_ms;  /* hard's time cap (700) */
+    uint32_t quick_bot_ms;  /* quick-play bot fill after (20000; 0 never) */
+    char *away_bot;         /* off, easy, normal, hard */
+    char *abandon;          /* forfeit, bot */
+    uint8_t away_bot_level; /* from away_bot: level + 1; 0 off */
+    bool is_abandon_bot;
     bool show_help;
     /* Limits against hostile clients (docs/OPERATIONS.md). */
     uint32_t sndbuf_kb;     /* SO_SNDBUF of accepted sockets; 0: kernel's */

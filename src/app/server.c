@@ -417,11 +417,45 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
         snprintf(op->reason, sizeof op->reason, "%s", j->reason);
         op->is_teams = j->is_teams;
         op->loser = j->loser;
+        op->is_unrated = j->is_unrated;
+        for (unsigned s = 0; s < j->n_seats && s < STORE_MAX_SEATS; s++)
+            op->replaced[s] = j->replaced[s];
         memcpy(op->points, j->points, sizeof op->points);
         op->log = mem_strdup(j->log);
         break;
     }
     outbox_journal(&srv->outbox, op);
+}
+
+/* ---------- bots (PROTOCOL §14) ---------- */
+
+/* The lobby wants a bot's move: the seat's view, copied to the pool. */
+static void lobby_bot_due_cb(void *ctx, uint64_t match_id, unsigned seat,
+                             unsigned level, uint64_t gen, uint32_t delay_ms)
+{
+    struct server *srv = ctx;
+    struct bot_view v;
+
+    if (lobby_bot_view(srv->lobby, match_id, seat, &v) != 0)
+        return; /* nothing to think about; the turn clock moves for it */
+    uint64_t seed = (uint64_t)rnd_uniform(UINT32_MAX) << 32 |
+                    rnd_uniform(UINT32_MAX);
+    if (bot_runner_ask(&srv->bots, &v, (enum bot_level)level, seed, match_id,
+                       gen, delay_ms) != 0)
+        log_warn("match %" PRIu64 ": a bot for seat %u could not be queued; "
+                 "the turn clock will move for it", match_id, seat);
+    bot_view_free(&v);
+}
+
+static void bot_answer_cb(void *ctx, uint64_t match_id, unsigned seat,
+                          uint64_t gen, int rc, const struct rules_move *mv)
+{
+    struct server *srv = ctx;
+
+    outbox_begin(&srv->outbox);
+    lobby_bot_move(srv->lobby, match_id, seat, gen, rc, mv,
+                   uv_now(srv->loop));
+    outbox_end(&srv->outbox);
 }
 
 static const struct outbox_ops outbox_ops = {
@@ -776,6 +810,8 @@ static void on_shutdown_tick(uv_timer_t *t)
     conn_set_flush(&srv->conns);
     uv_close((uv_handle_t *)&srv->shutdown_timer, NULL);
     uv_close((uv_handle_t *)&srv->deadline_timer, NULL);
+    uv_close((uv_handle_t *)&srv->quick_timer, NULL);
+    bot_runner_close(&srv->bots);
     /* Commits what is queued and runs the last callbacks. */
     store_close(srv->store);
     srv->store = NULL;
@@ -840,11 +876,16 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     };
     if (conn_set_init(&srv->conns, loop, &ops, &lim) != 0 ||
         uv_timer_init(loop, &srv->deadline_timer) != 0 ||
+        uv_timer_init(loop, &srv->quick_timer) != 0 ||
         uv_timer_init(loop, &srv->shutdown_timer) != 0) {
         log_error("cannot initialise the event loop handles");
         return -1;
     }
     srv->deadline_timer.data = srv;
+    srv->quick_timer.data = srv;
+    bot_runner_init(&srv->bots, loop, bot_answer_cb, srv);
+    srv->bots.think_ms = cfg->bot_think_ms;
+    queue_init(&srv->quick);
     srv->shutdown_timer.data = srv;
     outbox_init(&srv->outbox, &outbox_ops, NULL);
     strmap_init(&srv->accounts);
@@ -861,6 +902,10 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         .grace_ms = cfg->grace_ms,
         .waiting_ms = cfg->waiting_ms,
         .max_waiting_per_key = cfg->max_waiting_per_ip,
+        .bot_due = lobby_bot_due_cb,
+        .bot_delay_ms = cfg->bot_delay_ms,
+        .away_bot = cfg->away_bot_level,
+        .is_abandon_bot = cfg->is_abandon_bot,
     };
     srv->lobby = lobby_new(&env);
     return 0;
@@ -959,6 +1004,7 @@ void server_free(struct server *srv)
     strmap_free(&srv->accounts);
     auth_free(srv->auth);
     srv->auth = NULL;
+    queue_free(&srv->quick);
     lobby_free(srv->lobby);
     srv->lobby = NULL;
     ban_free(srv->bans);

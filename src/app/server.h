@@ -14,11 +14,13 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "app/bot_runner.h"
 #include "app/config.h"
 #include "app/metrics.h"
 #include "app/outbox.h"
 #include "base/strmap.h"
 #include "base/dqueue.h"
+#include "game/queue.h"
 #include "net/admit.h"
 #include "net/ban.h"
 #include "net/conn.h"
@@ -62,6 +64,12 @@ struct server {
     struct dqueue sniff_q, nick_q, line_q;
     uv_timer_t deadline_timer;
     uint64_t armed_ms; /* when deadline_timer fires; UINT64_MAX if idle */
+
+    /* PROTOCOL §14: bots think on the thread pool; the quick-play queue
+     * (of sessions) and its timer (verbs_quick.c). */
+    struct bot_runner bots;
+    struct queue quick;
+    uv_timer_t quick_timer;
 
     uv_signal_t sig_int, sig_term, sig_hup;
     uv_timer_t shutdown_timer;

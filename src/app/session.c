@@ -167,6 +167,8 @@ static const struct verb verbs[] = {
     {"TOP", false, false, verb_top},
     {"HISTORY", true, false, verb_history},
     {"QUIT", false, false, cmd_quit},
+    {"QUICK", true, true, verb_quick},
+    {"BOT", true, true, verb_bot},
 };
 
 #define N_VERBS (sizeof verbs / sizeof verbs[0])
@@ -409,6 +411,8 @@ void session_on_close(struct conn *c)
     dq_remove(&s->sniff_node);
     dq_remove(&s->nick_node);
     dq_remove(&s->line_node);
+    /* Dropping the connection leaves the queue (PROTOCOL §14). */
+    quick_leave(s);
     /* May send events to other connections (AWAY, UNSEATED). */
     outbox_begin(&s->srv->outbox);
     lobby_member_gone(s->srv->lobby, s->member, uv_now(s->srv->loop));

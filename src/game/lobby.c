@@ -6,6 +6,7 @@
  */
 #include "game/lobby.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -525,7 +526,14 @@ void lobby_tick(struct lobby *l, uint64_t now_ms)
     while ((n = dq_first(&l->grace_q)) != NULL && n->deadline_ms <= now_ms) {
         struct seat *st = DQ_ENTRY(n, struct seat, grace);
         dq_remove(n);
-        match_forfeit(l, st->match, st->index, now_ms);
+        /* A match of bots alone would play on for nobody: forfeit. */
+        unsigned n_others = 0;
+        for (unsigned i = 0; i < st->match->n_seats; i++)
+            n_others += i != st->index && st->match->seats[i].m != NULL;
+        if (l->env.is_abandon_bot && l->env.bot_due != NULL && n_others > 0)
+            match_replace(l, st->match, st->index, now_ms);
+        else
+            match_forfeit(l, st->match, st->index, now_ms);
     }
     while ((n = dq_first(&l->turn_q)) != NULL && n->deadline_ms <= now_ms) {
         struct match *mt = DQ_ENTRY(n, struct match, turn);
@@ -560,4 +568,80 @@ void lobby_counts(const struct lobby *l, size_t *n_waiting, size_t *n_playing,
     *n_waiting = l->n_waiting;
     *n_playing = l->n_playing;
     *n_finished = l->n_finished;
+}
+
+/* ---------- bots and quick play (PROTOCOL §14) ---------- */
+
+bool lobby_is_busy(const struct member *m) { return busy(m); }
+
+bool lobby_member_is_registered(const struct member *m)
+{
+    return m->is_registered;
+}
+
+enum lobby_code lobby_add_bot(struct lobby *l, struct member *m,
+                              unsigned level, uint64_t now_ms, unsigned *seat,
+                              char name[LOBBY_NAME_MAX + 1])
+{
+    struct match *mt = m->match;
+
+    if (mt == NULL || mt->phase != MATCH_WAITING)
+        return LOBBY_NOTPLAYING;
+    if (mt->n_seated == mt->n_seats)
+        return LOBBY_FULL;
+    /* The seat and name are read before the start can free nothing: a
+     * match that starts stays until its END. */
+    *seat = match_seat_bot(l, mt, level, now_ms);
+    memcpy(name, mt->seats[*seat].name, LOBBY_NAME_MAX + 1);
+    return LOBBY_OK;
+}
+
+void lobby_bot_move(struct lobby *l, uint64_t match_id, unsigned seat,
+                    uint64_t gen, int rc, const struct rules_move *mv,
+                    uint64_t now_ms)
+{
+    struct match *mt = find_match(l, match_id);
+
+    if (mt == NULL || mt->phase != MATCH_PLAYING || seat >= mt->n_seats)
+        return;
+    struct seat *st = &mt->seats[seat];
+    if (!st->is_thinking || st->bot_gen != gen)
+        return; /* stale: the match or the seat moved on */
+    st->is_thinking = false;
+    struct rules_move m = *mv;
+    if (rc != 0 ||
+        match_move(l, mt, seat, &m, false, NULL, 0, now_ms) != LOBBY_OK) {
+        /* The bot found no move (or one the rules refuse, a bug): the
+         * rules' auto-move keeps the match going. */
+        memset(&m, 0, sizeof m);
+        mt->rules->auto_move(mt->state, seat, &m);
+        match_move(l, mt, seat, &m, false, NULL, 0, now_ms);
+    }
+}
+
+int lobby_bot_view(struct lobby *l, uint64_t match_id, unsigned seat,
+                   struct bot_view *v)
+{
+    struct match *mt = find_match(l, match_id);
+
+    if (mt == NULL || mt->phase != MATCH_PLAYING || seat >= mt->n_seats)
+        return -1;
+    if (match_bot_view(mt, seat, v) != 0) {
+        bot_view_free(v);
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t lobby_quick_match(struct lobby *l, const struct rules *r,
+                           unsigned n_seats, struct member **members,
+                           unsigned n, uint64_t now_ms)
+{
+    struct match *mt = match_new(l, r, n_seats);
+    uint64_t id = mt->id;
+
+    for (unsigned i = 0; i < n; i++)
+        assert(!busy(members[i]));
+    match_seat_all(l, mt, members, n, n_seats - n, 1, now_ms);
+    return id;
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "game/bot_view.h"
 #include "game/card.h"
 #include "game/rules.h"
 
@@ -84,6 +85,8 @@ struct lobby_journal {
     unsigned points[4];
     const char *log;    /* every event line of the match, private ones as
                            "@<seat> <line>", one per line */
+    bool is_unrated;    /* END: a bot held a seat (PROTOCOL §14) */
+    bool replaced[4];   /* END: the seat's player was replaced by a bot */
 };
 
 /* A match to rebuild after a restart (lobby_restore): its journal, the
@@ -123,6 +126,15 @@ struct lobby_env {
      * address key (lobby_member_set_key) may have created at most
      * max_waiting_per_key matches that are still waiting (0: no cap). */
     uint32_t waiting_ms, max_waiting_per_key;
+    /* PROTOCOL §14 (optional: NULL, no bots). A bot must choose seat's
+     * move in match_id, as generation gen: build its view
+     * (lobby_bot_view), think, and answer with lobby_bot_move, after
+     * delay_ms at the earliest. level: bot.h's enum bot_level. */
+    void (*bot_due)(void *ctx, uint64_t match_id, unsigned seat,
+                    unsigned level, uint64_t gen, uint32_t delay_ms);
+    uint32_t bot_delay_ms;
+    uint8_t away_bot;     /* --away-bot: level + 1; 0 off */
+    bool is_abandon_bot;  /* --abandon bot */
 };
 
 struct lobby;
@@ -198,6 +210,32 @@ enum lobby_code lobby_say(struct lobby *l, struct member *m, const char *text,
                           size_t len);
 enum lobby_code lobby_leave(struct lobby *l, struct member *m, uint64_t now_ms,
                             uint64_t *id);
+
+/* BOT [level] (PROTOCOL §14): NOTPLAYING (not seated at a waiting
+ * match), FULL; on OK *seat and name (the bot's, "~<level><seat>"). */
+enum lobby_code lobby_add_bot(struct lobby *l, struct member *m,
+                              unsigned level, uint64_t now_ms, unsigned *seat,
+                              char name[LOBBY_NAME_MAX + 1]);
+/* A bot's answer (env.bot_due): applied if match_id is still in play and
+ * the seat still waits for generation gen, else dropped. rc != 0 or a
+ * move the rules refuse: the rules' auto-move instead. */
+void lobby_bot_move(struct lobby *l, uint64_t match_id, unsigned seat,
+                    uint64_t gen, int rc, const struct rules_move *mv,
+                    uint64_t now_ms);
+/* The view a bot of match_id's seat plays from: 0, or -1 (no such match
+ * in play). v is initialised here; the caller frees it. */
+int lobby_bot_view(struct lobby *l, uint64_t match_id, unsigned seat,
+                   struct bot_view *v);
+/* Quick play: a match of r for members[0..n) in that order, the other
+ * seats to normal bots; every member must be free (not at a match, not
+ * watching). Returns the match id. */
+uint64_t lobby_quick_match(struct lobby *l, const struct rules *r,
+                           unsigned n_seats, struct member **members,
+                           unsigned n, uint64_t now_ms);
+/* True if m is seated or watching (CREATE/JOIN/... would be ALREADY). */
+bool lobby_is_busy(const struct member *m);
+/* A registered member's flag, for the rating window (§14). */
+bool lobby_member_is_registered(const struct member *m);
 
 /* Rebuilds a match that was in play when the server stopped: every seat
  * is held for a dropped player (grace period from now_ms), the turn clock

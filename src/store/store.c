@@ -999,6 +999,16 @@ static int apply_end(struct store *st, const struct store_op *op)
                   op->match_id, sqlite3_errmsg(st->db));
         return -1;
     }
+    /* A match with a bot is unrated (PROTOCOL §14); the seats table still
+     * names the player a bot replaced, who has it as played and lost. */
+    if (op->is_unrated) {
+        for (unsigned i = 0; i < n_seats; i++) {
+            if (op->replaced[i] && seat[i].is_registered &&
+                record_result(st, seat[i].name, game, 0.0, 0, 1, 0) != 0)
+                return -1;
+            seat[i].is_registered = false;
+        }
+    }
     for (unsigned i = 0; i < n_seats; i++) {
         s = st->stmt[ST_SEAT_POINTS];
         sqlite3_bind_int(s, 1, (int)op->points[i]);

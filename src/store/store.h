@@ -96,6 +96,10 @@ struct store_op {
     char result[8], reason[8];
     bool is_teams;
     int loser; /* END: the seat that forfeited (rates a seat result), -1 none */
+    /* END; PROTOCOL §14: a bot held a seat: no rating moves and no STATS
+     * count, but a player replaced by a bot has it as played and lost. */
+    bool is_unrated;
+    bool replaced[STORE_MAX_SEATS];
     unsigned points[STORE_MAX_SEATS];
     char *log; /* owned: freed with the op */
 };
