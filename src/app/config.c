@@ -63,6 +63,12 @@ static const struct opt opts[] = {
     U32("sndbuf-kb", sndbuf_kb, 0, 65536, "socket send buffer in KiB, 0 = kernel autotuning (64)"),
     U32("conn-rate", conn_rate, 0, 1000000, "new connections per second per address, 0 = no limit (20)"),
     U32("conn-burst", conn_burst, 1, 1000000, "connections at once per address (40)"),
+    /* TLS on the game port and the log's format (docs/OPERATIONS.md). */
+    STR("tls-cert", tls_cert, "PEM certificate (chain) for TLS on the game port (none: TLS off)"),
+    STR("tls-key", tls_key, "PEM private key of --tls-cert"),
+    U32("tls-handshake-ms", tls_handshake_ms, 1, 86400000, "a TLS handshake must finish within (10000)"),
+    U32("max-handshakes", max_handshakes, 1, 10000000, "TLS handshakes in progress at once (256)"),
+    STR("log-format", log_format, "text or json: one JSON object per line (text)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -94,6 +100,9 @@ void config_defaults(struct config *cfg)
     cfg->auth_free_fails = 3;
     cfg->auth_backoff_ms = 1000;
     cfg->checkpoint_ms = 5000;
+    cfg->tls_handshake_ms = 10000;
+    cfg->max_handshakes = 256;
+    cfg->log_format = mem_strdup("text");
 }
 
 static const struct opt *find_opt(const char *name, size_t len)
@@ -239,6 +248,16 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err,
             return -1;
         }
         cfg->admin_port = (uint32_t)v;
+    }
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+        snprintf(err, err_cap, "--tls-cert and --tls-key go together");
+        return -1;
+    }
+    if (strcmp(cfg->log_format, "text") != 0 &&
+        strcmp(cfg->log_format, "json") != 0) {
+        snprintf(err, err_cap, "--log-format: expected text or json, got '%s'",
+                 cfg->log_format);
+        return -1;
     }
     return 0;
 }

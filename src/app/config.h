@@ -44,6 +44,11 @@ struct config {
     uint32_t sndbuf_kb;     /* SO_SNDBUF of accepted sockets; 0: kernel's */
     uint32_t conn_rate;     /* new connections per second per address; 0: off */
     uint32_t conn_burst;    /* ... of which this many at once */
+    /* TLS on the game port and the log's format (docs/OPERATIONS.md). */
+    char *tls_cert, *tls_key;  /* PEM files; NULL: TLS off */
+    uint32_t tls_handshake_ms; /* a handshake must finish within this */
+    uint32_t max_handshakes;   /* TLS handshakes in progress at once */
+    char *log_format;          /* "text" or "json" */
 };
 
 /* Fills cfg with the defaults. */

@@ -26,6 +26,7 @@
 #include "base/rnd.h"
 #include "game/lobby.h"
 #include "net/listen.h"
+#include "net/tls.h"
 #include "store/store.h"
 
 #define SNIFF_MS 100        /* PROTOCOL §2 */
@@ -81,6 +82,7 @@ static const struct conn_ops ops = {
     .on_data = on_data,
     .on_eof = on_eof,
     .on_close = on_close,
+    .on_secure = session_on_secure,
 };
 
 /* ---------- accept and admission ---------- */
@@ -308,7 +310,8 @@ static void arm_deadlines(struct server *srv);
 static void on_deadline_timer(uv_timer_t *t)
 {
     struct server *srv = t->data;
-    struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q};
+    struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q,
+                               &srv->tls_q};
     uint64_t now = uv_now(srv->loop);
 
     srv->armed_ms = UINT64_MAX;
@@ -327,7 +330,8 @@ static void on_deadline_timer(uv_timer_t *t)
 
 static void arm_deadlines(struct server *srv)
 {
-    struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q};
+    struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q,
+                               &srv->tls_q};
     uint64_t first = lobby_next_deadline(srv->lobby), now = uv_now(srv->loop);
 
     for (size_t i = 0; i < sizeof queues / sizeof queues[0]; i++) {
@@ -674,6 +678,91 @@ static void start_reload(struct server *srv)
     srv->is_reloading = true;
 }
 
+/* ---------- TLS certificate reload ---------- */
+
+/* SIGHUP: the certificate and key are read and checked on the thread
+ * pool; a good pair becomes the context of new connections (existing
+ * ones keep theirs), a bad one leaves the old in place and says why. */
+struct tls_reload {
+    uv_work_t req;
+    struct server *srv;
+    struct tls_ctx *ctx;
+    char err[400];
+};
+
+static void tls_reload_work(uv_work_t *req)
+{
+    struct tls_reload *r = req->data;
+    const struct config *cfg = r->srv->cfg;
+
+    r->ctx = tls_ctx_load(cfg->tls_cert, cfg->tls_key, r->err, sizeof r->err);
+}
+
+static void start_tls_reload(struct server *srv);
+
+static void tls_reload_done(uv_work_t *req, int status)
+{
+    struct tls_reload *r = req->data;
+    struct server *srv = r->srv;
+    char serial[80];
+
+    srv->is_tls_reloading = false;
+    if (status != 0 || r->ctx == NULL || srv->is_stopping) {
+        if (status == 0 && r->ctx == NULL)
+            log_event(LOG_ERROR, "tls.reload_failed",
+                      "error=%s keeping=%s", r->err, "previous certificate");
+        tls_ctx_free(r->ctx);
+    } else {
+        tls_ctx_serial(r->ctx, serial, sizeof serial);
+        tls_server_swap(srv->tls, r->ctx);
+        log_event(LOG_INFO, "tls.reloaded", "cert=%s serial=%s",
+                  srv->cfg->tls_cert, serial);
+    }
+    free(r);
+    if (srv->wants_tls_reload && !srv->is_stopping)
+        start_tls_reload(srv);
+}
+
+static void start_tls_reload(struct server *srv)
+{
+    if (srv->tls == NULL)
+        return;
+    if (srv->is_tls_reloading) {
+        srv->wants_tls_reload = true;
+        return;
+    }
+    srv->wants_tls_reload = false;
+    struct tls_reload *r = mem_calloc(1, sizeof *r);
+    r->srv = srv;
+    r->req.data = r;
+    if (uv_queue_work(srv->loop, &r->req, tls_reload_work,
+                      tls_reload_done) != 0) {
+        log_event(LOG_ERROR, "tls.reload_failed", "error=%s",
+                  "cannot queue the reload");
+        free(r);
+        return;
+    }
+    srv->is_tls_reloading = true;
+}
+
+/* The first load, at start: a bad certificate stops the server. */
+static int server_load_tls(struct server *srv)
+{
+    char err[400], serial[80];
+    struct tls_ctx *ctx = tls_ctx_load(srv->cfg->tls_cert, srv->cfg->tls_key,
+                                       err, sizeof err);
+    if (ctx == NULL) {
+        log_event(LOG_ERROR, "tls.load_failed", "error=%s", err);
+        return -1;
+    }
+    tls_ctx_serial(ctx, serial, sizeof serial);
+    srv->tls = tls_server_new();
+    tls_server_swap(srv->tls, ctx);
+    log_event(LOG_INFO, "tls.loaded", "cert=%s serial=%s", srv->cfg->tls_cert,
+              serial);
+    return 0;
+}
+
 static void server_stop(struct server *srv);
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -682,6 +771,7 @@ static void on_signal(uv_signal_t *h, int signum)
 
     if (signum == SIGHUP) {
         start_reload(srv);
+        start_tls_reload(srv);
         return;
     }
     log_info("signal %d: shutting down", signum);
@@ -751,6 +841,9 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     dq_init(&srv->sniff_q, SNIFF_MS);
     dq_init(&srv->nick_q, cfg->nick_timeout_ms);
     dq_init(&srv->line_q, cfg->line_timeout_ms);
+    dq_init(&srv->tls_q, cfg->tls_handshake_ms);
+    if (cfg->tls_cert != NULL && server_load_tls(srv) != 0)
+        return -1;
 
     struct conn_limits lim = {
         .hwm = 16 * 1024,
@@ -879,6 +972,8 @@ void server_free(struct server *srv)
     srv->lobby = NULL;
     ban_free(srv->bans);
     srv->bans = NULL;
+    tls_server_free(srv->tls);
+    srv->tls = NULL;
     admit_free(&srv->admit);
     connrate_free(&srv->connrate);
 }

@@ -28,6 +28,7 @@
 struct auth;
 struct lobby;
 struct store;
+struct tls_server;
 
 struct server {
     const struct config *cfg;
@@ -59,9 +60,14 @@ struct server {
     char server_id[40];
 
     /* Session deadlines: each queue has one fixed duration (dqueue.h). */
-    struct dqueue sniff_q, nick_q, line_q;
+    struct dqueue sniff_q, nick_q, line_q, tls_q;
     uv_timer_t deadline_timer;
     uint64_t armed_ms; /* when deadline_timer fires; UINT64_MAX if idle */
+
+    /* TLS on the game port (net/tls.h): NULL without --tls-cert. A
+     * certificate reload (SIGHUP) runs on the thread pool. */
+    struct tls_server *tls;
+    bool is_tls_reloading, wants_tls_reload;
 
     uv_signal_t sig_int, sig_term, sig_hup;
     uv_timer_t shutdown_timer;

@@ -3,6 +3,7 @@
  */
 #include "net/conn.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/sockios.h>
@@ -14,6 +15,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "net/tls.h"
 
 /* One uv_write in flight: the request and a private copy of its bytes. */
 struct conn_wreq {
@@ -314,15 +316,50 @@ static char *reserve(struct conn *c, size_t len)
     return at;
 }
 
-void conn_write(struct conn *c, const char *data, size_t len)
+/* Bytes for the socket as they are: plaintext, or TLS's ciphertext. */
+static void raw_write(void *ctx, const char *data, size_t len)
 {
+    struct conn *c = ctx;
     char *at = len > 0 ? reserve(c, len) : NULL;
     if (at != NULL)
         memcpy(at, data, len);
 }
 
+/* Plaintext into records. Before the handshake completes there is no one
+ * to read it, so it is dropped (a timeout's ERR line, at most). */
+static void tls_write(struct conn *c, const char *data, size_t len)
+{
+    if (c->is_closing || len == 0)
+        return;
+    if (tls_conn_write(c->tls, data, len) != 0 &&
+        tls_conn_is_established(c->tls))
+        conn_close(c, "TLS write failed");
+}
+
+void conn_write(struct conn *c, const char *data, size_t len)
+{
+    if (c->tls != NULL)
+        tls_write(c, data, len);
+    else
+        raw_write(c, data, len);
+}
+
 void conn_write_line(struct conn *c, const char *text, size_t len)
 {
+    if (c->tls != NULL) {
+        /* One record for the line and its LF, as the plain path writes
+         * them in one append. */
+        char line[4097];
+        if (len < sizeof line) {
+            memcpy(line, text, len);
+            line[len] = '\n';
+            tls_write(c, line, len + 1);
+        } else {
+            tls_write(c, text, len);
+            tls_write(c, "\n", 1);
+        }
+        return;
+    }
     char *at = reserve(c, len + 1);
     if (at == NULL)
         return;
@@ -335,6 +372,7 @@ void conn_write_line(struct conn *c, const char *text, size_t len)
 static void on_closed(uv_handle_t *h)
 {
     struct conn *c = (struct conn *)h;
+    tls_conn_free(c->tls);
     free(c->in);
     free(c->out);
     free(c);
@@ -453,13 +491,29 @@ static void keep_input(struct conn *c, const char *data, size_t len)
     c->in_len = (uint32_t)len;
 }
 
+static void tls_in(struct conn *c, const char *data, size_t len);
+
 static void deliver(struct conn *c, const char *data, size_t len)
 {
+    bool was_tls = c->tls != NULL;
     size_t used = c->set->ops->on_data(c, data, len);
     if (c->is_closing)
         return;
     if (used > len)
         used = len;
+    if (!was_tls && c->tls != NULL) {
+        /* conn_start_tls: what on_data left is the first ciphertext.
+         * Kept input is taken out of c->in first, which from now on
+         * holds plaintext only. */
+        char *kept = data == c->in ? c->in : NULL;
+        if (kept != NULL) {
+            c->in = NULL;
+            c->in_len = c->in_cap = 0;
+        }
+        tls_in(c, data + used, len - used);
+        free(kept);
+        return;
+    }
     if (len - used > c->set->limits.max_in) {
         conn_close(c, "input buffer over limit");
         return;
@@ -490,6 +544,64 @@ static void arrive(struct conn *c, const char *data, size_t len)
     deliver(c, c->in, total);
 }
 
+/* Ciphertext from the peer: the handshake advances, and each record's
+ * plaintext arrives as bytes from a socket would. The window is always
+ * used up (a partial record waits inside OpenSSL), unless the connection
+ * closes on the way. */
+static void tls_in(struct conn *c, const char *data, size_t len)
+{
+    struct tls_conn *t = c->tls;
+
+    tls_conn_input(t, data, len);
+    while (!c->is_closing && !c->is_flush_closing) {
+        bool was_established = tls_conn_is_established(t);
+        ssize_t n = tls_conn_read(t, c->set->plain_buf,
+                                  sizeof c->set->plain_buf);
+        if (!was_established && tls_conn_is_established(t) &&
+            c->set->ops->on_secure != NULL) {
+            c->set->ops->on_secure(c);
+            if (c->is_closing)
+                break;
+        }
+        if (n == 0)
+            break;
+        if (n == TLS_EOF) {
+            if (c->is_reading) {
+                uv_read_stop((uv_stream_t *)&c->tcp);
+                c->is_reading = false;
+            }
+            if (c->set->ops->on_eof)
+                c->set->ops->on_eof(c);
+            else
+                conn_close(c, "peer closed");
+            break;
+        }
+        if (n < 0) {
+            /* The reason lives in t until the connection is freed, which
+             * is after on_close has logged it. */
+            conn_close(c, tls_conn_error(t));
+            break;
+        }
+        arrive(c, c->set->plain_buf, (size_t)n);
+    }
+    tls_conn_input(t, NULL, 0);
+}
+
+int conn_start_tls(struct conn *c, struct tls_server *ts)
+{
+    assert(c->tls == NULL);
+    c->tls = tls_conn_new(ts, raw_write, c);
+    return c->tls != NULL ? 0 : -1;
+}
+
+void conn_tls_describe(const struct conn *c, char *out, size_t cap)
+{
+    if (c->tls != NULL && tls_conn_is_established(c->tls))
+        tls_conn_describe(c->tls, out, cap);
+    else if (cap > 0)
+        out[0] = '\0';
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct conn *c = (struct conn *)s;
@@ -508,7 +620,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->set->stats.bytes_in += (uint64_t)nread;
-    arrive(c, buf->base, (size_t)nread);
+    if (c->tls != NULL)
+        tls_in(c, buf->base, (size_t)nread);
+    else
+        arrive(c, buf->base, (size_t)nread);
     if (c->is_closing)
         return;
     /* Answer now: the replies to everything in this read leave in one
@@ -572,6 +687,8 @@ void conn_close_after_flush(struct conn *c, const char *reason)
 {
     if (c->is_closing || c->is_flush_closing)
         return;
+    if (c->tls != NULL)
+        tls_conn_shutdown(c->tls); /* close_notify, after the output */
     c->is_flush_closing = true;
     c->close_reason = reason;
     if (c->is_reading) {
@@ -729,6 +846,7 @@ void conn_free_detached(struct conn *c)
     set->kicks = NULL;
     c->is_kick_queued = false;
     unlink_conn(set, c);
+    tls_conn_free(c->tls);
     free(c->in);
     free(c->out);
     free(c);
@@ -738,7 +856,10 @@ void conn_feed_detached(struct conn *c, const char *data, size_t len)
 {
     if (c->is_closing || c->is_flush_closing || c->is_held || len == 0)
         return;
-    arrive(c, data, len);
+    if (c->tls != NULL)
+        tls_in(c, data, len);
+    else
+        arrive(c, data, len);
     free(c->out);
     c->out = NULL;
     c->out_len = c->out_cap = 0;
