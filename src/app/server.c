@@ -44,6 +44,9 @@
 /* Refusals logged per second at most; the rest are counted in one line,
  * so that a connect flood cannot turn the log into the bottleneck. */
 #define REFUSALS_LOGGED_PER_S 20
+/* Likewise for the open and close line of each admitted connection:
+ * plenty for a busy server's normal churn, not a flood's. */
+#define CONN_LINES_PER_S 200
 /* After this many connections closed, the heap is trimmed (see
  * on_lag_timer). */
 #define TRIM_AFTER_CLOSES 256
@@ -68,8 +71,11 @@ static void on_close(struct conn *c, const char *reason)
     char addr[NET_ADDR_STRLEN];
 
     net_addr_format(&c->addr, addr);
-    log_info("conn %" PRIu64 " closed %s port %u: %s", c->id, addr, c->port,
-             reason ? reason : "closed");
+    if (log_budget_take(&srv->close_log, uv_now(srv->loop)))
+        log_event(LOG_INFO, "conn.closed",
+                  "conn=%" PRIu64 " peer=%s port=%u tls=%s reason=%s", c->id,
+                  addr, c->port, conn_is_tls(c) ? "yes" : "no",
+                  reason ? reason : "closed");
     srv->n_closed++;
     if (c->user != NULL)
         session_on_close(c);
@@ -90,19 +96,9 @@ static const struct conn_ops ops = {
 static void log_refusal(struct server *srv, const char *addr, uint16_t port,
                         const char *why)
 {
-    uint64_t now = uv_now(srv->loop);
-
-    if (now - srv->refusal_log_ms >= 1000) {
-        if (srv->n_refusals_unlogged > 0)
-            log_info("%" PRIu32 " more connections refused in the last second "
-                     "(not logged one by one)", srv->n_refusals_unlogged);
-        srv->refusal_log_ms = now;
-        srv->n_refusals_logged = srv->n_refusals_unlogged = 0;
-    }
-    if (srv->n_refusals_logged++ < REFUSALS_LOGGED_PER_S)
-        log_info("refused %s port %u: %s", addr, port, why);
-    else
-        srv->n_refusals_unlogged++;
+    if (log_budget_take(&srv->refusal_log, uv_now(srv->loop)))
+        log_event(LOG_INFO, "conn.refused", "peer=%s port=%u reason=%s", addr,
+                  port, why);
 }
 
 /* Sends the one line that replaces HELLO (PROTOCOL §9) straight to a new
@@ -199,7 +195,9 @@ static void admit_fd(struct server *srv, int fd, const struct sockaddr_storage *
     }
     c->is_admitted = true;
     srv->metrics.accepted++;
-    log_info("conn %" PRIu64 " opened %s port %u", c->id, addr, c->port);
+    if (log_budget_take(&srv->open_log, uv_now(srv->loop)))
+        log_event(LOG_INFO, "conn.opened", "conn=%" PRIu64 " peer=%s port=%u",
+                  c->id, addr, c->port);
     /* The sniff window runs from now, not from the start of this busy
      * iteration (uv_now is cached then): else it would be cut short. */
     uv_update_time(srv->loop);
@@ -276,7 +274,8 @@ static void on_admin_connection(uv_stream_t *listener, int status)
     net_addr_format(&c->addr, addr);
     srv->metrics.admin_accepted++;
     /* logged when opened, like the game port's (its close is logged too) */
-    log_info("conn %" PRIu64 " opened (admin) %s port %u", c->id, addr, c->port);
+    log_event(LOG_INFO, "conn.opened", "conn=%" PRIu64 " peer=%s port=%u admin=%s",
+              c->id, addr, c->port, "yes");
     session_new_admin(srv, c);
     conn_start(c);
 }
@@ -829,6 +828,12 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     srv->loop = loop;
     loop->data = srv;
     srv->armed_ms = UINT64_MAX;
+    srv->refusal_log = (struct log_budget){.event = "conn.refused",
+                                           .per_s = REFUSALS_LOGGED_PER_S};
+    srv->open_log = (struct log_budget){.event = "conn.opened",
+                                        .per_s = CONN_LINES_PER_S};
+    srv->close_log = (struct log_budget){.event = "conn.closed",
+                                         .per_s = CONN_LINES_PER_S};
     if (cfg->server_id)
         snprintf(srv->server_id, sizeof srv->server_id, "%s", cfg->server_id);
     else
@@ -938,9 +943,19 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     uv_unref((uv_handle_t *)&srv->lag_timer);
     /* The line tests and benchmarks wait for (PROTOCOL §8). It is the
      * first line with "listening on": the admin line says it otherwise. */
-    fprintf(stderr, "listening on %s\n", bound);
-    if (srv->has_admin)
-        fprintf(stderr, "admin (metrics) on http://%s/metrics\n", srv->admin_bound);
+    if (log_get_format() == LOG_FORMAT_JSON) {
+        /* Every line of a JSON log is JSON (tests read "addr"). */
+        log_event(LOG_INFO, "listening", "addr=%s tls=%s", bound,
+                  srv->tls ? "yes" : "no");
+        if (srv->has_admin)
+            log_event(LOG_INFO, "admin.listening", "url=http://%s/metrics",
+                      srv->admin_bound);
+    } else {
+        fprintf(stderr, "listening on %s\n", bound);
+        if (srv->has_admin)
+            fprintf(stderr, "admin (metrics) on http://%s/metrics\n",
+                    srv->admin_bound);
+    }
     log_info("tavolo server %s up (max line %u, rate %u/s burst %u)",
              srv->server_id, cfg->max_line, cfg->rate, cfg->burst);
     return 0;

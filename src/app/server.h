@@ -17,6 +17,7 @@
 #include "app/config.h"
 #include "app/metrics.h"
 #include "app/outbox.h"
+#include "base/log.h"
 #include "base/strmap.h"
 #include "base/dqueue.h"
 #include "net/admit.h"
@@ -45,8 +46,9 @@ struct server {
     struct conn_set conns;
     struct admit admit;
     struct connrate connrate;   /* new connections per address */
-    uint64_t refusal_log_ms;    /* start of the current refusal-log second */
-    uint32_t n_refusals_logged, n_refusals_unlogged;
+    /* Floods are summarised: refusals, opens and closes each have a
+     * budget of lines per second (base/log.h). */
+    struct log_budget refusal_log, open_log, close_log;
     struct ban_set *bans;
     bool is_reloading;          /* a blacklist reload is on the thread pool */
     bool wants_reload;          /* SIGHUP meanwhile: one more after it */

@@ -300,8 +300,8 @@ static void cmd_resume(struct session *s, const struct cmd *c)
         return;
     }
     dq_remove(&s->nick_node);
-    log_info("conn %" PRIu64 " resumed %s", s->conn->id,
-             lobby_member_name(s->member));
+    log_event(LOG_INFO, "session.resumed", "conn=%" PRIu64 " name=%s",
+              s->conn->id, lobby_member_name(s->member));
     if (match_id != 0)
         reply(s, "OK RESUME %s %s %" PRIu64, lobby_member_name(s->member),
               token, match_id);

@@ -8,6 +8,7 @@
  */
 #include "base/log.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +40,29 @@ int log_set_level_name(const char *name)
 void log_set_format(enum log_format f)
 {
     format = f;
+}
+
+enum log_format log_get_format(void)
+{
+    return format;
+}
+
+bool log_budget_take(struct log_budget *b, uint64_t now_ms)
+{
+    if (now_ms - b->second_ms >= 1000) {
+        if (b->n_unlogged > 0)
+            log_event(LOG_INFO, "log.suppressed",
+                      "of=%s count=%" PRIu32 " per_s=%" PRIu32, b->event,
+                      b->n_unlogged, b->per_s);
+        b->second_ms = now_ms;
+        b->n_logged = b->n_unlogged = 0;
+    }
+    if (b->n_logged < b->per_s) {
+        b->n_logged++;
+        return true;
+    }
+    b->n_unlogged++;
+    return false;
 }
 
 bool log_enabled(enum log_level level)

@@ -19,6 +19,7 @@
 #define TAVOLO_BASE_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define LOG_LINE_MAX 4096
 
@@ -59,6 +60,22 @@ void log_event(enum log_level level, const char *event, const char *fields,
  * an event name. */
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* A flood's budget: at most per_s lines a second for one kind of event;
+ * the rest are counted, and the next second's first call logs one
+ * "log.suppressed" line with the count. Owned by the caller. */
+struct log_budget {
+    const char *event;   /* the event it budgets, for the summary */
+    uint32_t per_s;
+    uint64_t second_ms;  /* start of the current second */
+    uint32_t n_logged, n_unlogged;
+};
+
+/* True if one more line may be written now (now_ms: a monotonic clock). */
+bool log_budget_take(struct log_budget *b, uint64_t now_ms);
+
+/* The current format (for the few lines that are not log lines). */
+enum log_format log_get_format(void);
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

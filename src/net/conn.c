@@ -43,7 +43,8 @@ static void wake(struct conn_set *set)
 
 size_t conn_pending_out(const struct conn *c)
 {
-    return c->out_len + (c->inflight ? c->inflight->len : 0) + c->kq;
+    return c->out_len + (c->inflight ? c->inflight->len : 0) + c->kq +
+           c->seal_len;
 }
 
 /* Reads how many bytes the kernel holds for c and has not sent. */
@@ -207,6 +208,7 @@ static void resume_reading(struct conn *c)
 }
 
 static void flush(struct conn *c);
+static void seal(struct conn *c);
 
 static void on_write(uv_write_t *req, int status)
 {
@@ -243,6 +245,7 @@ static void on_write(uv_write_t *req, int status)
  * through one uv_write holding a copy of the rest. */
 static void flush(struct conn *c)
 {
+    seal(c);
     if (c->is_closing || c->inflight != NULL || c->out_len == 0)
         return;
     uv_buf_t buf = uv_buf_init(c->out, c->out_len);
@@ -325,15 +328,45 @@ static void raw_write(void *ctx, const char *data, size_t len)
         memcpy(at, data, len);
 }
 
-/* Plaintext into records. Before the handshake completes there is no one
- * to read it, so it is dropped (a timeout's ERR line, at most). */
+/* Plaintext waits to be sealed at the flush; it counts against max_out
+ * meanwhile. Before the handshake completes there is no one to read it,
+ * so it is dropped (a timeout's ERR line, at most). */
 static void tls_write(struct conn *c, const char *data, size_t len)
 {
-    if (c->is_closing || len == 0)
+    if (c->is_closing || len == 0 || !tls_conn_is_established(c->tls))
         return;
-    if (tls_conn_write(c->tls, data, len) != 0 &&
-        tls_conn_is_established(c->tls))
+    if (conn_pending_out(c) + len > c->set->limits.max_out && c->kq > 0)
+        sample_kq(c);
+    if (conn_pending_out(c) + len > c->set->limits.max_out) {
+        c->set->stats.n_closed_overflow++;
+        conn_close(c, "output queue over limit (peer not reading)");
+        return;
+    }
+    if (c->seal_len + len > c->seal_cap) {
+        size_t cap = c->seal_cap ? c->seal_cap : 256;
+        while (cap < c->seal_len + len)
+            cap *= 2;
+        c->seal = mem_realloc(c->seal, cap);
+        c->seal_cap = (uint32_t)cap;
+    }
+    memcpy(c->seal + c->seal_len, data, len);
+    c->seal_len += (uint32_t)len;
+    mark_dirty(c);
+}
+
+/* Encrypts the waiting plaintext into the output queue (as ciphertext,
+ * which reserve() counts from then on) and gives its memory back. */
+static void seal(struct conn *c)
+{
+    if (c->seal_len == 0)
+        return;
+    char *p = c->seal;
+    size_t n = c->seal_len;
+    c->seal = NULL;
+    c->seal_len = c->seal_cap = 0;
+    if (!c->is_closing && tls_conn_write(c->tls, p, n) != 0)
         conn_close(c, "TLS write failed");
+    free(p);
 }
 
 void conn_write(struct conn *c, const char *data, size_t len)
@@ -347,17 +380,8 @@ void conn_write(struct conn *c, const char *data, size_t len)
 void conn_write_line(struct conn *c, const char *text, size_t len)
 {
     if (c->tls != NULL) {
-        /* One record for the line and its LF, as the plain path writes
-         * them in one append. */
-        char line[4097];
-        if (len < sizeof line) {
-            memcpy(line, text, len);
-            line[len] = '\n';
-            tls_write(c, line, len + 1);
-        } else {
-            tls_write(c, text, len);
-            tls_write(c, "\n", 1);
-        }
+        tls_write(c, text, len);
+        tls_write(c, "\n", 1);
         return;
     }
     char *at = reserve(c, len + 1);
@@ -373,6 +397,7 @@ static void on_closed(uv_handle_t *h)
 {
     struct conn *c = (struct conn *)h;
     tls_conn_free(c->tls);
+    free(c->seal);
     free(c->in);
     free(c->out);
     free(c);
@@ -687,8 +712,10 @@ void conn_close_after_flush(struct conn *c, const char *reason)
 {
     if (c->is_closing || c->is_flush_closing)
         return;
-    if (c->tls != NULL)
+    if (c->tls != NULL) {
+        seal(c);
         tls_conn_shutdown(c->tls); /* close_notify, after the output */
+    }
     c->is_flush_closing = true;
     c->close_reason = reason;
     if (c->is_reading) {
@@ -718,7 +745,8 @@ static void tune(struct conn *c)
          * never reads (the kernel doubles the value for its overhead). */
         int v = (int)c->set->limits.sndbuf;
         if (setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v) == -1)
-            log_warn("conn %" PRIu64 ": SO_SNDBUF: %s", c->id, strerror(errno));
+            log_event(LOG_WARN, "conn.sndbuf_failed", "conn=%" PRIu64 " error=%s",
+                      c->id, strerror(errno));
     }
 }
 
@@ -730,7 +758,8 @@ struct conn *conn_adopt(struct conn_set *set, int fd,
 
     c->fd = -1;
     if ((rc = uv_tcp_init(set->loop, &c->tcp)) != 0) {
-        log_warn("accept: uv_tcp_init: %s", uv_strerror(rc));
+        log_event(LOG_WARN, "accept.failed", "step=%s error=%s", "uv_tcp_init",
+                  uv_strerror(rc));
         free(c);
         close(fd);
         return NULL;
@@ -738,7 +767,8 @@ struct conn *conn_adopt(struct conn_set *set, int fd,
     c->tcp.data = c;
     c->set = set;
     if ((rc = uv_tcp_open(&c->tcp, fd)) != 0) {
-        log_warn("accept: uv_tcp_open: %s", uv_strerror(rc));
+        log_event(LOG_WARN, "accept.failed", "step=%s error=%s", "uv_tcp_open",
+                  uv_strerror(rc));
         close(fd); /* not libuv's yet */
         uv_close((uv_handle_t *)&c->tcp, on_closed);
         return NULL;
@@ -773,14 +803,16 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *server)
 
     c->fd = -1;
     if ((rc = uv_tcp_init(set->loop, &c->tcp)) != 0) {
-        log_warn("accept: uv_tcp_init: %s", uv_strerror(rc));
+        log_event(LOG_WARN, "accept.failed", "step=%s error=%s", "uv_tcp_init",
+                  uv_strerror(rc));
         free(c);
         return NULL;
     }
     c->tcp.data = c;
     c->set = set;
     if ((rc = uv_accept(server, (uv_stream_t *)&c->tcp)) != 0) {
-        log_warn("accept: %s", uv_strerror(rc));
+        log_event(LOG_WARN, "accept.failed", "step=%s error=%s", "uv_accept",
+                  uv_strerror(rc));
         uv_close((uv_handle_t *)&c->tcp, on_closed);
         return NULL;
     }
@@ -847,6 +879,7 @@ void conn_free_detached(struct conn *c)
     c->is_kick_queued = false;
     unlink_conn(set, c);
     tls_conn_free(c->tls);
+    free(c->seal);
     free(c->in);
     free(c->out);
     free(c);
@@ -860,6 +893,7 @@ void conn_feed_detached(struct conn *c, const char *data, size_t len)
         tls_in(c, data, len);
     else
         arrive(c, data, len);
+    seal(c);
     free(c->out);
     c->out = NULL;
     c->out_len = c->out_cap = 0;

@@ -30,6 +30,8 @@
  * TLS session, on_data sees plaintext, and conn_write encrypts into the
  * output queue, which therefore holds ciphertext: the caps, the
  * high-water mark and the stall clock all count what the kernel carries.
+ * Plaintext written during one iteration is encrypted at its flush, in
+ * as few records as fit, so many short lines do not cost a record each.
  *
  * Lifetime: the set owns its connections. A connection is never freed
  * inside a callback chain: conn_close() marks it, and the handler's
@@ -117,6 +119,8 @@ struct conn {
     char *out;                 /* not yet handed to the kernel */
     struct conn_wreq *inflight; /* handed to uv_write, not yet complete */
     struct tls_conn *tls;      /* owned; NULL for a plaintext connection */
+    uint32_t seal_len, seal_cap;
+    char *seal;                /* TLS: plaintext to encrypt at the flush */
     int fd;                    /* the socket; -1 for a detached connection */
     uint32_t kq;               /* kernel's unsent bytes at the last sample */
     uint32_t since_kq;         /* bytes handed to the kernel since then */
