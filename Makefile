@@ -92,6 +92,7 @@ fuzz: deps-fuzz
 bench: build
 	cmake --build $(BUILD) --target gameload
 	bench/run.sh
+	bench/tls.py --doc docs/PERFORMANCE.md
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -184,6 +184,8 @@ def main():
     ap.add_argument("--conns", type=int, default=4)
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--idle", type=int, default=2000)
+    ap.add_argument("--doc", help="also put the table in this file, between "
+                    "the <!-- TLS BEGIN --> and <!-- TLS END --> markers")
     a = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -216,6 +218,11 @@ def main():
         except subprocess.TimeoutExpired:
             proc.kill()
     p, t = res[False], res[True]
+    lines = []
+
+    def print(line=""):  # noqa: A001 - the table goes to stdout and --doc
+        lines.append(line)
+
     print("Command: `bench/tls.py --secs %g --conns %d --batch %d --idle %d`"
           % (a.secs, a.conns, a.batch, a.idle))
     print()
@@ -232,6 +239,18 @@ def main():
         t["idle"][0] / p["idle"][0] if p["idle"][0] > 0 else float("nan")))
     print("| time to open the idle conns, s | %.1f | %.1f | %.2f |" % (
         p["idle"][2], t["idle"][2], t["idle"][2] / p["idle"][2]))
+    table = "\n".join(lines) + "\n"
+    sys.stdout.write(table)
+    if a.doc:
+        with open(a.doc) as f:
+            doc = f.read()
+        block = "<!-- TLS BEGIN -->\n" + table + "<!-- TLS END -->"
+        doc, n = re.subn(r"<!-- TLS BEGIN -->.*?<!-- TLS END -->",
+                         lambda m: block, doc, flags=re.S)
+        if n == 0:
+            doc += "\n" + block + "\n"
+        with open(a.doc, "w") as f:
+            f.write(doc)
 
 
 if __name__ == "__main__":

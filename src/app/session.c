@@ -453,6 +453,8 @@ static bool sniff_late_bytes(struct session *s)
     ssize_t n = conn_peek(c, prefix + kept, sizeof prefix - kept);
     if (n <= 0)
         return false; /* nothing unread (or no socket): greet */
+    if (kept == 0 && prefix[0] == 0x16)
+        return true; /* TLS (PROTOCOL §10): read it before any HELLO */
     int kind = sniff(prefix, kept + (size_t)n);
     if (kind == 0)
         return false; /* the line protocol: greet, then read them */
