@@ -96,3 +96,26 @@ bench: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+
+# ---------- packaging (docs/OPERATIONS.md, "Installing and running as a service")
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary in PREFIX/sbin,
+# tavolo(8), the example config and OPERATIONS.md in PREFIX/share/doc/tavolo,
+# the systemd units in PREFIX/lib/systemd/system.
+# make deb: build-deb/tavolo_*.deb from a copy of the tree (tracked and
+# untracked files, not ignored ones), then lintian (fails on an error).
+PREFIX  ?= /usr/local
+DEB_DIR ?= build-deb
+.PHONY: install deb
+
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+deb:
+	@scripts/deps.sh pkg
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/tavolo
+	git ls-files -z -c -o --exclude-standard | \
+	  tar --null -T - --ignore-failed-read -cf - | tar -C $(DEB_DIR)/src/tavolo -xf -
+	cd $(DEB_DIR)/src/tavolo && nice dpkg-buildpackage -us -uc -b
+	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.changes $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/
+	lintian --fail-on error --info $(DEB_DIR)/*.changes
+	@ls -1 $(DEB_DIR)/*.deb

@@ -4,11 +4,12 @@
 #   scripts/deps.sh          build + run: what `make run` / `make build` need
 #   scripts/deps.sh test     also what `make test` needs (python3, node, npm, chromium)
 #   scripts/deps.sh fuzz     also what `make fuzz` needs (clang + libFuzzer runtime)
+#   scripts/deps.sh pkg      also what `make deb` needs (debhelper, lintian...)
 # Assumes only Debian 12 (or Ubuntu) with `make`, and root or sudo.
 set -euo pipefail
 
 mode=${1:-run}
-case $mode in run|test|fuzz) ;; *) echo "usage: $0 [test|fuzz]" >&2; exit 2;; esac
+case $mode in run|test|fuzz|pkg) ;; *) echo "usage: $0 [test|fuzz|pkg]" >&2; exit 2;; esac
 
 # Exactly what the server's build uses, listed one by one instead of
 # build-essential: the project is C only (no g++), and gcc only *recommends*
@@ -32,6 +33,15 @@ fuzz)
     pkgs+=(clang libclang-rt-14-dev)
     ;;
 esac
+
+# libsystemd-dev: sd_notify readiness and socket activation (optional at
+# build time; cmake/packaging.cmake). `scripts/deps.sh pkg`: what `make deb`
+# and its checks need on top of the build dependencies (not run or test).
+# build-essential: what every Debian package build may assume.
+pkgs+=(libsystemd-dev)
+if [ "$mode" = pkg ]; then
+    pkgs+=(build-essential dpkg-dev debhelper devscripts lintian fakeroot python3)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -271,21 +271,21 @@ static void finish(struct check *k, const char *err_code, const char *err_text)
         strmap_del(&a->registering, k->name, strlen(k->name));
     if (s->conn != NULL && s->member != NULL) {
         if (err_code != NULL) {
-            reply_err(s, err_code, err_text);
+            session_reply_err(s, err_code, err_text);
         } else {
             /* Decided now: whoever else checked a password for this name
              * meanwhile did not hold it (issue 8). */
             enum lobby_code rc = lobby_nick(srv->lobby, s->member, k->name,
                                             strlen(k->name), true, token);
             if (rc != LOBBY_OK) {
-                reply_code(s, rc);
+                session_reply_code(s, rc);
             } else {
                 dq_remove(&s->nick_node);
-                reply(s, "OK NICK %s %s", k->name, token);
+                session_reply(s, "OK NICK %s %s", k->name, token);
             }
         }
     }
-    answered(s); /* may free the session */
+    session_answered(s); /* may free the session */
     sodium_memzero(k, sizeof *k);
     free(k);
 }
@@ -490,7 +490,7 @@ static void ratelimited(struct session *s, const char *what, uint64_t left_ms)
     char text[128];
     snprintf(text, sizeof text, "too many wrong passwords %s; try again in %llu s",
              what, (unsigned long long)(left_ms + 999) / 1000);
-    reply_err(s, "RATELIMIT", text);
+    session_reply_err(s, "RATELIMIT", text);
 }
 
 static void nick_with_password(struct session *s, struct cmd_word name,
@@ -502,15 +502,15 @@ static void nick_with_password(struct session *s, struct cmd_word name,
     char key[LOBBY_NAME_MAX + 1], addr[NET_ADDR_STRLEN];
 
     if (srv->store == NULL) {
-        reply_err(s, "INTERNAL", "accounts need a data directory");
+        session_reply_err(s, "INTERNAL", "accounts need a data directory");
         return;
     }
     if (a->is_stopping) {
-        reply_err(s, "UNAVAILABLE", "the server is shutting down");
+        session_reply_err(s, "UNAVAILABLE", "the server is shutting down");
         return;
     }
     if (password.len >= sizeof ((struct check *)0)->password) {
-        reply_err(s, "BADARG", "that password is too long");
+        session_reply_err(s, "BADARG", "that password is too long");
         return;
     }
     memcpy(key, name.s, name.len);
@@ -532,19 +532,19 @@ static void nick_with_password(struct session *s, struct cmd_word name,
         return;
     }
     if (by_addr != NULL && by_addr->n_checking >= a->per_ip) {
-        reply_err(s, "RATELIMIT", "too many password checks from your address at once");
+        session_reply_err(s, "RATELIMIT", "too many password checks from your address at once");
         return;
     }
     if (a->n_hashing >= a->n_threads && a->n_queued >= a->queue_cap) {
-        reply_err(s, "UNAVAILABLE", "too many password checks waiting, try again");
+        session_reply_err(s, "UNAVAILABLE", "too many password checks waiting, try again");
         return;
     }
     if (wait_ms(a, a->n_queued) > wait_limit_ms(a)) {
-        reply_err(s, "UNAVAILABLE", "password checks are slow right now, try again");
+        session_reply_err(s, "UNAVAILABLE", "password checks are slow right now, try again");
         return;
     }
     if ((by_addr = record_make(a, &a->by_addr, addr, now)) == NULL) {
-        reply_err(s, "UNAVAILABLE", "too many password checks, try again");
+        session_reply_err(s, "UNAVAILABLE", "too many password checks, try again");
         return;
     }
     struct check *k = mem_calloc(1, sizeof *k);
@@ -562,7 +562,7 @@ static void nick_with_password(struct session *s, struct cmd_word name,
     by_addr->n_checking++;
     push(is_known ? &a->known : &a->others, k);
     a->n_queued++;
-    wait_for_answer(s);
+    session_wait_for_answer(s);
     pump(a); /* may answer at once (a failed uv_queue_work) */
 }
 
@@ -571,7 +571,7 @@ void cmd_nick(struct session *s, const struct cmd *c)
     char token[LOBBY_TOKEN_LEN + 1];
 
     if (c->n_args < 1 || c->n_args > 2) {
-        reply_err(s, "BADARG", "usage: NICK <name> [password]");
+        session_reply_err(s, "BADARG", "usage: NICK <name> [password]");
         return;
     }
     struct cmd_word name = c->args[0];
@@ -583,7 +583,7 @@ void cmd_nick(struct session *s, const struct cmd *c)
         strmap_get(&s->srv->auth->registering, name.s, name.len) != NULL)
         rc = LOBBY_NAMETAKEN;
     if (rc != LOBBY_OK) {
-        reply_code(s, rc);
+        session_reply_code(s, rc);
         return;
     }
     if (c->n_args == 2) {
@@ -594,14 +594,14 @@ void cmd_nick(struct session *s, const struct cmd *c)
     memcpy(key, name.s, name.len);
     key[name.len] = '\0';
     if (server_account_hash(s->srv, key) != NULL) {
-        reply_err(s, "BADPASS", "that name is registered: NICK <name> <password>");
+        session_reply_err(s, "BADPASS", "that name is registered: NICK <name> <password>");
         return;
     }
     rc = lobby_nick(s->srv->lobby, s->member, name.s, name.len, false, token);
     if (rc != LOBBY_OK) {
-        reply_code(s, rc);
+        session_reply_code(s, rc);
         return;
     }
     dq_remove(&s->nick_node);
-    reply(s, "OK NICK %s %s", lobby_member_name(s->member), token);
+    session_reply(s, "OK NICK %s %s", lobby_member_name(s->member), token);
 }

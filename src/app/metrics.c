@@ -18,7 +18,7 @@ static const char *const codes[] = {
     "BADCMD", "BADARG", "TOOLONG", "NONAME", "BADNAME", "NAMETAKEN", "BADPASS",
     "NOGAME", "NOMATCH", "FULL", "ALREADY", "NOTPLAYING", "NOTYOURTURN",
     "NOTINHAND", "BADTOKEN", "RATELIMIT", "BANNED", "BUSY", "TIMEOUT",
-    "INTERNAL", "UNAVAILABLE",
+    "INTERNAL", "ILLEGAL", "UNAVAILABLE",
 };
 #define N_CODES (sizeof codes / sizeof codes[0])
 

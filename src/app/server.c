@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <malloc.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,12 @@
 #include <unistd.h>
 
 #include "app/auth.h"
+#include "app/sdnotify.h"
 #include "app/session.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rnd.h"
+#include "game/deal.h"
 #include "game/lobby.h"
 #include "net/listen.h"
 #include "net/tls.h"
@@ -384,17 +387,27 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
             snprintf(op->seats[s].name, sizeof op->seats[s].name, "%s", j->names[s]);
             snprintf(op->seats[s].token, sizeof op->seats[s].token, "%s", j->tokens[s]);
             op->seats[s].is_registered = j->is_registered[s];
+            snprintf(op->seats[s].seed, sizeof op->seats[s].seed, "%s",
+                     j->seeds[s] ? j->seeds[s] : "");
+            op->seats[s].side = j->sides[s];
         }
-        op->n_draws = j->n_draws < STORE_MAX_DRAWS ? j->n_draws : STORE_MAX_DRAWS;
-        memcpy(op->draws, j->draws, op->n_draws * sizeof op->draws[0]);
+        deal_to_hex(j->secret, DEAL_SECRET_LEN, op->secret);
         break;
-    case LOBBY_J_MOVE:
+    case LOBBY_J_MOVE: {
+        size_t n = 0;
         op->kind = STORE_OP_MOVE;
         op->seq = j->seq;
         op->seat = j->seat;
-        card_format(j->card, op->card);
+        op->move_kind = j->move.kind;
+        for (unsigned i = 0; i < j->move.n && i < RULES_MAX_MOVE; i++) {
+            char code[3];
+            card_format(j->move.cards[i], code);
+            n += (size_t)snprintf(op->cards + n, sizeof op->cards - n, "%s%s",
+                                  i ? " " : "", code);
+        }
         op->is_timeout = j->is_timeout;
         break;
+    }
     case LOBBY_J_TOKEN:
         op->kind = STORE_OP_TOKEN;
         op->seat = j->seat;
@@ -405,6 +418,7 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
         op->kind = STORE_OP_END;
         snprintf(op->result, sizeof op->result, "%s", j->result);
         snprintf(op->reason, sizeof op->reason, "%s", j->reason);
+        op->is_teams = j->is_teams;
         memcpy(op->points, j->points, sizeof op->points);
         op->log = mem_strdup(j->log);
         break;
@@ -446,32 +460,67 @@ static void load_account(void *ctx, const char *name, const char *hash)
     server_account_add(ctx, name, hash);
 }
 
+/* A recorded move's cards ("7d 3c"); false if damaged. */
+static bool parse_move(const struct store_move *x, struct rules_move *mv)
+{
+    const char *p = x->cards;
+
+    memset(mv, 0, sizeof *mv);
+    mv->kind = x->kind == MOVE_PASS ? MOVE_PASS : MOVE_PLAY;
+    while (*p != '\0') {
+        while (*p == ' ')
+            p++;
+        size_t len = strcspn(p, " ");
+        if (len == 0)
+            break;
+        card_t c = card_parse(p, len);
+        if (c == CARD_NONE || mv->n == RULES_MAX_MOVE)
+            return false;
+        mv->cards[mv->n++] = c;
+        p += len;
+    }
+    return mv->n > 0;
+}
+
 static void restore_match(void *ctx, const struct store_open_match *m)
 {
     struct server *srv = ctx;
     struct lobby_move *moves = mem_calloc(m->n_moves + 1, sizeof *moves);
+    uint8_t secret[DEAL_SECRET_LEN];
+    bool has_secret = strlen(m->secret) == DEAL_HEX_LEN &&
+                      deal_from_hex(m->secret, DEAL_SECRET_LEN, secret) == 0;
     struct lobby_restore r = {
         .start = {
             .kind = LOBBY_J_START, .match_id = m->id, .game = m->game,
-            .n_seats = m->n_seats, .draws = m->draws, .n_draws = m->n_draws,
+            .n_seats = m->n_seats,
+            /* schema 2: no secret, the deal's recorded draws instead */
+            .secret = has_secret ? secret : NULL,
+            .draws = has_secret ? NULL : m->draws,
+            .n_draws = has_secret ? 0 : m->n_draws,
         },
         .moves = moves,
         .n_moves = m->n_moves,
     };
+    int rc = 0;
 
     for (unsigned s = 0; s < m->n_seats && s < STORE_MAX_SEATS; s++) {
         r.start.names[s] = m->seats[s].name;
         r.start.tokens[s] = m->seats[s].token;
         r.start.is_registered[s] = m->seats[s].is_registered;
+        r.start.seeds[s] = m->seats[s].seed;
     }
     for (unsigned i = 0; i < m->n_moves; i++) {
         moves[i].seat = m->moves[i].seat;
-        moves[i].card = card_parse(m->moves[i].card, strlen(m->moves[i].card));
         moves[i].is_timeout = m->moves[i].is_timeout;
+        /* a damaged move has no cards: the replay stops there and the
+         * match is recorded as forfeited (lobby_restore) */
+        if (!parse_move(&m->moves[i], &moves[i].move))
+            moves[i].move.n = 0;
     }
     outbox_begin(&srv->outbox);
-    int rc = lobby_restore(srv->lobby, &r, uv_now(srv->loop));
+    rc = lobby_restore(srv->lobby, &r, uv_now(srv->loop));
     outbox_end(&srv->outbox);
+    sodium_memzero(secret, sizeof secret);
     if (rc == 0)
         log_info("match %" PRIu64 " restored after %u moves; its players have "
                  "%u ms to RESUME", m->id, m->n_moves, srv->cfg->grace_ms);
@@ -542,10 +591,11 @@ static void lobby_arm_cb(void *ctx, uint64_t deadline_ms)
         arm_deadlines(srv);
 }
 
-static uint32_t system_uniform(void *ctx, uint32_t upper)
+/* PROTOCOL §13: a match's secret, from the system's random source. */
+static void new_secret_cb(void *ctx, uint8_t out[LOBBY_SECRET_LEN])
 {
     (void)ctx;
-    return rnd_uniform(upper);
+    randombytes_buf(out, LOBBY_SECRET_LEN);
 }
 
 static void new_token_cb(void *ctx, char out[LOBBY_TOKEN_LEN + 1])
@@ -587,6 +637,14 @@ struct reload {
 };
 
 static void start_reload(struct server *srv);
+
+/* READY=1 for systemd once no reload is running or waiting for its turn
+ * (the RELOADING=1 it answers was sent on SIGHUP). */
+static void notify_if_reloaded(struct server *srv)
+{
+    if (!srv->is_reloading && !uv_is_active((uv_handle_t *)&srv->reload_timer))
+        sdnotify_ready();
+}
 
 static void reload_work(uv_work_t *req)
 {
@@ -637,6 +695,7 @@ static void reload_done(uv_work_t *req, int status)
      * file may have changed after the worker read it. */
     if (srv->wants_reload)
         start_reload(srv);
+    notify_if_reloaded(srv);
 }
 
 /* SIGHUP: reload the blacklist off the loop. A file with a bad line keeps
@@ -769,11 +828,14 @@ static void on_signal(uv_signal_t *h, int signum)
     struct server *srv = h->data;
 
     if (signum == SIGHUP) {
+        sdnotify_reloading();
         start_reload(srv);
         start_tls_reload(srv);
+        notify_if_reloaded(srv);
         return;
     }
     log_info("signal %d: shutting down", signum);
+    sdnotify_stopping();
     server_stop(srv);
 }
 
@@ -877,7 +939,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         .journal = lobby_journal_cb,
         .evict = lobby_evict_cb,
         .arm = lobby_arm_cb,
-        .uniform = system_uniform,
+        .new_secret = new_secret_cb,
         .new_token = new_token_cb,
         .turn_ms = cfg->turn_ms,
         .grace_ms = cfg->grace_ms,
@@ -911,8 +973,14 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     /* A client that vanishes mid-write must not kill us with SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
 
-    rc = listen_open(&srv->listener, loop, cfg->bind, (uint16_t)cfg->port,
-                     (int)cfg->backlog, on_listen_readable, bound, sizeof bound);
+    int fd = sdnotify_listen_fd(); /* socket activation: systemd's socket */
+    if (fd >= 0)
+        rc = listen_adopt(&srv->listener, loop, fd, (int)cfg->backlog,
+                          on_listen_readable, bound, sizeof bound);
+    else
+        rc = listen_open(&srv->listener, loop, cfg->bind, (uint16_t)cfg->port,
+                         (int)cfg->backlog, on_listen_readable, bound,
+                         sizeof bound);
     if (rc == 0)
         srv->has_listener = true;
     if (rc != 0) {

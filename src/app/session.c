@@ -65,7 +65,7 @@ static void write_line(struct session *s, const char *text, size_t len)
 
 /* The reply to the command being handled. Inside a lobby capture it goes
  * in front of the events the command caused (PROTOCOL §2). */
-void reply(struct session *s, const char *fmt, ...)
+void session_reply(struct session *s, const char *fmt, ...)
 {
     char line[OUT_LINE_CAP];
     va_list ap;
@@ -84,14 +84,14 @@ void reply(struct session *s, const char *fmt, ...)
 }
 
 /* A command whose answer comes later: read nothing more until then. */
-void wait_for_answer(struct session *s)
+void session_wait_for_answer(struct session *s)
 {
     s->is_waiting = true;
     session_ref(s);
     conn_hold(s->conn);
 }
 
-void answered(struct session *s)
+void session_answered(struct session *s)
 {
     s->is_waiting = false;
     if (s->conn != NULL)
@@ -99,35 +99,20 @@ void answered(struct session *s)
     session_unref(s);
 }
 
-void reply_err(struct session *s, const char *code, const char *text)
+void session_reply_err(struct session *s, const char *code, const char *text)
 {
     metrics_error(&s->srv->metrics, code);
-    reply(s, "ERR %s %s", code, text);
+    session_reply(s, "ERR %s %s", code, text);
 }
 
-void reply_code(struct session *s, enum lobby_code code)
+void session_reply_code(struct session *s, enum lobby_code code)
 {
-    reply_err(s, lobby_code_name(code), lobby_code_text(code));
+    session_reply_err(s, lobby_code_name(code), lobby_code_text(code));
 }
 
 /* ---------- argument helpers ---------- */
 
 /* A match id: 1 to 19 decimal digits. */
-static bool parse_id(struct cmd_word w, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (w.len == 0 || w.len > 19)
-        return false;
-    for (size_t i = 0; i < w.len; i++) {
-        if (w.s[i] < '0' || w.s[i] > '9')
-            return false;
-        v = v * 10 + (uint64_t)(w.s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 static bool has_name(const struct session *s)
 {
     return s->member != NULL && lobby_member_name(s->member) != NULL;
@@ -153,160 +138,8 @@ static void cmd_ping(struct session *s, const struct cmd *c)
 static void cmd_quit(struct session *s, const struct cmd *c)
 {
     (void)c;
-    reply(s, "OK QUIT");
+    session_reply(s, "OK QUIT");
     conn_close_after_flush(s->conn, "quit");
-}
-
-static void cmd_games(struct session *s, const struct cmd *c)
-{
-    char list[512];
-
-    if (c->n_args != 0) {
-        reply_err(s, "BADARG", "usage: GAMES");
-        return;
-    }
-    lobby_games(list, sizeof list);
-    reply(s, "OK GAMES %s", list);
-}
-
-static void cmd_list(struct session *s, const struct cmd *c)
-{
-    char list[OUT_LINE_CAP - 16];
-
-    if (c->n_args != 0) {
-        reply_err(s, "BADARG", "usage: LIST");
-        return;
-    }
-    lobby_list(s->srv->lobby, list, sizeof list);
-    reply(s, "OK LIST %s", list);
-}
-
-static void cmd_create(struct session *s, const struct cmd *c)
-{
-    uint64_t seats = 0, id;
-
-    if (c->n_args < 1 || c->n_args > 2 ||
-        (c->n_args == 2 && (!parse_id(c->args[1], &seats) || seats == 0 ||
-                            seats > 64))) {
-        reply_err(s, "BADARG", "usage: CREATE <game> [seats]");
-        return;
-    }
-    enum lobby_code rc = lobby_create(s->srv->lobby, s->member, c->args[0].s,
-                                      c->args[0].len, (unsigned)seats,
-                                      uv_now(s->srv->loop), &id);
-    if (rc == LOBBY_BADARG)
-        reply_err(s, "BADARG", "unsupported number of seats for that game");
-    else if (rc != LOBBY_OK)
-        reply_code(s, rc);
-    else
-        reply(s, "OK CREATE %" PRIu64, id);
-}
-
-static void cmd_join(struct session *s, const struct cmd *c)
-{
-    uint64_t id;
-    unsigned seat;
-
-    if (c->n_args != 1 || !parse_id(c->args[0], &id)) {
-        reply_err(s, "BADARG", "usage: JOIN <match-id>");
-        return;
-    }
-    enum lobby_code rc = lobby_join(s->srv->lobby, s->member, id,
-                                    uv_now(s->srv->loop), &seat);
-    if (rc != LOBBY_OK)
-        reply_code(s, rc);
-    else
-        reply(s, "OK JOIN %" PRIu64 " %u", id, seat);
-}
-
-static void cmd_watch(struct session *s, const struct cmd *c)
-{
-    uint64_t id;
-
-    if (c->n_args != 1 || !parse_id(c->args[0], &id)) {
-        reply_err(s, "BADARG", "usage: WATCH <match-id>");
-        return;
-    }
-    enum lobby_code rc = lobby_watch(s->srv->lobby, s->member, id,
-                                     uv_now(s->srv->loop));
-    if (rc != LOBBY_OK)
-        reply_code(s, rc);
-    else
-        reply(s, "OK WATCH %" PRIu64, id);
-}
-
-static void cmd_play(struct session *s, const struct cmd *c)
-{
-    if (c->n_args != 1) {
-        reply_err(s, "BADARG", "usage: PLAY <card>");
-        return;
-    }
-    enum lobby_code rc = lobby_play(s->srv->lobby, s->member, c->args[0].s,
-                                    c->args[0].len, uv_now(s->srv->loop));
-    if (rc == LOBBY_BADARG)
-        reply_err(s, "BADARG", "not a card code (rank then suit, e.g. As 7c)");
-    else if (rc != LOBBY_OK)
-        reply_code(s, rc);
-    else
-        reply(s, "OK PLAY %.*s", (int)c->args[0].len, c->args[0].s);
-}
-
-static void cmd_say(struct session *s, const struct cmd *c)
-{
-    char text[OUT_LINE_CAP];
-
-    if (c->n_args == 0 || c->rest.len >= sizeof text) {
-        reply_err(s, "BADARG", "usage: SAY <text>");
-        return;
-    }
-    size_t n = cmd_rest_single_spaced(c, text);
-    enum lobby_code rc = lobby_say(s->srv->lobby, s->member, text, n);
-    if (rc != LOBBY_OK)
-        reply_code(s, rc);
-    else
-        reply(s, "OK SAY");
-}
-
-static void cmd_leave(struct session *s, const struct cmd *c)
-{
-    uint64_t id;
-
-    if (c->n_args != 0) {
-        reply_err(s, "BADARG", "usage: LEAVE");
-        return;
-    }
-    enum lobby_code rc = lobby_leave(s->srv->lobby, s->member,
-                                     uv_now(s->srv->loop), &id);
-    if (rc != LOBBY_OK)
-        reply_code(s, rc);
-    else
-        reply(s, "OK LEAVE %" PRIu64, id);
-}
-
-static void cmd_resume(struct session *s, const struct cmd *c)
-{
-    char token[LOBBY_TOKEN_LEN + 1];
-    uint64_t match_id = 0;
-
-    if (c->n_args != 1) {
-        reply_err(s, "BADARG", "usage: RESUME <resume-token>");
-        return;
-    }
-    enum lobby_code rc = lobby_resume(s->srv->lobby, &s->member, s,
-                                      c->args[0].s, c->args[0].len,
-                                      uv_now(s->srv->loop), token, &match_id);
-    if (rc != LOBBY_OK) {
-        reply_code(s, rc);
-        return;
-    }
-    dq_remove(&s->nick_node);
-    log_event(LOG_INFO, "session.resumed", "conn=%" PRIu64 " name=%s",
-              s->conn->id, lobby_member_name(s->member));
-    if (match_id != 0)
-        reply(s, "OK RESUME %s %s %" PRIu64, lobby_member_name(s->member),
-              token, match_id);
-    else
-        reply(s, "OK RESUME %s %s", lobby_member_name(s->member), token);
 }
 
 struct verb {
@@ -320,18 +153,20 @@ struct verb {
 static const struct verb verbs[] = {
     {"PING", false, false, cmd_ping},
     {"NICK", false, false, cmd_nick},
-    {"PLAY", true, true, cmd_play},
-    {"GAMES", false, false, cmd_games},
-    {"LIST", false, false, cmd_list},
-    {"CREATE", true, true, cmd_create},
-    {"JOIN", true, true, cmd_join},
-    {"WATCH", false, true, cmd_watch},
-    {"SAY", true, true, cmd_say},
-    {"LEAVE", true, true, cmd_leave},
-    {"RESUME", false, true, cmd_resume},
-    {"STATS", false, false, cmd_stats},
-    {"TOP", false, false, cmd_top},
-    {"HISTORY", true, false, cmd_history},
+    {"PLAY", true, true, verb_play},
+    {"PASS", true, true, verb_pass},
+    {"GAMES", false, false, verb_games},
+    {"LIST", false, false, verb_list},
+    {"CREATE", true, true, verb_create},
+    {"JOIN", true, true, verb_join},
+    {"WATCH", false, true, verb_watch},
+    {"SAY", true, true, verb_say},
+    {"LEAVE", true, true, verb_leave},
+    {"SEED", false, false, verb_seed},
+    {"RESUME", false, true, verb_resume},
+    {"STATS", false, false, verb_stats},
+    {"TOP", false, false, verb_top},
+    {"HISTORY", true, false, verb_history},
     {"QUIT", false, false, cmd_quit},
 };
 
@@ -358,18 +193,18 @@ void session_handle_line(struct session *s, const char *line, size_t len)
         return; /* PROTOCOL §9: no reply */
     if (!bucket_take(&s->bucket, s->srv->cfg->rate, s->srv->cfg->burst,
                      uv_now(s->srv->loop))) {
-        reply_err(s, "RATELIMIT", "too many commands, slow down");
+        session_reply_err(s, "RATELIMIT", "too many commands, slow down");
         if (++s->n_limited_in_row >= RATELIMIT_CLOSE_AFTER)
             conn_close_after_flush(s->conn, "rate limit exceeded");
         return;
     }
     s->n_limited_in_row = 0;
     if (check == LINE_CONTROL) {
-        reply_err(s, "BADARG", "control characters are not allowed");
+        session_reply_err(s, "BADARG", "control characters are not allowed");
         return;
     }
     if (check == LINE_BAD_UTF8) {
-        reply_err(s, "BADARG", "invalid UTF-8");
+        session_reply_err(s, "BADARG", "invalid UTF-8");
         return;
     }
     const struct verb *v = NULL;
@@ -381,11 +216,11 @@ void session_handle_line(struct session *s, const char *line, size_t len)
     }
     metrics_command(&s->srv->metrics, v ? (size_t)(v - verbs) : N_VERBS);
     if (v == NULL) {
-        reply_err(s, "BADCMD", "unknown command");
+        session_reply_err(s, "BADCMD", "unknown command");
         return;
     }
     if (v->needs_nick && !has_name(s)) {
-        reply_err(s, "NONAME", "choose a name with NICK first");
+        session_reply_err(s, "NONAME", "choose a name with NICK first");
         return;
     }
     if (!v->uses_lobby) {
@@ -395,13 +230,13 @@ void session_handle_line(struct session *s, const char *line, size_t len)
     outbox_begin(&s->srv->outbox);
     v->run(s, &c);
     if (!outbox_end(&s->srv->outbox))
-        wait_for_answer(s); /* the reply waits for the journal */
+        session_wait_for_answer(s); /* the reply waits for the journal */
 }
 
 void session_greet(struct session *s)
 {
     char hello[96];
-    int n = snprintf(hello, sizeof hello, "HELLO tavolo 1 %s", s->srv->server_id);
+    int n = snprintf(hello, sizeof hello, "HELLO tavolo 2 %s", s->srv->server_id);
     dq_remove(&s->sniff_node);
     if (s->state == SESSION_SNIFF)
         s->state = SESSION_LINE;
@@ -557,7 +392,7 @@ size_t session_on_data(struct conn *c, const char *data, size_t len)
         if (n == LINE_TOOLONG) {
             char text[64];
             snprintf(text, sizeof text, "a line is at most %u bytes", max_line);
-            reply_err(s, "TOOLONG", text);
+            session_reply_err(s, "TOOLONG", text);
             conn_close_after_flush(c, "line too long");
             dq_remove(&s->line_node);
             return len;
@@ -654,7 +489,7 @@ void session_deliver(void *client, const char *line, size_t len,
 
     write_line(s, line, len);
     if (is_reply && s->is_waiting)
-        answered(s);
+        session_answered(s);
 }
 
 void session_on_deadline(struct server *srv, struct dqueue *q,
@@ -680,14 +515,14 @@ void session_on_deadline(struct server *srv, struct dqueue *q,
         } else if (!has_name(s)) {
             snprintf(text, sizeof text, "no NICK within %u ms",
                      srv->cfg->nick_timeout_ms);
-            reply_err(s, "TIMEOUT", text);
+            session_reply_err(s, "TIMEOUT", text);
             conn_close_after_flush(s->conn, "no NICK in time");
         }
     } else if (q == &srv->line_q) {
         struct session *s = DQ_ENTRY(n, struct session, line_node);
         snprintf(text, sizeof text, "partial line not completed within %u ms",
                  srv->cfg->line_timeout_ms);
-        reply_err(s, "TIMEOUT", text);
+        session_reply_err(s, "TIMEOUT", text);
         conn_close_after_flush(s->conn, "partial line timeout");
     }
 }

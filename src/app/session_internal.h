@@ -12,6 +12,7 @@
 
 #include "base/bucket.h"
 #include "base/dqueue.h"
+#include "game/lobby.h"
 
 struct conn;
 struct member;
@@ -50,22 +51,35 @@ struct session {
 enum lobby_code;
 struct cmd;
 
-/* The reply to the command being handled; inside an outbox capture it
- * goes in front of the events the command caused (PROTOCOL §2). */
-void reply(struct session *s, const char *fmt, ...)
+/* The reply to the command being handled (session.c): inside an outbox
+ * capture it goes in front of the events the command caused (PROTOCOL
+ * §2). session_reply_err also counts the error code (metrics). */
+void session_reply(struct session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* "ERR <code> <text>", counted in the metrics. */
-void reply_err(struct session *s, const char *code, const char *text);
-void reply_code(struct session *s, enum lobby_code code);
+void session_reply_err(struct session *s, const char *code, const char *text);
+void session_reply_code(struct session *s, enum lobby_code code);
 /* A command whose answer comes later: the session reads nothing more,
- * and holds a reference, until answered() (PROTOCOL §1). */
-void wait_for_answer(struct session *s);
-void answered(struct session *s);
+ * and holds a reference, until session_answered() (PROTOCOL §1). */
+void session_wait_for_answer(struct session *s);
+void session_answered(struct session *s);
+
+/* The game verbs (verbs_match.c), for session.c's verb table. */
+void verb_games(struct session *s, const struct cmd *c);
+void verb_list(struct session *s, const struct cmd *c);
+void verb_create(struct session *s, const struct cmd *c);
+void verb_join(struct session *s, const struct cmd *c);
+void verb_watch(struct session *s, const struct cmd *c);
+void verb_play(struct session *s, const struct cmd *c);
+void verb_pass(struct session *s, const struct cmd *c);
+void verb_say(struct session *s, const struct cmd *c);
+void verb_leave(struct session *s, const struct cmd *c);
+void verb_seed(struct session *s, const struct cmd *c);
+void verb_resume(struct session *s, const struct cmd *c);
 
 /* verbs_records.c: STATS, TOP, HISTORY, answered by the store. */
-void cmd_stats(struct session *s, const struct cmd *c);
-void cmd_top(struct session *s, const struct cmd *c);
-void cmd_history(struct session *s, const struct cmd *c);
+void verb_stats(struct session *s, const struct cmd *c);
+void verb_top(struct session *s, const struct cmd *c);
+void verb_history(struct session *s, const struct cmd *c);
 
 /* Sends HELLO (as a line, or as the first WebSocket message). */
 void session_greet(struct session *s);

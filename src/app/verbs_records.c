@@ -25,12 +25,12 @@ static void on_query(struct store_job *job)
     if (s->conn == NULL) {
         /* gone meanwhile */
     } else if (job->rc == STORE_NOTFOUND) {
-        reply_err(s, "BADNAME", "not a registered name");
+        session_reply_err(s, "BADNAME", "not a registered name");
     } else if (job->rc != STORE_OK) {
         /* PROTOCOL §11: the store cannot answer now; try again. */
-        reply_err(s, "UNAVAILABLE", "the record is not available right now");
+        session_reply_err(s, "UNAVAILABLE", "the record is not available right now");
     } else if (job->kind == STORE_JOB_STATS) {
-        reply(s, "OK STATS %s %.0f %u %u %u %u", job->name, job->stats.rating,
+        session_reply(s, "OK STATS %s %.0f %u %u %u %u", job->name, job->stats.rating,
               job->stats.played, job->stats.won, job->stats.lost,
               job->stats.drawn);
     } else if (job->kind == STORE_JOB_TOP) {
@@ -38,7 +38,7 @@ static void on_query(struct store_job *job)
             n += (size_t)snprintf(out + n, sizeof out - n, " %s:%.0f",
                                   job->top[i].name, job->top[i].rating);
         out[n] = '\0';
-        reply(s, "OK TOP %u%s", job->n_rows, out);
+        session_reply(s, "OK TOP %u%s", job->n_rows, out);
     } else {
         for (unsigned i = 0; i < job->n_rows; i++)
             n += (size_t)snprintf(out + n, sizeof out - n,
@@ -46,10 +46,10 @@ static void on_query(struct store_job *job)
                                   job->history[i].game, job->history[i].result,
                                   job->history[i].points);
         out[n] = '\0';
-        reply(s, "OK HISTORY %u%s", job->n_rows, out);
+        session_reply(s, "OK HISTORY %u%s", job->n_rows, out);
     }
     free(job);
-    answered(s);
+    session_answered(s);
 }
 
 static void query(struct session *s, enum store_job_kind kind,
@@ -59,15 +59,15 @@ static void query(struct session *s, enum store_job_kind kind,
 
     if (c->n_args > (kind == STORE_JOB_TOP ? 0u : 1u) ||
         (c->n_args == 1 && c->args[0].len > LOBBY_NAME_MAX)) {
-        reply_err(s, "BADARG", usage);
+        session_reply_err(s, "BADARG", usage);
         return;
     }
     if (kind != STORE_JOB_TOP && c->n_args == 0 && own == NULL) {
-        reply_err(s, "NONAME", "name a player, or choose your name with NICK");
+        session_reply_err(s, "NONAME", "name a player, or choose your name with NICK");
         return;
     }
     if (s->srv->store == NULL) {
-        reply_err(s, "INTERNAL", "records need a data directory");
+        session_reply_err(s, "INTERNAL", "records need a data directory");
         return;
     }
     struct store_job *job = mem_calloc(1, sizeof *job);
@@ -78,21 +78,21 @@ static void query(struct session *s, enum store_job_kind kind,
         snprintf(job->name, sizeof job->name, "%s", own);
     job->done = on_query;
     job->ctx = s;
-    wait_for_answer(s);
+    session_wait_for_answer(s);
     store_submit(s->srv->store, job);
 }
 
-void cmd_stats(struct session *s, const struct cmd *c)
+void verb_stats(struct session *s, const struct cmd *c)
 {
     query(s, STORE_JOB_STATS, c, "usage: STATS [name]");
 }
 
-void cmd_top(struct session *s, const struct cmd *c)
+void verb_top(struct session *s, const struct cmd *c)
 {
     query(s, STORE_JOB_TOP, c, "usage: TOP");
 }
 
-void cmd_history(struct session *s, const struct cmd *c)
+void verb_history(struct session *s, const struct cmd *c)
 {
     query(s, STORE_JOB_HISTORY, c, "usage: HISTORY [name]");
 }

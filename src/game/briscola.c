@@ -1,19 +1,17 @@
 /*
  * briscola: see briscola.h.
  *
- * Deal: seats get deck[0..3), deck[3..6), ... in seat order; the next
- * card is the face-up trump and goes to the bottom of the pile, so it is
- * the last card drawn. Seat 0 leads the first trick; the winner of a
- * trick draws first and leads the next.
+ * Deal (PROTOCOL §13): seats get deck[0..3), deck[3..6), ... in seat
+ * order; the next card is the face-up trump and goes to the bottom of the
+ * pile, so it is the last card drawn; draws take the rest in order. Seat 0
+ * leads the first trick; the winner of a trick draws first and leads the
+ * next. One hand; no passing, no table, no duty to follow suit.
  */
 #include "game/briscola.h"
 
+#include <assert.h>
+#include <stdio.h>
 #include <string.h>
-
-static const unsigned briscola_ranks[10] = {
-    RANK_A, RANK_2, RANK_3, RANK_4, RANK_5, RANK_6, RANK_7,
-    RANK_J, RANK_Q, RANK_K,
-};
 
 unsigned briscola_card_points(card_t c)
 {
@@ -78,24 +76,37 @@ void briscola_deal_from(struct briscola *b, unsigned n_seats,
         b->pile[b->pile_len++] = deck[i];
     b->pile[b->pile_len++] = b->trump_card;
     b->turn = 0;
+    b->is_dealt = true;
 }
 
-static void deal(void *state, unsigned n_seats, card_uniform_fn uniform,
-                 void *rng_ctx)
+static void init(void *state, unsigned n_seats)
 {
-    card_t deck[BRISCOLA_DECK];
-    unsigned n = 0;
+    struct briscola *b = state;
 
-    for (unsigned s = 0; s < CARD_N_SUITS; s++)
-        for (unsigned r = 0; r < 10; r++)
-            deck[n++] = card_make(briscola_ranks[r], s);
-    card_shuffle(deck, BRISCOLA_DECK, uniform, rng_ctx);
-    briscola_deal_from(state, n_seats, deck);
+    memset(b, 0, sizeof *b);
+    b->n_seats = n_seats;
 }
 
-static unsigned to_play(const void *state)
+static void deal(void *state, unsigned hand_no, const card_t *deck)
 {
-    return ((const struct briscola *)state)->turn;
+    struct briscola *b = state;
+
+    (void)hand_no; /* one hand only */
+    briscola_deal_from(b, b->n_seats, deck);
+}
+
+static bool is_over(const struct briscola *b)
+{
+    return b->is_dealt && b->n_played == BRISCOLA_DECK;
+}
+
+static unsigned to_move(const void *state, enum rules_move_kind *kind)
+{
+    const struct briscola *b = state;
+
+    if (kind != NULL)
+        *kind = MOVE_PLAY;
+    return b->is_dealt && !is_over(b) ? 1u << b->turn : 0;
 }
 
 static unsigned hand(const void *state, unsigned seat, card_t *out)
@@ -107,7 +118,15 @@ static unsigned hand(const void *state, unsigned seat, card_t *out)
 
 static card_t trump(const void *state)
 {
-    return ((const struct briscola *)state)->trump_card;
+    const struct briscola *b = state;
+    return b->is_dealt ? b->trump_card : CARD_NONE;
+}
+
+static unsigned table(const void *state, card_t *out)
+{
+    (void)state;
+    (void)out;
+    return 0;
 }
 
 static unsigned trick(const void *state, unsigned *seats, card_t *cards)
@@ -120,6 +139,33 @@ static unsigned trick(const void *state, unsigned *seats, card_t *cards)
     return b->n_trick;
 }
 
+static unsigned hand_no(const void *state)
+{
+    (void)state;
+    return 1;
+}
+
+static bool has_passed(const void *state, unsigned seat)
+{
+    (void)state;
+    (void)seat;
+    return false;
+}
+
+static unsigned received(const void *state, unsigned seat, card_t *out)
+{
+    (void)state;
+    (void)seat;
+    (void)out;
+    return 0;
+}
+
+static const char *pass_dir(const void *state)
+{
+    (void)state;
+    return NULL;
+}
+
 static int hand_index(const struct briscola *b, unsigned seat, card_t c)
 {
     for (unsigned i = 0; i < b->hand_len[seat]; i++)
@@ -128,47 +174,39 @@ static int hand_index(const struct briscola *b, unsigned seat, card_t c)
     return -1;
 }
 
-static bool is_legal(const void *state, unsigned seat, card_t c)
+/* Malformed first (one card, a PLAY), then the turn, then the hand
+ * (docs/PROTOCOL.md §10, "Check order"). No duty to follow suit: any
+ * card in hand is legal on one's turn. */
+static enum rules_verdict check(const void *state, unsigned seat,
+                                struct rules_move *mv, char *why,
+                                size_t why_cap)
 {
     const struct briscola *b = state;
-    /* No duty to follow suit: any card in hand, on one's turn. */
-    return seat == b->turn && b->n_played < BRISCOLA_DECK &&
-           hand_index(b, seat, c) >= 0;
-}
 
-static card_t auto_card(const void *state, unsigned seat)
-{
-    const struct briscola *b = state;
-    card_t best = CARD_NONE;
-
-    /* Fewest points; then lowest strength (a 2 before a 4); then the
-     * first suit of c d h s (docs/PROTOCOL.md, §9 "Auto-play"). */
-    for (unsigned i = 0; i < b->hand_len[seat]; i++) {
-        card_t c = b->hand[seat][i];
-        if (best == CARD_NONE)
-            best = c;
-        else if (briscola_card_points(c) != briscola_card_points(best)) {
-            if (briscola_card_points(c) < briscola_card_points(best))
-                best = c;
-        } else if (briscola_strength(c) != briscola_strength(best)) {
-            if (briscola_strength(c) < briscola_strength(best))
-                best = c;
-        } else if (card_suit(c) < card_suit(best)) {
-            best = c;
-        }
+    if (mv->kind == MOVE_PLAY && mv->n != 1) {
+        if (why != NULL && why_cap > 0)
+            snprintf(why, why_cap, "briscola: play exactly one card");
+        return RULES_BADARG;
     }
-    return best;
+    if (mv->kind != MOVE_PLAY || seat >= b->n_seats ||
+        !(to_move(b, NULL) & (1u << seat)))
+        return RULES_NOTYOURTURN;
+    if (hand_index(b, seat, mv->cards[0]) < 0)
+        return RULES_NOTINHAND;
+    return RULES_OK;
 }
 
-static void play(void *state, unsigned seat, card_t c,
-                 struct rules_outcome *out)
+static void apply(void *state, unsigned seat, const struct rules_move *mv,
+                  struct rules_outcome *out)
 {
     struct briscola *b = state;
+    card_t c = mv->cards[0];
     int idx = hand_index(b, seat, c);
 
     memset(out, 0, sizeof *out);
+    assert(idx >= 0 && seat == b->turn && mv->kind == MOVE_PLAY);
     if (idx < 0 || seat != b->turn)
-        return; /* the engine checks is_legal first; stay safe anyway */
+        return; /* the engine checks first; stay safe anyway */
     memmove(&b->hand[seat][idx], &b->hand[seat][idx + 1],
             b->hand_len[seat] - (unsigned)idx - 1);
     b->hand_len[seat]--;
@@ -204,49 +242,124 @@ static void play(void *state, unsigned seat, card_t c,
         }
     }
     b->turn = winner;
-    out->is_over = b->n_played == BRISCOLA_DECK;
+    out->is_over = is_over(b);
+    out->is_hand_over = out->is_over;
 }
 
-static void points(const void *state, unsigned *per_seat)
+static unsigned legal_moves(const void *state, unsigned seat,
+                            struct rules_move *out, unsigned cap)
+{
+    const struct briscola *b = state;
+
+    if (!(to_move(b, NULL) & (1u << seat)))
+        return 0;
+    for (unsigned i = 0; i < b->hand_len[seat] && i < cap; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].kind = MOVE_PLAY;
+        out[i].n = 1;
+        out[i].cards[0] = b->hand[seat][i];
+    }
+    return b->hand_len[seat];
+}
+
+static void auto_move(const void *state, unsigned seat,
+                      struct rules_move *out)
+{
+    const struct briscola *b = state;
+    card_t best = CARD_NONE;
+
+    /* Fewest points; then lowest strength (a 2 before a 4); then the
+     * first suit of c d h s (PROTOCOL §9, "Auto-play"). */
+    for (unsigned i = 0; i < b->hand_len[seat]; i++) {
+        card_t c = b->hand[seat][i];
+        if (best == CARD_NONE)
+            best = c;
+        else if (briscola_card_points(c) != briscola_card_points(best)) {
+            if (briscola_card_points(c) < briscola_card_points(best))
+                best = c;
+        } else if (briscola_strength(c) != briscola_strength(best)) {
+            if (briscola_strength(c) < briscola_strength(best))
+                best = c;
+        } else if (card_suit(c) < card_suit(best)) {
+            best = c;
+        }
+    }
+    memset(out, 0, sizeof *out);
+    out->kind = MOVE_PLAY;
+    out->n = 1;
+    out->cards[0] = best;
+}
+
+/* Card points taken, per seat: END's points (PROTOCOL §4). */
+static void end_points(const void *state, unsigned *per_seat)
 {
     const struct briscola *b = state;
     for (unsigned s = 0; s < b->n_seats; s++)
         per_seat[s] = b->points[s];
 }
 
-static unsigned team_of(const void *state, unsigned seat)
-{
-    (void)state;
-    return seat % 2; /* 2 seats: 0 | 1; 4 seats: 0+2 | 1+3 */
-}
-
-static enum rules_result result(const void *state)
+/* One hand: the totals are the team's card points, for each of its seats. */
+static void totals(const void *state, unsigned *per_seat)
 {
     const struct briscola *b = state;
     unsigned team[2] = {0, 0};
 
     for (unsigned s = 0; s < b->n_seats; s++)
         team[s % 2] += b->points[s];
-    if (team[0] > 60)
-        return RESULT_TEAM0;
-    if (team[1] > 60)
-        return RESULT_TEAM1;
-    return RESULT_DRAW;
+    for (unsigned s = 0; s < b->n_seats; s++)
+        per_seat[s] = team[s % 2];
+}
+
+static unsigned side_of(const void *state, unsigned seat)
+{
+    (void)state;
+    return seat % 2; /* 2 seats: 0 | 1; 4 seats: 0+2 | 1+3 */
+}
+
+static int result(const void *state)
+{
+    unsigned t[RULES_MAX_SEATS];
+
+    totals(state, t);
+    if (t[0] > 60)
+        return 0;
+    if (t[1] > 60)
+        return 1;
+    return RULES_DRAW;
+}
+
+static int forfeit_result(const void *state, unsigned seat)
+{
+    return side_of(state, seat) == 0 ? 1 : 0; /* whatever the points (§9) */
 }
 
 const struct rules briscola_rules = {
     .name = "briscola",
     .seat_counts = {2, 4, 0, 0},
     .state_size = sizeof(struct briscola),
+    .deck_size = BRISCOLA_DECK,
+    .is_teams = true,
+    .is_multi_hand = false,
+    .has_trump = true,
+    .has_table = false,
+    .init = init,
     .deal = deal,
-    .to_play = to_play,
+    .to_move = to_move,
+    .check = check,
+    .apply = apply,
+    .legal_moves = legal_moves,
+    .auto_move = auto_move,
     .hand = hand,
     .trump = trump,
+    .table = table,
     .trick = trick,
-    .is_legal = is_legal,
-    .auto_card = auto_card,
-    .play = play,
-    .points = points,
-    .team_of = team_of,
+    .hand_no = hand_no,
+    .has_passed = has_passed,
+    .received = received,
+    .pass_dir = pass_dir,
+    .totals = totals,
+    .end_points = end_points,
+    .side_of = side_of,
     .result = result,
+    .forfeit_result = forfeit_result,
 };

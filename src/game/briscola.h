@@ -26,6 +26,7 @@ struct briscola {
     unsigned turn;
     unsigned points[RULES_MAX_SEATS];
     unsigned n_played;
+    bool is_dealt;
 };
 
 extern const struct rules briscola_rules;
@@ -41,7 +42,7 @@ unsigned briscola_strength(card_t c);
 unsigned briscola_trick_winner(const card_t *cards, unsigned n,
                                unsigned trump_suit);
 
-/* Deals from a given 40-card order (no shuffle): for tests and replays. */
+/* Deals from a given 40-card order (PROTOCOL §13's deal order). */
 void briscola_deal_from(struct briscola *b, unsigned n_seats,
                         const card_t deck[BRISCOLA_DECK]);
 

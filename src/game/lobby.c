@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "game/deal.h"
 #include "game/match.h"
 
 static const struct {
@@ -29,6 +30,8 @@ static const struct {
     [LOBBY_NOTYOURTURN] = {"NOTYOURTURN", "it is not your turn"},
     [LOBBY_NOTINHAND] = {"NOTINHAND", "that card is not in your hand"},
     [LOBBY_BADTOKEN] = {"BADTOKEN", "unknown or malformed resume token"},
+    [LOBBY_ILLEGAL] = {"ILLEGAL", "the rules forbid that card now"},
+    [LOBBY_UNAVAILABLE] = {"UNAVAILABLE", "a service the server needs is unavailable, try again"},
 };
 
 const char *lobby_code_name(enum lobby_code code)
@@ -45,30 +48,6 @@ static struct match *find_match(struct lobby *l, uint64_t id);
 static bool valid_name(const char *s, size_t len);
 static bool valid_token(const char *s, size_t len);
 static void journal_token(struct lobby *l, struct match *mt, unsigned seat);
-
-/* ---------- internals shared with match.c ---------- */
-
-void lobby_send(struct lobby *l, struct member *m, const char *line, size_t len)
-{
-    if (m->client != NULL)
-        l->env.send(l->env.ctx, m->client, line, len);
-}
-
-void lobby_push_deadline(struct lobby *l, struct dqueue *q, struct dq_node *n,
-                         uint64_t now_ms)
-{
-    dq_push(q, n, now_ms);
-    l->env.arm(l->env.ctx, n->deadline_ms);
-}
-
-void lobby_forget_member(struct lobby *l, struct member *m)
-{
-    if (m->name[0] != '\0')
-        strmap_del(&l->names, m->name, strlen(m->name));
-    if (m->token[0] != '\0')
-        strmap_del(&l->tokens, m->token, strlen(m->token));
-    free(m);
-}
 
 /* ---------- lifecycle ---------- */
 
@@ -97,7 +76,7 @@ void lobby_free(struct lobby *l)
             struct member *m = mt->seats[s].m;
             if (m != NULL && m->client == NULL) {
                 mt->seats[s].m = NULL;
-                lobby_forget_member(l, m);
+                match_forget_member(l, m);
             }
         }
         match_free(l, mt);
@@ -132,7 +111,7 @@ void lobby_member_gone(struct lobby *l, struct member *m, uint64_t now_ms)
         }
         match_unseat(l, mt, m->seat);
     }
-    lobby_forget_member(l, m);
+    match_forget_member(l, m);
 }
 
 const char *lobby_member_name(const struct member *m)
@@ -223,6 +202,8 @@ enum lobby_code lobby_resume(struct lobby *l, struct member **mp, void *client,
      * one (it may have been watching). */
     if (cur->watching)
         match_remove_watcher(cur->watching, cur);
+    /* The seed is the connection's (PROTOCOL §13): it comes along. */
+    memcpy(m->seed, cur->seed, sizeof m->seed);
     free(cur);
 
     void *old_client = m->client;
@@ -327,10 +308,13 @@ enum lobby_code lobby_join(struct lobby *l, struct member *m, uint64_t id,
 
     if (mt == NULL)
         return LOBBY_NOMATCH;
-    if (busy(m))
+    /* Watching this very match is no obstacle (PROTOCOL §11). */
+    if (m->match != NULL || (m->watching != NULL && m->watching != mt))
         return LOBBY_ALREADY;
     if (mt->phase != MATCH_WAITING || mt->n_seated == mt->n_seats)
         return LOBBY_FULL;
+    if (m->watching == mt)
+        match_remove_watcher(mt, m);
     *seat = match_seat(l, mt, m, now_ms);
     return LOBBY_OK;
 }
@@ -348,16 +332,23 @@ enum lobby_code lobby_watch(struct lobby *l, struct member *m, uint64_t id,
     return LOBBY_OK;
 }
 
-enum lobby_code lobby_play(struct lobby *l, struct member *m, const char *code,
-                           size_t len, uint64_t now_ms)
+enum lobby_code lobby_move(struct lobby *l, struct member *m,
+                           struct rules_move *mv, char *why, size_t why_cap,
+                           uint64_t now_ms)
 {
-    card_t c = card_parse(code, len);
-
-    if (c == CARD_NONE)
-        return LOBBY_BADARG;
     if (m->match == NULL || m->match->phase != MATCH_PLAYING)
         return LOBBY_NOTPLAYING;
-    return match_play(l, m->match, m->seat, c, false, now_ms);
+    return match_move(l, m->match, m->seat, mv, false, why, why_cap, now_ms);
+}
+
+enum lobby_code lobby_seed(struct lobby *l, struct member *m, const char *hex,
+                           size_t len, char out[LOBBY_SEED_MAX + 1])
+{
+    (void)l;
+    if (deal_seed_parse(hex, len, out) != 0)
+        return LOBBY_BADARG;
+    memcpy(m->seed, out, len + 1);
+    return LOBBY_OK;
 }
 
 enum lobby_code lobby_say(struct lobby *l, struct member *m, const char *text,
@@ -418,6 +409,8 @@ void lobby_set_last_id(struct lobby *l, uint64_t id)
 int lobby_restore(struct lobby *l, const struct lobby_restore *r,
                   uint64_t now_ms)
 {
+    /* A move with no cards stands for a damaged record (the caller could
+     * not read it): the replay stops there. */
     const struct rules *rules = rules_find(r->start.game, strlen(r->start.game));
 
     if (rules == NULL || !rules_has_seats(rules, r->start.n_seats))
@@ -448,17 +441,25 @@ int lobby_restore(struct lobby *l, const struct lobby_restore *r,
         m->match = mt;
         m->seat = s;
     }
-    match_start(l, mt, now_ms, r->start.draws, r->start.n_draws);
+    if (r->start.secret != NULL)
+        memcpy(mt->secret, r->start.secret, sizeof mt->secret);
+    deal_commit_hex(mt->secret, mt->commit);
+    /* A version-1 record was dealt from random draws: nothing to prove. */
+    mt->is_verifiable = r->start.secret != NULL;
+    const char *seeds[RULES_MAX_SEATS];
+    for (unsigned s = 0; s < r->start.n_seats; s++)
+        seeds[s] = r->start.seeds[s] ? r->start.seeds[s] : "";
+    match_start(l, mt, now_ms, seeds,
+                r->start.secret == NULL ? r->start.draws : NULL,
+                r->start.n_draws);
+    /* Every move as recorded, through the same path as live play: the
+     * rules check it again, so a damaged record stops the replay. */
     int rc = 0;
     for (unsigned i = 0; i < r->n_moves && rc == 0; i++) {
-        if (mt->rules->to_play(mt->state) != r->moves[i].seat) {
-            rc = -1;
-            break;
-        }
-        if (r->moves[i].is_timeout)
-            match_turn_expired(l, mt, now_ms);
-        else if (match_play(l, mt, r->moves[i].seat, r->moves[i].card, false,
-                            now_ms) != LOBBY_OK)
+        struct rules_move mv = r->moves[i].move;
+        if (mv.n == 0 || find_match(l, r->start.match_id) != mt ||
+            match_move(l, mt, r->moves[i].seat, &mv, r->moves[i].is_timeout,
+                       NULL, 0, now_ms) != LOBBY_OK)
             rc = -1;
     }
     l->is_replaying = false;

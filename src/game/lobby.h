@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "game/card.h"
+#include "game/rules.h"
 
 enum lobby_code {
     LOBBY_OK = 0,
@@ -34,6 +35,8 @@ enum lobby_code {
     LOBBY_NOTYOURTURN,
     LOBBY_NOTINHAND,
     LOBBY_BADTOKEN,
+    LOBBY_ILLEGAL,     /* in hand, but the rules forbid it now (§12) */
+    LOBBY_UNAVAILABLE, /* a store or peer the server needs is unreachable (§11) */
 };
 
 /* "BADARG" etc., and a short human explanation. */
@@ -42,12 +45,14 @@ const char *lobby_code_text(enum lobby_code code);
 
 #define LOBBY_NAME_MAX 16
 #define LOBBY_TOKEN_LEN 32
+#define LOBBY_SECRET_LEN 32 /* deal.h's DEAL_SECRET_LEN */
+#define LOBBY_SEED_MAX 64   /* hex digits (PROTOCOL §13) */
 
 /* A durable fact about a match, for the journal (env.journal). Pointers
  * are valid during the call only. */
 enum lobby_journal_kind {
-    LOBBY_J_START = 0, /* dealt: game, seats (names, tokens), the deal's draws */
-    LOBBY_J_MOVE,      /* seq-th card accepted: seat, card, is_timeout */
+    LOBBY_J_START = 0, /* started: game, seats (names, tokens, seeds), the secret */
+    LOBBY_J_MOVE,      /* seq-th move accepted: seat, the full move, is_timeout */
     LOBBY_J_TOKEN,     /* seat's resume token changed: tokens[seat] */
     LOBBY_J_END,       /* over: result, reason, points, the event log */
 };
@@ -60,12 +65,20 @@ struct lobby_journal {
     const char *names[4];
     const char *tokens[4];
     bool is_registered[4];
+    /* START: every deck follows from the secret and the seeds (PROTOCOL
+     * §13). draws: only in records of version 1 (a briscola deal made
+     * with recorded random draws), replayed by lobby_restore; NULL in
+     * new records. */
+    const uint8_t *secret;          /* LOBBY_SECRET_LEN bytes */
+    const char *seeds[4];           /* lowercase hex, "" for none */
+    unsigned sides[4];              /* START: rules->side_of each seat */
     const uint32_t *draws;
     unsigned n_draws;
     unsigned seq, seat;
-    card_t card;
+    struct rules_move move;         /* MOVE: kind and cards, as completed by check */
     bool is_timeout;
-    const char *result; /* team0, team1, draw */
+    bool is_teams;      /* END: the result names a team (else a seat) */
+    const char *result; /* team0, team1, draw, seat<k> */
     const char *reason; /* score, forfeit */
     unsigned points[4];
     const char *log;    /* every event line of the match, private ones as
@@ -76,7 +89,7 @@ struct lobby_journal {
  * LOBBY_J_START record (with the latest tokens) and the cards in order. */
 struct lobby_move {
     unsigned seat;
-    card_t card;
+    struct rules_move move;
     bool is_timeout;
 };
 
@@ -98,9 +111,9 @@ struct lobby_env {
     /* Optional: a durable fact to journal. Events sent during the same
      * lobby call must not reach clients before it is on disk. */
     void (*journal)(void *ctx, const struct lobby_journal *j);
-    /* The random source for deals (the system's in the server). */
-    card_uniform_fn uniform;
-    void *rng_ctx;
+    /* Fills a match's secret (PROTOCOL §13) from the system's random
+     * source; tests inject their own. */
+    void (*new_secret)(void *ctx, uint8_t out[LOBBY_SECRET_LEN]);
     /* Fills 32 hex digits + NUL for a fresh resume token. */
     void (*new_token)(void *ctx, char out[LOBBY_TOKEN_LEN + 1]);
     uint32_t turn_ms, grace_ms;
@@ -150,11 +163,22 @@ enum lobby_code lobby_create(struct lobby *l, struct member *m,
                              unsigned n_seats, uint64_t now_ms, uint64_t *id);
 enum lobby_code lobby_join(struct lobby *l, struct member *m, uint64_t id,
                            uint64_t now_ms, unsigned *seat);
+/* JOIN of the match m is watching stops watching and takes the seat
+ * (PROTOCOL §11). */
 enum lobby_code lobby_watch(struct lobby *l, struct member *m, uint64_t id,
                             uint64_t now_ms);
-/* PLAY: card is the code as sent (BADARG if it is not a card). */
-enum lobby_code lobby_play(struct lobby *l, struct member *m, const char *card,
-                           size_t len, uint64_t now_ms);
+/* PLAY or PASS (mv->kind), with the cards as parsed: NOTPLAYING (not
+ * seated at a match in play), then the rules' verdict: NOTYOURTURN,
+ * ALREADY, NOTINHAND, ILLEGAL, BADARG (why, if not NULL, gets the rules'
+ * reason, NUL-terminated). On OK mv holds the move as completed by the
+ * rules (scopa fills in a lone capture), for the reply. */
+enum lobby_code lobby_move(struct lobby *l, struct member *m,
+                           struct rules_move *mv, char *why, size_t why_cap,
+                           uint64_t now_ms);
+/* SEED: 1 to 64 hex digits of either case (BADARG otherwise); the
+ * member's seed becomes their lowercase form, also written to out. */
+enum lobby_code lobby_seed(struct lobby *l, struct member *m, const char *hex,
+                           size_t len, char out[LOBBY_SEED_MAX + 1]);
 enum lobby_code lobby_say(struct lobby *l, struct member *m, const char *text,
                           size_t len);
 enum lobby_code lobby_leave(struct lobby *l, struct member *m, uint64_t now_ms,

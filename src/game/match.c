@@ -1,19 +1,31 @@
 /*
  * match: see match.h.
  *
- * Event order (PROTOCOL §4): at the start START, TRUMP, each player's own
- * HAND, TURN; after a card PLAYED, and after the last card of a trick
- * TRICK, each player's own DRAW (winner first), then TURN or END.
+ * The engine knows no game: it asks the rules (rules.h) and turns their
+ * answers into events, choosing lines by the rules' flags alone.
+ *
+ * Event order (PROTOCOL §4, §12). A hand begins with DEAL (multi-hand
+ * games), TRUMP (has_trump), TABLE (has_table), each player's own HAND,
+ * then TURN, or PASSING when the hand opens with a pass. A PLAY causes
+ * PLAYED, TAKE and SWEEP (a capture), TRICK (a trick completed), each
+ * player's own DRAW (winner first), a new HAND to each player (refill);
+ * at the end of a hand the leftover TAKE and SCORE (multi-hand games);
+ * then the next hand, END (and REVEAL), or TURN. A PASS causes PASSED;
+ * the last one each player's RECEIVED and HAND, then TURN.
  */
 #include "game/match.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "base/mem.h"
+#include "game/deal.h"
 
 #define LINE_CAP 1024
 
@@ -41,6 +53,30 @@ static void log_line(struct match *mt, int seat, const char *line, size_t len)
 
 /* ---------- fan-out ---------- */
 
+/* One line to a member's client, if it has one now. */
+static void deliver(struct lobby *l, struct member *m, const char *line,
+                    size_t len)
+{
+    if (m->client != NULL)
+        l->env.send(l->env.ctx, m->client, line, len);
+}
+
+static void push_deadline(struct lobby *l, struct dqueue *q, struct dq_node *n,
+                          uint64_t now_ms)
+{
+    dq_push(q, n, now_ms);
+    l->env.arm(l->env.ctx, n->deadline_ms);
+}
+
+void match_forget_member(struct lobby *l, struct member *m)
+{
+    if (m->name[0] != '\0')
+        strmap_del(&l->names, m->name, strlen(m->name));
+    if (m->token[0] != '\0')
+        strmap_del(&l->tokens, m->token, strlen(m->token));
+    free(m);
+}
+
 static void send_to(struct lobby *l, struct member *m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -56,7 +92,7 @@ static void send_to(struct lobby *l, struct member *m, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    lobby_send(l, m, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    deliver(l, m, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 /* To every seated player (except `except`) and every spectator. */
@@ -79,11 +115,11 @@ static void emit(struct lobby *l, struct match *mt, const struct member *except,
     for (unsigned s = 0; s < mt->n_seats; s++) {
         struct member *m = mt->seats[s].m;
         if (m != NULL && m != except && m->client != NULL)
-            lobby_send(l, m, line, len);
+            deliver(l, m, line, len);
     }
     for (size_t i = 0; i < mt->n_watchers; i++)
         if (mt->watchers[i] != except)
-            lobby_send(l, mt->watchers[i], line, len);
+            deliver(l, mt->watchers[i], line, len);
 }
 
 /* A private event for one seat (HAND, DRAW), recorded in the log. */
@@ -92,7 +128,7 @@ static void send_private(struct lobby *l, struct match *mt, unsigned seat,
 {
     log_line(mt, (int)seat, line, len);
     if (mt->seats[seat].m != NULL)
-        lobby_send(l, mt->seats[seat].m, line, len);
+        deliver(l, mt->seats[seat].m, line, len);
 }
 
 static uint64_t turn_left(const struct lobby *l, const struct match *mt,
@@ -101,6 +137,20 @@ static uint64_t turn_left(const struct lobby *l, const struct match *mt,
     if (!dq_linked(&mt->turn))
         return l->env.turn_ms;
     return mt->turn.deadline_ms > now_ms ? mt->turn.deadline_ms - now_ms : 0;
+}
+
+/* Appends " <code>" for each card to line at *len (bounded by cap). */
+static void put_cards(char *line, size_t cap, int *len, const card_t *cards,
+                      unsigned n)
+{
+    char code[3];
+
+    for (unsigned i = 0; i < n && (size_t)*len < cap; i++) {
+        card_format(cards[i], code);
+        *len += snprintf(line + *len, cap - (size_t)*len, " %s", code);
+    }
+    if ((size_t)*len >= cap)
+        *len = (int)cap - 1;
 }
 
 /* ---------- lifecycle ---------- */
@@ -115,6 +165,11 @@ struct match *match_new(struct lobby *l, const struct rules *r,
     mt->rules = r;
     mt->n_seats = n_seats;
     mt->state = mem_calloc(1, r->state_size);
+    r->init(mt->state, n_seats);
+    /* PROTOCOL §13: fixed before any seat is taken or seed is used. */
+    l->env.new_secret(l->env.ctx, mt->secret);
+    deal_commit_hex(mt->secret, mt->commit);
+    mt->is_verifiable = true;
     for (unsigned s = 0; s < n_seats; s++) {
         mt->seats[s].match = mt;
         mt->seats[s].index = s;
@@ -148,39 +203,56 @@ void match_free(struct lobby *l, struct match *mt)
     dq_remove(&mt->turn);
     for (unsigned s = 0; s < mt->n_seats; s++)
         dq_remove(&mt->seats[s].grace);
+    sodium_memzero(mt->secret, sizeof mt->secret);
+    sodium_memzero(mt->key, sizeof mt->key);
     free(mt->watchers);
     free(mt->log);
     free(mt->state);
     free(mt);
 }
 
-static const char *result_name(enum rules_result r)
+/* END's result word: team<k>, seat<k> or draw (PROTOCOL §4, §12). */
+static void result_name(const struct match *mt, int res, char out[8])
 {
-    return r == RESULT_TEAM0 ? "team0" : r == RESULT_TEAM1 ? "team1" : "draw";
+    if (res == RULES_DRAW)
+        snprintf(out, 8, "draw");
+    else
+        snprintf(out, 8, "%s%d", mt->rules->is_teams ? "team" : "seat", res);
 }
 
-/* Sends END, records the result, frees everyone from the match, frees it. */
-static void match_end(struct lobby *l, struct match *mt, enum rules_result res,
+/* Sends END and REVEAL, records the result, frees everyone from the
+ * match, frees it. */
+static void match_end(struct lobby *l, struct match *mt, int res,
                       const char *reason, uint64_t now_ms)
 {
     unsigned pts[RULES_MAX_SEATS] = {0};
-    char line[LINE_CAP];
+    char line[LINE_CAP], result[8], hex[DEAL_HEX_LEN + 1];
     int n;
 
     (void)now_ms;
-    mt->rules->points(mt->state, pts);
-    n = snprintf(line, sizeof line, "END %" PRIu64 " %s %s", mt->id,
-                 result_name(res), reason);
+    result_name(mt, res, result);
+    mt->rules->end_points(mt->state, pts);
+    n = snprintf(line, sizeof line, "END %" PRIu64 " %s %s", mt->id, result,
+                 reason);
     for (unsigned s = 0; s < mt->n_seats; s++)
         n += snprintf(line + n, sizeof line - (size_t)n, " %u", pts[s]);
     emit(l, mt, NULL, "%s", line);
+    /* PROTOCOL §13: right after END, to everyone still at the match. */
+    if (mt->is_verifiable) {
+        deal_to_hex(mt->secret, DEAL_SECRET_LEN, hex);
+        n = snprintf(line, sizeof line, "REVEAL %" PRIu64 " %s", mt->id, hex);
+        for (unsigned s = 0; s < mt->n_seats; s++)
+            n += snprintf(line + n, sizeof line - (size_t)n, " %s",
+                          mt->seeds[s][0] ? mt->seeds[s] : "-");
+        emit(l, mt, NULL, "%s", line);
+    }
     /* Journaled in the same lobby call as the END line: the caller keeps
      * END from every client until the record is on disk. */
     if (l->env.journal && !l->is_replaying) {
         struct lobby_journal j = {
             .kind = LOBBY_J_END, .match_id = mt->id, .game = mt->rules->name,
-            .n_seats = mt->n_seats, .result = result_name(res),
-            .reason = reason, .log = mt->log ? mt->log : "",
+            .n_seats = mt->n_seats, .result = result, .reason = reason,
+            .is_teams = mt->rules->is_teams, .log = mt->log ? mt->log : "",
         };
         for (unsigned s = 0; s < mt->n_seats; s++) {
             j.names[s] = mt->seats[s].name;
@@ -196,7 +268,7 @@ static void match_end(struct lobby *l, struct match *mt, enum rules_result res,
         mt->seats[s].m = NULL;
         m->match = NULL;
         if (m->client == NULL)
-            lobby_forget_member(l, m); /* dropped and never came back */
+            match_forget_member(l, m); /* dropped and never came back */
     }
     for (size_t i = 0; i < mt->n_watchers; i++)
         mt->watchers[i]->watching = NULL;
@@ -207,37 +279,84 @@ static void match_end(struct lobby *l, struct match *mt, enum rules_result res,
 
 /* ---------- seats ---------- */
 
+static void send_commit(struct lobby *l, struct match *mt, struct member *to)
+{
+    if (mt->is_verifiable)
+        send_to(l, to, "COMMIT %" PRIu64 " %s", mt->id, mt->commit);
+}
+
+/* A SEATED line per taken seat, then COMMIT (PROTOCOL §9, §13). */
 void match_send_seated(struct lobby *l, struct match *mt, struct member *to)
 {
     for (unsigned s = 0; s < mt->n_seats; s++)
         if (mt->seats[s].m != NULL)
             send_to(l, to, "SEATED %" PRIu64 " %u %s", mt->id, s,
                     mt->seats[s].name);
+    send_commit(l, mt, to);
+}
+
+/* The seat that must play now (playing, not passing). */
+static unsigned seat_to_play(const struct match *mt)
+{
+    enum rules_move_kind kind;
+    unsigned mask = mt->rules->to_move(mt->state, &kind);
+
+    for (unsigned s = 0; s < mt->n_seats; s++)
+        if (mask & (1u << s))
+            return s;
+    return 0;
+}
+
+static bool is_passing(const struct match *mt)
+{
+    enum rules_move_kind kind = MOVE_PLAY;
+    unsigned mask = mt->rules->to_move(mt->state, &kind);
+    return mask != 0 && kind == MOVE_PASS;
 }
 
 static void send_turn(struct lobby *l, struct match *mt, uint64_t now_ms)
 {
-    lobby_push_deadline(l, &l->turn_q, &mt->turn, now_ms);
-    emit(l, mt, NULL, "TURN %" PRIu64 " %u %u", mt->id,
-         mt->rules->to_play(mt->state), l->env.turn_ms);
+    dq_remove(&mt->turn);
+    push_deadline(l, &l->turn_q, &mt->turn, now_ms);
+    emit(l, mt, NULL, "TURN %" PRIu64 " %u %u", mt->id, seat_to_play(mt),
+         l->env.turn_ms);
+}
+
+/* The pass has one clock for every seat (PROTOCOL §12). */
+static void send_passing(struct lobby *l, struct match *mt, uint64_t now_ms)
+{
+    const char *dir = mt->rules->pass_dir(mt->state);
+
+    dq_remove(&mt->turn);
+    push_deadline(l, &l->turn_q, &mt->turn, now_ms);
+    emit(l, mt, NULL, "PASSING %" PRIu64 " %s %u", mt->id, dir ? dir : "-",
+         l->env.turn_ms);
 }
 
 static void send_hand(struct lobby *l, struct match *mt, unsigned seat,
                       bool is_snapshot)
 {
-    card_t cards[RULES_MAX_HAND];
-    char line[LINE_CAP], code[3];
+    card_t cards[RULES_MAX_DECK];
+    char line[LINE_CAP];
     unsigned n = mt->rules->hand(mt->state, seat, cards);
     int len = snprintf(line, sizeof line, "HAND %" PRIu64, mt->id);
 
-    for (unsigned i = 0; i < n; i++) {
-        card_format(cards[i], code);
-        len += snprintf(line + len, sizeof line - (size_t)len, " %s", code);
-    }
+    put_cards(line, sizeof line, &len, cards, n);
     if (is_snapshot)
         send_to(l, mt->seats[seat].m, "%s", line);
     else
         send_private(l, mt, seat, line, (size_t)len);
+}
+
+static void send_received(struct lobby *l, struct match *mt, unsigned seat)
+{
+    card_t cards[RULES_MAX_DECK];
+    char line[LINE_CAP];
+    unsigned n = mt->rules->received(mt->state, seat, cards);
+    int len = snprintf(line, sizeof line, "RECEIVED %" PRIu64, mt->id);
+
+    put_cards(line, sizeof line, &len, cards, n);
+    send_private(l, mt, seat, line, (size_t)len);
 }
 
 static int format_start(const struct match *mt, char *line, size_t cap)
@@ -249,69 +368,116 @@ static int format_start(const struct match *mt, char *line, size_t cap)
     return n;
 }
 
-/* Records every draw of the deal, so the journal can replay it. */
-struct draw_recorder {
-    card_uniform_fn inner;
-    void *inner_ctx;
-    const uint32_t *replay; /* replaying a recorded deal instead */
-    unsigned n_replay;
-    uint32_t draws[64];
-    unsigned n;
+static int format_score(const struct match *mt, char *line, size_t cap)
+{
+    unsigned t[RULES_MAX_SEATS] = {0};
+    int n = snprintf(line, cap, "SCORE %" PRIu64, mt->id);
+
+    mt->rules->totals(mt->state, t);
+    for (unsigned s = 0; s < mt->n_seats; s++)
+        n += snprintf(line + n, cap - (size_t)n, " %u", t[s]);
+    return n;
+}
+
+static int format_table(const struct match *mt, char *line, size_t cap)
+{
+    card_t cards[RULES_MAX_DECK];
+    unsigned n_cards = mt->rules->table(mt->state, cards);
+    int n = snprintf(line, cap, "TABLE %" PRIu64, mt->id);
+
+    put_cards(line, cap, &n, cards, n_cards);
+    return n;
+}
+
+/* A version-1 record's deal: the recorded draws of card_shuffle over the
+ * 40-card deck in canonical order (the order version 1 built it in). */
+struct draw_replay {
+    const uint32_t *draws;
+    unsigned n_draws, n;
 };
 
-static uint32_t recorded_uniform(void *ctx, uint32_t upper)
+static uint32_t replayed_uniform(void *ctx, uint32_t upper)
 {
-    struct draw_recorder *r = ctx;
-    uint32_t v;
-
-    if (r->replay != NULL)
-        /* a damaged record must not index out of range */
-        v = r->n < r->n_replay ? r->replay[r->n] % upper : 0;
-    else
-        v = r->inner(r->inner_ctx, upper);
-    if (r->n < 64)
-        r->draws[r->n] = v;
+    struct draw_replay *r = ctx;
+    /* a damaged record must not index out of range */
+    uint32_t v = r->n < r->n_draws ? r->draws[r->n] % upper : 0;
     r->n++;
     return v;
 }
 
-void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
-                 const uint32_t *draws, unsigned n_draws)
+/* Deals hand `hand` and announces it (PROTOCOL §12, §13). */
+static void deal_hand(struct lobby *l, struct match *mt, unsigned hand,
+                      const uint32_t *draws, unsigned n_draws,
+                      uint64_t now_ms)
 {
+    const struct rules *r = mt->rules;
+    card_t deck[RULES_MAX_DECK];
     char line[LINE_CAP], code[3];
-    struct draw_recorder rec = {
-        .inner = l->env.uniform, .inner_ctx = l->env.rng_ctx,
-        .replay = draws, .n_replay = n_draws,
-    };
+
+    rules_canonical_deck(r->deck_size, deck);
+    if (draws != NULL) {
+        struct draw_replay rep = {.draws = draws, .n_draws = n_draws};
+        card_shuffle(deck, r->deck_size, replayed_uniform, &rep);
+    } else {
+        deal_shuffle(mt->key, hand, deck, r->deck_size);
+    }
+    r->deal(mt->state, hand, deck);
+    sodium_memzero(deck, sizeof deck);
+
+    if (r->is_multi_hand)
+        emit(l, mt, NULL, "DEAL %" PRIu64 " %u", mt->id, hand);
+    card_t trump = r->has_trump ? r->trump(mt->state) : CARD_NONE;
+    if (trump != CARD_NONE) {
+        card_format(trump, code);
+        emit(l, mt, NULL, "TRUMP %" PRIu64 " %s", mt->id, code);
+    }
+    if (r->has_table) {
+        format_table(mt, line, sizeof line);
+        emit(l, mt, NULL, "%s", line);
+    }
+    for (unsigned s = 0; s < mt->n_seats; s++)
+        send_hand(l, mt, s, false);
+    if (is_passing(mt))
+        send_passing(l, mt, now_ms);
+    else
+        send_turn(l, mt, now_ms);
+}
+
+void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
+                 const char *const *seeds, const uint32_t *draws,
+                 unsigned n_draws)
+{
+    char line[LINE_CAP];
+    const char *seed_ptrs[RULES_MAX_SEATS];
 
     mt->phase = MATCH_PLAYING;
     l->n_waiting--;
     l->n_playing++;
     mt->started_ms = now_ms;
-    mt->rules->deal(mt->state, mt->n_seats, recorded_uniform, &rec);
+    /* PROTOCOL §13: each seat's current seed, at START. */
+    for (unsigned s = 0; s < mt->n_seats; s++) {
+        const char *seed = seeds ? seeds[s] : mt->seats[s].m->seed;
+        snprintf(mt->seeds[s], sizeof mt->seeds[s], "%s", seed ? seed : "");
+        seed_ptrs[s] = mt->seeds[s];
+    }
+    deal_key(mt->secret, mt->rules->name, mt->n_seats, seed_ptrs, mt->key);
     if (l->env.journal && !l->is_replaying) {
         struct lobby_journal j = {
             .kind = LOBBY_J_START, .match_id = mt->id, .game = mt->rules->name,
-            .n_seats = mt->n_seats, .draws = rec.draws,
-            .n_draws = rec.n < 64 ? rec.n : 64,
+            .n_seats = mt->n_seats, .secret = mt->secret,
         };
         for (unsigned s = 0; s < mt->n_seats; s++) {
             j.names[s] = mt->seats[s].name;
             j.tokens[s] = mt->seats[s].m->token;
             j.is_registered[s] = mt->seats[s].m->is_registered;
+            j.seeds[s] = mt->seeds[s];
+            j.sides[s] = mt->rules->side_of(mt->state, s);
         }
         l->env.journal(l->env.ctx, &j);
     }
     format_start(mt, line, sizeof line);
     emit(l, mt, NULL, "%s", line);
-    card_t trump = mt->rules->trump(mt->state);
-    if (trump != CARD_NONE) {
-        card_format(trump, code);
-        emit(l, mt, NULL, "TRUMP %" PRIu64 " %s", mt->id, code);
-    }
-    for (unsigned s = 0; s < mt->n_seats; s++)
-        send_hand(l, mt, s, false);
-    send_turn(l, mt, now_ms);
+    deal_hand(l, mt, 1, draws, n_draws, now_ms);
 }
 
 unsigned match_seat(struct lobby *l, struct match *mt, struct member *m,
@@ -326,11 +492,12 @@ unsigned match_seat(struct lobby *l, struct match *mt, struct member *m,
     mt->n_seated++;
     m->match = mt;
     m->seat = s;
-    /* PROTOCOL §9: the joiner sees every taken seat, the others the new one */
+    /* PROTOCOL §9: the joiner sees every taken seat, the others the new
+     * one; §13: then the joiner gets COMMIT, before START can follow. */
     match_send_seated(l, mt, m);
     emit(l, mt, m, "SEATED %" PRIu64 " %u %s", mt->id, s, m->name);
     if (mt->n_seated == mt->n_seats)
-        match_start(l, mt, now_ms, NULL, 0);
+        match_start(l, mt, now_ms, NULL, NULL, 0);
     return s;
 }
 
@@ -353,31 +520,54 @@ void match_unseat(struct lobby *l, struct match *mt, unsigned seat)
     }
 }
 
-/* ---------- spectators ---------- */
+/* ---------- snapshots ---------- */
 
+/* PROTOCOL §5, §9, §11, §12: START, COMMIT, DEAL, SCORE, TRUMP, TABLE,
+ * HAND (a player's own), the PLAYED lines of the trick in progress,
+ * PASSING with the ms left and the PASSED lines, or TURN. */
 static void send_snapshot(struct lobby *l, struct match *mt, struct member *to,
                           int seat, uint64_t now_ms)
 {
+    const struct rules *r = mt->rules;
     char line[LINE_CAP], code[3];
-    unsigned seats[RULES_MAX_SEATS];
-    card_t cards[RULES_MAX_SEATS];
+    unsigned seats[RULES_MAX_DECK];
+    card_t cards[RULES_MAX_DECK];
 
     format_start(mt, line, sizeof line);
     send_to(l, to, "%s", line);
-    card_t trump = mt->rules->trump(mt->state);
+    send_commit(l, mt, to);
+    if (r->is_multi_hand) {
+        send_to(l, to, "DEAL %" PRIu64 " %u", mt->id, r->hand_no(mt->state));
+        format_score(mt, line, sizeof line);
+        send_to(l, to, "%s", line);
+    }
+    card_t trump = r->has_trump ? r->trump(mt->state) : CARD_NONE;
     if (trump != CARD_NONE) {
         card_format(trump, code);
         send_to(l, to, "TRUMP %" PRIu64 " %s", mt->id, code);
     }
+    if (r->has_table) {
+        format_table(mt, line, sizeof line);
+        send_to(l, to, "%s", line);
+    }
     if (seat >= 0)
         send_hand(l, mt, (unsigned)seat, true);
-    unsigned n = mt->rules->trick(mt->state, seats, cards);
+    unsigned n = r->trick(mt->state, seats, cards);
     for (unsigned i = 0; i < n; i++) {
         card_format(cards[i], code);
         send_to(l, to, "PLAYED %" PRIu64 " %u %s", mt->id, seats[i], code);
     }
-    send_to(l, to, "TURN %" PRIu64 " %u %" PRIu64, mt->id,
-            mt->rules->to_play(mt->state), turn_left(l, mt, now_ms));
+    if (is_passing(mt)) {
+        const char *dir = r->pass_dir(mt->state);
+        send_to(l, to, "PASSING %" PRIu64 " %s %" PRIu64, mt->id,
+                dir ? dir : "-", turn_left(l, mt, now_ms));
+        for (unsigned s = 0; s < mt->n_seats; s++)
+            if (r->has_passed(mt->state, s))
+                send_to(l, to, "PASSED %" PRIu64 " %u", mt->id, s);
+        return;
+    }
+    send_to(l, to, "TURN %" PRIu64 " %u %" PRIu64, mt->id, seat_to_play(mt),
+            turn_left(l, mt, now_ms));
 }
 
 void match_add_watcher(struct lobby *l, struct match *mt, struct member *m,
@@ -390,10 +580,11 @@ void match_add_watcher(struct lobby *l, struct match *mt, struct member *m,
     }
     mt->watchers[mt->n_watchers++] = m;
     m->watching = mt;
-    if (mt->phase == MATCH_PLAYING)
+    if (mt->phase == MATCH_PLAYING) {
         send_snapshot(l, mt, m, -1, now_ms);
-    else
-        match_send_seated(l, mt, m);
+    } else {
+        match_send_seated(l, mt, m); /* and COMMIT (PROTOCOL §13) */
+    }
 }
 
 void match_remove_watcher(struct match *mt, struct member *m)
@@ -407,62 +598,159 @@ void match_remove_watcher(struct match *mt, struct member *m)
     m->watching = NULL;
 }
 
-/* ---------- play ---------- */
+/* ---------- moves ---------- */
 
-enum lobby_code match_play(struct lobby *l, struct match *mt, unsigned seat,
-                           card_t card, bool is_timeout, uint64_t now_ms)
+static enum lobby_code verdict_code(enum rules_verdict v)
+{
+    switch (v) {
+    case RULES_OK: return LOBBY_OK;
+    case RULES_NOTYOURTURN: return LOBBY_NOTYOURTURN;
+    case RULES_NOTINHAND: return LOBBY_NOTINHAND;
+    case RULES_ILLEGAL: return LOBBY_ILLEGAL;
+    case RULES_ALREADY: return LOBBY_ALREADY;
+    case RULES_BADARG: break;
+    }
+    return LOBBY_BADARG;
+}
+
+/* Announces what an applied PLAY caused, up to the next TURN, DEAL or
+ * END (PROTOCOL §4, §12). Returns true if the match ended (and is gone). */
+static bool announce_play(struct lobby *l, struct match *mt, unsigned seat,
+                          const struct rules_move *mv,
+                          const struct rules_outcome *out, uint64_t now_ms)
+{
+    const struct rules *r = mt->rules;
+    char line[LINE_CAP], code[3];
+    int n;
+
+    card_format(mv->cards[0], code);
+    emit(l, mt, NULL, "PLAYED %" PRIu64 " %u %s", mt->id, seat, code);
+    if (out->n_taken > 0) {
+        n = snprintf(line, sizeof line, "TAKE %" PRIu64 " %u", mt->id, seat);
+        put_cards(line, sizeof line, &n, out->taken, out->n_taken);
+        emit(l, mt, NULL, "%s", line);
+    }
+    if (out->is_sweep)
+        emit(l, mt, NULL, "SWEEP %" PRIu64 " %u", mt->id, seat);
+    if (out->trick_done)
+        emit(l, mt, NULL, "TRICK %" PRIu64 " %u %u", mt->id, out->trick_winner,
+             out->trick_points);
+    for (unsigned i = 0; i < out->n_draws; i++) {
+        card_format(out->draws[i].card, code);
+        n = snprintf(line, sizeof line, "DRAW %" PRIu64 " %s", mt->id, code);
+        send_private(l, mt, out->draws[i].seat, line, (size_t)n);
+    }
+    if (out->is_refill)
+        for (unsigned s = 0; s < mt->n_seats; s++)
+            send_hand(l, mt, s, false);
+    if (out->is_hand_over || out->is_over) {
+        if (out->n_leftover > 0) {
+            n = snprintf(line, sizeof line, "TAKE %" PRIu64 " %u", mt->id,
+                         out->leftover_seat);
+            put_cards(line, sizeof line, &n, out->leftover, out->n_leftover);
+            emit(l, mt, NULL, "%s", line);
+        }
+        if (r->is_multi_hand) {
+            format_score(mt, line, sizeof line);
+            emit(l, mt, NULL, "%s", line);
+        }
+        if (out->is_over) {
+            match_end(l, mt, r->result(mt->state), "score", now_ms);
+            return true;
+        }
+        deal_hand(l, mt, r->hand_no(mt->state) + 1, NULL, 0, now_ms);
+        return false;
+    }
+    send_turn(l, mt, now_ms);
+    return false;
+}
+
+enum lobby_code match_move(struct lobby *l, struct match *mt, unsigned seat,
+                           struct rules_move *mv, bool is_timeout,
+                           char *why, size_t why_cap, uint64_t now_ms)
 {
     const struct rules *r = mt->rules;
     struct rules_outcome out;
-    char code[3];
+    enum rules_move_kind kind = MOVE_PLAY;
 
-    if (r->to_play(mt->state) != seat)
+    if (why != NULL && why_cap > 0)
+        why[0] = '\0';
+    enum rules_verdict v = r->check(mt->state, seat, mv, why, why_cap);
+    if (v != RULES_OK)
+        return verdict_code(v);
+    /* The rules' own word, checked once more: a move the rules accept
+     * must be owed by that seat now. */
+    unsigned mask = r->to_move(mt->state, &kind);
+    if (!(mask & (1u << seat)) || kind != mv->kind)
         return LOBBY_NOTYOURTURN;
-    if (!r->is_legal(mt->state, seat, card))
-        return LOBBY_NOTINHAND;
-    r->play(mt->state, seat, card, &out);
+    /* TIMEOUT comes before the move the server makes for the seat. */
+    if (is_timeout)
+        emit(l, mt, NULL, "TIMEOUT %" PRIu64 " %u", mt->id, seat);
+    memset(&out, 0, sizeof out);
+    r->apply(mt->state, seat, mv, &out);
     mt->n_moves++;
     if (l->env.journal && !l->is_replaying) {
         struct lobby_journal j = {
             .kind = LOBBY_J_MOVE, .match_id = mt->id, .seq = mt->n_moves,
-            .seat = seat, .card = card, .is_timeout = is_timeout,
+            .seat = seat, .move = *mv, .is_timeout = is_timeout,
         };
         l->env.journal(l->env.ctx, &j);
     }
-    card_format(card, code);
-    emit(l, mt, NULL, "PLAYED %" PRIu64 " %u %s", mt->id, seat, code);
-    if (out.trick_done) {
-        emit(l, mt, NULL, "TRICK %" PRIu64 " %u %u", mt->id, out.trick_winner,
-             out.trick_points);
-        for (unsigned i = 0; i < out.n_draws; i++) {
-            char line[64];
-            card_format(out.draws[i].card, code);
-            int n = snprintf(line, sizeof line, "DRAW %" PRIu64 " %s", mt->id, code);
-            send_private(l, mt, out.draws[i].seat, line, (size_t)n);
+    if (mv->kind == MOVE_PASS) {
+        emit(l, mt, NULL, "PASSED %" PRIu64 " %u", mt->id, seat);
+        if (out.is_pass_done) {
+            for (unsigned s = 0; s < mt->n_seats; s++) {
+                send_received(l, mt, s);
+                send_hand(l, mt, s, false);
+            }
+            send_turn(l, mt, now_ms);
         }
-    }
-    if (out.is_over) {
-        match_end(l, mt, r->result(mt->state), "score", now_ms);
         return LOBBY_OK;
     }
-    send_turn(l, mt, now_ms);
+    announce_play(l, mt, seat, mv, &out, now_ms);
     return LOBBY_OK;
+}
+
+/* One seat's clock ran out: TIMEOUT, then the rules' move for it. */
+static bool auto_move_for(struct lobby *l, struct match *mt, unsigned seat,
+                          uint64_t now_ms)
+{
+    struct rules_move mv;
+
+    memset(&mv, 0, sizeof mv);
+    mt->rules->auto_move(mt->state, seat, &mv);
+    if (match_move(l, mt, seat, &mv, true, NULL, 0, now_ms) == LOBBY_OK)
+        return true;
+    /* The rules' own auto-move refused by their check is a bug in the
+     * rules; without a move the match could only stall, so the seat
+     * forfeits. */
+    assert(!"rules->auto_move made a move check() refuses");
+    match_forfeit(l, mt, seat, now_ms);
+    return false;
 }
 
 void match_turn_expired(struct lobby *l, struct match *mt, uint64_t now_ms)
 {
-    unsigned seat = mt->rules->to_play(mt->state);
-    card_t c = mt->rules->auto_card(mt->state, seat);
+    enum rules_move_kind kind = MOVE_PLAY;
+    unsigned mask = mt->rules->to_move(mt->state, &kind);
 
-    emit(l, mt, NULL, "TIMEOUT %" PRIu64 " %u", mt->id, seat);
-    match_play(l, mt, seat, c, true, now_ms);
+    if (kind == MOVE_PASS) {
+        /* Every seat that has not passed, in seat order (PROTOCOL §12);
+         * the last pass deals the received cards and starts the turn. */
+        for (unsigned s = 0; s < mt->n_seats; s++)
+            if (mask & (1u << s))
+                if (!auto_move_for(l, mt, s, now_ms))
+                    break;
+        return;
+    }
+    if (mask != 0)
+        auto_move_for(l, mt, seat_to_play(mt), now_ms);
 }
 
 void match_forfeit(struct lobby *l, struct match *mt, unsigned seat,
                    uint64_t now_ms)
 {
-    unsigned losing = mt->rules->team_of(mt->state, seat);
-    match_end(l, mt, losing == 0 ? RESULT_TEAM1 : RESULT_TEAM0, "forfeit",
+    match_end(l, mt, mt->rules->forfeit_result(mt->state, seat), "forfeit",
               now_ms);
 }
 
@@ -472,7 +760,7 @@ void match_away(struct lobby *l, struct match *mt, unsigned seat,
                 uint64_t now_ms)
 {
     mt->seats[seat].is_away = true;
-    lobby_push_deadline(l, &l->grace_q, &mt->seats[seat].grace, now_ms);
+    push_deadline(l, &l->grace_q, &mt->seats[seat].grace, now_ms);
     emit(l, mt, NULL, "AWAY %" PRIu64 " %u", mt->id, seat);
 }
 

@@ -3,6 +3,10 @@
  * event fan-out, over the rules of its game (rules.h). Internal to the
  * game layer: the lobby owns matches and calls these; clients never do.
  *
+ * The arrow points one way: lobby.c calls the match, and the match calls
+ * nothing of lobby.c; it reaches the outside only through the lobby's
+ * env (send, arm, journal, new_secret), whose struct is defined here.
+ *
  * Phases: waiting (seats filling) -> playing -> over. "Over" is not a
  * state that lingers: match_end sends END, frees every member from the
  * match and frees the match itself (PROTOCOL §3: after END it is gone).
@@ -15,6 +19,7 @@
 
 #include "base/dqueue.h"
 #include "base/strmap.h"
+#include "game/deal.h"
 #include "game/lobby.h"
 #include "game/rules.h"
 
@@ -46,7 +51,16 @@ struct match {
     struct dq_node turn; /* linked in lobby->turn_q while playing */
     struct match *prev, *next; /* lobby's list, by id */
     uint64_t started_ms;
-    unsigned n_moves;   /* cards accepted: the journal's sequence */
+    unsigned n_moves;   /* moves accepted: the journal's sequence */
+    /* PROTOCOL §13: the secret drawn at creation, its commitment, the
+     * seeds fixed at START and the key they make. */
+    uint8_t secret[DEAL_SECRET_LEN];
+    char commit[DEAL_HEX_LEN + 1];
+    char seeds[RULES_MAX_SEATS][DEAL_SEED_MAX + 1];
+    uint8_t key[DEAL_KEY_LEN];
+    /* false only for a match restored from a version-1 record, dealt
+     * from recorded random draws: no COMMIT, no REVEAL (nothing to prove) */
+    bool is_verifiable;
     char *log;          /* every event line, for the record (lobby.h) */
     size_t log_len, log_cap;
     void *state;        /* rules->state_size bytes */
@@ -62,6 +76,7 @@ struct member {
     struct match *match;            /* seated here, or NULL */
     unsigned seat;
     struct match *watching;         /* watching this, or NULL */
+    char seed[DEAL_SEED_MAX + 1];   /* SEED, lowercase; "" for none (§13) */
 };
 
 struct lobby {
@@ -77,6 +92,7 @@ struct lobby {
     bool is_replaying;  /* restoring: journal nothing */
 };
 
+/* A waiting match with a fresh secret (env.new_secret). */
 struct match *match_new(struct lobby *l, const struct rules *r,
                         unsigned n_seats);
 /* Unlinks and frees a match; its members must already be released. */
@@ -90,11 +106,19 @@ void match_unseat(struct lobby *l, struct match *mt, unsigned seat);
 void match_add_watcher(struct lobby *l, struct match *mt, struct member *m,
                        uint64_t now_ms);
 void match_remove_watcher(struct match *mt, struct member *m);
-enum lobby_code match_play(struct lobby *l, struct match *mt, unsigned seat,
-                           card_t card, bool is_timeout, uint64_t now_ms);
-/* Deals; draws (if not NULL) replays a recorded deal instead of env.uniform. */
+/* A move by seat: the rules' verdict as a lobby code (LOBBY_OK once
+ * applied and announced; mv completed by the rules). why: see
+ * lobby_move. */
+enum lobby_code match_move(struct lobby *l, struct match *mt, unsigned seat,
+                           struct rules_move *mv, bool is_timeout,
+                           char *why, size_t why_cap, uint64_t now_ms);
+/* Starts: fixes the seeds (the seated members' own, or seeds if not
+ * NULL, on restore), journals START and deals hand 1. draws (if not
+ * NULL) replays a version-1 record's deal of hand 1 instead of the
+ * secret's (lobby.h, LOBBY_J_START). */
 void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
-                 const uint32_t *draws, unsigned n_draws);
+                 const char *const *seeds, const uint32_t *draws,
+                 unsigned n_draws);
 /* The seat's side loses by forfeit; the seat's own member (if leaving)
  * is detached first so that it hears nothing more. */
 void match_forfeit(struct lobby *l, struct match *mt, unsigned seat,
@@ -105,15 +129,13 @@ void match_away(struct lobby *l, struct match *mt, unsigned seat,
  * BACK to the others. */
 void match_back(struct lobby *l, struct match *mt, unsigned seat,
                 uint64_t now_ms);
+/* A SEATED line per taken seat, then the match's COMMIT, to one member. */
 void match_send_seated(struct lobby *l, struct match *mt, struct member *to);
 void match_turn_expired(struct lobby *l, struct match *mt, uint64_t now_ms);
 void match_chat(struct lobby *l, struct match *mt, const char *name,
                 const char *text, size_t len);
 
-/* Lobby internals the match calls back into. */
-void lobby_forget_member(struct lobby *l, struct member *m);
-void lobby_send(struct lobby *l, struct member *m, const char *line, size_t len);
-void lobby_push_deadline(struct lobby *l, struct dqueue *q, struct dq_node *n,
-                         uint64_t now_ms);
+/* Frees a member that nobody holds any more, and its name and token. */
+void match_forget_member(struct lobby *l, struct member *m);
 
 #endif

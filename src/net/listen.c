@@ -163,3 +163,40 @@ void listen_close(struct listener *l)
         return;
     uv_close((uv_handle_t *)&l->poll, on_poll_closed);
 }
+
+/* ---------- an inherited socket (socket activation) ---------- */
+
+int listen_adopt(struct listener *l, uv_loop_t *loop, int fd, int backlog,
+                 uv_poll_cb cb, char *bound, size_t bound_cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int flags, rc;
+
+    l->fd = fd;
+    l->spare_fd = -1;
+    /* systemd passes a blocking socket unless NonBlocking=yes; accept4's
+     * loop needs EAGAIN. listen() again only updates the backlog. */
+    if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+        fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 || listen(fd, backlog) == -1 ||
+        getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
+        rc = uv_translate_sys_error(errno);
+        goto fail;
+    }
+    format_bound(&ss, bound, bound_cap);
+    if ((rc = uv_poll_init_socket(loop, &l->poll, l->fd)) != 0)
+        goto fail;
+    l->poll.data = l;
+    if ((rc = uv_poll_start(&l->poll, UV_READABLE, cb)) != 0) {
+        uv_close((uv_handle_t *)&l->poll, NULL);
+        goto fail;
+    }
+    /* best effort, as in listen_open */
+    l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return 0;
+fail:
+    close(l->fd);
+    l->fd = -1;
+    return rc;
+}

@@ -60,4 +60,11 @@ int listen_accept(struct listener *l, struct sockaddr_storage *ss,
 /* Stops watching and closes the socket (from the loop's close callback). */
 void listen_close(struct listener *l);
 
+/* listen_open for a socket that is already bound and listening, passed in
+ * by the service manager (socket activation): l takes fd over (made
+ * non-blocking; listen_close closes it). Returns 0 or a libuv error code
+ * (fd is closed then); on success writes the socket's address into bound. */
+int listen_adopt(struct listener *l, uv_loop_t *loop, int fd, int backlog,
+                 uv_poll_cb cb, char *bound, size_t bound_cap);
+
 #endif

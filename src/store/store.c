@@ -7,6 +7,11 @@
  *   2  matches(id, game, n_seats, state, deal, started_at, ended_at,
  *              result, reason, log), seats(match_id, seat, name, token,
  *              registered, points), moves(match_id, seq, seat, card, timeout)
+ *   3  matches.secret (PROTOCOL §13: the deal follows from it; deal is
+ *      '' in new rows), seats.seed, seats.side (the team or seat the
+ *      seat plays for; seat % 2 in older rows, all briscola), moves.kind
+ *      (0 play, 1 pass); a move's card column holds every card it
+ *      names, space-separated
  */
 #include "store/store.h"
 
@@ -66,6 +71,12 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "  card TEXT NOT NULL,"
     "  timeout INTEGER NOT NULL,"
     "  PRIMARY KEY (match_id, seq));",
+    /* 3 */
+    "ALTER TABLE matches ADD COLUMN secret TEXT;"
+    "ALTER TABLE seats ADD COLUMN seed TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE moves ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE seats ADD COLUMN side INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE seats SET side = seat % 2;",
 };
 
 enum stmt_id {
@@ -80,12 +91,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
-    [ST_MATCH_INSERT] = "INSERT INTO matches(id, game, n_seats, state, deal, started_at)"
-                        " VALUES (?, ?, ?, 'playing', ?, ?)",
-    [ST_SEAT_INSERT] = "INSERT INTO seats(match_id, seat, name, token, registered)"
-                       " VALUES (?, ?, ?, ?, ?)",
-    [ST_MOVE_INSERT] = "INSERT INTO moves(match_id, seq, seat, card, timeout)"
-                       " VALUES (?, ?, ?, ?, ?)",
+    [ST_MATCH_INSERT] = "INSERT INTO matches(id, game, n_seats, state, deal,"
+                        " started_at, secret) VALUES (?, ?, ?, 'playing', '', ?, ?)",
+    [ST_SEAT_INSERT] = "INSERT INTO seats(match_id, seat, name, token, registered,"
+                       " seed, side) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [ST_MOVE_INSERT] = "INSERT INTO moves(match_id, seq, seat, card, timeout, kind)"
+                       " VALUES (?, ?, ?, ?, ?, ?)",
     [ST_TOKEN_UPDATE] = "UPDATE seats SET token = ? WHERE match_id = ? AND seat = ?",
     [ST_MATCH_END] = "UPDATE matches SET state = 'over', ended_at = ?, result = ?,"
                      " reason = ?, log = ? WHERE id = ? AND state = 'playing'",
@@ -102,7 +113,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_HISTORY] =
         "SELECT m.id, m.game, m.result, s.seat,"
         " (SELECT SUM(p.points) FROM seats p WHERE p.match_id = m.id"
-        "   AND p.seat % 2 = s.seat % 2)"
+        "   AND p.side = s.side)"
         " FROM seats s JOIN matches m ON m.id = s.match_id"
         " WHERE s.name = ? AND m.state = 'over' ORDER BY m.id DESC LIMIT 10",
 };
@@ -367,8 +378,9 @@ static int check_db(sqlite3 *db, const char *path, FILE *out, char *first,
          "SELECT COUNT(*) FROM matches m WHERE n_seats !="
          " (SELECT COUNT(*) FROM seats s WHERE s.match_id = m.id)"},
         {"finished matches without a result",
-         "SELECT COUNT(*) FROM matches WHERE state = 'over' AND (result NOT IN"
-         " ('team0', 'team1', 'draw') OR reason NOT IN ('score', 'forfeit'))"},
+         "SELECT COUNT(*) FROM matches WHERE state = 'over' AND ((result NOT IN"
+         " ('team0', 'team1', 'draw') AND result NOT GLOB 'seat[0-3]')"
+         " OR reason NOT IN ('score', 'forfeit'))"},
         {"briscola matches won on score without 120 points",
          "SELECT COUNT(*) FROM matches m WHERE state = 'over' AND reason = 'score'"
          " AND game = 'briscola' AND (SELECT SUM(points) FROM seats s"
@@ -587,11 +599,11 @@ int store_each_open_match(struct store *st,
     sqlite3_stmt *ms = NULL, *ss = NULL, *mv = NULL;
     int rc = -1;
 
-    if (sqlite3_prepare_v2(st->db, "SELECT id, game, n_seats, deal FROM matches"
+    if (sqlite3_prepare_v2(st->db, "SELECT id, game, n_seats, deal, secret FROM matches"
                            " WHERE state = 'playing' ORDER BY id", -1, &ms, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(st->db, "SELECT seat, name, token, registered FROM seats"
+        sqlite3_prepare_v2(st->db, "SELECT seat, name, token, registered, seed FROM seats"
                            " WHERE match_id = ? ORDER BY seat", -1, &ss, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(st->db, "SELECT seat, card, timeout FROM moves"
+        sqlite3_prepare_v2(st->db, "SELECT seat, card, timeout, kind FROM moves"
                            " WHERE match_id = ? ORDER BY seq", -1, &mv, NULL) != SQLITE_OK)
         goto out;
     while (sqlite3_step(ms) == SQLITE_ROW) {
@@ -606,6 +618,7 @@ int store_each_open_match(struct store *st,
             m.draws[m.n_draws++] = (uint32_t)strtoul(deal, &end, 10);
             deal = *end == ',' ? end + 1 : end;
         }
+        copy_text(m.secret, sizeof m.secret, sqlite3_column_text(ms, 4));
         sqlite3_bind_int64(ss, 1, (sqlite3_int64)m.id);
         while (sqlite3_step(ss) == SQLITE_ROW) {
             int seat = sqlite3_column_int(ss, 0);
@@ -616,6 +629,8 @@ int store_each_open_match(struct store *st,
             copy_text(m.seats[seat].token, sizeof m.seats[seat].token,
                       sqlite3_column_text(ss, 2));
             m.seats[seat].is_registered = sqlite3_column_int(ss, 3) != 0;
+            copy_text(m.seats[seat].seed, sizeof m.seats[seat].seed,
+                      sqlite3_column_text(ss, 4));
         }
         sqlite3_reset(ss);
         unsigned cap = 0;
@@ -627,8 +642,9 @@ int store_each_open_match(struct store *st,
             }
             struct store_move *x = &m.moves[m.n_moves++];
             x->seat = (unsigned)sqlite3_column_int(mv, 0);
-            copy_text(x->card, sizeof x->card, sqlite3_column_text(mv, 1));
+            copy_text(x->cards, sizeof x->cards, sqlite3_column_text(mv, 1));
             x->is_timeout = sqlite3_column_int(mv, 2) != 0;
+            x->kind = (unsigned)sqlite3_column_int(mv, 3);
         }
         sqlite3_reset(mv);
         fn(ctx, &m);
@@ -681,18 +697,12 @@ static bool is_transient(int err)
 static int apply_start(struct store *st, const struct store_op *op)
 {
     sqlite3_stmt *s = st->stmt[ST_MATCH_INSERT];
-    char deal[STORE_MAX_DRAWS * 11 + 1];
-    size_t n = 0;
 
-    deal[0] = '\0';
-    for (unsigned i = 0; i < op->n_draws; i++)
-        n += (size_t)snprintf(deal + n, sizeof deal - n, "%s%u", i ? "," : "",
-                              op->draws[i]);
     sqlite3_bind_int64(s, 1, (sqlite3_int64)op->match_id);
     sqlite3_bind_text(s, 2, op->game, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, (int)op->n_seats);
-    sqlite3_bind_text(s, 4, deal, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, wall_ms());
+    sqlite3_bind_int64(s, 4, wall_ms());
+    sqlite3_bind_text(s, 5, op->secret, -1, SQLITE_STATIC);
     if (step_done(st, s) != 0)
         return -1;
     s = st->stmt[ST_SEAT_INSERT];
@@ -702,6 +712,8 @@ static int apply_start(struct store *st, const struct store_op *op)
         sqlite3_bind_text(s, 3, op->seats[i].name, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 4, op->seats[i].token, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 5, op->seats[i].is_registered);
+        sqlite3_bind_text(s, 6, op->seats[i].seed, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 7, (int)op->seats[i].side);
         if (step_done(st, s) != 0)
             return -1;
     }
@@ -714,8 +726,9 @@ static int apply_move(struct store *st, const struct store_op *op)
     sqlite3_bind_int64(s, 1, (sqlite3_int64)op->match_id);
     sqlite3_bind_int(s, 2, (int)op->seq);
     sqlite3_bind_int(s, 3, (int)op->seat);
-    sqlite3_bind_text(s, 4, op->card, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, op->cards, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 5, op->is_timeout);
+    sqlite3_bind_int(s, 6, (int)op->move_kind);
     return step_done(st, s);
 }
 
@@ -771,6 +784,11 @@ static int apply_end(struct store *st, const struct store_op *op)
                   op->match_id, sqlite3_errmsg(st->db));
         return -1;
     }
+    /* A result that names a seat (hearts) has no two sides to rate yet:
+     * points are recorded, ratings stay. */
+    if (!op->is_teams)
+        for (unsigned i = 0; i < n_seats; i++)
+            seat[i].is_registered = false;
     for (unsigned i = 0; i < n_seats; i++) {
         s = st->stmt[ST_SEAT_POINTS];
         sqlite3_bind_int(s, 1, (int)op->points[i]);

@@ -40,7 +40,10 @@
 #define STORE_TOKEN_LEN 32
 #define STORE_TOP_MAX 20
 #define STORE_HISTORY_MAX 10
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
+#define STORE_SEED_MAX 64    /* hex digits (PROTOCOL §13) */
+#define STORE_SECRET_HEX 64  /* a match secret, in hex */
+#define STORE_MOVE_TEXT 40   /* a move's cards: up to 12 codes, space-separated */
 #define STORE_BACKLOG_MAX 20000 /* kept ops of failed commits (~20 MB at most) */
 
 struct store;
@@ -48,12 +51,14 @@ struct store;
 struct store_seat {
     char name[STORE_NAME_MAX + 1];
     char token[STORE_TOKEN_LEN + 1];
+    char seed[STORE_SEED_MAX + 1]; /* "" for none */
+    unsigned side;                 /* START: the team or seat it plays for */
     bool is_registered;
 };
 
 enum store_op_kind {
-    STORE_OP_START = 0, /* a match was dealt: seats, tokens, the deal */
-    STORE_OP_MOVE,      /* a card was accepted */
+    STORE_OP_START = 0, /* a match started: seats, tokens, seeds, secret */
+    STORE_OP_MOVE,      /* a move was accepted: its kind and cards */
     STORE_OP_TOKEN,     /* a seat's resume token changed */
     STORE_OP_END,       /* the match is over: result, points, event log */
 };
@@ -66,21 +71,22 @@ struct store_op {
     char game[24];
     unsigned n_seats;
     struct store_seat seats[STORE_MAX_SEATS];
-    uint32_t draws[STORE_MAX_DRAWS];
-    unsigned n_draws;
-    /* MOVE (seat, card, seq, is_timeout); TOKEN (seat, seats[seat].token) */
-    unsigned seq, seat;
-    char card[3];
+    char secret[STORE_SECRET_HEX + 1];
+    /* MOVE (seat, kind, cards, seq, is_timeout); TOKEN (seat,
+     * seats[seat].token) */
+    unsigned seq, seat, move_kind;
+    char cards[STORE_MOVE_TEXT];
     bool is_timeout;
-    /* END */
+    /* END; is_teams false: the result names a seat, and no rating moves */
     char result[8], reason[8];
+    bool is_teams;
     unsigned points[STORE_MAX_SEATS];
     char *log; /* owned: freed with the op */
 };
 
 struct store_move {
-    unsigned seat;
-    char card[3];
+    unsigned seat, kind;
+    char cards[STORE_MOVE_TEXT]; /* codes, space-separated */
     bool is_timeout;
 };
 
@@ -90,7 +96,8 @@ struct store_open_match {
     char game[24];
     unsigned n_seats;
     struct store_seat seats[STORE_MAX_SEATS];
-    uint32_t draws[STORE_MAX_DRAWS];
+    char secret[STORE_SECRET_HEX + 1]; /* "" in a schema-2 record: draws */
+    uint32_t draws[STORE_MAX_DRAWS];   /* schema 2: the deal's draws */
     unsigned n_draws;
     struct store_move *moves;
     unsigned n_moves;

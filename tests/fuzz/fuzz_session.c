@@ -1,10 +1,12 @@
 /*
  * fuzz_session: framer + tokenizer + dispatch + lobby + match, in process.
  *
- * The input is a script for three connections: each segment starts with a
- * control byte whose low two bits pick the connection (3 = advance the
- * game clock by a turn and run due deadlines), followed by bytes up to the
- * next 0xFF, which that connection "receives". Everything runs through the
+ * The input is a script for four connections: each segment starts with a
+ * control byte whose low two bits pick connection 0, 1 or 2 (3 = advance
+ * the game clock by a turn and run due deadlines; a byte whose low three
+ * bits are 4 picks connection 3, so hearts' four seats can fill),
+ * followed by bytes up to the next 0xFF, which that connection
+ * "receives". Everything runs through the
  * real session code on detached connections (no sockets, no loop runs).
  *
  * TLS (PROTOCOL §10): a connection whose first byte is 0x16 takes the
@@ -27,7 +29,7 @@
 #include "net/conn.h"
 #include "net/tls.h"
 
-#define N_CONNS 3
+#define N_CONNS 4
 
 static uv_loop_t loop;
 static struct config cfg;
@@ -92,7 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t end = pos;
         while (end < size && data[end] != 0xFF)
             end++;
-        if ((ctl & 3) == 3) {
+        if ((ctl & 7) == 4) {
+            conn_feed_detached(conns[3], (const char *)data + pos, end - pos);
+        } else if ((ctl & 3) == 3) {
             clock += cfg.turn_ms;
             lobby_tick(srv.lobby, clock);
         } else {

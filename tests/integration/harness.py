@@ -88,7 +88,7 @@ class Server:
     def connect(self, greet=True, host="127.0.0.1", **kw):
         c = Client(host, self.port, **kw)
         if greet:
-            c.expect_line(r"HELLO tavolo 1 \S+")
+            c.expect_line(r"HELLO tavolo 2 \S+")
         return c
 
 

@@ -152,7 +152,7 @@ def test_registration_burst_leaves_room_for_play():
         for i, c in enumerate(burst):
             c.cmd("NICK reg%d pw%d" % (i, i))
         for c in burst:
-            c.expect_line(r"HELLO tavolo 1 \S+")
+            c.expect_line(r"HELLO tavolo 2 \S+")
         answers = {}
         max_rss = 0
         n_ping = 0

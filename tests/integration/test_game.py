@@ -17,6 +17,7 @@ def start_match(s, names, seats=None):
     got = bots[0].c.ask("CREATE briscola %d" % seats, r"OK CREATE (\d+)")
     mid = int(got.split()[2])
     bots[0].c.expect_line("SEATED %d 0 %s" % (mid, names[0]))
+    bots[0].c.expect_line("COMMIT %d [0-9a-f]{64}" % mid)
     for i, b in enumerate(bots[1:], 1):
         b.c.ask("JOIN %d" % mid, "OK JOIN %d %d" % (mid, i))
     return mid, bots
@@ -131,7 +132,7 @@ def test_nick_rules_and_name_release():
         b = s.connect()
         b.ask("NICK alice", r"ERR NAMETAKEN .*")
         b.ask("NICK Alice", r"OK NICK Alice [0-9a-f]{32}")  # names are case-sensitive
-        b.ask("GAMES", "OK GAMES briscola:2,4")
+        b.ask("GAMES", "OK GAMES briscola:2,4 scopa:2,4 hearts:4")
         a.close()
         time.sleep(0.2)
         c = s.connect()
@@ -148,9 +149,11 @@ def test_seating_leave_and_unseated():
             x.nick()
         a.c.ask("CREATE briscola 4", "OK CREATE 1")
         a.c.expect_line("SEATED 1 0 a")
+        commit = a.c.expect_line("COMMIT 1 [0-9a-f]{64}")
         b.c.ask("JOIN 1", "OK JOIN 1 1")
         b.c.expect_line("SEATED 1 0 a")
         b.c.expect_line("SEATED 1 1 b")
+        assert b.c.line() == commit  # the joiner's COMMIT (§13)
         a.c.expect_line("SEATED 1 1 b")
         c.c.ask("LIST", "OK LIST 1 1:briscola:2/4:waiting")
         b.c.ask("LEAVE", "OK LEAVE 1")
@@ -158,6 +161,7 @@ def test_seating_leave_and_unseated():
         c.c.ask("JOIN 1", "OK JOIN 1 1")
         c.c.expect_line("SEATED 1 0 a")
         c.c.expect_line("SEATED 1 1 c")
+        assert c.c.line() == commit
         a.c.expect_line("SEATED 1 1 c")
         c.c.close()  # a connection ending before the start unseats
         a.c.expect_line("UNSEATED 1 1 c")
@@ -253,6 +257,7 @@ def test_drop_and_resume_mid_trick():
         new_token = got.split()[3]
         assert new_token != b.token
         n.expect_line("START %d briscola 2 a b" % mid)
+        n.expect_line("COMMIT %d [0-9a-f]{64}" % mid)
         n.expect_line("TRUMP %d %s" % (mid, a.trump))
         n.expect_line("HAND %d %s" % (mid, " ".join(hand_b)))
         n.expect_line("PLAYED %d 0 %s" % (mid, played))
@@ -336,6 +341,7 @@ def test_watch_mid_match_snapshot():
         w = s.connect()
         w.ask("WATCH %d" % mid, "OK WATCH %d" % mid)  # no NICK needed
         w.expect_line("START %d briscola 2 a b" % mid)
+        w.expect_line("COMMIT %d [0-9a-f]{64}" % mid)
         w.expect_line(r"TRUMP %d \S\S" % mid)
         w.expect_line("PLAYED %d 0 %s" % (mid, card))
         w.expect_line(r"TURN %d 1 \d+" % mid)

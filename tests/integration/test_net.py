@@ -19,7 +19,7 @@ def test_greeting_first_even_when_client_speaks_first():
         c.ask("PING", r"OK PING")
         d = s.connect(greet=False)
         d.send("PING x\n")  # speaks first: HELLO still comes first
-        d.expect_line(r"HELLO tavolo 1 \S+")
+        d.expect_line(r"HELLO tavolo 2 \S+")
         d.expect_line(r"OK PING x")
     finally:
         assert s.stop() == 0
@@ -131,7 +131,7 @@ def test_half_close_answers_then_closes():
         c.send("PING 1\nPING 2\nPING part")
         c.sock.shutdown(socket.SHUT_WR)
         out = c.expect_eof()
-        assert re.fullmatch(r"HELLO tavolo 1 \S+\nOK PING 1\nOK PING 2\n", out), out
+        assert re.fullmatch(r"HELLO tavolo 2 \S+\nOK PING 1\nOK PING 2\n", out), out
     finally:
         s.stop()
 
@@ -147,7 +147,7 @@ def test_http_is_told_apart():
         # "GE" alone is undecided; after the sniff window it is the line protocol
         d = s.connect(greet=False)
         d.send("GE")
-        d.expect_line(r"HELLO tavolo 1 \S+")
+        d.expect_line(r"HELLO tavolo 2 \S+")
         d.send("T\n")
         d.expect_line(r"ERR BADCMD .*")
     finally:
@@ -394,7 +394,7 @@ def test_config_file_and_bad_options():
     s = Server("--config", cfg)
     try:
         c = s.connect(greet=False)
-        c.expect_line("HELLO tavolo 1 conf-test")
+        c.expect_line("HELLO tavolo 2 conf-test")
         c.send("PING " + "x" * 40 + "\n")
         c.expect_line(r"ERR TOOLONG .*")
     finally:

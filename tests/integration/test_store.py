@@ -167,6 +167,7 @@ def test_match_in_play_survives_restart_and_kill():
                 new.resumed = True
                 new.c.ask("RESUME " + old.token, r"OK RESUME %s [0-9a-f]{32} %d" % (old.name, mid))
                 new.c.expect_line("START %d briscola 2 ann bob" % mid)
+                new.c.expect_line("COMMIT %d [0-9a-f]{64}" % mid)
                 new.c.expect_line("TRUMP %d %s" % (mid, a.trump))
                 new.c.expect_line("HAND %d %s" % (mid, " ".join(hands[old.name])))
                 for seat, card in trick:

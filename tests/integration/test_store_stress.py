@@ -234,7 +234,7 @@ def test_database_failing_check_data_refuses_to_start():
     finally:
         assert s.stop() == 0
     db = sqlite3.connect(os.path.join(data, "tavolo.db"))
-    db.execute("INSERT INTO moves VALUES (999, 0, 0, 'Ac', 0)")
+    db.execute("INSERT INTO moves VALUES (999, 0, 0, 'Ac', 0, 0)")
     db.commit()
     db.close()
     assert check_data(data)[0] == 1

@@ -86,7 +86,7 @@ class TLSWSClient(WSClient, TLSClient):
 def tls_connect(s, greet=True):
     c = TLSClient("127.0.0.1", s.port)
     if greet:
-        c.expect_line(r"HELLO tavolo 1 \S+")
+        c.expect_line(r"HELLO tavolo \d+ \S+")
     return c
 
 
@@ -122,6 +122,7 @@ def test_tls_line_client_plays_against_plain_client():
         got = t.ask("CREATE briscola 2", r"OK CREATE (\d+)")
         mid = int(got.split()[2])
         t.expect_line("SEATED %d 0 alice" % mid)
+        t.expect_line(r"COMMIT %d [0-9a-f]{64}" % mid)  # version 2 (§13)
         p.ask("JOIN %d" % mid, "OK JOIN %d 1" % mid)
         pump_until([a, b], lambda: a.end and b.end, timeout=60)
         assert a.end == b.end and a.end.startswith("END %d " % mid), (a.end, b.end)
@@ -138,7 +139,7 @@ def test_wss_and_https_on_the_game_port():
     s = tls_server()
     try:
         w = TLSWSClient("127.0.0.1", s.port, origin="https://127.0.0.1:%d" % s.port)
-        w.expect_line(r"HELLO tavolo 1 \S+")
+        w.expect_line(r"HELLO tavolo \d+ \S+")
         w.cmd("PING wss")
         w.expect_line("OK PING wss")
         w.cmd("NICK wsuser")
@@ -150,7 +151,7 @@ def test_wss_and_https_on_the_game_port():
         assert page.startswith("HTTP/1.1 200"), page[:200]
         # plaintext WebSocket beside it
         pw = WSClient("127.0.0.1", s.port)
-        pw.expect_line(r"HELLO tavolo 1 \S+")
+        pw.expect_line(r"HELLO tavolo \d+ \S+")
     finally:
         s.stop()
 
@@ -197,7 +198,7 @@ def test_tls_non_reader_paused_and_dropped():
         # backs up past the high-water mark a little at a time, so this
         # is the stall clock's close, not the output cap's.
         flooder = TLSClient("127.0.0.1", s.port, rcvbuf=4096)
-        flooder.expect_line(r"HELLO tavolo 1 \S+")
+        flooder.expect_line(r"HELLO tavolo \d+ \S+")
         other = tls_connect(s)
         stop = threading.Event()
         last_progress = [time.monotonic()]

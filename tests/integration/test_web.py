@@ -48,7 +48,7 @@ def test_static_files_and_http_errors():
         assert "HTTP/1.1 405 Method Not Allowed" in out and "Allow: GET, HEAD" in out, out
         p = s.connect(greet=False)
         p.send("POST / HTTP/1.1\r\n")
-        p.expect_line(r"HELLO tavolo 1 \S+")
+        p.expect_line(r"HELLO tavolo 2 \S+")
         p.expect_line(r"ERR BADCMD .*")
         assert http(s, "GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello")[0] == 413
         assert http(s, "GET / HTTP/1.1\r\nX: " + "a" * 9000 + "\r\n\r\n")[0] == 431
@@ -72,7 +72,7 @@ def test_same_port_serves_line_http_and_websocket_at_once():
     try:
         line = s.connect()
         ws = WSClient("127.0.0.1", s.port)
-        assert re.fullmatch(r"HELLO tavolo 1 \S+", ws.line())
+        assert re.fullmatch(r"HELLO tavolo 2 \S+", ws.line())
         page = Client("127.0.0.1", s.port)
         page.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         line.ask("PING tcp", "OK PING tcp")
@@ -188,6 +188,7 @@ def test_websocket_drop_and_resume():
         w2.cmd("RESUME " + a.token)
         assert re.fullmatch(r"OK RESUME webby [0-9a-f]{32} %d" % mid, w2.line())
         assert w2.line() == "START %d briscola 2 webby tcpy" % mid
+        assert re.fullmatch("COMMIT %d [0-9a-f]{64}" % mid, w2.line())
         assert w2.line().startswith("TRUMP %d " % mid)
         assert w2.line() == "HAND %d %s" % (mid, " ".join(a.hand))
         assert w2.line().startswith("TURN %d 0 " % mid)

@@ -160,12 +160,14 @@ TEST(journal_round_trip_results_and_queries)
     start->seats[0].is_registered = true;
     strcpy(start->seats[1].name, "bo");
     strcpy(start->seats[1].token, "fedcba9876543210fedcba9876543210");
-    start->n_draws = 3;
-    start->draws[0] = 5; start->draws[1] = 0; start->draws[2] = 38;
+    strcpy(start->seats[1].seed, "00ff");
+    start->seats[1].side = 1;
+    strcpy(start->secret, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
     struct store_op *m1 = op_new(STORE_OP_MOVE, 7);
-    m1->seq = 1; m1->seat = 0; strcpy(m1->card, "Ac");
+    m1->seq = 1; m1->seat = 0; strcpy(m1->cards, "Ac");
     struct store_op *m2 = op_new(STORE_OP_MOVE, 7);
-    m2->seq = 2; m2->seat = 1; strcpy(m2->card, "2d"); m2->is_timeout = true;
+    m2->seq = 2; m2->seat = 1; strcpy(m2->cards, "2d 2h 2s"); m2->is_timeout = true;
+    m2->move_kind = 1; /* a pass: the full move is kept */
     start->next = m1;
     m1->next = m2;
     struct store_job *j1 = job_new(STORE_JOB_JOURNAL, NULL);
@@ -179,18 +181,23 @@ TEST(journal_round_trip_results_and_queries)
     CHECK_INT(store_each_open_match(st, open_match, &m), 0);
     CHECK_INT(m.id, 7);
     CHECK_STR(m.game, "briscola");
-    CHECK_INT(m.n_draws, 3);
-    CHECK_INT(m.draws[2], 38);
+    CHECK_INT(m.n_draws, 0);
+    CHECK_STR(m.secret, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
     CHECK_STR(m.seats[1].token, "fedcba9876543210fedcba9876543210");
+    CHECK_STR(m.seats[1].seed, "00ff");
+    CHECK_STR(m.seats[0].seed, "");
     CHECK_INT(m.n_moves, 2);
-    CHECK_STR(m.moves[1].card, "2d");
+    CHECK_STR(m.moves[0].cards, "Ac");
+    CHECK_INT(m.moves[0].kind, 0);
+    CHECK_STR(m.moves[1].cards, "2d 2h 2s");
+    CHECK_INT(m.moves[1].kind, 1);
     CHECK(m.moves[1].is_timeout);
     CHECK_INT(store_max_match_id(st), 7);
     free(m.moves);
 
     /* a duplicate move (same seq) fails the whole commit */
     struct store_op *dup = op_new(STORE_OP_MOVE, 7);
-    dup->seq = 2; dup->seat = 1; strcpy(dup->card, "3d");
+    dup->seq = 2; dup->seat = 1; strcpy(dup->cards, "3d");
     struct store_job *j2 = job_new(STORE_JOB_JOURNAL, NULL);
     j2->ops = dup;
     store_submit(st, j2);
@@ -201,6 +208,7 @@ TEST(journal_round_trip_results_and_queries)
     struct store_op *end = op_new(STORE_OP_END, 7);
     strcpy(end->result, "team0");
     strcpy(end->reason, "score");
+    end->is_teams = true;
     end->points[0] = 70;
     end->points[1] = 50;
     end->log = strdup("START 7 briscola 2 ann bo\n");
@@ -236,6 +244,7 @@ TEST(journal_round_trip_results_and_queries)
     struct store_op *again = op_new(STORE_OP_END, 7);
     strcpy(again->result, "team0");
     strcpy(again->reason, "score");
+    again->is_teams = true;
     struct store_job *j4 = job_new(STORE_JOB_JOURNAL, NULL);
     j4->ops = again;
     struct store_job *stats2 = job_new(STORE_JOB_STATS, "ann");
@@ -290,9 +299,10 @@ static struct store_op *start_op(uint64_t id)
                  (unsigned)id, i);
         memset(op->seats[i].token, 'a' + (int)i, STORE_TOKEN_LEN);
     }
-    op->n_draws = STORE_MAX_DRAWS;
-    for (unsigned i = 0; i < op->n_draws; i++)
-        op->draws[i] = i * 7919u; /* long numbers: a START fills pages */
+    /* long fields: a START fills pages */
+    memset(op->secret, 'f', STORE_SECRET_HEX);
+    for (unsigned i = 0; i < 2; i++)
+        memset(op->seats[i].seed, 'c', STORE_SEED_MAX);
     return op;
 }
 
@@ -301,7 +311,7 @@ static struct store_op *move_op(uint64_t id, unsigned seq)
     struct store_op *op = op_new(STORE_OP_MOVE, id);
     op->seq = seq;
     op->seat = seq % 2;
-    strcpy(op->card, "Ac");
+    strcpy(op->cards, "Ac");
     return op;
 }
 
@@ -567,7 +577,7 @@ TEST(database_failing_its_checks_is_refused)
     snprintf(path, sizeof path, "%s/tavolo.db", dir);
     sqlite3 *db;
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-    CHECK(sqlite3_exec(db, "INSERT INTO moves VALUES (99, 0, 0, 'Ac', 0)",
+    CHECK(sqlite3_exec(db, "INSERT INTO moves VALUES (99, 0, 0, 'Ac', 0, 0)",
                        NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(db);
     CHECK(store_open(dir, err, sizeof err) == NULL);
@@ -618,4 +628,78 @@ TEST(backlog_past_its_cap_breaks_the_store)
     free_job(j1);
     free_job(j2);
     free_job(j3);
+}
+
+/* A schema-2 database with a match in play (a deal of recorded draws)
+ * migrates, and the match loads with its draws and no secret; a result
+ * that names a seat (hearts) is recorded without touching ratings. */
+TEST(schema_2_match_in_play_migrates_and_seat_results_record)
+{
+    const char *dir = tmpdir();
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/tavolo.db", dir);
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_INT(store_migrate_file(path, 2, err, sizeof err), 0);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+        "INSERT INTO accounts(name, hash, created_at) VALUES ('ann', 'x', 0);"
+        "INSERT INTO matches(id, game, n_seats, state, deal, started_at)"
+        " VALUES (3, 'briscola', 2, 'playing', '5,0,38', 0);"
+        "INSERT INTO seats VALUES (3, 0, 'ann', '0123456789abcdef0123456789abcdef', 1, 0);"
+        "INSERT INTO seats VALUES (3, 1, 'bo', 'fedcba9876543210fedcba9876543210', 0, 0);"
+        "INSERT INTO moves VALUES (3, 1, 0, 'Ac', 0);",
+        NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    struct store *st = store_open(dir, err, sizeof err);
+    CHECK(st != NULL);
+    struct store_open_match m;
+    memset(&m, 0, sizeof m);
+    CHECK_INT(store_each_open_match(st, open_match, &m), 0);
+    CHECK_INT(m.id, 3);
+    CHECK_INT(m.n_draws, 3);
+    CHECK_INT(m.draws[2], 38);
+    CHECK_STR(m.secret, "");
+    CHECK_STR(m.seats[0].seed, "");
+    CHECK_INT(m.n_moves, 1);
+    CHECK_STR(m.moves[0].cards, "Ac");
+    CHECK_INT(m.moves[0].kind, 0);
+    free(m.moves);
+
+    uv_loop_t loop;
+    CHECK_INT(uv_loop_init(&loop), 0);
+    CHECK_INT(store_start(st, &loop), 0);
+    struct store_op *end = op_new(STORE_OP_END, 3);
+    strcpy(end->result, "seat1");
+    strcpy(end->reason, "score");
+    end->is_teams = false;
+    end->points[0] = 80;
+    end->points[1] = 40;
+    end->log = strdup("");
+    struct store_job *j = job_new(STORE_JOB_JOURNAL, NULL);
+    j->ops = end;
+    struct store_job *stats = job_new(STORE_JOB_STATS, "ann");
+    struct store_job *hist = job_new(STORE_JOB_HISTORY, "bo");
+    store_submit(st, j);
+    store_submit(st, stats);
+    store_submit(st, hist);
+    run_until(&loop, 3);
+    CHECK_INT(hist->n_rows, 1);
+    CHECK_STR(hist->history[0].result, "seat1");
+    CHECK_INT(hist->history[0].points, 40); /* the side migrated: seat % 2 */
+    CHECK_INT(j->rc, STORE_OK);
+    CHECK_INT(stats->rc, STORE_OK);
+    CHECK(fabs(stats->stats.rating - 1500.0) < 1e-9);
+    CHECK_INT(stats->stats.played, 0);
+    store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    FILE *report = tmpfile();
+    CHECK_INT(store_check(dir, report), 0);
+    fclose(report);
+    store_ops_free(j->ops);
+    free(j);
+    free(stats);
+    free(hist);
 }
