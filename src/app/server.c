@@ -642,7 +642,8 @@ static void start_reload(struct server *srv);
  * (the RELOADING=1 it answers was sent on SIGHUP). */
 static void notify_if_reloaded(struct server *srv)
 {
-    if (!srv->is_reloading && !uv_is_active((uv_handle_t *)&srv->reload_timer))
+    if (!srv->is_reloading && !uv_is_active((uv_handle_t *)&srv->reload_timer) &&
+        !srv->is_tls_reloading)
         sdnotify_ready();
 }
 
@@ -779,6 +780,7 @@ static void tls_reload_done(uv_work_t *req, int status)
     free(r);
     if (srv->wants_tls_reload && !srv->is_stopping)
         start_tls_reload(srv);
+    notify_if_reloaded(srv); /* the certificate is part of the reload */
 }
 
 static void start_tls_reload(struct server *srv)
