@@ -92,6 +92,7 @@ fuzz: deps-fuzz
 bench: build
 	cmake --build $(BUILD) --target gameload
 	bench/run.sh
+	bench/tls.py --doc docs/PERFORMANCE.md
 
 # Long runs that do not fit make test: the rules' property tests at their
 # full size (100 000 random matches per game; make test runs fewer), with

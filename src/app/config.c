@@ -73,6 +73,12 @@ static const struct opt opts[] = {
     /* Durability of the journal (docs/OPERATIONS.md). */
     STR("durability", durability, "power: a reply waits for fsync; process: for write, fsync every --fsync-ms (process)"),
     U32("fsync-ms", fsync_ms, 1, 10000, "process: the longest a written move waits for its fsync (50)"),
+    /* TLS on the game port and the log's format (docs/OPERATIONS.md). */
+    STR("tls-cert", tls_cert, "PEM certificate (chain) for TLS on the game port (none: TLS off)"),
+    STR("tls-key", tls_key, "PEM private key of --tls-cert"),
+    U32("tls-handshake-ms", tls_handshake_ms, 1, 86400000, "a TLS handshake must finish within (10000)"),
+    U32("max-handshakes", max_handshakes, 1, 10000000, "TLS handshakes in progress at once (256)"),
+    STR("log-format", log_format, "text or json: one JSON object per line (text)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -114,6 +120,9 @@ void config_defaults(struct config *cfg)
     /* Durability of the journal (docs/OPERATIONS.md). */
     cfg->durability = mem_strdup("process");
     cfg->fsync_ms = 50;
+    cfg->tls_handshake_ms = 10000;
+    cfg->max_handshakes = 256;
+    cfg->log_format = mem_strdup("text");
 }
 
 static const struct opt *find_opt(const char *name, size_t len)
@@ -283,6 +292,16 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err,
         return -1;
     }
     cfg->is_abandon_bot = strcmp(cfg->abandon, "bot") == 0;
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+        snprintf(err, err_cap, "--tls-cert and --tls-key go together");
+        return -1;
+    }
+    if (strcmp(cfg->log_format, "text") != 0 &&
+        strcmp(cfg->log_format, "json") != 0) {
+        snprintf(err, err_cap, "--log-format: expected text or json, got '%s'",
+                 cfg->log_format);
+        return -1;
+    }
     return 0;
 }
 

@@ -58,6 +58,11 @@ struct config {
     char *durability;       /* as given: "power" or "process" */
     bool is_power_durable;  /* power: a reply waits for the fsync */
     uint32_t fsync_ms;      /* process: fsync the WAL at most this often */
+    /* TLS on the game port and the log's format (docs/OPERATIONS.md). */
+    char *tls_cert, *tls_key;  /* PEM files; NULL: TLS off */
+    uint32_t tls_handshake_ms; /* a handshake must finish within this */
+    uint32_t max_handshakes;   /* TLS handshakes in progress at once */
+    char *log_format;          /* "text" or "json" */
 };
 
 /* Fills cfg with the defaults. */

@@ -29,6 +29,7 @@
 #include "game/deal.h"
 #include "game/lobby.h"
 #include "net/listen.h"
+#include "net/tls.h"
 #include "store/store.h"
 
 #define SNIFF_MS 100        /* PROTOCOL §2 */
@@ -46,6 +47,9 @@
 /* Refusals logged per second at most; the rest are counted in one line,
  * so that a connect flood cannot turn the log into the bottleneck. */
 #define REFUSALS_LOGGED_PER_S 20
+/* Likewise for the open and close line of each admitted connection:
+ * plenty for a busy server's normal churn, not a flood's. */
+#define CONN_LINES_PER_S 200
 /* After this many connections closed, the heap is trimmed (see
  * on_lag_timer). */
 #define TRIM_AFTER_CLOSES 256
@@ -70,8 +74,11 @@ static void on_close(struct conn *c, const char *reason)
     char addr[NET_ADDR_STRLEN];
 
     net_addr_format(&c->addr, addr);
-    log_info("conn %" PRIu64 " closed %s port %u: %s", c->id, addr, c->port,
-             reason ? reason : "closed");
+    if (log_budget_take(&srv->close_log, uv_now(srv->loop)))
+        log_event(LOG_INFO, "conn.closed",
+                  "conn=%" PRIu64 " peer=%s port=%u tls=%s reason=%s", c->id,
+                  addr, c->port, conn_is_tls(c) ? "yes" : "no",
+                  reason ? reason : "closed");
     srv->n_closed++;
     if (c->user != NULL)
         session_on_close(c);
@@ -84,6 +91,7 @@ static const struct conn_ops ops = {
     .on_data = on_data,
     .on_eof = on_eof,
     .on_close = on_close,
+    .on_secure = session_on_secure,
 };
 
 /* ---------- accept and admission ---------- */
@@ -91,19 +99,9 @@ static const struct conn_ops ops = {
 static void log_refusal(struct server *srv, const char *addr, uint16_t port,
                         const char *why)
 {
-    uint64_t now = uv_now(srv->loop);
-
-    if (now - srv->refusal_log_ms >= 1000) {
-        if (srv->n_refusals_unlogged > 0)
-            log_info("%" PRIu32 " more connections refused in the last second "
-                     "(not logged one by one)", srv->n_refusals_unlogged);
-        srv->refusal_log_ms = now;
-        srv->n_refusals_logged = srv->n_refusals_unlogged = 0;
-    }
-    if (srv->n_refusals_logged++ < REFUSALS_LOGGED_PER_S)
-        log_info("refused %s port %u: %s", addr, port, why);
-    else
-        srv->n_refusals_unlogged++;
+    if (log_budget_take(&srv->refusal_log, uv_now(srv->loop)))
+        log_event(LOG_INFO, "conn.refused", "peer=%s port=%u reason=%s", addr,
+                  port, why);
 }
 
 /* Sends the one line that replaces HELLO (PROTOCOL §9) straight to a new
@@ -200,7 +198,9 @@ static void admit_fd(struct server *srv, int fd, const struct sockaddr_storage *
     }
     c->is_admitted = true;
     srv->metrics.accepted++;
-    log_info("conn %" PRIu64 " opened %s port %u", c->id, addr, c->port);
+    if (log_budget_take(&srv->open_log, uv_now(srv->loop)))
+        log_event(LOG_INFO, "conn.opened", "conn=%" PRIu64 " peer=%s port=%u",
+                  c->id, addr, c->port);
     /* The sniff window runs from now, not from the start of this busy
      * iteration (uv_now is cached then): else it would be cut short. */
     uv_update_time(srv->loop);
@@ -277,7 +277,8 @@ static void on_admin_connection(uv_stream_t *listener, int status)
     net_addr_format(&c->addr, addr);
     srv->metrics.admin_accepted++;
     /* logged when opened, like the game port's (its close is logged too) */
-    log_info("conn %" PRIu64 " opened (admin) %s port %u", c->id, addr, c->port);
+    log_event(LOG_INFO, "conn.opened", "conn=%" PRIu64 " peer=%s port=%u admin=%s",
+              c->id, addr, c->port, "yes");
     session_new_admin(srv, c);
     conn_start(c);
 }
@@ -311,7 +312,8 @@ static void arm_deadlines(struct server *srv);
 static void on_deadline_timer(uv_timer_t *t)
 {
     struct server *srv = t->data;
-    struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q};
+    struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q,
+                               &srv->tls_q};
     uint64_t now = uv_now(srv->loop);
 
     srv->armed_ms = UINT64_MAX;
@@ -330,7 +332,8 @@ static void on_deadline_timer(uv_timer_t *t)
 
 static void arm_deadlines(struct server *srv)
 {
-    struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q};
+    struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q,
+                               &srv->tls_q};
     uint64_t first = lobby_next_deadline(srv->lobby), now = uv_now(srv->loop);
 
     for (size_t i = 0; i < sizeof queues / sizeof queues[0]; i++) {
@@ -687,7 +690,8 @@ static void start_reload(struct server *srv);
  * (the RELOADING=1 it answers was sent on SIGHUP). */
 static void notify_if_reloaded(struct server *srv)
 {
-    if (!srv->is_reloading && !uv_is_active((uv_handle_t *)&srv->reload_timer))
+    if (!srv->is_reloading && !uv_is_active((uv_handle_t *)&srv->reload_timer) &&
+        !srv->is_tls_reloading)
         sdnotify_ready();
 }
 
@@ -781,6 +785,92 @@ static void start_reload(struct server *srv)
     srv->is_reloading = true;
 }
 
+/* ---------- TLS certificate reload ---------- */
+
+/* SIGHUP: the certificate and key are read and checked on the thread
+ * pool; a good pair becomes the context of new connections (existing
+ * ones keep theirs), a bad one leaves the old in place and says why. */
+struct tls_reload {
+    uv_work_t req;
+    struct server *srv;
+    struct tls_ctx *ctx;
+    char err[400];
+};
+
+static void tls_reload_work(uv_work_t *req)
+{
+    struct tls_reload *r = req->data;
+    const struct config *cfg = r->srv->cfg;
+
+    r->ctx = tls_ctx_load(cfg->tls_cert, cfg->tls_key, r->err, sizeof r->err);
+}
+
+static void start_tls_reload(struct server *srv);
+
+static void tls_reload_done(uv_work_t *req, int status)
+{
+    struct tls_reload *r = req->data;
+    struct server *srv = r->srv;
+    char serial[80];
+
+    srv->is_tls_reloading = false;
+    if (status != 0 || r->ctx == NULL || srv->is_stopping) {
+        if (status == 0 && r->ctx == NULL)
+            log_event(LOG_ERROR, "tls.reload_failed",
+                      "error=%s keeping=%s", r->err, "previous certificate");
+        tls_ctx_free(r->ctx);
+    } else {
+        tls_ctx_serial(r->ctx, serial, sizeof serial);
+        tls_server_swap(srv->tls, r->ctx);
+        log_event(LOG_INFO, "tls.reloaded", "cert=%s serial=%s",
+                  srv->cfg->tls_cert, serial);
+    }
+    free(r);
+    if (srv->wants_tls_reload && !srv->is_stopping)
+        start_tls_reload(srv);
+    notify_if_reloaded(srv); /* the certificate is part of the reload */
+}
+
+static void start_tls_reload(struct server *srv)
+{
+    if (srv->tls == NULL)
+        return;
+    if (srv->is_tls_reloading) {
+        srv->wants_tls_reload = true;
+        return;
+    }
+    srv->wants_tls_reload = false;
+    struct tls_reload *r = mem_calloc(1, sizeof *r);
+    r->srv = srv;
+    r->req.data = r;
+    if (uv_queue_work(srv->loop, &r->req, tls_reload_work,
+                      tls_reload_done) != 0) {
+        log_event(LOG_ERROR, "tls.reload_failed", "error=%s",
+                  "cannot queue the reload");
+        free(r);
+        return;
+    }
+    srv->is_tls_reloading = true;
+}
+
+/* The first load, at start: a bad certificate stops the server. */
+static int server_load_tls(struct server *srv)
+{
+    char err[400], serial[80];
+    struct tls_ctx *ctx = tls_ctx_load(srv->cfg->tls_cert, srv->cfg->tls_key,
+                                       err, sizeof err);
+    if (ctx == NULL) {
+        log_event(LOG_ERROR, "tls.load_failed", "error=%s", err);
+        return -1;
+    }
+    tls_ctx_serial(ctx, serial, sizeof serial);
+    srv->tls = tls_server_new();
+    tls_server_swap(srv->tls, ctx);
+    log_event(LOG_INFO, "tls.loaded", "cert=%s serial=%s", srv->cfg->tls_cert,
+              serial);
+    return 0;
+}
+
 static void server_stop(struct server *srv);
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -790,6 +880,7 @@ static void on_signal(uv_signal_t *h, int signum)
     if (signum == SIGHUP) {
         sdnotify_reloading();
         start_reload(srv);
+        start_tls_reload(srv);
         notify_if_reloaded(srv);
         return;
     }
@@ -851,6 +942,12 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     srv->loop = loop;
     loop->data = srv;
     srv->armed_ms = UINT64_MAX;
+    srv->refusal_log = (struct log_budget){.event = "conn.refused",
+                                           .per_s = REFUSALS_LOGGED_PER_S};
+    srv->open_log = (struct log_budget){.event = "conn.opened",
+                                        .per_s = CONN_LINES_PER_S};
+    srv->close_log = (struct log_budget){.event = "conn.closed",
+                                         .per_s = CONN_LINES_PER_S};
     if (cfg->server_id)
         snprintf(srv->server_id, sizeof srv->server_id, "%s", cfg->server_id);
     else
@@ -863,6 +960,9 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     dq_init(&srv->sniff_q, SNIFF_MS);
     dq_init(&srv->nick_q, cfg->nick_timeout_ms);
     dq_init(&srv->line_q, cfg->line_timeout_ms);
+    dq_init(&srv->tls_q, cfg->tls_handshake_ms);
+    if (cfg->tls_cert != NULL && server_load_tls(srv) != 0)
+        return -1;
 
     struct conn_limits lim = {
         .hwm = 16 * 1024,
@@ -974,9 +1074,19 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     uv_unref((uv_handle_t *)&srv->lag_timer);
     /* The line tests and benchmarks wait for (PROTOCOL §8). It is the
      * first line with "listening on": the admin line says it otherwise. */
-    fprintf(stderr, "listening on %s\n", bound);
-    if (srv->has_admin)
-        fprintf(stderr, "admin (metrics) on http://%s/metrics\n", srv->admin_bound);
+    if (log_get_format() == LOG_FORMAT_JSON) {
+        /* Every line of a JSON log is JSON (tests read "addr"). */
+        log_event(LOG_INFO, "listening", "addr=%s tls=%s", bound,
+                  srv->tls ? "yes" : "no");
+        if (srv->has_admin)
+            log_event(LOG_INFO, "admin.listening", "url=http://%s/metrics",
+                      srv->admin_bound);
+    } else {
+        fprintf(stderr, "listening on %s\n", bound);
+        if (srv->has_admin)
+            fprintf(stderr, "admin (metrics) on http://%s/metrics\n",
+                    srv->admin_bound);
+    }
     log_info("tavolo server %s up (max line %u, rate %u/s burst %u)",
              srv->server_id, cfg->max_line, cfg->rate, cfg->burst);
     return 0;
@@ -1009,6 +1119,8 @@ void server_free(struct server *srv)
     srv->lobby = NULL;
     ban_free(srv->bans);
     srv->bans = NULL;
+    tls_server_free(srv->tls);
+    srv->tls = NULL;
     admit_free(&srv->admit);
     connrate_free(&srv->connrate);
 }

@@ -139,7 +139,7 @@ try {
       (ta.startsWith("A draw") && tb.startsWith("A draw"));
     if (!ok) throw new Error(`results disagree: ${ta} / ${tb}`);
     await a.screenshot({ path: join(ARTIFACTS, "end.png") });
-    if (!/resumed bob/.test(server.log())) throw new Error("the server did not see a RESUME");
+    if (!/resumed bob|session\.resumed .*name=bob/.test(server.log())) throw new Error("the server did not see a RESUME");
     await a.click("#end-ok");
     await a.waitForSelector("#lobby:not([hidden])");
   });

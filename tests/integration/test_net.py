@@ -117,8 +117,9 @@ def test_quit_and_close_logged():
         c.expect_eof()
         time.sleep(0.1)
         log = s.log_text()
-        assert re.search(r"conn 1 opened 127\.0\.0\.1 port \d+", log), log
-        assert re.search(r"conn 1 closed 127\.0\.0\.1 port \d+: quit", log), log
+        assert re.search(r"conn\.opened conn=1 peer=127\.0\.0\.1 port=\d+", log), log
+        assert re.search(r"conn\.closed conn=1 peer=127\.0\.0\.1 port=\d+ tls=no "
+                         r"reason=quit", log), log
     finally:
         s.stop()
 
