@@ -63,6 +63,7 @@ static const struct opt opts[] = {
     U32("sndbuf-kb", sndbuf_kb, 0, 65536, "socket send buffer in KiB, 0 = kernel autotuning (64)"),
     U32("conn-rate", conn_rate, 0, 1000000, "new connections per second per address, 0 = no limit (20)"),
     U32("conn-burst", conn_burst, 1, 1000000, "connections at once per address (40)"),
+    U32("max-watchers", max_watchers, 0, 10000000, "spectators per match, past it WATCH is FULL; 0 = no limit (1000)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -88,6 +89,7 @@ void config_defaults(struct config *cfg)
     cfg->sndbuf_kb = 64;
     cfg->conn_rate = 20;
     cfg->conn_burst = 40;
+    cfg->max_watchers = 1000;
     cfg->auth_threads = 0;
     cfg->auth_queue = 64;
     cfg->auth_per_ip = 2;

@@ -44,6 +44,7 @@ struct config {
     uint32_t sndbuf_kb;     /* SO_SNDBUF of accepted sockets; 0: kernel's */
     uint32_t conn_rate;     /* new connections per second per address; 0: off */
     uint32_t conn_burst;    /* ... of which this many at once */
+    uint32_t max_watchers;  /* spectators per match; 0: no limit */
 };
 
 /* Fills cfg with the defaults. */

@@ -845,6 +845,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         .new_token = new_token_cb,
         .turn_ms = cfg->turn_ms,
         .grace_ms = cfg->grace_ms,
+        .max_watchers = cfg->max_watchers,
     };
     srv->lobby = lobby_new(&env);
     return 0;

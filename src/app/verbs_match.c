@@ -105,7 +105,9 @@ void verb_watch(struct session *s, const struct cmd *c)
     }
     enum lobby_code rc = lobby_watch(s->srv->lobby, s->member, id,
                                      uv_now(s->srv->loop));
-    if (rc != LOBBY_OK)
+    if (rc == LOBBY_FULL)
+        session_reply_err(s, "FULL", "the match has its most spectators");
+    else if (rc != LOBBY_OK)
         session_reply_code(s, rc);
     else
         session_reply(s, "OK WATCH %" PRIu64, id);

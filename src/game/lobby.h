@@ -117,6 +117,7 @@ struct lobby_env {
     /* Fills 32 hex digits + NUL for a fresh resume token. */
     void (*new_token)(void *ctx, char out[LOBBY_TOKEN_LEN + 1]);
     uint32_t turn_ms, grace_ms;
+    uint32_t max_watchers; /* spectators per match, then FULL; 0: no limit */
 };
 
 struct lobby;
