@@ -399,9 +399,12 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
         for (unsigned i = 0; i < j->move.n && i < RULES_MAX_MOVE; i++) {
             char code[3];
             card_format(j->move.cards[i], code);
-            n += (size_t)snprintf(op->cards + n, sizeof op->cards - n, "%s%s",
-                                  i ? " " : "", code);
+            if (i > 0)
+                op->cards[n++] = ' ';
+            op->cards[n++] = code[0];
+            op->cards[n++] = code[1];
         }
+        op->cards[n] = '\0';
         op->is_timeout = j->is_timeout;
         break;
     }
