@@ -949,6 +949,7 @@ void server_free(struct server *srv)
     srv->auth = NULL;
     lobby_free(srv->lobby);
     srv->lobby = NULL;
+    outbox_close(&srv->outbox);
     ban_free(srv->bans);
     srv->bans = NULL;
     admit_free(&srv->admit);
