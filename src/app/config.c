@@ -79,6 +79,7 @@ static const struct opt opts[] = {
     U32("tls-handshake-ms", tls_handshake_ms, 1, 86400000, "a TLS handshake must finish within (10000)"),
     U32("max-handshakes", max_handshakes, 1, 10000000, "TLS handshakes in progress at once (256)"),
     STR("log-format", log_format, "text or json: one JSON object per line (text)"),
+    U32("max-watchers", max_watchers, 0, 10000000, "spectators per match, past it WATCH is FULL; 0 = no limit (1000)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -111,6 +112,7 @@ void config_defaults(struct config *cfg)
     cfg->conn_burst = 40;
     cfg->max_waiting_per_ip = 4;
     cfg->waiting_ms = 600000;
+    cfg->max_watchers = 1000;
     cfg->auth_threads = 0;
     cfg->auth_queue = 64;
     cfg->auth_per_ip = 2;

@@ -63,6 +63,7 @@ struct config {
     uint32_t tls_handshake_ms; /* a handshake must finish within this */
     uint32_t max_handshakes;   /* TLS handshakes in progress at once */
     char *log_format;          /* "text" or "json" */
+    uint32_t max_watchers;  /* spectators per match; 0: no limit */
 };
 
 /* Fills cfg with the defaults. */

@@ -11,48 +11,107 @@
 #include "base/mem.h"
 #include "store/store.h"
 
-/* Lines are packed into one buffer: header, then the bytes. */
+/* A batch's lines: the bytes once each in one buffer, and an entry per
+ * recipient naming them (PERFORMANCE.md, "Cost of a move"). The same
+ * event to every seat and spectator is one run of bytes, not one copy
+ * per recipient: fan-out to N costs N 16-byte entries. Replies are kept
+ * apart, delivered first (PROTOCOL §2: a reply before the events its
+ * command caused). */
 struct entry {
     void *client;
-    uint32_t len;
-    bool is_reply;
+    uint32_t off, len;
+};
+
+struct entries {
+    struct entry *v;
+    size_t n, cap;
 };
 
 struct outbox_batch {
     struct outbox_batch *next;
     struct outbox *ob;
-    char *buf;
+    char *buf;            /* the lines' bytes */
     size_t len, cap;
-    size_t n_reply_bytes; /* the reply sits at the front */
+    size_t last_off;      /* where the last line's bytes start */
+    struct entries replies, sends;
     struct store_op *ops, **ops_tail;
     bool is_durable;      /* nothing to wait for any more */
 };
 
+/* Batches kept for reuse with their buffers: a command's capture costs
+ * no allocation once the server is warm. More than this are freed. */
+#define SPARE_MAX 16
+
 void outbox_init(struct outbox *ob, const struct outbox_ops *ops,
                  struct store *store)
 {
+    struct outbox_batch *spare = ob->spare;
+    unsigned n_spare = ob->n_spare;
+
     memset(ob, 0, sizeof *ob);
     ob->ops = ops;
     ob->store = store;
+    ob->spare = spare;
+    ob->n_spare = n_spare;
 }
 
-static void append(struct outbox_batch *b, size_t at, void *client,
-                   const char *line, size_t len, bool is_reply)
+static void batch_free(struct outbox_batch *b)
 {
-    struct entry e = {client, (uint32_t)len, is_reply};
-    size_t need = sizeof e + len;
+    free(b->buf);
+    free(b->replies.v);
+    free(b->sends.v);
+    free(b);
+}
 
-    if (b->len + need > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap < b->len + need)
-            cap *= 2;
-        b->buf = mem_realloc(b->buf, cap);
-        b->cap = cap;
+void outbox_close(struct outbox *ob)
+{
+    while (ob->spare != NULL) {
+        struct outbox_batch *b = ob->spare;
+        ob->spare = b->next;
+        batch_free(b);
     }
-    memmove(b->buf + at + need, b->buf + at, b->len - at);
-    memcpy(b->buf + at, &e, sizeof e);
-    memcpy(b->buf + at + sizeof e, line, len);
-    b->len += need;
+    ob->n_spare = 0;
+}
+
+static void recycle(struct outbox_batch *b)
+{
+    struct outbox *ob = b->ob;
+
+    if (ob->n_spare >= SPARE_MAX || b->cap > 64 * 1024) {
+        batch_free(b);
+        return;
+    }
+    b->len = 0;
+    b->replies.n = b->sends.n = 0;
+    b->next = ob->spare;
+    ob->spare = b;
+    ob->n_spare++;
+}
+
+static void append(struct outbox_batch *b, struct entries *to, void *client,
+                   const char *line, size_t len)
+{
+    /* The same line as the last one (an event fanned out): its bytes */
+    bool is_same = b->len > 0 && b->len - b->last_off == len &&
+                   memcmp(b->buf + b->last_off, line, len) == 0;
+
+    if (!is_same) {
+        if (b->len + len > b->cap) {
+            size_t cap = b->cap ? b->cap * 2 : 1024;
+            while (cap < b->len + len)
+                cap *= 2;
+            b->buf = mem_realloc(b->buf, cap);
+            b->cap = cap;
+        }
+        memcpy(b->buf + b->len, line, len);
+        b->last_off = b->len;
+        b->len += len;
+    }
+    if (to->n == to->cap) {
+        to->cap = to->cap ? to->cap * 2 : 16;
+        to->v = mem_realloc(to->v, to->cap * sizeof *to->v);
+    }
+    to->v[to->n++] = (struct entry){client, (uint32_t)b->last_off, (uint32_t)len};
     b->ob->ops->ref(client);
 }
 
@@ -60,9 +119,18 @@ void outbox_begin(struct outbox *ob)
 {
     if (ob->depth++ > 0)
         return;
-    struct outbox_batch *b = mem_calloc(1, sizeof *b);
-    b->ob = ob;
+    struct outbox_batch *b = ob->spare;
+    if (b != NULL) {
+        ob->spare = b->next;
+        ob->n_spare--;
+    } else {
+        b = mem_calloc(1, sizeof *b);
+        b->ob = ob;
+    }
+    b->next = NULL;
+    b->ops = NULL;
     b->ops_tail = &b->ops;
+    b->is_durable = false;
     ob->open = b;
 }
 
@@ -72,7 +140,7 @@ void outbox_send(struct outbox *ob, void *client, const char *line, size_t len)
         ob->ops->deliver(client, line, len, false);
         return;
     }
-    append(ob->open, ob->open->len, client, line, len, false);
+    append(ob->open, &ob->open->sends, client, line, len);
 }
 
 void outbox_reply(struct outbox *ob, void *client, const char *line, size_t len)
@@ -83,8 +151,7 @@ void outbox_reply(struct outbox *ob, void *client, const char *line, size_t len)
         ob->ops->deliver(client, line, len, true);
         return;
     }
-    append(b, b->n_reply_bytes, client, line, len, true);
-    b->n_reply_bytes += sizeof(struct entry) + len;
+    append(b, &b->replies, client, line, len);
 }
 
 void outbox_journal(struct outbox *ob, struct store_op *op)
@@ -101,24 +168,20 @@ void outbox_journal(struct outbox *ob, struct store_op *op)
 static void deliver(struct outbox_batch *b)
 {
     const struct outbox_ops *ops = b->ob->ops;
-    size_t pos = 0;
 
-    while (pos < b->len) {
-        struct entry e;
-        memcpy(&e, b->buf + pos, sizeof e);
-        pos += sizeof e;
-        ops->deliver(e.client, b->buf + pos, e.len, e.is_reply);
-        pos += e.len;
+    for (size_t i = 0; i < b->replies.n; i++) {
+        const struct entry *e = &b->replies.v[i];
+        ops->deliver(e->client, b->buf + e->off, e->len, true);
     }
-    pos = 0;
-    while (pos < b->len) {
-        struct entry e;
-        memcpy(&e, b->buf + pos, sizeof e);
-        ops->unref(e.client);
-        pos += sizeof e + e.len;
+    for (size_t i = 0; i < b->sends.n; i++) {
+        const struct entry *e = &b->sends.v[i];
+        ops->deliver(e->client, b->buf + e->off, e->len, false);
     }
-    free(b->buf);
-    free(b);
+    for (size_t i = 0; i < b->replies.n; i++)
+        ops->unref(b->replies.v[i].client);
+    for (size_t i = 0; i < b->sends.n; i++)
+        ops->unref(b->sends.v[i].client);
+    recycle(b);
 }
 
 /* Delivers every batch at the head that has nothing left to wait for. */
@@ -153,9 +216,8 @@ bool outbox_end(struct outbox *ob)
         deliver(b); /* the common case: nothing to wait for */
         return true;
     }
-    if (b->ops == NULL && b->len == 0) {
-        free(b->buf);
-        free(b);
+    if (b->ops == NULL && b->replies.n == 0 && b->sends.n == 0) {
+        recycle(b);
         return true;
     }
     if (ob->tail)

@@ -39,12 +39,17 @@ struct outbox {
     struct outbox_batch *head, *tail; /* waiting, oldest first */
     unsigned depth;             /* nesting of begin/end */
     unsigned long long n_waiting_batches;
+    struct outbox_batch *spare; /* for reuse (outbox.c) */
+    unsigned n_spare;
 };
 
 void outbox_init(struct outbox *ob, const struct outbox_ops *ops,
                  struct store *store);
 
 /* Starts (or nests into) a capture. */
+/* Frees the batches kept for reuse; the outbox must be idle. */
+void outbox_close(struct outbox *ob);
+
 void outbox_begin(struct outbox *ob);
 
 /* Captures a line for client; outside a capture it is delivered now. */

@@ -402,9 +402,12 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
         for (unsigned i = 0; i < j->move.n && i < RULES_MAX_MOVE; i++) {
             char code[3];
             card_format(j->move.cards[i], code);
-            n += (size_t)snprintf(op->cards + n, sizeof op->cards - n, "%s%s",
-                                  i ? " " : "", code);
+            if (i > 0)
+                op->cards[n++] = ' ';
+            op->cards[n++] = code[0];
+            op->cards[n++] = code[1];
         }
+        op->cards[n] = '\0';
         op->is_timeout = j->is_timeout;
         break;
     }
@@ -1006,6 +1009,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         .bot_delay_ms = cfg->bot_delay_ms,
         .away_bot = cfg->away_bot_level,
         .is_abandon_bot = cfg->is_abandon_bot,
+        .max_watchers = cfg->max_watchers,
     };
     srv->lobby = lobby_new(&env);
     return 0;
@@ -1117,6 +1121,7 @@ void server_free(struct server *srv)
     queue_free(&srv->quick);
     lobby_free(srv->lobby);
     srv->lobby = NULL;
+    outbox_close(&srv->outbox);
     ban_free(srv->bans);
     srv->bans = NULL;
     tls_server_free(srv->tls);

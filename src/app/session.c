@@ -24,6 +24,7 @@
 #include "app/outbox.h"
 #include "app/server.h"
 #include "base/bucket.h"
+#include "base/fmt.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "game/lobby.h"
@@ -71,7 +72,7 @@ void session_reply(struct session *s, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
+    int n = fmt_vline(line, sizeof line, fmt, ap);
     va_end(ap);
     if (n < 0)
         return;

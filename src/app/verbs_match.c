@@ -122,7 +122,9 @@ void verb_watch(struct session *s, const struct cmd *c)
     }
     enum lobby_code rc = lobby_watch(s->srv->lobby, s->member, id,
                                      uv_now(s->srv->loop));
-    if (rc != LOBBY_OK)
+    if (rc == LOBBY_FULL)
+        session_reply_err(s, "FULL", "the match has its most spectators");
+    else if (rc != LOBBY_OK)
         session_reply_code(s, rc);
     else
         session_reply(s, "OK WATCH %" PRIu64, id);
@@ -177,11 +179,14 @@ void verb_play(struct session *s, const struct cmd *c)
         return;
     }
     /* The move as the rules completed it (scopa names a lone capture). */
-    for (unsigned i = 0; i < mv.n; i++) {
+    for (unsigned i = 0; i < mv.n && i < RULES_MAX_MOVE; i++) {
         char code[3];
         card_format(mv.cards[i], code);
-        n += (size_t)snprintf(line + n, sizeof line - n, " %s", code);
+        line[n++] = ' ';
+        line[n++] = code[0];
+        line[n++] = code[1];
     }
+    line[n] = '\0';
     session_reply(s, "OK PLAY%s", line);
 }
 

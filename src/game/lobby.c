@@ -370,6 +370,8 @@ enum lobby_code lobby_watch(struct lobby *l, struct member *m, uint64_t id,
         return LOBBY_NOMATCH;
     if (busy(m))
         return LOBBY_ALREADY;
+    if (l->env.max_watchers != 0 && mt->n_watchers >= l->env.max_watchers)
+        return LOBBY_FULL;
     match_add_watcher(l, mt, m, now_ms);
     return LOBBY_OK;
 }

@@ -135,6 +135,7 @@ struct lobby_env {
     uint32_t bot_delay_ms;
     uint8_t away_bot;     /* --away-bot: level + 1; 0 off */
     bool is_abandon_bot;  /* --abandon bot */
+    uint32_t max_watchers; /* spectators per match, then FULL; 0: no limit */
 };
 
 struct lobby;

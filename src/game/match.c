@@ -24,6 +24,7 @@
 
 #include <sodium.h>
 
+#include "base/fmt.h"
 #include "base/mem.h"
 #include "game/deal.h"
 
@@ -44,7 +45,7 @@ static void log_line(struct match *mt, int seat, const char *line, size_t len)
         mt->log_cap = cap;
     }
     if (seat >= 0)
-        mt->log_len += (size_t)snprintf(mt->log + mt->log_len, 8, "@%d ", seat);
+        mt->log_len += (size_t)fmt_line(mt->log + mt->log_len, 8, "@%d ", seat);
     memcpy(mt->log + mt->log_len, line, len);
     mt->log_len += len;
     mt->log[mt->log_len++] = '\n';
@@ -88,7 +89,7 @@ static void send_to(struct lobby *l, struct member *m, const char *fmt, ...)
     if (m == NULL || m->client == NULL)
         return;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
+    int n = fmt_vline(line, sizeof line, fmt, ap);
     va_end(ap);
     if (n < 0)
         return;
@@ -106,7 +107,7 @@ static void emit(struct lobby *l, struct match *mt, const struct member *except,
     va_list ap;
 
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
+    int n = fmt_vline(line, sizeof line, fmt, ap);
     va_end(ap);
     if (n < 0)
         return;
@@ -147,7 +148,7 @@ static void put_cards(char *line, size_t cap, int *len, const card_t *cards,
 
     for (unsigned i = 0; i < n && (size_t)*len < cap; i++) {
         card_format(cards[i], code);
-        *len += snprintf(line + *len, cap - (size_t)*len, " %s", code);
+        *len += fmt_line(line + *len, cap - (size_t)*len, " %s", code);
     }
     if ((size_t)*len >= cap)
         *len = (int)cap - 1;
@@ -161,7 +162,7 @@ struct match *match_new(struct lobby *l, const struct rules *r,
     struct match *mt = mem_calloc(1, sizeof *mt);
 
     mt->id = ++l->next_id;
-    snprintf(mt->id_key, sizeof mt->id_key, "%" PRIu64, mt->id);
+    fmt_line(mt->id_key, sizeof mt->id_key, "%" PRIu64, mt->id);
     mt->rules = r;
     mt->n_seats = n_seats;
     mt->state = mem_calloc(1, r->state_size);
@@ -230,9 +231,9 @@ void match_free(struct lobby *l, struct match *mt)
 static void result_name(const struct match *mt, int res, char out[8])
 {
     if (res == RULES_DRAW)
-        snprintf(out, 8, "draw");
+        fmt_line(out, 8, "draw");
     else
-        snprintf(out, 8, "%s%d", mt->rules->is_teams ? "team" : "seat", res);
+        fmt_line(out, 8, "%s%d", mt->rules->is_teams ? "team" : "seat", res);
 }
 
 /* Sends END and REVEAL, records the result, frees everyone from the
@@ -247,17 +248,17 @@ static void match_end(struct lobby *l, struct match *mt, int res,
     (void)now_ms;
     result_name(mt, res, result);
     mt->rules->end_points(mt->state, pts);
-    n = snprintf(line, sizeof line, "END %" PRIu64 " %s %s", mt->id, result,
+    n = fmt_line(line, sizeof line, "END %" PRIu64 " %s %s", mt->id, result,
                  reason);
     for (unsigned s = 0; s < mt->n_seats; s++)
-        n += snprintf(line + n, sizeof line - (size_t)n, " %u", pts[s]);
+        n += fmt_line(line + n, sizeof line - (size_t)n, " %u", pts[s]);
     emit(l, mt, NULL, "%s", line);
     /* PROTOCOL §13: right after END, to everyone still at the match. */
     if (mt->is_verifiable) {
         deal_to_hex(mt->secret, DEAL_SECRET_LEN, hex);
-        n = snprintf(line, sizeof line, "REVEAL %" PRIu64 " %s", mt->id, hex);
+        n = fmt_line(line, sizeof line, "REVEAL %" PRIu64 " %s", mt->id, hex);
         for (unsigned s = 0; s < mt->n_seats; s++)
-            n += snprintf(line + n, sizeof line - (size_t)n, " %s",
+            n += fmt_line(line + n, sizeof line - (size_t)n, " %s",
                           mt->seeds[s][0] ? mt->seeds[s] : "-");
         emit(l, mt, NULL, "%s", line);
     }
@@ -364,7 +365,7 @@ static void send_hand(struct lobby *l, struct match *mt, unsigned seat,
     card_t cards[RULES_MAX_DECK];
     char line[LINE_CAP];
     unsigned n = mt->rules->hand(mt->state, seat, cards);
-    int len = snprintf(line, sizeof line, "HAND %" PRIu64, mt->id);
+    int len = fmt_line(line, sizeof line, "HAND %" PRIu64, mt->id);
 
     put_cards(line, sizeof line, &len, cards, n);
     if (is_snapshot)
@@ -378,7 +379,7 @@ static void send_received(struct lobby *l, struct match *mt, unsigned seat)
     card_t cards[RULES_MAX_DECK];
     char line[LINE_CAP];
     unsigned n = mt->rules->received(mt->state, seat, cards);
-    int len = snprintf(line, sizeof line, "RECEIVED %" PRIu64, mt->id);
+    int len = fmt_line(line, sizeof line, "RECEIVED %" PRIu64, mt->id);
 
     put_cards(line, sizeof line, &len, cards, n);
     send_private(l, mt, seat, line, (size_t)len);
@@ -386,21 +387,21 @@ static void send_received(struct lobby *l, struct match *mt, unsigned seat)
 
 static int format_start(const struct match *mt, char *line, size_t cap)
 {
-    int n = snprintf(line, cap, "START %" PRIu64 " %s %u", mt->id,
+    int n = fmt_line(line, cap, "START %" PRIu64 " %s %u", mt->id,
                      mt->rules->name, mt->n_seats);
     for (unsigned s = 0; s < mt->n_seats; s++)
-        n += snprintf(line + n, cap - (size_t)n, " %s", mt->seats[s].name);
+        n += fmt_line(line + n, cap - (size_t)n, " %s", mt->seats[s].name);
     return n;
 }
 
 static int format_score(const struct match *mt, char *line, size_t cap)
 {
     unsigned t[RULES_MAX_SEATS] = {0};
-    int n = snprintf(line, cap, "SCORE %" PRIu64, mt->id);
+    int n = fmt_line(line, cap, "SCORE %" PRIu64, mt->id);
 
     mt->rules->totals(mt->state, t);
     for (unsigned s = 0; s < mt->n_seats; s++)
-        n += snprintf(line + n, cap - (size_t)n, " %u", t[s]);
+        n += fmt_line(line + n, cap - (size_t)n, " %u", t[s]);
     return n;
 }
 
@@ -408,7 +409,7 @@ static int format_table(const struct match *mt, char *line, size_t cap)
 {
     card_t cards[RULES_MAX_DECK];
     unsigned n_cards = mt->rules->table(mt->state, cards);
-    int n = snprintf(line, cap, "TABLE %" PRIu64, mt->id);
+    int n = fmt_line(line, cap, "TABLE %" PRIu64, mt->id);
 
     put_cards(line, cap, &n, cards, n_cards);
     return n;
@@ -488,7 +489,7 @@ void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
         const char *seed = seeds              ? seeds[s]
                            : mt->seats[s].m ? mt->seats[s].m->seed
                                             : ""; /* a bot's (§13) */
-        snprintf(mt->seeds[s], sizeof mt->seeds[s], "%s", seed ? seed : "");
+        fmt_line(mt->seeds[s], sizeof mt->seeds[s], "%s", seed ? seed : "");
         seed_ptrs[s] = mt->seeds[s];
     }
     deal_key(mt->secret, mt->rules->name, mt->n_seats, seed_ptrs, mt->key);
@@ -684,7 +685,7 @@ static bool announce_play(struct lobby *l, struct match *mt, unsigned seat,
     card_format(mv->cards[0], code);
     emit(l, mt, NULL, "PLAYED %" PRIu64 " %u %s", mt->id, seat, code);
     if (out->n_taken > 0) {
-        n = snprintf(line, sizeof line, "TAKE %" PRIu64 " %u", mt->id, seat);
+        n = fmt_line(line, sizeof line, "TAKE %" PRIu64 " %u", mt->id, seat);
         put_cards(line, sizeof line, &n, out->taken, out->n_taken);
         emit(l, mt, NULL, "%s", line);
     }
@@ -695,7 +696,7 @@ static bool announce_play(struct lobby *l, struct match *mt, unsigned seat,
              out->trick_points);
     for (unsigned i = 0; i < out->n_draws; i++) {
         card_format(out->draws[i].card, code);
-        n = snprintf(line, sizeof line, "DRAW %" PRIu64 " %s", mt->id, code);
+        n = fmt_line(line, sizeof line, "DRAW %" PRIu64 " %s", mt->id, code);
         send_private(l, mt, out->draws[i].seat, line, (size_t)n);
     }
     if (out->is_refill)
@@ -703,7 +704,7 @@ static bool announce_play(struct lobby *l, struct match *mt, unsigned seat,
             send_hand(l, mt, s, false);
     if (out->is_hand_over || out->is_over) {
         if (out->n_leftover > 0) {
-            n = snprintf(line, sizeof line, "TAKE %" PRIu64 " %u", mt->id,
+            n = fmt_line(line, sizeof line, "TAKE %" PRIu64 " %u", mt->id,
                          out->leftover_seat);
             put_cards(line, sizeof line, &n, out->leftover, out->n_leftover);
             emit(l, mt, NULL, "%s", line);

@@ -41,6 +41,9 @@ static void wake(struct conn_set *set)
  * that keeps up costs one ioctl per KQ_SAMPLE_BYTES, not one per write. */
 #define KQ_SAMPLE_BYTES 8192
 
+#define CONN_POOL_BUF 2048 /* an output queue from the pool: most lines of a turn */
+#define CONN_POOL_MAX 512  /* queues the pool holds: 1 MiB at most */
+
 size_t conn_pending_out(const struct conn *c)
 {
     return c->out_len + (c->inflight ? c->inflight->len : 0) + c->kq +
@@ -209,6 +212,7 @@ static void resume_reading(struct conn *c)
 
 static void flush(struct conn *c);
 static void seal(struct conn *c);
+static void pool_put(struct conn_set *set, char *buf, size_t cap);
 
 static void on_write(uv_write_t *req, int status)
 {
@@ -284,12 +288,35 @@ static void flush(struct conn *c)
         c->inflight = w;
     }
     /* The queue is empty again: give its memory back, so that a quiet
-     * connection costs nothing beyond its structs. */
-    free(c->out);
+     * connection costs nothing beyond its structs (to the set's pool,
+     * which holds at most CONN_POOL_MAX of them). */
+    pool_put(c->set, c->out, c->out_cap);
     c->out = NULL;
     c->out_len = c->out_cap = 0;
     if (c->is_flush_closing && c->inflight == NULL)
         queue_close(c, c->close_reason);
+}
+
+static void pool_put(struct conn_set *set, char *buf, size_t cap)
+{
+    if (buf != NULL && cap == CONN_POOL_BUF && set->n_pool < CONN_POOL_MAX &&
+        !set->is_closed) {
+        memcpy(buf, &set->pool, sizeof set->pool);
+        set->pool = buf;
+        set->n_pool++;
+    } else {
+        free(buf);
+    }
+}
+
+static char *pool_get(struct conn_set *set)
+{
+    char *buf = set->pool;
+    if (buf == NULL)
+        return mem_alloc(CONN_POOL_BUF);
+    memcpy(&set->pool, buf, sizeof set->pool);
+    set->n_pool--;
+    return buf;
 }
 
 /* Room for len more bytes in the queue, or NULL if the connection is
@@ -304,6 +331,10 @@ static char *reserve(struct conn *c, size_t len)
         c->set->stats.n_closed_overflow++;
         conn_close(c, "output queue over limit (peer not reading)");
         return NULL;
+    }
+    if (c->out == NULL && len <= CONN_POOL_BUF) {
+        c->out = pool_get(c->set);
+        c->out_cap = CONN_POOL_BUF;
     }
     if (c->out_len + len > c->out_cap) {
         size_t cap = c->out_cap ? c->out_cap : 256;
@@ -850,6 +881,9 @@ int conn_set_init(struct conn_set *set, uv_loop_t *loop,
 
 void conn_set_close(struct conn_set *set)
 {
+    set->is_closed = true;
+    while (set->pool != NULL)
+        free(pool_get(set));
     uv_close((uv_handle_t *)&set->flush_check, NULL);
     uv_close((uv_handle_t *)&set->wake_idle, NULL);
     uv_close((uv_handle_t *)&set->stall_timer, NULL);

@@ -98,6 +98,12 @@ struct conn_set {
     uv_timer_t stall_timer;
     struct dqueue stall_q;
     uint64_t next_id;
+    /* Emptied output queues of CONN_POOL_BUF bytes, for the next
+     * connection that has output: a line to a quiet connection costs no
+     * malloc/free pair (PERFORMANCE.md, "Cost of a move"). */
+    void *pool;
+    unsigned n_pool;
+    bool is_closed;
     char read_buf[65536];
     char plain_buf[16384];  /* one TLS record's plaintext (conn_start_tls) */
 };
