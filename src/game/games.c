@@ -6,9 +6,11 @@
 #include "game/rules.h"
 
 extern const struct rules briscola_rules;
+extern const struct rules scopa_rules;
 
 const struct rules *const rules_registry[] = {
     &briscola_rules,
+    &scopa_rules,
     NULL,
 };
 
