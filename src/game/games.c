@@ -7,10 +7,12 @@
 
 extern const struct rules briscola_rules;
 extern const struct rules scopa_rules;
+extern const struct rules hearts_rules;
 
 const struct rules *const rules_registry[] = {
     &briscola_rules,
     &scopa_rules,
+    &hearts_rules,
     NULL,
 };
 
