@@ -1,0 +1,355 @@
+// Real-browser tests of scopa and hearts: one Chromium page plays each
+// match to END against socket clients (here, in Node) that play the other
+// seats legally; the end screen must say the deal was verified (§13).
+// Screenshots go to build*/artifacts/: table-scopa.png, pass-hearts.png,
+// table-hearts.png, end-scopa.png, end-hearts.png.
+// Ends with "N passed, M failed"; exit code 1 on any failure, 77 (skipped)
+// when chromium or playwright-core is missing.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BIN = process.env.TAVOLO_BIN || join(here, "../../build/tavolo");
+const ARTIFACTS = process.env.ARTIFACT_DIR || join(here, "../../build/artifacts");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const ONLY = process.env.ONLY || ""; // "scopa" or "hearts": run one test
+
+if (!existsSync(CHROMIUM)) {
+  console.log(`skipped: no chromium at ${CHROMIUM}`);
+  process.exit(77);
+}
+let chromium;
+try {
+  ({ chromium } = await import("playwright-core"));
+} catch (e) {
+  console.log("skipped: playwright-core is not installed (make browser-deps)");
+  process.exit(77);
+}
+
+function startServer(extra = []) {
+  const dir = mkdtempSync(join(tmpdir(), "tavolo-browser-"));
+  const proc = spawn(BIN, ["--port", "0", "--bind", "127.0.0.1", "--data", join(dir, "data"),
+    "--admin-port", "off", "--turn-ms", "60000", "--rate", "200", "--burst", "400", ...extra],
+  { stdio: ["ignore", "ignore", "pipe"] });
+  let text = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("server did not start: " + text)), 10000);
+    proc.stderr.on("data", (d) => {
+      text += d;
+      const m = /^listening on .*:(\d+)$/m.exec(text);
+      if (m) { clearTimeout(timer); resolve({ proc, port: Number(m[1]), log: () => text }); }
+    });
+    proc.on("exit", (code) => reject(new Error(`server exited ${code}: ${text}`)));
+  });
+}
+
+// ---------- a socket client that plays its seat legally ----------
+
+const SCOPA_VALUE = { A: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, J: 8, Q: 9, K: 10 };
+
+class LineClient {
+  constructor(port, name) {
+    this.name = name;
+    this.sock = connect(port, "127.0.0.1");
+    this.sock.setEncoding("utf8");
+    this.buf = "";
+    this.pending = [];
+    this.hand = [];
+    this.trick = [];
+    this.seat = null;
+    this.seats = 0;
+    this.ended = null;
+    this.log = [];
+    this.waiters = [];
+    this.sock.on("data", (d) => {
+      this.buf += d;
+      let i;
+      while ((i = this.buf.indexOf("\n")) >= 0) {
+        const line = this.buf.slice(0, i).replace(/\r$/, "");
+        this.buf = this.buf.slice(i + 1);
+        this.onLine(line);
+      }
+    });
+  }
+
+  send(line) {
+    return new Promise((resolve) => { this.pending.push(resolve); this.sock.write(line + "\n"); });
+  }
+
+  waitFor(pred, ms = 10000) {
+    if (pred()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${this.name}: timed out; last lines: ${this.log.slice(-5).join(" / ")}`)), ms);
+      this.waiters.push(() => { if (pred()) { clearTimeout(t); resolve(); return true; } return false; });
+    });
+  }
+
+  onLine(line) {
+    this.log.push(line);
+    const w = line.split(" ");
+    if (w[0] === "OK" || w[0] === "ERR") {
+      const r = this.pending.shift();
+      if (r) r({ ok: w[0] === "OK", words: w, text: line });
+    } else this.onEvent(w);
+    this.waiters = this.waiters.filter((f) => !f());
+  }
+
+  onEvent(w) {
+    switch (w[0]) {
+      case "HELLO": this.hello = true; break;
+      case "START": this.seats = +w[3]; this.seat = w.slice(4).indexOf(this.name); this.game = w[2]; break;
+      case "HAND": this.hand = w.slice(2); break;
+      case "DEAL": this.trick = []; break;
+      case "PASSING": this.pass().catch((e) => { this.err = e; }); break;
+      case "PLAYED":
+        if (this.trick.length === this.seats) this.trick = [];
+        this.trick.push(w[3]);
+        if (+w[2] === this.seat) this.hand = this.hand.filter((c) => c !== w[3]);
+        break;
+      case "TURN": if (+w[2] === this.seat) this.move().catch((e) => { this.err = e; }); break;
+      case "END": this.ended = w; break;
+    }
+  }
+
+  async pass() {
+    const r = await this.send(`PASS ${this.hand.slice(0, 3).join(" ")}`);
+    if (!r.ok) throw new Error(`${this.name}: ${r.text}`);
+  }
+
+  // Candidates in order of preference; the server's ILLEGAL/BADARG steers.
+  // In hearts they play high and shed points, so that the match ends soon.
+  candidates() {
+    const hand = [...this.hand];
+    if (this.game !== "hearts") return hand;
+    const order = "23456789TJQKA";
+    const high = (a, b) => order.indexOf(b[0]) - order.indexOf(a[0]);
+    const trick = this.trick.length === this.seats ? [] : this.trick;
+    if (!trick.length) {
+      if (hand.includes("2c")) return ["2c"];
+      return [...hand.filter((c) => c[1] !== "h").sort(high), ...hand.filter((c) => c[1] === "h").sort(high)];
+    }
+    const led = trick[0][1];
+    const follow = hand.filter((c) => c[1] === led).sort(high);
+    if (follow.length) return follow;
+    const pointy = (c) => c[1] === "h" || c === "Qs";
+    return [...hand.filter(pointy).sort(high), ...hand.filter((c) => !pointy(c)).sort(high)];
+  }
+
+  async move() {
+    for (const card of this.candidates()) {
+      let r = await this.send(`PLAY ${card}`);
+      if (r.ok) return;
+      if (r.words[1] === "BADARG") { // scopa: "choose a capture: 3d 4h | 7c"
+        const opt = /:\s*([^|]+)/.exec(r.text);
+        if (opt) r = await this.send(`PLAY ${card} ${opt[1].trim()}`);
+        if (r.ok) return;
+      }
+      if (r.words[1] !== "ILLEGAL") throw new Error(`${this.name}: ${r.text}`);
+    }
+    throw new Error(`${this.name}: no legal card in ${this.hand.join(" ")}`);
+  }
+
+  close() { this.sock.destroy(); }
+}
+
+async function lineClient(port, name) {
+  const c = new LineClient(port, name);
+  await c.waitFor(() => c.hello);
+  const r = await c.send(`NICK ${name}`);
+  if (!r.ok) throw new Error(r.text);
+  await c.send("SEED " + Buffer.from(name).toString("hex"));
+  return c;
+}
+
+// ---------- the page ----------
+
+async function enter(page, url, name) {
+  await page.goto(url);
+  await page.fill("#name", name);
+  await page.click("#enter");
+  await page.waitForSelector("#lobby:not([hidden])");
+  await page.waitForSelector("#game option[value=hearts]", { state: "attached" });
+}
+
+async function endShown(page) {
+  return page.$eval("#end", (el) => !el.hidden).catch(() => false);
+}
+
+// One move of the page, if it has one: a pass of three cards, a capture
+// choice (tapping the table cards of the first option), or a card.
+async function pageMove(page, stats) {
+  if (await page.$eval("#turn", (e) => e.dataset.passing === "1").catch(() => false)) {
+    const cards = await page.$$eval("#hand .card.selectable:not(.selected)", (els) => els.map((e) => e.dataset.card));
+    const picked = await page.$$("#hand .card.selected");
+    for (const c of cards.slice(0, 3 - picked.length)) await page.click(`#hand .card[data-card="${c}"]`);
+    if (!stats.passShot) {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, "pass-hearts.png"), fullPage: true });
+      stats.passShot = true;
+    }
+    try {
+      await page.click("#pass", { timeout: 3000 });
+    } catch (e) {
+      const info = await page.evaluate(() => [document.getElementById("turn").textContent,
+        document.getElementById("table-error").textContent, document.getElementById("pass").textContent,
+        document.getElementById("pass-box").hidden, document.querySelectorAll("#hand .card.selected").length]);
+      throw new Error("cannot pass: " + JSON.stringify(info));
+    }
+    stats.passes++;
+    await page.waitForFunction(() => document.getElementById("turn").dataset.passing !== "1", null, { timeout: 5000 });
+    return true;
+  }
+  if (await page.$eval("#capture-box", (e) => !e.hidden).catch(() => false)) {
+    const first = await page.$eval("#capture-options button", (b) => b.dataset.cards).catch(() => null);
+    if (first) {
+      for (const code of first.split(" ")) await page.click(`#table-cards .card[data-card="${code}"]`);
+      stats.choices++;
+      return true;
+    }
+  }
+  const card = await page.$eval("#hand .card.playable", (e) => e.dataset.card).catch(() => null);
+  if (!card) return false;
+  stats.illegalShown += await page.$$eval("#hand .card.illegal", (els) => els.length);
+  const before = await page.$$eval("#hand .card", (els) => els.length);
+  await page.click(`#hand .card.playable[data-card="${card}"]`, { timeout: 2000 }).catch(() => null);
+  // counted once the card left the hand (or a capture choice opened)
+  await page.waitForFunction((n) => document.querySelectorAll("#hand .card").length !== n ||
+    !document.getElementById("capture-box").hidden, before, { timeout: 2000 }).then(() => stats.plays++).catch(() => null);
+  return true;
+}
+
+async function playToEnd(page, clients, stats, shoot, limitMs) {
+  const deadline = Date.now() + limitMs;
+  while (!(await endShown(page))) {
+    if (Date.now() > deadline) throw new Error(`no END after ${stats.plays} plays by the page`);
+    for (const c of clients) if (c.err) throw c.err;
+    if (await pageMove(page, stats)) await shoot();
+    else await page.waitForTimeout(20);
+  }
+  // every client got END too
+  for (const c of clients) await c.waitFor(() => c.ended, 5000);
+}
+
+async function checkEnd(page, game) {
+  await page.waitForFunction(() => /deal (verified|NOT)/.test(document.getElementById("end-verify").textContent),
+    null, { timeout: 10000 });
+  const verify = await page.$eval("#end-verify", (e) => e.textContent);
+  if (!verify.startsWith("deal verified")) throw new Error(`${game} end screen: ${verify}`);
+  const title = await page.$eval("#end-title", (e) => e.textContent);
+  const detail = await page.$eval("#end-detail", (e) => e.textContent);
+  await page.screenshot({ path: join(ARTIFACTS, `end-${game}.png`) });
+  return { title, detail, verify };
+}
+
+const results = [];
+async function test(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push([name, null]);
+    console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+  } catch (e) {
+    results.push([name, e]);
+    console.log(`FAIL ${name}: ${e.stack || e}`);
+  }
+}
+
+const server = await startServer();
+const url = `http://127.0.0.1:${server.port}/`;
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+mkdirSync(ARTIFACTS, { recursive: true });
+
+try {
+  if (!ONLY || ONLY === "scopa") await test("scopa: a desktop page plays a 2-seat match to END; deal verified", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
+    await enter(page, url, "paola");
+    await page.selectOption("#game", "scopa");
+    await page.selectOption("#seats-n", "2");
+    await page.click("#create");
+    await page.waitForSelector("#table:not([hidden])");
+    const id = await page.$eval("#match-title", (e) => e.textContent.match(/#(\d+)/)[1]);
+    const bob = await lineClient(server.port, "bob");
+    const j = await bob.send(`JOIN ${id}`);
+    if (!j.ok) throw new Error(j.text);
+    await page.waitForSelector("#hand .card");
+    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0 };
+    let shot = false;
+    const shoot = async () => {
+      const onTable = await page.$$eval("#table-cards .card", (e) => e.length);
+      if (!shot && stats.plays >= 3 && onTable >= 3) {
+        await page.screenshot({ path: join(ARTIFACTS, "table-scopa.png"), fullPage: true });
+        shot = true;
+      }
+    };
+    await playToEnd(page, [bob], stats, shoot, 60000);
+    if (!shot) await page.screenshot({ path: join(ARTIFACTS, "table-scopa.png"), fullPage: true });
+    const end = await checkEnd(page, "scopa");
+    const pts = (end.detail.match(/\d+/g) || []).map(Number);
+    if (pts.length !== 2 || Math.max(...pts) < 11) throw new Error("scopa END points: " + end.detail);
+    const want = bob.ended[2] === "draw" ? "A draw" : bob.ended[2] === "team0" ? "You won!" : "You lost";
+    if (end.title !== want) throw new Error(`title ${end.title}, END ${bob.ended.join(" ")}`);
+    console.log(`     scopa: ${stats.plays} cards by the page, ${stats.choices} capture choices; ${end.title} ${end.detail}`);
+    bob.close();
+    await ctx.close();
+  });
+
+  if (!ONLY || ONLY === "hearts") await test("hearts: a phone page passes and plays a 4-seat match to END; deal verified", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+    const page = await ctx.newPage();
+    await enter(page, url, "hana");
+    await page.selectOption("#game", "hearts");
+    await page.click("#create");
+    await page.waitForSelector("#table:not([hidden])");
+    const id = await page.$eval("#match-title", (e) => e.textContent.match(/#(\d+)/)[1]);
+    const clients = [];
+    for (const name of ["ivo", "jan", "kim"]) {
+      const c = await lineClient(server.port, name);
+      const j = await c.send(`JOIN ${id}`);
+      if (!j.ok) throw new Error(j.text);
+      clients.push(c);
+    }
+    await page.waitForSelector("#hand .card");
+    // 13 cards fit the phone's width
+    const box = await page.$eval("#hand", (h) => {
+      const cs = [...h.querySelectorAll(".card")].map((c) => c.getBoundingClientRect());
+      return { n: cs.length, left: Math.min(...cs.map((r) => r.left)), right: Math.max(...cs.map((r) => r.right)) };
+    });
+    if (box.n !== 13 || box.left < 0 || box.right > 360) throw new Error("hand does not fit: " + JSON.stringify(box));
+    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0 };
+    let shot = false;
+    const shoot = async () => {
+      if (!shot && stats.plays >= 3) {
+        await page.screenshot({ path: join(ARTIFACTS, "table-hearts.png"), fullPage: true });
+        shot = true;
+      }
+    };
+    await playToEnd(page, clients, stats, shoot, 90000);
+    const end = await checkEnd(page, "hearts");
+    const pts = (end.detail.match(/\d+/g) || []).map(Number);
+    if (pts.length !== 4 || Math.max(...pts) < 100) throw new Error("hearts END points: " + end.detail);
+    const res = clients[0].ended[2];
+    const want = res === "draw" ? "A draw" : res === "seat0" ? "You won!" : "You lost";
+    if (end.title !== want) throw new Error(`title ${end.title}, END ${clients[0].ended.join(" ")}`);
+    if (stats.passes < 1) throw new Error("the page never passed");
+    if (stats.illegalShown < 1) throw new Error("no card was ever greyed out");
+    console.log(`     hearts: ${stats.plays} cards and ${stats.passes} passes by the page, ${stats.illegalShown} greyed cards seen; ${end.title} ${end.detail}`);
+    for (const c of clients) c.close();
+    await ctx.close();
+  });
+} finally {
+  await browser.close();
+  server.proc.kill("SIGTERM");
+}
+
+const failed = results.filter(([, e]) => e).length;
+console.log(`${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
