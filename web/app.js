@@ -519,7 +519,7 @@ function onEvent(w, line) {
       state.lastTake = { seat, cards, with: lp && lp.took === cards ? lp.card : null };
       break;
     }
-    case "SWEEP": state.sweeps[+w[2]] = (state.sweeps[+w[2]] || 0) + 1; chat(`${state.seats[+w[2]]}: scopa!`); break;
+    case "SWEEP": state.sweeps[+w[2]] = (state.sweeps[+w[2]] || 0) + 1; chat(`scopa! by ${displayName(state.seats[+w[2]])}`); break;
     case "TRICK": state.taken[+w[2]] += +w[3]; break;
     case "SCORE": {
       state.totals = w.slice(2).map(Number);
@@ -530,7 +530,7 @@ function onEvent(w, line) {
     case "AWAY": state.away.add(+w[2]); chat(`${state.seats[+w[2]]} dropped; seat held`); break;
     case "BACK": state.away.delete(+w[2]); chat(`${state.seats[+w[2]]} is back`); break;
     case "REPLACED": state.seats[+w[2]] = w[3]; chat(`a bot (${w[3]}) took seat ${w[2]}`); break;
-    case "CHAT": chat(`${w[2]}: ${w.slice(3).join(" ")}`); break;
+    case "CHAT": chat(`${w[2]}: ${w.slice(3).join(" ")}`, false); break;
     case "END": showEnd(w); break;
   }
   render();
@@ -543,9 +543,10 @@ function scoreText(t) {
   return state.seats.map((s, i) => `${displayName(s)} ${t[i]}`).join(" · ");
 }
 
-function chat(text) {
+function chat(text, sys = true) {
   const li = document.createElement("li");
   li.textContent = text;
+  if (sys) li.className = "sys";
   $("chat-log").append(li);
   $("chat-log").scrollTop = 1e9;
 }
@@ -559,7 +560,7 @@ function cardEl(code, small) {
   el.className = "card" + (suit === "d" || suit === "h" ? " red" : "") + (small ? " small" : "");
   el.dataset.card = code;
   el.title = code;
-  el.innerHTML = `<span class="r">${RANKS[code[0]]}</span><span class="big">${SUITS[suit]}</span><span class="s">${SUITS[suit]}</span>`;
+  el.innerHTML = `<span class="r${code[0] === "T" ? " ten" : ""}">${RANKS[code[0]]}</span><span class="big">${SUITS[suit]}</span><span class="s">${SUITS[suit]}</span>`;
   return el;
 }
 
@@ -633,7 +634,7 @@ function seatLabel(s) {
     parts.push(`${state.captured[s] ?? 0} cards`);
     if (state.sweeps[s]) parts.push(`${state.sweeps[s]} scope`);
   }
-  if (state.game === "hearts") parts.push(`${state.taken[s] ?? 0} this hand`);
+  if (state.game === "hearts") parts.push(`${state.taken[s] ?? 0} pts`);
   if (state.totals) parts.push(`total ${state.totals[s]}`);
   if (teams()) parts.push(`team ${s % 2}`);
   if (state.passing && state.passed.has(s)) parts.push("✓ passed");

@@ -206,6 +206,10 @@ async function pageMove(page, stats) {
   if (await page.$eval("#capture-box", (e) => !e.hidden).catch(() => false)) {
     const first = await page.$eval("#capture-options button", (b) => b.dataset.cards).catch(() => null);
     if (first) {
+      if (!stats.captureShot) {
+        await page.screenshot({ path: join(ARTIFACTS, "capture-scopa.png"), fullPage: true });
+        stats.captureShot = true;
+      }
       for (const code of first.split(" ")) await page.click(`#table-cards .card[data-card="${code}"]`);
       stats.choices++;
       return true;
@@ -220,6 +224,16 @@ async function pageMove(page, stats) {
   await page.waitForFunction((n) => document.querySelectorAll("#hand .card").length !== n ||
     !document.getElementById("capture-box").hidden, before, { timeout: 2000 }).then(() => stats.plays++).catch(() => null);
   return true;
+}
+
+// A screenshot of the same table at another viewport size.
+async function otherViewport(page, size, file) {
+  const was = page.viewportSize();
+  await page.setViewportSize(size);
+  await page.waitForTimeout(100);
+  await page.screenshot({ path: join(ARTIFACTS, file), fullPage: true });
+  await page.setViewportSize(was);
+  await page.waitForTimeout(50);
 }
 
 async function playToEnd(page, clients, stats, shoot, limitMs) {
@@ -272,6 +286,7 @@ try {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await ctx.newPage();
     await enter(page, url, "paola");
+    await page.screenshot({ path: join(ARTIFACTS, "lobby-desktop.png"), fullPage: true });
     await page.selectOption("#game", "scopa");
     await page.selectOption("#seats-n", "2");
     await page.click("#create");
@@ -287,6 +302,7 @@ try {
       const onTable = await page.$$eval("#table-cards .card", (e) => e.length);
       if (!shot && stats.plays >= 3 && onTable >= 3) {
         await page.screenshot({ path: join(ARTIFACTS, "table-scopa.png"), fullPage: true });
+        await otherViewport(page, { width: 360, height: 740 }, "table-scopa-phone.png");
         shot = true;
       }
     };
@@ -306,6 +322,7 @@ try {
     const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
     const page = await ctx.newPage();
     await enter(page, url, "hana");
+    await page.screenshot({ path: join(ARTIFACTS, "lobby-phone.png"), fullPage: true });
     await page.selectOption("#game", "hearts");
     await page.click("#create");
     await page.waitForSelector("#table:not([hidden])");
@@ -329,6 +346,7 @@ try {
     const shoot = async () => {
       if (!shot && stats.plays >= 3) {
         await page.screenshot({ path: join(ARTIFACTS, "table-hearts.png"), fullPage: true });
+        await otherViewport(page, { width: 1280, height: 800 }, "table-hearts-desktop.png");
         shot = true;
       }
     };
