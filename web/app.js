@@ -174,6 +174,30 @@ function chosen() { return { game: $("game").value || "briscola", seats: Number(
 function enterLobby() {
   resetTable();
   show("lobby");
+  probeFeatures();
+}
+
+// Does this server have QUICK and BOT (§14)? Asked with arguments that can
+// never start anything: a server without them says BADCMD (§9: the verb is
+// checked before the arguments).
+async function probeFeatures() {
+  if (state.probed === state.ws) return;
+  state.probed = state.ws;
+  const q = await send("QUICK ~");
+  const b = await send("BOT ~");
+  state.noQuick = q.words[1] === "BADCMD";
+  state.noBots = b.words[1] === "BADCMD";
+  renderFeatures();
+}
+
+function renderFeatures() {
+  for (const [id, off, what] of [["quick", state.noQuick, "Play now"], ["vsbot", state.noBots, "Play the computer"]]) {
+    $(id).disabled = off || (id === "quick" && Boolean(state.quick));
+    $(id).title = off ? `${what} is not available on this server` : "";
+  }
+  $("level").disabled = state.noBots;
+  const missing = [state.noQuick && "Play now", state.noBots && "playing the computer"].filter(Boolean);
+  $("feature-note").textContent = missing.length ? `${missing.join(" and ")}: not available on this server` : "";
 }
 
 function startListing() {
@@ -324,7 +348,7 @@ $("quick").addEventListener("click", async () => {
   lobbyError("");
   const r = await send(`QUICK ${game} ${seats}`);
   if (!r.ok) {
-    if (r.words[1] === "BADCMD") { state.noQuick = true; $("quick-status").textContent = "Play now is not available on this server"; }
+    if (r.words[1] === "BADCMD") { state.noQuick = true; renderFeatures(); }
     else lobbyError(explain(r));
     return;
   }
@@ -361,7 +385,15 @@ $("vsbot").addEventListener("click", async () => {
   const id = await create();
   if (id === null) return;
   await commitSeen(id, 1500);
-  for (let i = 1; i < seats; i++) if (!(await addBot(level))) break;
+  for (let i = 1; i < seats; i++) {
+    if (await addBot(level)) continue;
+    if (state.noBots) { // a server without bots: give the match up again
+      await send("LEAVE");
+      enterLobby();
+      renderFeatures();
+    }
+    break;
+  }
 });
 
 async function addBot(level) {
