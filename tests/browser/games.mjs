@@ -300,14 +300,13 @@ try {
     const page = await ctx.newPage();
     await enter(page, url, "paola");
     await page.screenshot({ path: join(ARTIFACTS, "lobby-desktop.png"), fullPage: true });
-    await page.selectOption("#game", "scopa");
-    await page.selectOption("#seats-n", "2");
-    await page.click("#create");
-    await page.waitForSelector("#table:not([hidden])");
-    const id = await page.$eval("#match-title", (e) => e.textContent.match(/#(\d+)/)[1]);
+    // bob creates; the page joins from the lobby's list (WATCH, COMMIT,
+    // its SEED, then JOIN: §13's careful client)
     const bob = await lineClient(server.port, "bob");
-    const j = await bob.send(`JOIN ${id}`);
-    if (!j.ok) throw new Error(j.text);
+    const c = await bob.send("CREATE scopa 2");
+    if (!c.ok) throw new Error(c.text);
+    await page.waitForSelector(`#matches li[data-match="${c.words[2]}"] button.join`, { timeout: 10000 });
+    await page.click(`#matches li[data-match="${c.words[2]}"] button.join`);
     await page.waitForSelector("#hand .card");
     const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0 };
     let shot = false;
@@ -324,7 +323,9 @@ try {
     const end = await checkEnd(page, "scopa");
     const pts = (end.detail.match(/\d+/g) || []).map(Number);
     if (pts.length !== 2 || Math.max(...pts) < 11) throw new Error("scopa END points: " + end.detail);
-    const want = bob.ended[2] === "draw" ? "A draw" : bob.ended[2] === "team0" ? "You won!" : "You lost";
+    if (!end.detail.startsWith("bob ")) throw new Error("seat 0 is bob's: " + end.detail);
+    if (!/with your seed/.test(end.verify)) throw new Error("the page's seed was not used: " + end.verify);
+    const want = bob.ended[2] === "draw" ? "A draw" : bob.ended[2] === "team1" ? "You won!" : "You lost";
     if (end.title !== want) throw new Error(`title ${end.title}, END ${bob.ended.join(" ")}`);
     console.log(`     scopa: ${stats.plays} cards by the page, ${stats.choices} capture choices; ${end.title} ${end.detail}`);
     bob.close();
@@ -356,7 +357,16 @@ try {
     if (box.n !== 13 || box.left < 0 || box.right > 360) throw new Error("hand does not fit: " + JSON.stringify(box));
     const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0 };
     let shot = false;
+    let reloaded = false;
     const shoot = async () => {
+      if (!reloaded && stats.plays >= 20) {
+        // the tab keeps its token: RESUME, and the snapshot of §12
+        await page.reload();
+        await page.waitForSelector("#hand .card", { timeout: 10000 });
+        const n = await page.$$eval("#hand .card", (els) => els.length);
+        if (n < 1 || n > 13) throw new Error(`${n} cards after the reload`);
+        reloaded = true;
+      }
       if (!shot && stats.plays >= 3) {
         await page.screenshot({ path: join(ARTIFACTS, "table-hearts.png"), fullPage: true });
         await otherViewport(page, { width: 1280, height: 800 }, "table-hearts-desktop.png");
@@ -371,6 +381,7 @@ try {
     const want = res === "draw" ? "A draw" : res === "seat0" ? "You won!" : "You lost";
     if (end.title !== want) throw new Error(`title ${end.title}, END ${clients[0].ended.join(" ")}`);
     if (stats.passes < 1) throw new Error("the page never passed");
+    if (!reloaded) throw new Error("the match ended before the reload");
     if (stats.illegalShown < 1) throw new Error("no card was ever greyed out");
     console.log(`     hearts: ${stats.plays} cards and ${stats.passes} passes by the page, ${stats.illegalShown} greyed cards seen; ${end.title} ${end.detail}`);
     for (const c of clients) c.close();
