@@ -417,7 +417,7 @@ function freshTable() {
     table: [], lastPlay: null, lastTake: null, captured: [], sweeps: [],
     passing: null, passed: new Set(), selected: new Set(), received: new Set(),
     handCards: 0, heartsBroken: false, choose: null, endInfo: null, commits: new Set(),
-    seedSent: false, quickFound: null };
+    seedSent: false, quickFound: null, scoreNote: "" };
 }
 
 function resetTable() {
@@ -534,6 +534,7 @@ function onEvent(w, line) {
       }
       state.cardsPlayed++;
       state.handCards++;
+      state.scoreNote = "";
       if (code[1] === "h") state.heartsBroken = true;
       if (seat === state.mySeat) {
         state.hand = state.hand.filter((c) => c !== code);
@@ -555,7 +556,10 @@ function onEvent(w, line) {
     case "TRICK": state.taken[+w[2]] += +w[3]; break;
     case "SCORE": {
       state.totals = w.slice(2).map(Number);
-      if (state.handCards > 0) chat(`after hand ${state.dealNo}: ` + scoreText(state.totals));
+      if (state.handCards > 0) {
+        chat(`after hand ${state.dealNo}: ` + scoreText(state.totals));
+        state.scoreNote = `after hand ${state.dealNo}: ${scoreText(state.totals)}`;
+      }
       break;
     }
     case "TIMEOUT": chat(`${state.seats[+w[2]]} ran out of time`); break;
@@ -727,9 +731,9 @@ function render() {
     if (lp && lp.took) note = `${displayName(state.seats[lp.seat])} took ${lp.took.join(" ")} with ${lp.card}`;
     else if (lp) note = `${displayName(state.seats[lp.seat])} laid ${lp.card}`;
     else if (lt) note = `${displayName(state.seats[lt.seat])} took ${lt.cards.join(" ")}`;
-    $("felt-note").textContent = note;
+    $("felt-note").textContent = state.scoreNote || note;
   } else {
-    $("felt-note").textContent = "";
+    $("felt-note").textContent = state.scoreNote;
     $("trick").replaceChildren(...state.trick.map(([seat, code]) => {
       const box = document.createElement("div");
       box.className = "played";
@@ -917,7 +921,8 @@ state.rec.onVerified = (res) => {
 function showVerified(res) {
   const el = $("end-verify");
   if (res.ok) {
-    el.textContent = `deal verified: ${res.checked} cards of ${res.decks.length} deal${res.decks.length === 1 ? "" : "s"} match the server's commitment` +
+    const n = res.decks.length;
+    el.textContent = `deal verified: the ${res.checked} cards seen in ${n === 1 ? "this deal" : `these ${n} deals`} come from the decks the server committed to` +
       (res.seedOk ? ", with your seed" : "");
     el.className = "verified";
   } else if (res.commitOk === null && !res.mismatches.length) {

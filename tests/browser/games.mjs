@@ -332,6 +332,45 @@ try {
     await ctx.close();
   });
 
+  if (!ONLY || ONLY === "scopa4") await test("scopa: a phone page plays a 4-seat team match to END; deal verified", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+    const page = await ctx.newPage();
+    await enter(page, url, "sara");
+    await page.selectOption("#game", "scopa");
+    await page.selectOption("#seats-n", "4");
+    await page.click("#create");
+    await page.waitForSelector("#table:not([hidden])");
+    const id = await page.$eval("#match-title", (e) => e.textContent.match(/#(\d+)/)[1]);
+    const clients = [];
+    for (const name of ["tom", "ugo", "vic"]) {
+      const c = await lineClient(server.port, name);
+      const j = await c.send(`JOIN ${id}`);
+      if (!j.ok) throw new Error(j.text);
+      clients.push(c);
+    }
+    await page.waitForSelector("#hand .card");
+    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0 };
+    let shot = false;
+    const shoot = async () => {
+      if (!shot && stats.plays >= 2) {
+        await page.screenshot({ path: join(ARTIFACTS, "table-scopa4.png"), fullPage: true });
+        shot = true;
+      }
+    };
+    await playToEnd(page, clients, stats, shoot, 60000);
+    const end = await checkEnd(page, "scopa4");
+    const m = /^team 0: (\d+) — team 1: (\d+)$/.exec(end.detail);
+    if (!m || Math.max(+m[1], +m[2]) < 11) throw new Error("scopa END points: " + end.detail);
+    const res = clients[0].ended[2];
+    const want = res === "draw" ? "A draw" : res === "team0" ? "You won!" : "You lost";
+    if (end.title !== want) throw new Error(`title ${end.title}, END ${clients[0].ended.join(" ")}`);
+    const seats = await page.$$eval("#seats .seat", (els) => els.map((e) => e.textContent));
+    if (!seats.every((t) => /team [01]/.test(t))) throw new Error("no teams on the seats: " + seats);
+    console.log(`     scopa4: ${stats.plays} cards by the page; ${end.title} ${end.detail}`);
+    for (const c of clients) c.close();
+    await ctx.close();
+  });
+
   if (!ONLY || ONLY === "hearts") await test("hearts: a phone page passes and plays a 4-seat match to END; deal verified", async () => {
     const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
     const page = await ctx.newPage();
