@@ -645,6 +645,22 @@ function heartsLegal(hand) {
   return hand;
 }
 
+// Why hearts forbids a card now, in words (the server's text is generic).
+function whyIllegal(code) {
+  if (state.game !== "hearts") return "";
+  const trick = state.trick.length === state.seats.length ? [] : state.trick;
+  const hand = state.hand, pointy = (c) => c[1] === "h" || c === "Qs";
+  if (trick.length) {
+    const led = trick[0][1][1];
+    if (code[1] !== led && hand.some((c) => c[1] === led)) return `follow suit: play a ${SUITS[led]}`;
+    if (pointy(code)) return "no heart or Q♠ on the first trick";
+    return "";
+  }
+  if (hand.includes("2c")) return "the 2♣ leads the first trick";
+  if (code[1] === "h") return "hearts are not broken yet";
+  return "";
+}
+
 function sortHand(hand) {
   if (state.game !== "hearts") return hand;
   const order = "23456789TJQKA", suits = "cdsh";
@@ -831,6 +847,7 @@ async function play(code) {
   state.choose = null;
   const r = await send(`PLAY ${code}`);
   if (r.ok) { tableError(""); return; }
+  if (r.words[1] === "ILLEGAL") { tableError(`${RANKS[code[0]]}${SUITS[code[1]]}: ${whyIllegal(code) || explain(r)}`); render(); return; }
   // the server's list of captures: "choose a capture: 3d 4h | 7c"
   const m = /:\s*(.+)$/.exec(explain(r));
   if (state.game === "scopa" && r.words[1] === "BADARG" && m && m[1].includes(" ")) {

@@ -227,7 +227,17 @@ async function pageMove(page, stats) {
   }
   const card = await page.$eval("#hand .card.playable", (e) => e.dataset.card).catch(() => null);
   if (!card) return false;
-  stats.illegalShown += await page.$$eval("#hand .card.illegal", (els) => els.length);
+  const illegal = await page.$$eval("#hand .card.illegal", (els) => els.map((e) => e.dataset.card));
+  stats.illegalShown += illegal.length;
+  if (illegal.length && !stats.illegalTried) {
+    // a greyed card is refused by the server too, and the page says why
+    stats.illegalTried = true;
+    await page.click(`#hand .card[data-card="${illegal[0]}"]`, { timeout: 2000, force: true });
+    await page.waitForFunction(() => document.getElementById("table-error").textContent.length > 0, null, { timeout: 3000 })
+      .catch(() => { throw new Error(`the greyed ${illegal[0]} was not refused`); });
+    stats.illegalError = await page.$eval("#table-error", (e) => e.textContent);
+    return true;
+  }
   const before = await page.$$eval("#hand .card", (els) => els.length);
   await page.click(`#hand .card.playable[data-card="${card}"]`, { timeout: 2000 }).catch(() => null);
   // counted once the card left the hand (or a capture choice opened)
@@ -422,6 +432,7 @@ try {
     if (stats.passes < 1) throw new Error("the page never passed");
     if (!reloaded) throw new Error("the match ended before the reload");
     if (stats.illegalShown < 1) throw new Error("no card was ever greyed out");
+    console.log(`     hearts: a greyed card refused: ${stats.illegalError}`);
     console.log(`     hearts: ${stats.plays} cards and ${stats.passes} passes by the page, ${stats.illegalShown} greyed cards seen; ${end.title} ${end.detail}`);
     for (const c of clients) c.close();
     await ctx.close();
