@@ -670,10 +670,12 @@ function sortHand(hand) {
 // Lays n cards out in the hand's width, overlapping when they do not fit.
 function fan(box, els) {
   box.replaceChildren(...els);
+  box.classList.remove("tight");
   const width = box.clientWidth;
   if (els.length < 2 || width <= 0) return;
   const cardW = els[0].offsetWidth || 72, gap = 10;
   const step = Math.min(cardW + gap, (width - cardW - 4) / (els.length - 1));
+  box.classList.toggle("tight", step < cardW);
   els.forEach((el, i) => { el.style.marginLeft = i ? `${step - cardW}px` : "0"; });
 }
 

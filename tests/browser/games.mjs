@@ -56,6 +56,7 @@ class LineClient {
     this.name = name;
     this.sock = connect(port, "127.0.0.1");
     this.sock.setEncoding("utf8");
+    this.sock.setNoDelay(true);
     this.buf = "";
     this.pending = [];
     this.hand = [];
@@ -189,15 +190,36 @@ async function endShown(page) {
   return page.$eval("#end", (el) => !el.hidden).catch(() => false);
 }
 
+// Where a person taps a card of the hand: its visible left strip (the
+// cards of a phone's 13-card hand overlap).
+const EDGE = { x: 8, y: 40 };
+
 // One move of the page, if it has one: a pass of three cards, a capture
 // choice (tapping the table cards of the first option), or a card.
-async function pageMove(page, stats) {
-  if (await page.$eval("#turn", (e) => e.dataset.passing === "1").catch(() => false)) {
-    const cards = await page.$$eval("#hand .card.selectable:not(.selected)", (els) => els.map((e) => e.dataset.card));
-    const picked = await page.$$("#hand .card.selected");
-    for (const c of cards.slice(0, 3 - picked.length)) await page.click(`#hand .card[data-card="${c}"]`);
+// What the page shows, in one round trip.
+function look(page) {
+  return page.evaluate(() => {
+    const $ = (id) => document.getElementById(id);
+    const codes = (sel) => [...document.querySelectorAll(sel)].map((e) => e.dataset.card);
+    const opt = document.querySelector("#capture-options button");
+    return {
+      end: !$("end").hidden,
+      passing: $("turn").dataset.passing === "1",
+      selectable: codes("#hand .card.selectable:not(.selected)"),
+      selected: codes("#hand .card.selected").length,
+      capture: !$("capture-box").hidden && opt ? opt.dataset.cards : null,
+      playable: codes("#hand .card.playable"),
+      illegal: codes("#hand .card.illegal"),
+      received: codes("#hand .card.received").length,
+      hand: codes("#hand .card").length,
+    };
+  }).catch(() => ({ end: false, playable: [], illegal: [], selectable: [] }));
+}
+
+async function pageMove(page, stats, v) {
+  if (v.passing) {
+    for (const c of v.selectable.slice(0, 3 - v.selected)) await page.click(`#hand .card[data-card="${c}"]`, { position: EDGE });
     if (!stats.passShot) {
-      mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, "pass-hearts.png"), fullPage: true });
       stats.passShot = true;
     }
@@ -213,36 +235,36 @@ async function pageMove(page, stats) {
     await page.waitForFunction(() => document.getElementById("turn").dataset.passing !== "1", null, { timeout: 5000 });
     return true;
   }
-  if (await page.$eval("#capture-box", (e) => !e.hidden).catch(() => false)) {
-    const first = await page.$eval("#capture-options button", (b) => b.dataset.cards).catch(() => null);
-    if (first) {
-      if (!stats.captureShot) {
-        await page.screenshot({ path: join(ARTIFACTS, "capture-scopa.png"), fullPage: true });
-        stats.captureShot = true;
-      }
-      for (const code of first.split(" ")) await page.click(`#table-cards .card[data-card="${code}"]`);
-      stats.choices++;
-      return true;
+  if (v.capture) {
+    if (!stats.captureShot) {
+      await page.screenshot({ path: join(ARTIFACTS, "capture-scopa.png"), fullPage: true });
+      stats.captureShot = true;
     }
+    for (const code of v.capture.split(" ")) await page.click(`#table-cards .card[data-card="${code}"]`);
+    stats.choices++;
+    return true;
   }
-  const card = await page.$eval("#hand .card.playable", (e) => e.dataset.card).catch(() => null);
+  // points first (hearts: the match ends sooner)
+  const card = v.playable.find((c) => c === "Qs") || v.playable.filter((c) => c[1] === "h").pop() || v.playable[0];
   if (!card) return false;
-  const illegal = await page.$$eval("#hand .card.illegal", (els) => els.map((e) => e.dataset.card));
-  stats.illegalShown += illegal.length;
-  if (illegal.length && !stats.illegalTried) {
+  if (!stats.receivedShot && v.received === 3) {
+    await page.screenshot({ path: join(ARTIFACTS, "received-hearts.png"), fullPage: true });
+    stats.receivedShot = true;
+  }
+  stats.illegalShown += v.illegal.length;
+  if (v.illegal.length && !stats.illegalTried) {
     // a greyed card is refused by the server too, and the page says why
     stats.illegalTried = true;
-    await page.click(`#hand .card[data-card="${illegal[0]}"]`, { timeout: 2000, force: true });
+    await page.click(`#hand .card[data-card="${v.illegal[0]}"]`, { timeout: 2000, position: EDGE });
     await page.waitForFunction(() => document.getElementById("table-error").textContent.length > 0, null, { timeout: 3000 })
-      .catch(() => { throw new Error(`the greyed ${illegal[0]} was not refused`); });
+      .catch(() => { throw new Error(`the greyed ${v.illegal[0]} was not refused`); });
     stats.illegalError = await page.$eval("#table-error", (e) => e.textContent);
     return true;
   }
-  const before = await page.$$eval("#hand .card", (els) => els.length);
-  await page.click(`#hand .card.playable[data-card="${card}"]`, { timeout: 2000 }).catch(() => null);
+  await page.click(`#hand .card.playable[data-card="${card}"]`, { timeout: 2000, position: EDGE }).catch(() => null);
   // counted once the card left the hand (or a capture choice opened)
   await page.waitForFunction((n) => document.querySelectorAll("#hand .card").length !== n ||
-    !document.getElementById("capture-box").hidden, before, { timeout: 2000 }).then(() => stats.plays++).catch(() => null);
+    !document.getElementById("capture-box").hidden, v.hand, { timeout: 2000 }).then(() => stats.plays++).catch(() => null);
   return true;
 }
 
@@ -258,11 +280,13 @@ async function otherViewport(page, size, file) {
 
 async function playToEnd(page, clients, stats, shoot, limitMs) {
   const deadline = Date.now() + limitMs;
-  while (!(await endShown(page))) {
+  for (;;) {
+    const v = await look(page);
+    if (v.end) break;
     if (Date.now() > deadline) throw new Error(`no END after ${stats.plays} plays by the page`);
     for (const c of clients) if (c.err) throw c.err;
-    if (await pageMove(page, stats)) await shoot();
-    else await page.waitForTimeout(20);
+    if (await pageMove(page, stats, v)) await shoot();
+    else await page.waitForTimeout(15);
   }
   // every client got END too
   for (const c of clients) await c.waitFor(() => c.ended, 5000);
@@ -431,6 +455,7 @@ try {
     if (end.title !== want) throw new Error(`title ${end.title}, END ${clients[0].ended.join(" ")}`);
     if (stats.passes < 1) throw new Error("the page never passed");
     if (!reloaded) throw new Error("the match ended before the reload");
+    if (!stats.receivedShot) throw new Error("the three cards received were never marked");
     if (stats.illegalShown < 1) throw new Error("no card was ever greyed out");
     console.log(`     hearts: a greyed card refused: ${stats.illegalError}`);
     console.log(`     hearts: ${stats.plays} cards and ${stats.passes} passes by the page, ${stats.illegalShown} greyed cards seen; ${end.title} ${end.detail}`);
