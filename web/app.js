@@ -596,7 +596,7 @@ function cardEl(code, small) {
   el.className = "card" + (suit === "d" || suit === "h" ? " red" : "") + (small ? " small" : "");
   el.dataset.card = code;
   el.title = code;
-  el.innerHTML = `<span class="r${code[0] === "T" ? " ten" : ""}">${RANKS[code[0]]}</span><span class="big">${SUITS[suit]}</span><span class="s">${SUITS[suit]}</span>`;
+  el.innerHTML = `<span class="r${code[0] === "T" ? " ten" : ""}">${RANKS[code[0]]}<span class="rs">${SUITS[suit]}</span></span><span class="big">${SUITS[suit]}</span><span class="s">${SUITS[suit]}</span>`;
   return el;
 }
 
@@ -698,7 +698,7 @@ function seatLabel(s) {
 function render() {
   if (state.match === null) return;
   const game = state.game, started = state.started;
-  $("match-title").textContent = `#${state.match}` + (started ? ` ${GAME_NAMES[game] || game}` : "") +
+  $("match-title").innerHTML = `<span class="mt-id">#${state.match} </span>` + (started ? `${GAME_NAMES[game] || game}` : "") +
     (state.dealNo ? ` · hand ${state.dealNo}` : "") + (state.watching ? " (watching)" : "");
   const nSeats = Math.max(state.seats.length, 0);
   $("seats").replaceChildren(...Array.from({ length: nSeats }, (_, s) => {
@@ -789,8 +789,10 @@ function render() {
   if (passing) {
     const k = state.selected.size;
     $("pass").disabled = k !== 3 || state.passing.done;
-    $("pass").textContent = state.passing.done ? "Passed — waiting for the others"
-      : `Pass ${k}/3 ${DIR_TEXT[state.passing.dir] || state.passing.dir}`;
+    const dir = DIR_TEXT[state.passing.dir] || state.passing.dir;
+    $("pass").textContent = state.passing.done ? "Passed — waiting for the others" : `Pass ${k}/3 ${dir}`;
+    $("pass-help").textContent = state.passing.done ? "" : `Tap three cards to pass ${dir}` +
+      (DIR_TEXT[state.passing.dir] && state.mySeat !== null ? `, to ${displayName(passTarget())}` : "");
   }
 
   // scopa's capture choice
@@ -806,7 +808,7 @@ function render() {
   let turn;
   if (!started) turn = "waiting for players";
   else if (state.ended) turn = "match over";
-  else if (passing) turn = state.passing.done ? "waiting for the pass" : `choose 3 cards to pass ${DIR_TEXT[state.passing.dir] || ""}`;
+  else if (passing) turn = state.passing.done ? "waiting for the pass" : "pass 3 cards";
   else if (state.passing) turn = "passing";
   else if (myTurn) turn = choose ? "choose what to take" : "your turn";
   else turn = `${displayName(state.seats[state.turnSeat]) ?? "…"}'s turn`;
@@ -814,6 +816,12 @@ function render() {
   $("turn").dataset.myturn = myTurn ? "1" : "0";
   $("turn").dataset.passing = passing && !state.passing.done ? "1" : "0";
   $("leave").textContent = state.watching ? "Stop watching" : "Leave";
+}
+
+// The seat our three cards go to (§12: left i+1, right i-1, across i+2).
+function passTarget() {
+  const n = state.seats.length, d = { left: 1, right: n - 1, across: 2 }[state.passing.dir] || 0;
+  return state.seats[(state.mySeat + d) % n];
 }
 
 function toggleSelect(code) {

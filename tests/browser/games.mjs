@@ -218,7 +218,14 @@ function look(page) {
 
 async function pageMove(page, stats, v) {
   if (v.passing) {
-    for (const c of v.selectable.slice(0, 3 - v.selected)) await page.click(`#hand .card[data-card="${c}"]`, { position: EDGE });
+    for (const c of v.selectable.slice(0, 3 - v.selected)) {
+      try {
+        await page.click(`#hand .card.selectable[data-card="${c}"]`, { position: EDGE, timeout: 3000 });
+      } catch (e) { // the hand changed under the click: look again
+        if (++stats.retries > 5) throw e;
+        return true;
+      }
+    }
     if (!stats.passShot) {
       await page.screenshot({ path: join(ARTIFACTS, "pass-hearts.png"), fullPage: true });
       stats.passShot = true;
@@ -342,7 +349,7 @@ try {
     await page.waitForSelector(`#matches li[data-match="${c.words[2]}"] button.join`, { timeout: 10000 });
     await page.click(`#matches li[data-match="${c.words[2]}"] button.join`);
     await page.waitForSelector("#hand .card");
-    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0 };
+    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0, retries: 0 };
     let shot = false;
     const shoot = async () => {
       const onTable = await page.$$eval("#table-cards .card", (e) => e.length);
@@ -383,7 +390,7 @@ try {
       clients.push(c);
     }
     await page.waitForSelector("#hand .card");
-    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0 };
+    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0, retries: 0 };
     let shot = false;
     const shoot = async () => {
       if (!shot && stats.plays >= 2) {
@@ -428,7 +435,7 @@ try {
       return { n: cs.length, left: Math.min(...cs.map((r) => r.left)), right: Math.max(...cs.map((r) => r.right)) };
     });
     if (box.n !== 13 || box.left < 0 || box.right > 360) throw new Error("hand does not fit: " + JSON.stringify(box));
-    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0 };
+    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0, retries: 0 };
     let shot = false;
     let reloaded = false;
     const shoot = async () => {
@@ -477,7 +484,7 @@ try {
     if (!q.ok) throw new Error(q.text);
     await page.waitForSelector("#hand .card", { timeout: 15000 });
     await page.waitForFunction(() => /Play now: found rosa after \d+s/.test(document.getElementById("chat-log").textContent));
-    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0 };
+    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0, retries: 0 };
     await playToEnd(page, [rosa], stats, async () => {}, 60000);
     await checkEnd(page, "quick");
     rosa.close();
@@ -500,7 +507,7 @@ try {
       const bot = await page.$eval("#seats .seat.bot", (e) => e.textContent);
       if (!/^easy1 \(bot\)/.test(bot)) throw new Error("bot seat: " + bot);
       await page.screenshot({ path: join(ARTIFACTS, "table-bot.png"), fullPage: true });
-      const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0 };
+      const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0, retries: 0 };
       await playToEnd(page, [], stats, async () => {}, 60000);
       await checkEnd(page, "bot");
       await ctx.close();
