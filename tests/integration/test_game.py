@@ -132,7 +132,7 @@ def test_nick_rules_and_name_release():
         b = s.connect()
         b.ask("NICK alice", r"ERR NAMETAKEN .*")
         b.ask("NICK Alice", r"OK NICK Alice [0-9a-f]{32}")  # names are case-sensitive
-        b.ask("GAMES", "OK GAMES briscola:2,4")
+        b.ask("GAMES", "OK GAMES briscola:2,4 scopa:2,4 hearts:4")
         a.close()
         time.sleep(0.2)
         c = s.connect()
