@@ -956,8 +956,10 @@ function showVerified(res) {
     el.textContent = "this server sent no commitment: the deal cannot be checked";
     el.className = "muted";
   } else {
-    el.textContent = "deal NOT verified: " + res.mismatches.slice(0, 3).join("; ") +
-      (res.mismatches.length > 3 ? ` (and ${res.mismatches.length - 3} more)` : "");
+    // a broken commitment first: it explains every card that follows
+    const why = [...res.mismatches].sort((a, b) => /^COMMIT/.test(b) - /^COMMIT/.test(a));
+    el.textContent = "deal NOT verified: " + why.slice(0, 3).join("; ") +
+      (why.length > 3 ? ` (and ${why.length - 3} more)` : "");
     el.className = "error";
   }
 }

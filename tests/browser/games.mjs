@@ -299,11 +299,11 @@ async function playToEnd(page, clients, stats, shoot, limitMs) {
   for (const c of clients) await c.waitFor(() => c.ended, 5000);
 }
 
-async function checkEnd(page, game) {
+async function checkEnd(page, game, want = /^deal verified/) {
   await page.waitForFunction(() => /deal (verified|NOT)/.test(document.getElementById("end-verify").textContent),
     null, { timeout: 10000 });
   const verify = await page.$eval("#end-verify", (e) => e.textContent);
-  if (!verify.startsWith("deal verified")) throw new Error(`${game} end screen: ${verify}`);
+  if (!want.test(verify)) throw new Error(`${game} end screen: ${verify}`);
   const title = await page.$eval("#end-title", (e) => e.textContent);
   const detail = await page.$eval("#end-detail", (e) => e.textContent);
   await page.screenshot({ path: join(ARTIFACTS, `end-${game}.png`) });
@@ -373,8 +373,17 @@ try {
     await ctx.close();
   });
 
-  if (!ONLY || ONLY === "scopa4") await test("scopa: a phone page plays a 4-seat team match to END; deal verified", async () => {
+  if (!ONLY || ONLY === "scopa4") await test("scopa: a phone page plays a 4-seat team match to END; a forged REVEAL is caught", async () => {
     const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+    // a server that lies about its secret at REVEAL must be caught
+    const tamper = typeof ctx.routeWebSocket === "function";
+    if (tamper) {
+      await ctx.routeWebSocket(/\/ws$/, (ws) => {
+        const server = ws.connectToServer();
+        server.onMessage((m) => ws.send(String(m).replace(/^(REVEAL \d+ )([0-9a-f])/,
+          (all, head, d) => head + (d === "0" ? "1" : "0"))));
+      });
+    }
     const page = await ctx.newPage();
     await enter(page, url, "sara");
     await page.selectOption("#game", "scopa");
@@ -399,7 +408,7 @@ try {
       }
     };
     await playToEnd(page, clients, stats, shoot, 60000);
-    const end = await checkEnd(page, "scopa4");
+    const end = await checkEnd(page, "scopa4", tamper ? /^deal NOT verified: COMMIT does not match/ : /^deal verified/);
     const m = /^team 0: (\d+) — team 1: (\d+)$/.exec(end.detail);
     if (!m || Math.max(+m[1], +m[2]) < 11) throw new Error("scopa END points: " + end.detail);
     const res = clients[0].ended[2];
