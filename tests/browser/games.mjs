@@ -251,6 +251,19 @@ async function pageMove(page, stats, v) {
     stats.choices++;
     return true;
   }
+  if (stats.wantServerOptions && !stats.serverOptions) {
+    // once: a card with several captures, played as if the page had not
+    // seen them; the server's BADARG lists them and the page lets us choose
+    const multi = await page.evaluate(() => state.hand.find((c) => scopaCaptures(state.table, c).length > 1) || null);
+    if (multi) {
+      await page.evaluate(() => { window.realCaptures = scopaCaptures; window.scopaCaptures = () => []; });
+      await page.click(`#hand .card[data-card="${multi}"]`, { position: EDGE });
+      await page.waitForSelector("#capture-box:not([hidden])", { timeout: 3000 });
+      await page.evaluate(() => { window.scopaCaptures = window.realCaptures; });
+      stats.serverOptions = await page.$$eval("#capture-options button", (b) => b.length);
+      return true;
+    }
+  }
   // points first (hearts: the match ends sooner)
   const card = v.playable.find((c) => c === "Qs") || v.playable.filter((c) => c[1] === "h").pop() || v.playable[0];
   if (!card) return false;
@@ -349,7 +362,7 @@ try {
     await page.waitForSelector(`#matches li[data-match="${c.words[2]}"] button.join`, { timeout: 10000 });
     await page.click(`#matches li[data-match="${c.words[2]}"] button.join`);
     await page.waitForSelector("#hand .card");
-    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0, retries: 0 };
+    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0, retries: 0, wantServerOptions: true };
     let shot = false;
     const shoot = async () => {
       const onTable = await page.$$eval("#table-cards .card", (e) => e.length);
@@ -368,7 +381,9 @@ try {
     if (!/with your seed/.test(end.verify)) throw new Error("the page's seed was not used: " + end.verify);
     const want = bob.ended[2] === "draw" ? "A draw" : bob.ended[2] === "team1" ? "You won!" : "You lost";
     if (end.title !== want) throw new Error(`title ${end.title}, END ${bob.ended.join(" ")}`);
-    console.log(`     scopa: ${stats.plays} cards by the page, ${stats.choices} capture choices; ${end.title} ${end.detail}`);
+    // (a deal may give the page no card with several captures: then say so)
+    if (!stats.serverOptions) console.log("     scopa: no card with several captures came to the page this time");
+    console.log(`     scopa: ${stats.plays} cards by the page, ${stats.choices} capture choices (one from the server's list of ${stats.serverOptions}); ${end.title} ${end.detail}`);
     bob.close();
     await ctx.close();
   });
