@@ -301,6 +301,8 @@ async function create() {
   if (!r.ok) { lobbyError(explain(r)); return null; }
   const id = Number(r.words[2]);
   openTable(id, false);
+  Object.assign(state, { game, nSeats: seats });
+  render();
   return id;
 }
 $("create").addEventListener("click", () => create());
@@ -315,11 +317,19 @@ function commitSeen(id, ms) {
 }
 
 // §13: watch first, see the COMMIT, choose a seed, then take the seat.
+// The game and seat count of a listed match, for its table before START.
+function listed(id) {
+  const it = state.lastList.map((x) => x.split(":")).find((x) => Number(x[0]) === id);
+  return it ? { game: it[1], nSeats: Number((it[2] || "").split("/")[1]) || 0 } : {};
+}
+
 async function join(id) {
   id = Number(id);
+  const known = listed(id);
   const w = await send(`WATCH ${id}`);
   if (w.ok) {
     openTable(id, true);
+    Object.assign(state, known);
     await commitSeen(id, 1500);
     await send("SEED " + randomSeed());
     state.seedSent = true;
@@ -339,7 +349,10 @@ async function join(id) {
 async function watch(id) {
   const r = await send(`WATCH ${id}`);
   if (!r.ok) { lobbyError(explain(r)); return; }
+  const known = listed(Number(id));
   openTable(Number(id), true);
+  if (!state.started) Object.assign(state, known);
+  render();
 }
 
 // Play now (§14 QUICK): wait in the queue until a table forms.
@@ -417,7 +430,7 @@ function freshTable() {
     table: [], lastPlay: null, lastTake: null, captured: [], sweeps: [],
     passing: null, passed: new Set(), selected: new Set(), received: new Set(),
     handCards: 0, heartsBroken: false, choose: null, endInfo: null, commits: new Set(),
-    seedSent: false, quickFound: null, scoreNote: "" };
+    seedSent: false, quickFound: null, scoreNote: "", nSeats: 0 };
 }
 
 function resetTable() {
@@ -681,7 +694,7 @@ function fan(box, els) {
 
 function seatLabel(s) {
   const name = state.seats[s];
-  const parts = [displayName(name)];
+  const parts = [name ? displayName(name) : "free seat"];
   if (!state.started) return parts[0];
   if (state.game === "briscola") parts.push(`${state.taken[s] ?? 0} pts`);
   if (state.game === "scopa") {
@@ -695,17 +708,22 @@ function seatLabel(s) {
   return parts.join(" · ");
 }
 
+function waitingNote() {
+  const free = state.nSeats - state.seats.filter(Boolean).length;
+  return !state.started && free > 0 ? `match #${state.match}: waiting for ${free} more player${free > 1 ? "s" : ""}` : "";
+}
+
 function render() {
   if (state.match === null) return;
   const game = state.game, started = state.started;
-  $("match-title").innerHTML = `<span class="mt-id">#${state.match} </span>` + (started ? `${GAME_NAMES[game] || game}` : "") +
+  $("match-title").innerHTML = `<span class="mt-id">#${state.match} </span>` + (started || state.nSeats ? `${GAME_NAMES[game] || game}` : "") +
     (state.dealNo ? ` · hand ${state.dealNo}` : "") + (state.watching ? " (watching)" : "");
-  const nSeats = Math.max(state.seats.length, 0);
+  const nSeats = Math.max(state.seats.length, state.nSeats || 0);
   $("seats").replaceChildren(...Array.from({ length: nSeats }, (_, s) => {
     const el = document.createElement("span");
     el.className = "seat" + (s === state.turnSeat ? " turn" : "") +
       (s === state.mySeat ? " me" : "") + (state.away.has(s) ? " away" : "") +
-      (isBot(state.seats[s]) ? " bot" : "") + (state.passed.has(s) && state.passing ? " passed" : "");
+      (isBot(state.seats[s]) ? " bot" : "") + (state.seats[s] ? "" : " free") + (state.passed.has(s) && state.passing ? " passed" : "");
     el.dataset.seat = s;
     el.textContent = seatLabel(s);
     return el;
@@ -716,7 +734,7 @@ function render() {
   $("bot-box").hidden = !waitingSeat || state.noBots;
 
   $("felt").dataset.game = game;
-  $("trump-box").hidden = game !== "briscola";
+  $("trump-box").hidden = game !== "briscola" || !started;
   $("trump").replaceChildren(...(state.trump ? [cardEl(state.trump, true)] : []));
   const left = Math.max(0, 40 - state.seats.length * 3 - Math.floor(state.cardsPlayed / state.seats.length) * state.seats.length);
   $("deck-left").textContent = state.trump ? `${left} left` : "";
@@ -749,9 +767,9 @@ function render() {
     if (lp && lp.took) note = `${displayName(state.seats[lp.seat])} took ${lp.took.join(" ")} with ${lp.card}`;
     else if (lp) note = `${displayName(state.seats[lp.seat])} laid ${lp.card}`;
     else if (lt) note = `${displayName(state.seats[lt.seat])} took ${lt.cards.join(" ")}`;
-    $("felt-note").textContent = state.scoreNote || note;
+    $("felt-note").textContent = waitingNote() || state.scoreNote || note;
   } else {
-    $("felt-note").textContent = state.scoreNote;
+    $("felt-note").textContent = waitingNote() || state.scoreNote;
     $("trick").replaceChildren(...state.trick.map(([seat, code]) => {
       const box = document.createElement("div");
       box.className = "played";
@@ -806,7 +824,10 @@ function render() {
   }
 
   let turn;
-  if (!started) turn = "waiting for players";
+  if (!started) {
+    const taken = state.seats.filter(Boolean).length;
+    turn = "waiting for players" + (state.nSeats ? ` (${taken}/${state.nSeats})` : "");
+  }
   else if (state.ended) turn = "match over";
   else if (passing) turn = state.passing.done ? "waiting for the pass" : "pass 3 cards";
   else if (state.passing) turn = "passing";
