@@ -217,6 +217,13 @@ function look(page) {
 }
 
 async function pageMove(page, stats, v) {
+  if (v.passing && stats.reloadInPass && !stats.passReloaded) {
+    // a reload while passing: the snapshot's PASSING brings the choice back
+    stats.passReloaded = true;
+    await page.reload();
+    await page.waitForSelector('#turn[data-passing="1"]', { timeout: 10000 });
+    return true;
+  }
   if (v.passing) {
     for (const c of v.selectable.slice(0, 3 - v.selected)) {
       try {
@@ -343,6 +350,7 @@ const server = await startServer();
 const url = `http://127.0.0.1:${server.port}/`;
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
+  headless: true,
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
@@ -459,7 +467,7 @@ try {
       return { n: cs.length, left: Math.min(...cs.map((r) => r.left)), right: Math.max(...cs.map((r) => r.right)) };
     });
     if (box.n !== 13 || box.left < 0 || box.right > 360) throw new Error("hand does not fit: " + JSON.stringify(box));
-    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0, retries: 0 };
+    const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0, retries: 0, reloadInPass: true };
     let shot = false;
     let reloaded = false;
     const shoot = async () => {
@@ -486,6 +494,7 @@ try {
     if (end.title !== want) throw new Error(`title ${end.title}, END ${clients[0].ended.join(" ")}`);
     if (stats.passes < 1) throw new Error("the page never passed");
     if (!reloaded) throw new Error("the match ended before the reload");
+    if (!stats.passReloaded) throw new Error("no reload while passing");
     if (!stats.receivedShot) throw new Error("the three cards received were never marked");
     if (stats.illegalShown < 1) throw new Error("no card was ever greyed out");
     console.log(`     hearts: a greyed card refused: ${stats.illegalError}`);
