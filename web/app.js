@@ -316,13 +316,13 @@ function commitSeen(id, ms) {
   });
 }
 
-// §13: watch first, see the COMMIT, choose a seed, then take the seat.
 // The game and seat count of a listed match, for its table before START.
 function listed(id) {
   const it = state.lastList.map((x) => x.split(":")).find((x) => Number(x[0]) === id);
   return it ? { game: it[1], nSeats: Number((it[2] || "").split("/")[1]) || 0 } : {};
 }
 
+// §13: watch first, see the COMMIT, choose a seed, then take the seat.
 async function join(id) {
   id = Number(id);
   const known = listed(id);
