@@ -568,10 +568,14 @@ function onEvent(w, line) {
     case "SWEEP": state.sweeps[+w[2]] = (state.sweeps[+w[2]] || 0) + 1; chat(`scopa! by ${displayName(state.seats[+w[2]])}`); break;
     case "TRICK": state.taken[+w[2]] += +w[3]; break;
     case "SCORE": {
+      const before = state.totals || [];
       state.totals = w.slice(2).map(Number);
       if (state.handCards > 0) {
-        chat(`after hand ${state.dealNo}: ` + scoreText(state.totals));
-        state.scoreNote = `after hand ${state.dealNo}: ${scoreText(state.totals)}`;
+        // the hand's own points, then the match totals
+        const gain = state.totals.map((t, i) => t - (before[i] || 0));
+        const text = `hand ${state.dealNo}: ${scoreText(gain, true)} — totals ${scoreText(state.totals)}`;
+        chat(text);
+        state.scoreNote = text;
       }
       break;
     }
@@ -587,9 +591,10 @@ function onEvent(w, line) {
 
 function teams() { return state.game !== "hearts" && state.seats.length === 4; }
 
-function scoreText(t) {
-  if (teams()) return `team 0: ${t[0]} — team 1: ${t[1]}`;
-  return state.seats.map((s, i) => `${displayName(s)} ${t[i]}`).join(" · ");
+function scoreText(t, signed) {
+  const f = (v) => (signed && v >= 0 ? `+${v}` : `${v}`);
+  if (teams()) return `team 0 ${f(t[0])}, team 1 ${f(t[1])}`;
+  return state.seats.map((s, i) => `${displayName(s)} ${f(t[i])}`).join(", ");
 }
 
 function chat(text, sys = true) {
@@ -934,6 +939,7 @@ function showEnd(w) {
   const me = state.watching ? null : state.mySeat;
   state.turnSeat = null;
   state.ended = true;
+  $("clock").textContent = "";
   state.passing = null;
   state.choose = null;
   let title;
