@@ -1,13 +1,15 @@
-# tavolo: the two commands a fresh Debian/Ubuntu machine needs are
+# tavolo: the two commands a fresh Debian 12 machine needs are
 #   make run    install what is missing, build, serve on port 7777
 #   make test   install what is missing, build (also with ASan+UBSan), test
+# Needed before them: make, git (to clone), root or sudo (apt). Checked on
+# an empty Debian 12 root by scripts/fresh-check.sh (not part of `make test`).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PORT       ?= 7777
 DATA       ?= ./tavolo-data
 
-.PHONY: all build run test test-release test-asan fuzz bench deps deps-test browser-deps clean
+.PHONY: all build run test test-release test-asan fuzz bench deps deps-test deps-fuzz browser-deps clean
 
 all: build
 
@@ -17,46 +19,102 @@ deps:
 deps-test:
 	@scripts/deps.sh test
 
+deps-fuzz:
+	@scripts/deps.sh fuzz
+
 # playwright-core, exactly as locked (it never downloads a browser).
 browser-deps: tests/browser/node_modules/.installed
 tests/browser/node_modules/.installed: tests/browser/package-lock.json
 	cd tests/browser && npm ci --no-audit --no-fund
 	touch $@
 
+# The server's own build needs neither Python nor Node: configure it without
+# the tests (CMakeLists.txt, TAVOLO_TESTS) and build only the binary, so
+# `make run` on a fresh machine needs just what `scripts/deps.sh` installs.
+# A build dir that `make test` configured keeps TAVOLO_TESTS=ON in its cache;
+# building --target tavolo still compiles the server alone.
 $(BUILD)/Makefile:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
-$(ASAN_BUILD)/Makefile:
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTAVOLO_SANITIZE=ON >/dev/null
-
 build: deps $(BUILD)/Makefile
-	cmake --build $(BUILD) -j $(JOBS)
+	cmake --build $(BUILD) -j $(JOBS) --target tavolo
 
 run: build
 	mkdir -p $(DATA)
 	./$(BUILD)/tavolo --port $(PORT) --data $(DATA)
 
 # Every test twice: against the optimised build and under the sanitizers.
-test: deps-test browser-deps test-release test-asan
+# Both halves always run, even when the first fails (a sanitizer finding is
+# no reason to hide a release failure or the other way round); at the end
+# each half's ctest summary is printed again, and the exit status is
+# non-zero if either failed. Each half writes its ctest output to
+# <dir>/ctest.log (ctest -O), removed first so a stale log is never quoted.
+test: deps-test browser-deps
+	@rc_rel=0; rc_asan=0; \
+	$(MAKE) --no-print-directory test-release || rc_rel=$$?; \
+	$(MAKE) --no-print-directory test-asan || rc_asan=$$?; \
+	echo; echo "==== make test: summary"; \
+	for half in "release $(BUILD) $$rc_rel" "asan+ubsan $(ASAN_BUILD) $$rc_asan"; do \
+	  set -- $$half; \
+	  if [ "$$3" -eq 0 ]; then v=PASS; else v="FAIL (exit $$3)"; fi; \
+	  echo "== $$1 ($$2): $$v"; \
+	  if [ -f "$$2/ctest.log" ]; then \
+	    sed -n '/tests passed, .* tests failed out of/,$$p' "$$2/ctest.log" \
+	      | grep -v -e '^Errors while running CTest' -e '^Output from these tests' -e '^\[[A-Z_]*\]' \
+	                -e '^Use "--rerun-failed' -e '^$$' || echo "   (no ctest summary: see above)"; \
+	  else echo "   (ctest did not run: the build failed, see above)"; fi; \
+	done; \
+	if [ $$rc_rel -ne 0 ] || [ $$rc_asan -ne 0 ]; then echo "==== make test: FAIL"; exit 1; fi; \
+	echo "==== make test: PASS"
 
-test-release: $(BUILD)/Makefile
+# -DTAVOLO_TESTS=ON on every run, not only the first: the same build dir may
+# have been configured by `make build` without the tests.
+test-release:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAVOLO_TESTS=ON >/dev/null
+	rm -f $(BUILD)/ctest.log
 	cmake --build $(BUILD) -j $(JOBS)
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300 -O ctest.log
 
-test-asan: $(ASAN_BUILD)/Makefile
+test-asan:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTAVOLO_SANITIZE=ON -DTAVOLO_TESTS=ON >/dev/null
+	rm -f $(ASAN_BUILD)/ctest.log
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -j $(JOBS) --timeout 600
+	  ctest --output-on-failure -j $(JOBS) --timeout 600 -O ctest.log
 
 # libFuzzer drivers (clang): build/fuzz/fuzz_* CORPUS_DIR -max_total_time=60
-fuzz: deps-test
+fuzz: deps-fuzz
 	CC=clang cmake -S . -B build-fuzz -DTAVOLO_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build build-fuzz -j $(JOBS) --target fuzz_session
 	@echo "run: build-fuzz/tests/fuzz/fuzz_session tests/fuzz/corpus/session"
 
 bench: build
+	cmake --build $(BUILD) --target gameload
 	bench/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+
+# ---------- packaging (docs/OPERATIONS.md, "Installing and running as a service")
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary in PREFIX/sbin,
+# tavolo(8), the example config and OPERATIONS.md in PREFIX/share/doc/tavolo,
+# the systemd units in PREFIX/lib/systemd/system.
+# make deb: build-deb/tavolo_*.deb from a copy of the tree (tracked and
+# untracked files, not ignored ones), then lintian (fails on an error).
+PREFIX  ?= /usr/local
+DEB_DIR ?= build-deb
+.PHONY: install deb
+
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+deb:
+	@scripts/deps.sh pkg
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/tavolo
+	git ls-files -z -c -o --exclude-standard | \
+	  tar --null -T - --ignore-failed-read -cf - | tar -C $(DEB_DIR)/src/tavolo -xf -
+	cd $(DEB_DIR)/src/tavolo && nice dpkg-buildpackage -us -uc -b
+	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.changes $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/
+	lintian --fail-on error --info $(DEB_DIR)/*.changes
+	@ls -1 $(DEB_DIR)/*.deb

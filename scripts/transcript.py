@@ -45,7 +45,8 @@ b.type("JOIN 1")
 for t in (a, b):
     t.rng.seed(1)
     t.play = (lambda self: (lambda card: Typist.play(self, auto_card(self.hand))))(t)
-pump_until([a, b], lambda: a.end and b.end, timeout=60)
+pump_until([a, b], lambda: all(t.end and t.transcript[-1].startswith("REVEAL")
+                                 for t in (a, b)), timeout=60)
 s.stop()
 for t in (a, b):
     print("=== %s ===" % t.name)

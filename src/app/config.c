@@ -49,9 +49,20 @@ static const struct opt opts[] = {
     STR("data", data_dir, "data directory (./tavolo-data)"),
     U32("db-max-kb", db_max_kb, 0, 4000000000u, "database size quota in KiB, 0 = none (0)"),
     STR("server-id", server_id, "id in the HELLO line (random)"),
+    /* Accounts, passwords and the store under stress (OPERATIONS.md). */
+    U32("auth-threads", auth_threads, 0, 64, "concurrent password hashes, 0 = cores-1, min 1 (0)"),
+    U32("auth-queue", auth_queue, 1, 1000000, "password checks waiting for a hasher; past it UNAVAILABLE (64)"),
+    U32("auth-per-ip", auth_per_ip, 1, 1000000, "password checks in progress per address (2)"),
+    U32("auth-free-fails", auth_free_fails, 0, 1000000, "wrong passwords per address before back-off (3)"),
+    U32("auth-backoff-ms", auth_backoff_ms, 1, 3600000, "first back-off after wrong passwords, doubles (1000)"),
+    U32("checkpoint-ms", checkpoint_ms, 100, 86400000, "WAL checkpoint and data-file check period (5000)"),
     STR("log-level", log_level, "debug, info, warn or error (info)"),
     STR("check-data", check_data, "check the store in DIR, print a report, exit 0/1"),
     STR("backup", backup_to, "copy the --data store to FILE (online backup), exit"),
+    /* Limits against hostile clients (docs/OPERATIONS.md). */
+    U32("sndbuf-kb", sndbuf_kb, 0, 65536, "socket send buffer in KiB, 0 = kernel autotuning (64)"),
+    U32("conn-rate", conn_rate, 0, 1000000, "new connections per second per address, 0 = no limit (20)"),
+    U32("conn-burst", conn_burst, 1, 1000000, "connections at once per address (40)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -73,6 +84,16 @@ void config_defaults(struct config *cfg)
     cfg->admin_port_text = mem_strdup("7778");
     cfg->data_dir = mem_strdup("./tavolo-data");
     cfg->log_level = mem_strdup("info");
+    /* Limits against hostile clients (docs/OPERATIONS.md). */
+    cfg->sndbuf_kb = 64;
+    cfg->conn_rate = 20;
+    cfg->conn_burst = 40;
+    cfg->auth_threads = 0;
+    cfg->auth_queue = 64;
+    cfg->auth_per_ip = 2;
+    cfg->auth_free_fails = 3;
+    cfg->auth_backoff_ms = 1000;
+    cfg->checkpoint_ms = 5000;
 }
 
 static const struct opt *find_opt(const char *name, size_t len)

@@ -28,10 +28,22 @@ struct config {
     char *data_dir;
     uint32_t db_max_kb;     /* 0: no quota on the database file */
     char *server_id;        /* NULL: random at start */
+    /* Accounts, passwords and the store under stress (app/auth.c,
+     * store/store.c; docs/OPERATIONS.md). */
+    uint32_t auth_threads;     /* concurrent argon2id hashes; 0: cores - 1 */
+    uint32_t auth_queue;       /* checks waiting for a hasher, at most */
+    uint32_t auth_per_ip;      /* checks in progress from one address */
+    uint32_t auth_free_fails;  /* wrong passwords before the back-off */
+    uint32_t auth_backoff_ms;  /* the first back-off; it doubles */
+    uint32_t checkpoint_ms;    /* WAL checkpoint and data-file check */
     char *log_level;
     char *check_data;       /* --check-data DIR: check and exit */
     char *backup_to;        /* --backup FILE: copy the live store and exit */
     bool show_help;
+    /* Limits against hostile clients (docs/OPERATIONS.md). */
+    uint32_t sndbuf_kb;     /* SO_SNDBUF of accepted sockets; 0: kernel's */
+    uint32_t conn_rate;     /* new connections per second per address; 0: off */
+    uint32_t conn_burst;    /* ... of which this many at once */
 };
 
 /* Fills cfg with the defaults. */

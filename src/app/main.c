@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "app/config.h"
+#include "app/sdnotify.h"
 #include "app/server.h"
 #include "base/log.h"
 #include "base/rnd.h"
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
+    sdnotify_ready(); /* the listeners accept: systemd's Type=notify */
     uv_run(loop, UV_RUN_DEFAULT);
     if (srv.exit_code != 0)
         rc = srv.exit_code;

@@ -18,11 +18,12 @@ static const char *const codes[] = {
     "BADCMD", "BADARG", "TOOLONG", "NONAME", "BADNAME", "NAMETAKEN", "BADPASS",
     "NOGAME", "NOMATCH", "FULL", "ALREADY", "NOTPLAYING", "NOTYOURTURN",
     "NOTINHAND", "BADTOKEN", "RATELIMIT", "BANNED", "BUSY", "TIMEOUT",
-    "INTERNAL",
+    "INTERNAL", "ILLEGAL", "UNAVAILABLE",
 };
 #define N_CODES (sizeof codes / sizeof codes[0])
 
-static const int statuses[] = {101, 200, 400, 403, 404, 405, 413, 426, 431, 500};
+static const int statuses[] = {101, 200, 400, 403, 404, 405, 413, 426, 431, 500,
+                               505};
 #define N_STATUSES (sizeof statuses / sizeof statuses[0])
 
 _Static_assert(N_CODES <= METRICS_MAX_CODES, "codes fit");
@@ -84,10 +85,14 @@ size_t metrics_render(struct server *srv, char *out, size_t cap)
     help(&o, "tavolo_connections_accepted_total", "counter", "Connections admitted on the game port.");
     put(&o, "tavolo_connections_accepted_total %" PRIu64 "\n", m->accepted);
     help(&o, "tavolo_connections_refused_total", "counter", "Connections refused at admission, by reason.");
-    static const char *reasons[] = {"banned", "busy_total", "busy_per_address"};
+    static const char *reasons[] = {"banned", "busy_total", "busy_per_address",
+                                   "busy_connection_rate"};
     for (int i = 0; i < REFUSED_COUNT; i++)
         put(&o, "tavolo_connections_refused_total{reason=\"%s\"} %" PRIu64 "\n",
             reasons[i], m->refused[i]);
+    help(&o, "tavolo_blacklist_reloads_total", "counter",
+         "Blacklist reloads completed (SIGHUP; a storm of signals coalesces).");
+    put(&o, "tavolo_blacklist_reloads_total %" PRIu64 "\n", m->blacklist_reloads);
     help(&o, "tavolo_connections_closed_slow_total", "counter",
          "Connections closed for not reading their output.");
     put(&o, "tavolo_connections_closed_slow_total %" PRIu64 "\n",
@@ -127,6 +132,11 @@ size_t metrics_render(struct server *srv, char *out, size_t cap)
         put(&o, "tavolo_store_commits_total %" PRIu64 "\n", sm.n_commits);
         help(&o, "tavolo_store_commit_failures_total", "counter", "Journal commits that failed (disk).");
         put(&o, "tavolo_store_commit_failures_total %" PRIu64 "\n", sm.n_failed);
+        help(&o, "tavolo_store_backlog_entries", "gauge",
+             "Journal entries of failed commits waiting for the disk.");
+        put(&o, "tavolo_store_backlog_entries %" PRIu64 "\n", sm.n_backlog);
+        help(&o, "tavolo_store_checkpoints_total", "counter", "Periodic WAL checkpoints.");
+        put(&o, "tavolo_store_checkpoints_total %" PRIu64 "\n", sm.n_checkpoints);
         help(&o, "tavolo_store_commit_seconds", "gauge", "Duration of commits, last and worst.");
         put(&o, "tavolo_store_commit_seconds{which=\"last\"} %.6f\n", sm.last_commit_us / 1e6);
         put(&o, "tavolo_store_commit_seconds{which=\"max\"} %.6f\n", sm.max_commit_us / 1e6);

@@ -15,6 +15,7 @@ enum metrics_refusal {
     REFUSED_BANNED = 0,
     REFUSED_BUSY_TOTAL,
     REFUSED_BUSY_ADDR,
+    REFUSED_BUSY_RATE, /* too many new connections from one address */
     REFUSED_COUNT,
 };
 
@@ -29,6 +30,7 @@ struct metrics {
     uint64_t errors[METRICS_MAX_CODES];   /* by code */
     uint64_t http[METRICS_MAX_STATUSES];  /* by status */
     uint64_t ws_upgrades;
+    uint64_t blacklist_reloads;           /* completed on the thread pool */
     double loop_lag_ms, loop_lag_max_ms;
 };
 

@@ -1,18 +1,27 @@
 /*
  * server: see server.h.
  *
- * Admission happens right after accept and before anything is read: the
- * blacklist first, then the caps; a refused connection gets one ERR line
- * instead of HELLO and is closed after it is written (PROTOCOL §9).
+ * Admission happens right after accept and before anything is read or
+ * allocated: the blacklist first, then the connection rate, then the caps;
+ * a refused socket gets one ERR line instead of HELLO and is closed
+ * (PROTOCOL §9), or, from an address that ignores its refusals, reset.
  */
 #include "app/server.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include "app/auth.h"
+#include "app/sdnotify.h"
 #include "app/session.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -24,22 +33,34 @@
 
 #define SNIFF_MS 100        /* PROTOCOL §2 */
 #define SHUTDOWN_MS 1500    /* forced close, inside the 2 s of §8 */
+/* Connections accepted per loop iteration at most: each costs a few
+ * system calls and allocations (10-20 us here), so 16 keep one
+ * iteration's accepting within a few hundred microseconds while
+ * established clients wait; the kernel's backlog holds the rest until the
+ * next iteration, which comes at once when there is nothing else to do
+ * (tens of thousands of accepts per second still). */
+#define ACCEPT_PER_ITERATION 4
+/* Blacklist reloads start at most this often: a SIGHUP storm costs one
+ * reload per second on the thread pool, not one core. */
+#define RELOAD_MIN_INTERVAL_MS 1000
+/* Refusals logged per second at most; the rest are counted in one line,
+ * so that a connect flood cannot turn the log into the bottleneck. */
+#define REFUSALS_LOGGED_PER_S 20
+/* After this many connections closed, the heap is trimmed (see
+ * on_lag_timer). */
+#define TRIM_AFTER_CLOSES 256
 
 /* ---------- connection callbacks ---------- */
 
+/* Every connection has its session from accept on (refused ones never
+ * become connections), until on_close. */
 static size_t on_data(struct conn *c, const char *data, size_t len)
 {
-    if (c->user == NULL)
-        return len; /* a refused connection: its input is ignored */
     return session_on_data(c, data, len);
 }
 
 static void on_eof(struct conn *c)
 {
-    if (c->user == NULL) {
-        conn_close_after_flush(c, "peer closed");
-        return;
-    }
     session_on_eof(c);
 }
 
@@ -51,10 +72,12 @@ static void on_close(struct conn *c, const char *reason)
     net_addr_format(&c->addr, addr);
     log_info("conn %" PRIu64 " closed %s port %u: %s", c->id, addr, c->port,
              reason ? reason : "closed");
-    if (c->user != NULL) {
+    srv->n_closed++;
+    if (c->user != NULL)
         session_on_close(c);
+    /* Only game-port connections were counted (not the admin port's). */
+    if (c->is_admitted)
         admit_release(&srv->admit, &c->addr);
-    }
 }
 
 static const struct conn_ops ops = {
@@ -65,14 +88,162 @@ static const struct conn_ops ops = {
 
 /* ---------- accept and admission ---------- */
 
-static void refuse(struct conn *c, const char *line, const char *reason)
+static void log_refusal(struct server *srv, const char *addr, uint16_t port,
+                        const char *why)
 {
-    c->user = NULL;
-    conn_write(c, line, strlen(line));
-    conn_close_after_flush(c, reason);
+    uint64_t now = uv_now(srv->loop);
+
+    if (now - srv->refusal_log_ms >= 1000) {
+        if (srv->n_refusals_unlogged > 0)
+            log_info("%" PRIu32 " more connections refused in the last second "
+                     "(not logged one by one)", srv->n_refusals_unlogged);
+        srv->refusal_log_ms = now;
+        srv->n_refusals_logged = srv->n_refusals_unlogged = 0;
+    }
+    if (srv->n_refusals_logged++ < REFUSALS_LOGGED_PER_S)
+        log_info("refused %s port %u: %s", addr, port, why);
+    else
+        srv->n_refusals_unlogged++;
 }
 
-/* The common start of both listeners: a connection, or NULL. */
+/* Sends the one line that replaces HELLO (PROTOCOL §9) straight to a new
+ * socket and closes it: nothing is allocated for a refused connection.
+ * The socket's send buffer is empty, so the line fits. */
+static void refuse_fd(int fd, const char *line)
+{
+    char sink[1024];
+
+    /* best effort: a peer that is already gone gets nothing */
+    ssize_t n = send(fd, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL);
+    (void)n;
+    /* best effort: read what the peer sent at once (a browser's request),
+     * since closing with unread input resets the connection, and the reset
+     * can destroy the line before the peer reads it */
+    n = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+    (void)n;
+    close(fd);
+}
+
+/* Drops a socket with a reset: no line, no FIN exchange, no TIME_WAIT.
+ * For an address that ignores its refusals: a polite close costs the
+ * loop the whole FIN handshake (on loopback, inside our close()), which
+ * under a flood is most of the work. */
+static void reset_fd(int fd)
+{
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+    /* best effort: without it the close is merely polite */
+    if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == -1)
+        log_debug("SO_LINGER: %s", strerror(errno));
+    close(fd);
+}
+
+/* One accepted socket: admitted (a connection and a session) or refused,
+ * in the order of PROTOCOL §9: blacklist, then the caps. */
+static void admit_fd(struct server *srv, int fd, const struct sockaddr_storage *ss)
+{
+    struct net_addr a;
+    uint16_t port = 0;
+    char addr[NET_ADDR_STRLEN];
+
+    if (srv->is_stopping) {
+        close(fd);
+        return;
+    }
+    net_addr_from_sockaddr(&a, (const struct sockaddr *)ss);
+    if (ss->ss_family == AF_INET)
+        port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+    else if (ss->ss_family == AF_INET6)
+        port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+    net_addr_format(&a, addr);
+    if (ban_match(srv->bans, &a)) {
+        srv->metrics.refused[REFUSED_BANNED]++;
+        log_refusal(srv, addr, port, "banned");
+        refuse_fd(fd, "ERR BANNED your address is banned from this server\n");
+        return;
+    }
+    /* Before the caps: a reconnect loop is refused however few of its
+     * connections are open at a time. */
+    switch (connrate_take(&srv->connrate, &a, uv_now(srv->loop))) {
+    case CONNRATE_OK:
+        break;
+    case CONNRATE_BUSY:
+        srv->metrics.refused[REFUSED_BUSY_RATE]++;
+        log_refusal(srv, addr, port, "busy (connection rate)");
+        refuse_fd(fd, "ERR BUSY too many new connections from your address, "
+                      "slow down\n");
+        return;
+    case CONNRATE_FLOOD:
+        srv->metrics.refused[REFUSED_BUSY_RATE]++;
+        log_refusal(srv, addr, port, "busy (connection rate), reset");
+        reset_fd(fd);
+        return;
+    }
+    switch (admit_take(&srv->admit, &a)) {
+    case ADMIT_OK:
+        break;
+    case ADMIT_BUSY_TOTAL:
+        srv->metrics.refused[REFUSED_BUSY_TOTAL]++;
+        log_refusal(srv, addr, port, "busy (server full)");
+        refuse_fd(fd, "ERR BUSY server full, try again later\n");
+        return;
+    case ADMIT_BUSY_ADDR:
+        srv->metrics.refused[REFUSED_BUSY_ADDR]++;
+        log_refusal(srv, addr, port, "busy (per-address cap)");
+        refuse_fd(fd, "ERR BUSY too many connections from your address\n");
+        return;
+    }
+    struct conn *c = conn_adopt(&srv->conns, fd, &a, port);
+    if (c == NULL) { /* logged; fd is closed */
+        admit_release(&srv->admit, &a);
+        return;
+    }
+    c->is_admitted = true;
+    srv->metrics.accepted++;
+    log_info("conn %" PRIu64 " opened %s port %u", c->id, addr, c->port);
+    /* The sniff window runs from now, not from the start of this busy
+     * iteration (uv_now is cached then): else it would be cut short. */
+    uv_update_time(srv->loop);
+    session_new(srv, c);
+    conn_start(c);
+}
+
+/* The game port is readable: accept up to ACCEPT_PER_ITERATION; the poll
+ * is level-triggered, so the rest wakes the next iteration, after the
+ * established clients' reads have been served. */
+static void on_listen_readable(uv_poll_t *h, int status, int events)
+{
+    struct server *srv = h->loop->data;
+    static uint64_t n_accept_errors, n_shed;
+    (void)events;
+
+    if (status < 0) {
+        log_warn("listener poll: %s", uv_strerror(status));
+        return;
+    }
+    for (int i = 0; i < ACCEPT_PER_ITERATION && !srv->is_stopping; i++) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        int fd = listen_accept(&srv->listener, &ss, &len);
+        if (fd == LISTEN_AGAIN)
+            return;
+        if (fd == LISTEN_SHED) {
+            if (n_shed++ % 1000 == 0)
+                log_warn("out of file descriptors: connection shed "
+                         "(%" PRIu64 " so far)", n_shed);
+            continue;
+        }
+        if (fd == LISTEN_ERROR) {
+            if (n_accept_errors++ % 1000 == 0)
+                log_warn("accept failed (%" PRIu64 " so far): %s",
+                         n_accept_errors, strerror(errno));
+            return;
+        }
+        admit_fd(srv, fd, &ss);
+    }
+}
+
+/* The admin port's connections (libuv accepts them). */
 static struct conn *accept_one(struct server *srv, uv_stream_t *listener,
                                int status)
 {
@@ -93,43 +264,6 @@ static struct conn *accept_one(struct server *srv, uv_stream_t *listener,
     return c;
 }
 
-static void on_connection(uv_stream_t *listener, int status)
-{
-    struct server *srv = listener->loop->data;
-    struct conn *c = accept_one(srv, listener, status);
-
-    if (c == NULL)
-        return;
-    char addr[NET_ADDR_STRLEN];
-    net_addr_format(&c->addr, addr);
-    if (ban_match(srv->bans, &c->addr)) {
-        srv->metrics.refused[REFUSED_BANNED]++;
-        log_info("conn %" PRIu64 " refused %s port %u: banned", c->id, addr, c->port);
-        refuse(c, "ERR BANNED your address is banned from this server\n", "banned");
-        return;
-    }
-    switch (admit_take(&srv->admit, &c->addr)) {
-    case ADMIT_OK:
-        break;
-    case ADMIT_BUSY_TOTAL:
-        srv->metrics.refused[REFUSED_BUSY_TOTAL]++;
-        log_info("conn %" PRIu64 " refused %s port %u: server full", c->id, addr, c->port);
-        refuse(c, "ERR BUSY server full, try again later\n", "busy (server full)");
-        return;
-    case ADMIT_BUSY_ADDR:
-        srv->metrics.refused[REFUSED_BUSY_ADDR]++;
-        log_info("conn %" PRIu64 " refused %s port %u: too many from address",
-                 c->id, addr, c->port);
-        refuse(c, "ERR BUSY too many connections from your address\n",
-               "busy (per-address cap)");
-        return;
-    }
-    srv->metrics.accepted++;
-    log_info("conn %" PRIu64 " opened %s port %u", c->id, addr, c->port);
-    session_new(srv, c);
-    conn_start(c);
-}
-
 /* The admin port is bound to 127.0.0.1: no blacklist, no caps. Its
  * connections are counted in the same set, so shutdown covers them. */
 static void on_admin_connection(uv_stream_t *listener, int status)
@@ -139,7 +273,11 @@ static void on_admin_connection(uv_stream_t *listener, int status)
 
     if (c == NULL)
         return;
+    char addr[NET_ADDR_STRLEN];
+    net_addr_format(&c->addr, addr);
     srv->metrics.admin_accepted++;
+    /* logged when opened, like the game port's (its close is logged too) */
+    log_info("conn %" PRIu64 " opened (admin) %s port %u", c->id, addr, c->port);
     session_new_admin(srv, c);
     conn_start(c);
 }
@@ -156,6 +294,14 @@ static void on_lag_timer(uv_timer_t *t)
     if (srv->metrics.loop_lag_ms > srv->metrics.loop_lag_max_ms)
         srv->metrics.loop_lag_max_ms = srv->metrics.loop_lag_ms;
     srv->lag_expected_ms = uv_now(srv->loop) + 250;
+    /* Thousands of connections closing free their small blocks all over
+     * the heap, and malloc keeps them: give the free pages back to the
+     * system, at most every 250 ms and only after a bulk of closes (a
+     * trim walks the heap: about a millisecond for a big one). */
+    if (srv->n_closed - srv->n_closed_at_trim >= TRIM_AFTER_CLOSES) {
+        srv->n_closed_at_trim = srv->n_closed;
+        malloc_trim(0);
+    }
 }
 
 /* ---------- session deadlines ---------- */
@@ -240,6 +386,7 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
             op->seats[s].is_registered = j->is_registered[s];
             snprintf(op->seats[s].seed, sizeof op->seats[s].seed, "%s",
                      j->seeds[s] ? j->seeds[s] : "");
+            op->seats[s].side = j->sides[s];
         }
         deal_to_hex(j->secret, DEAL_SECRET_LEN, op->secret);
         break;
@@ -380,6 +527,20 @@ static void restore_match(void *ctx, const struct store_open_match *m)
     free(moves);
 }
 
+static void server_stop(struct server *srv);
+
+/* The store writes nothing more (its file was deleted or replaced, or
+ * the disk refused the journal for too long): playing on would show
+ * clients moves that no restart can bring back. Stop cleanly, exit 1
+ * (docs/OPERATIONS.md). */
+static void on_store_broken(void *ctx, const char *why)
+{
+    struct server *srv = ctx;
+    log_error("stopping: the store cannot keep what is played (%s)", why);
+    srv->exit_code = 1;
+    server_stop(srv);
+}
+
 /* Opens the store in cfg->data_dir, loads the accounts, restores the
  * matches that were in play, and starts the writer. Returns 0 or -1. */
 static int server_open_store(struct server *srv)
@@ -394,6 +555,8 @@ static int server_open_store(struct server *srv)
     outbox_init(&srv->outbox, &outbox_ops, srv->store);
     if (store_set_quota(srv->store, srv->cfg->db_max_kb) != 0)
         log_warn("cannot set the database quota");
+    store_set_tick_ms(srv->store, srv->cfg->checkpoint_ms);
+    store_on_broken(srv->store, on_store_broken, srv);
     if (store_each_account(srv->store, load_account, srv) != 0 ||
         store_start(srv->store, srv->loop) != 0) {
         log_error("cannot read the store in %s", srv->cfg->data_dir);
@@ -440,25 +603,134 @@ static void new_token_cb(void *ctx, char out[LOBBY_TOKEN_LEN + 1])
 
 /* ---------- signals and shutdown ---------- */
 
-/* Reloads the blacklist (at start and on SIGHUP). A file with a bad line
- * keeps the old list. Returns 0 or -1. */
-static int server_reload_blacklist(struct server *srv)
+/* Loads the blacklist at start, on the loop: a bad file stops the start.
+ * Returns 0 or -1. */
+static int server_load_blacklist(struct server *srv)
 {
     char err[512];
     size_t n = 0;
 
-    if (srv->cfg->blacklist == NULL)
-        return 0;
     struct ban_set *set = ban_load_file(srv->cfg->blacklist, &n, err, sizeof err);
     if (set == NULL) {
-        log_error("blacklist not (re)loaded, keeping the previous one: %s", err);
+        log_error("blacklist not loaded: %s", err);
         return -1;
     }
-    ban_free(srv->bans);
     srv->bans = set;
     log_info("blacklist %s: %zu entries, %zu ranges", srv->cfg->blacklist, n,
              ban_n_ranges(set));
     return 0;
+}
+
+/* A reload on libuv's thread pool: reading and sorting 100 000 lines
+ * takes tens of milliseconds, which the loop must not spend. The worker
+ * touches only this struct; the new set is swapped in on the loop. */
+struct reload {
+    uv_work_t req;
+    struct server *srv;
+    struct ban_set *set; /* NULL if the file was bad */
+    size_t n_entries;
+    bool is_still_niced; /* the pool thread could not get its priority back */
+    char err[512];
+};
+
+static void start_reload(struct server *srv);
+
+/* READY=1 for systemd once no reload is running or waiting for its turn
+ * (the RELOADING=1 it answers was sent on SIGHUP). */
+static void notify_if_reloaded(struct server *srv)
+{
+    if (!srv->is_reloading && !uv_is_active((uv_handle_t *)&srv->reload_timer))
+        sdnotify_ready();
+}
+
+static void reload_work(uv_work_t *req)
+{
+    struct reload *r = req->data;
+    int tid = (int)syscall(SYS_gettid);
+
+    /* Lowest priority while parsing, so that on a machine where the pool
+     * shares the loop's CPU the loop still runs first. Best effort, both
+     * ways: raising the priority back may need CAP_SYS_NICE, and then the
+     * pool thread stays nice (its other work, password hashing, is not
+     * latency-critical either). */
+    errno = 0;
+    int old = getpriority(PRIO_PROCESS, (id_t)tid);
+    bool has_old = errno == 0;
+    if (setpriority(PRIO_PROCESS, (id_t)tid, 19) == -1)
+        has_old = false;
+    r->set = ban_load_file(r->srv->cfg->blacklist, &r->n_entries, r->err,
+                           sizeof r->err);
+    if (has_old && setpriority(PRIO_PROCESS, (id_t)tid, old) == -1)
+        r->is_still_niced = true;
+}
+
+static void reload_done(uv_work_t *req, int status)
+{
+    struct reload *r = req->data;
+    struct server *srv = r->srv;
+
+    srv->is_reloading = false;
+    if (status != 0 || srv->is_stopping) {
+        ban_free(r->set);
+        free(r);
+        return;
+    }
+    if (r->set == NULL) {
+        log_error("blacklist not reloaded, keeping the previous one: %s", r->err);
+    } else {
+        /* Lookups happen only on the loop, so the swap needs no lock. */
+        ban_free(srv->bans);
+        srv->bans = r->set;
+        srv->metrics.blacklist_reloads++;
+        log_info("blacklist %s: %zu entries, %zu ranges", srv->cfg->blacklist,
+                 r->n_entries, ban_n_ranges(r->set));
+    }
+    if (r->is_still_niced)
+        log_debug("blacklist reload: a pool thread keeps nice 19");
+    free(r);
+    /* SIGHUPs that came while this one ran ask for one more reload: the
+     * file may have changed after the worker read it. */
+    if (srv->wants_reload)
+        start_reload(srv);
+    notify_if_reloaded(srv);
+}
+
+/* SIGHUP: reload the blacklist off the loop. A file with a bad line keeps
+ * the old list. Signals during a reload coalesce into one more reload. */
+static void on_reload_timer(uv_timer_t *t)
+{
+    start_reload(t->data);
+}
+
+static void start_reload(struct server *srv)
+{
+    uint64_t now = uv_now(srv->loop);
+
+    if (srv->cfg->blacklist == NULL || srv->is_stopping)
+        return;
+    if (srv->is_reloading || uv_is_active((uv_handle_t *)&srv->reload_timer)) {
+        srv->wants_reload = true;
+        return;
+    }
+    if (srv->last_reload_ms != 0 &&
+        now - srv->last_reload_ms < RELOAD_MIN_INTERVAL_MS) {
+        uv_timer_start(&srv->reload_timer, on_reload_timer,
+                       srv->last_reload_ms + RELOAD_MIN_INTERVAL_MS - now, 0);
+        return;
+    }
+    srv->wants_reload = false;
+    srv->last_reload_ms = now;
+    struct reload *r = mem_calloc(1, sizeof *r);
+    r->srv = srv;
+    r->req.data = r;
+    int rc = uv_queue_work(srv->loop, &r->req, reload_work, reload_done);
+    if (rc != 0) {
+        log_error("blacklist not reloaded, keeping the previous one: %s",
+                  uv_strerror(rc));
+        free(r);
+        return;
+    }
+    srv->is_reloading = true;
 }
 
 static void server_stop(struct server *srv);
@@ -468,10 +740,13 @@ static void on_signal(uv_signal_t *h, int signum)
     struct server *srv = h->data;
 
     if (signum == SIGHUP) {
-        server_reload_blacklist(srv);
+        sdnotify_reloading();
+        start_reload(srv);
+        notify_if_reloaded(srv);
         return;
     }
     log_info("signal %d: shutting down", signum);
+    sdnotify_stopping();
     server_stop(srv);
 }
 
@@ -501,13 +776,16 @@ static void server_stop(struct server *srv)
     if (srv->is_stopping)
         return;
     srv->is_stopping = true;
-    uv_close((uv_handle_t *)&srv->listener, NULL);
+    if (srv->has_listener)
+        listen_close(&srv->listener);
     if (srv->has_admin)
         uv_close((uv_handle_t *)&srv->admin_listener, NULL);
     uv_close((uv_handle_t *)&srv->lag_timer, NULL);
     uv_close((uv_handle_t *)&srv->sig_int, NULL);
     uv_close((uv_handle_t *)&srv->sig_term, NULL);
     uv_close((uv_handle_t *)&srv->sig_hup, NULL);
+    uv_close((uv_handle_t *)&srv->reload_timer, NULL);
+    auth_stop(srv->auth); /* answers the checks not yet hashing */
     for (struct conn *c = srv->conns.all; c != NULL; c = c->next)
         conn_close_after_flush(c, "server shutting down");
     srv->shutdown_started_ms = uv_now(srv->loop);
@@ -528,9 +806,10 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     else
         rnd_hex(srv->server_id, 8);
 
-    if (cfg->blacklist && server_reload_blacklist(srv) != 0)
+    if (cfg->blacklist && server_load_blacklist(srv) != 0)
         return -1;
     admit_init(&srv->admit, cfg->max_conns, cfg->max_per_ip);
+    connrate_init(&srv->connrate, cfg->conn_rate, cfg->conn_burst);
     dq_init(&srv->sniff_q, SNIFF_MS);
     dq_init(&srv->nick_q, cfg->nick_timeout_ms);
     dq_init(&srv->line_q, cfg->line_timeout_ms);
@@ -539,8 +818,11 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         .hwm = 16 * 1024,
         .lwm = 4 * 1024,
         .max_out = 64 * 1024,
-        .max_in = cfg->max_line + 8, /* a partial line, or an undecided sniff */
+        /* a partial line, an undecided sniff, or one WebSocket frame: a
+         * whole line or a control frame (125 bytes), and its header */
+        .max_in = (cfg->max_line > 125 ? cfg->max_line : 125) + 16,
         .stall_ms = cfg->stall_ms,
+        .sndbuf = (size_t)cfg->sndbuf_kb * 1024,
     };
     if (conn_set_init(&srv->conns, loop, &ops, &lim) != 0 ||
         uv_timer_init(loop, &srv->deadline_timer) != 0 ||
@@ -552,7 +834,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     srv->shutdown_timer.data = srv;
     outbox_init(&srv->outbox, &outbox_ops, NULL);
     strmap_init(&srv->accounts);
-    strmap_init(&srv->pending_auth);
+    srv->auth = auth_new(srv);
     struct lobby_env env = {
         .ctx = srv,
         .send = lobby_send_cb,
@@ -575,6 +857,11 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 
     if (server_init(srv, loop, cfg) != 0 || server_open_store(srv) != 0)
         return -1;
+    if ((rc = uv_timer_init(loop, &srv->reload_timer)) != 0) {
+        log_error("cannot make the reload timer: %s", uv_strerror(rc));
+        return -1;
+    }
+    srv->reload_timer.data = srv;
     uv_signal_t *sigs[] = {&srv->sig_int, &srv->sig_term, &srv->sig_hup};
     int signums[] = {SIGINT, SIGTERM, SIGHUP};
     for (int i = 0; i < 3; i++) {
@@ -588,9 +875,16 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     /* A client that vanishes mid-write must not kill us with SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
 
-    uv_tcp_init(loop, &srv->listener);
-    rc = listen_tcp(&srv->listener, cfg->bind, (uint16_t)cfg->port,
-                    (int)cfg->backlog, on_connection, bound, sizeof bound);
+    int fd = sdnotify_listen_fd(); /* socket activation: systemd's socket */
+    if (fd >= 0)
+        rc = listen_adopt(&srv->listener, loop, fd, (int)cfg->backlog,
+                          on_listen_readable, bound, sizeof bound);
+    else
+        rc = listen_open(&srv->listener, loop, cfg->bind, (uint16_t)cfg->port,
+                         (int)cfg->backlog, on_listen_readable, bound,
+                         sizeof bound);
+    if (rc == 0)
+        srv->has_listener = true;
     if (rc != 0) {
         log_error("cannot listen on %s port %u: %s", cfg->bind, cfg->port,
                   uv_strerror(rc));
@@ -647,10 +941,12 @@ void server_free(struct server *srv)
             free_account(a);
     }
     strmap_free(&srv->accounts);
-    strmap_free(&srv->pending_auth);
+    auth_free(srv->auth);
+    srv->auth = NULL;
     lobby_free(srv->lobby);
     srv->lobby = NULL;
     ban_free(srv->bans);
     srv->bans = NULL;
     admit_free(&srv->admit);
+    connrate_free(&srv->connrate);
 }

@@ -22,29 +22,40 @@
 #include "net/admit.h"
 #include "net/ban.h"
 #include "net/conn.h"
+#include "net/connrate.h"
+#include "net/listen.h"
 
+struct auth;
 struct lobby;
 struct store;
 
 struct server {
     const struct config *cfg;
     uv_loop_t *loop;
-    uv_tcp_t listener;
+    struct listener listener;   /* the game port, accepted by hand */
+    bool has_listener;
     uv_tcp_t admin_listener;
     bool has_admin;
     char admin_bound[128];
     uv_timer_t lag_timer;
     uint64_t lag_expected_ms;
+    uint64_t n_closed, n_closed_at_trim; /* connections: for malloc_trim */
     struct metrics metrics;
     struct conn_set conns;
     struct admit admit;
+    struct connrate connrate;   /* new connections per address */
+    uint64_t refusal_log_ms;    /* start of the current refusal-log second */
+    uint32_t n_refusals_logged, n_refusals_unlogged;
     struct ban_set *bans;
+    bool is_reloading;          /* a blacklist reload is on the thread pool */
+    bool wants_reload;          /* SIGHUP meanwhile: one more after it */
+    uint64_t last_reload_ms;    /* when the last reload started */
+    uv_timer_t reload_timer;    /* a reload waiting for its turn */
     struct lobby *lobby;
     struct store *store;        /* NULL in drivers that run without disk */
     struct outbox outbox;
     struct strmap accounts;     /* registered name -> struct account */
-    struct strmap pending_auth; /* names whose password is being checked */
-    unsigned n_auth_in_flight;
+    struct auth *auth;          /* password checks (app/auth.h) */
     char server_id[40];
 
     /* Session deadlines: each queue has one fixed duration (dqueue.h). */

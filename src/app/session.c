@@ -14,12 +14,12 @@
 #include "app/session_internal.h"
 
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/auth.h"
 #include "app/metrics.h"
 #include "app/outbox.h"
 #include "app/server.h"
@@ -64,17 +64,14 @@ static void write_line(struct session *s, const char *text, size_t len)
 
 /* The reply to the command being handled. Inside a lobby capture it goes
  * in front of the events the command caused (PROTOCOL §2). */
-static void reply(struct session *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void vreply(struct session *s, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-
-static void vreply(struct session *s, const char *fmt, va_list ap)
+void session_reply(struct session *s, const char *fmt, ...)
 {
     char line[OUT_LINE_CAP];
-    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_list ap;
 
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
     if (n < 0)
         return;
     if (n >= (int)sizeof line)
@@ -85,33 +82,15 @@ static void vreply(struct session *s, const char *fmt, va_list ap)
         write_line(s, line, (size_t)n);
 }
 
-static void reply(struct session *s, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vreply(s, fmt, ap);
-    va_end(ap);
-}
-
-void session_reply(struct session *s, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vreply(s, fmt, ap);
-    va_end(ap);
-}
-
 /* A command whose answer comes later: read nothing more until then. */
-static void wait_for_answer(struct session *s)
+void session_wait_for_answer(struct session *s)
 {
     s->is_waiting = true;
     session_ref(s);
     conn_hold(s->conn);
 }
 
-static void answered(struct session *s)
+void session_answered(struct session *s)
 {
     s->is_waiting = false;
     if (s->conn != NULL)
@@ -119,27 +98,20 @@ static void answered(struct session *s)
     session_unref(s);
 }
 
-static void reply_err(struct session *s, const char *code, const char *text)
-{
-    metrics_error(&s->srv->metrics, code);
-    reply(s, "ERR %s %s", code, text);
-}
-
-static void reply_code(struct session *s, enum lobby_code code)
-{
-    reply_err(s, lobby_code_name(code), lobby_code_text(code));
-}
-
 void session_reply_err(struct session *s, const char *code, const char *text)
 {
-    reply_err(s, code, text);
+    metrics_error(&s->srv->metrics, code);
+    session_reply(s, "ERR %s %s", code, text);
 }
 
 void session_reply_code(struct session *s, enum lobby_code code)
 {
-    reply_code(s, code);
+    session_reply_err(s, lobby_code_name(code), lobby_code_text(code));
 }
 
+/* ---------- argument helpers ---------- */
+
+/* A match id: 1 to 19 decimal digits. */
 static bool has_name(const struct session *s)
 {
     return s->member != NULL && lobby_member_name(s->member) != NULL;
@@ -165,264 +137,8 @@ static void cmd_ping(struct session *s, const struct cmd *c)
 static void cmd_quit(struct session *s, const struct cmd *c)
 {
     (void)c;
-    reply(s, "OK QUIT");
+    session_reply(s, "OK QUIT");
     conn_close_after_flush(s->conn, "quit");
-}
-
-/* ---------- NICK, with and without a password ---------- */
-
-#define MAX_AUTH_IN_FLIGHT 32 /* argon2id: 64 MiB and 65 ms each, here */
-
-struct auth {
-    uv_work_t req;
-    struct session *s;
-    char name[LOBBY_NAME_MAX + 1];
-    char password[OUT_LINE_CAP];
-    size_t password_len;
-    char hash[crypto_pwhash_STRBYTES];
-    bool is_new, is_ok;
-};
-
-static void finish_nick(struct auth *a, bool is_ok, const char *err_code,
-                        const char *err_text)
-{
-    struct session *s = a->s;
-    struct server *srv = s->srv;
-    char token[LOBBY_TOKEN_LEN + 1];
-
-    strmap_del(&srv->pending_auth, a->name, strlen(a->name));
-    srv->n_auth_in_flight--;
-    if (s->conn != NULL && s->member != NULL) {
-        if (!is_ok) {
-            reply_err(s, err_code, err_text);
-        } else {
-            enum lobby_code rc = lobby_nick(srv->lobby, s->member, a->name,
-                                            strlen(a->name), true, token);
-            if (rc != LOBBY_OK) {
-                reply_code(s, rc);
-            } else {
-                dq_remove(&s->nick_node);
-                reply(s, "OK NICK %s %s", a->name, token);
-            }
-        }
-    }
-    answered(s);
-    free(a);
-}
-
-static void on_registered(struct store_job *job)
-{
-    struct auth *a = job->ctx;
-    struct server *srv = a->s->srv;
-
-    if (job->rc == STORE_OK) {
-        server_account_add(srv, a->name, a->hash);
-        log_info("account %s registered", a->name);
-        finish_nick(a, true, NULL, NULL);
-    } else if (job->rc == STORE_EXISTS) {
-        finish_nick(a, false, "BADPASS", "that name is registered");
-    } else {
-        finish_nick(a, false, "INTERNAL", "could not save the account, try again");
-    }
-    free(job);
-}
-
-/* Thread pool: the slow, memory-hard part. */
-static void auth_work(uv_work_t *req)
-{
-    struct auth *a = req->data;
-
-    if (a->is_new)
-        a->is_ok = crypto_pwhash_str(a->hash, a->password, a->password_len,
-                                     crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                     crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0;
-    else
-        a->is_ok = crypto_pwhash_str_verify(a->hash, a->password,
-                                            a->password_len) == 0;
-    sodium_memzero(a->password, sizeof a->password);
-}
-
-static void auth_done(uv_work_t *req, int status)
-{
-    struct auth *a = req->data;
-
-    if (status != 0 || !a->is_ok) {
-        if (a->is_new || status != 0)
-            finish_nick(a, false, "INTERNAL", "could not check the password");
-        else
-            finish_nick(a, false, "BADPASS", "wrong password for that name");
-        return;
-    }
-    if (!a->is_new) {
-        finish_nick(a, true, NULL, NULL);
-        return;
-    }
-    if (a->s->srv->store == NULL) { /* the server is shutting down */
-        finish_nick(a, false, "INTERNAL", "the server is shutting down");
-        return;
-    }
-    struct store_job *job = mem_calloc(1, sizeof *job);
-    job->kind = STORE_JOB_REGISTER;
-    snprintf(job->name, sizeof job->name, "%s", a->name);
-    snprintf(job->hash, sizeof job->hash, "%s", a->hash);
-    job->done = on_registered;
-    job->ctx = a;
-    store_submit(a->s->srv->store, job);
-}
-
-static void nick_with_password(struct session *s, struct cmd_word name,
-                               struct cmd_word password)
-{
-    struct server *srv = s->srv;
-
-    if (srv->store == NULL) {
-        reply_err(s, "INTERNAL", "accounts need a data directory");
-        return;
-    }
-    if (srv->n_auth_in_flight >= MAX_AUTH_IN_FLIGHT) {
-        reply_err(s, "INTERNAL", "too many logins in progress, try again");
-        return;
-    }
-    struct auth *a = mem_calloc(1, sizeof *a);
-    memcpy(a->name, name.s, name.len);
-    memcpy(a->password, password.s, password.len);
-    a->password_len = password.len;
-    const char *hash = server_account_hash(srv, a->name);
-    a->is_new = hash == NULL;
-    if (hash != NULL)
-        snprintf(a->hash, sizeof a->hash, "%s", hash);
-    a->s = s;
-    a->req.data = a;
-    if (uv_queue_work(srv->loop, &a->req, auth_work, auth_done) != 0) {
-        sodium_memzero(a, sizeof *a);
-        free(a);
-        reply_err(s, "INTERNAL", "could not check the password");
-        return;
-    }
-    /* The name is spoken for until the answer, by guests as well. */
-    strmap_put(&srv->pending_auth, a->name, a);
-    srv->n_auth_in_flight++;
-    wait_for_answer(s);
-}
-
-static void cmd_nick(struct session *s, const struct cmd *c)
-{
-    char token[LOBBY_TOKEN_LEN + 1];
-
-    if (c->n_args < 1 || c->n_args > 2) {
-        reply_err(s, "BADARG", "usage: NICK <name> [password]");
-        return;
-    }
-    struct cmd_word name = c->args[0];
-    enum lobby_code rc = lobby_nick_check(s->srv->lobby, s->member, name.s,
-                                          name.len);
-    if (rc == LOBBY_OK &&
-        strmap_get(&s->srv->pending_auth, name.s, name.len) != NULL)
-        rc = LOBBY_NAMETAKEN;
-    if (rc != LOBBY_OK) {
-        reply_code(s, rc);
-        return;
-    }
-    if (c->n_args == 2) {
-        nick_with_password(s, name, c->args[1]);
-        return;
-    }
-    char key[LOBBY_NAME_MAX + 1];
-    memcpy(key, name.s, name.len);
-    key[name.len] = '\0';
-    if (server_account_hash(s->srv, key) != NULL) {
-        reply_err(s, "BADPASS", "that name is registered: NICK <name> <password>");
-        return;
-    }
-    rc = lobby_nick(s->srv->lobby, s->member, name.s, name.len, false, token);
-    if (rc != LOBBY_OK) {
-        reply_code(s, rc);
-        return;
-    }
-    dq_remove(&s->nick_node);
-    reply(s, "OK NICK %s %s", lobby_member_name(s->member), token);
-}
-
-/* ---------- STATS, TOP, HISTORY: answered by the store ---------- */
-
-static void on_query(struct store_job *job)
-{
-    struct session *s = job->ctx;
-    char out[OUT_LINE_CAP - 32];
-    size_t n = 0;
-
-    if (s->conn == NULL) {
-        /* gone meanwhile */
-    } else if (job->rc == STORE_NOTFOUND) {
-        reply_err(s, "BADNAME", "not a registered name");
-    } else if (job->rc != STORE_OK) {
-        reply_err(s, "INTERNAL", "the record is not available right now");
-    } else if (job->kind == STORE_JOB_STATS) {
-        reply(s, "OK STATS %s %.0f %u %u %u %u", job->name, job->stats.rating,
-              job->stats.played, job->stats.won, job->stats.lost,
-              job->stats.drawn);
-    } else if (job->kind == STORE_JOB_TOP) {
-        for (unsigned i = 0; i < job->n_rows; i++)
-            n += (size_t)snprintf(out + n, sizeof out - n, " %s:%.0f",
-                                  job->top[i].name, job->top[i].rating);
-        out[n] = '\0';
-        reply(s, "OK TOP %u%s", job->n_rows, out);
-    } else {
-        for (unsigned i = 0; i < job->n_rows; i++)
-            n += (size_t)snprintf(out + n, sizeof out - n,
-                                  " %" PRIu64 ":%s:%s:%u", job->history[i].match_id,
-                                  job->history[i].game, job->history[i].result,
-                                  job->history[i].points);
-        out[n] = '\0';
-        reply(s, "OK HISTORY %u%s", job->n_rows, out);
-    }
-    free(job);
-    answered(s);
-}
-
-static void query(struct session *s, enum store_job_kind kind,
-                  const struct cmd *c, const char *usage)
-{
-    const char *own = s->member ? lobby_member_name(s->member) : NULL;
-
-    if (c->n_args > (kind == STORE_JOB_TOP ? 0u : 1u) ||
-        (c->n_args == 1 && c->args[0].len > LOBBY_NAME_MAX)) {
-        reply_err(s, "BADARG", usage);
-        return;
-    }
-    if (kind != STORE_JOB_TOP && c->n_args == 0 && own == NULL) {
-        reply_err(s, "NONAME", "name a player, or choose your name with NICK");
-        return;
-    }
-    if (s->srv->store == NULL) {
-        reply_err(s, "INTERNAL", "records need a data directory");
-        return;
-    }
-    struct store_job *job = mem_calloc(1, sizeof *job);
-    job->kind = kind;
-    if (c->n_args == 1)
-        memcpy(job->name, c->args[0].s, c->args[0].len);
-    else if (own != NULL)
-        snprintf(job->name, sizeof job->name, "%s", own);
-    job->done = on_query;
-    job->ctx = s;
-    wait_for_answer(s);
-    store_submit(s->srv->store, job);
-}
-
-static void cmd_stats(struct session *s, const struct cmd *c)
-{
-    query(s, STORE_JOB_STATS, c, "usage: STATS [name]");
-}
-
-static void cmd_top(struct session *s, const struct cmd *c)
-{
-    query(s, STORE_JOB_TOP, c, "usage: TOP");
-}
-
-static void cmd_history(struct session *s, const struct cmd *c)
-{
-    query(s, STORE_JOB_HISTORY, c, "usage: HISTORY [name]");
 }
 
 struct verb {
@@ -447,9 +163,9 @@ static const struct verb verbs[] = {
     {"LEAVE", true, true, verb_leave},
     {"SEED", false, false, verb_seed},
     {"RESUME", false, true, verb_resume},
-    {"STATS", false, false, cmd_stats},
-    {"TOP", false, false, cmd_top},
-    {"HISTORY", true, false, cmd_history},
+    {"STATS", false, false, verb_stats},
+    {"TOP", false, false, verb_top},
+    {"HISTORY", true, false, verb_history},
     {"QUIT", false, false, cmd_quit},
 };
 
@@ -476,18 +192,18 @@ void session_handle_line(struct session *s, const char *line, size_t len)
         return; /* PROTOCOL §9: no reply */
     if (!bucket_take(&s->bucket, s->srv->cfg->rate, s->srv->cfg->burst,
                      uv_now(s->srv->loop))) {
-        reply_err(s, "RATELIMIT", "too many commands, slow down");
+        session_reply_err(s, "RATELIMIT", "too many commands, slow down");
         if (++s->n_limited_in_row >= RATELIMIT_CLOSE_AFTER)
             conn_close_after_flush(s->conn, "rate limit exceeded");
         return;
     }
     s->n_limited_in_row = 0;
     if (check == LINE_CONTROL) {
-        reply_err(s, "BADARG", "control characters are not allowed");
+        session_reply_err(s, "BADARG", "control characters are not allowed");
         return;
     }
     if (check == LINE_BAD_UTF8) {
-        reply_err(s, "BADARG", "invalid UTF-8");
+        session_reply_err(s, "BADARG", "invalid UTF-8");
         return;
     }
     const struct verb *v = NULL;
@@ -499,11 +215,11 @@ void session_handle_line(struct session *s, const char *line, size_t len)
     }
     metrics_command(&s->srv->metrics, v ? (size_t)(v - verbs) : N_VERBS);
     if (v == NULL) {
-        reply_err(s, "BADCMD", "unknown command");
+        session_reply_err(s, "BADCMD", "unknown command");
         return;
     }
     if (v->needs_nick && !has_name(s)) {
-        reply_err(s, "NONAME", "choose a name with NICK first");
+        session_reply_err(s, "NONAME", "choose a name with NICK first");
         return;
     }
     if (!v->uses_lobby) {
@@ -513,7 +229,7 @@ void session_handle_line(struct session *s, const char *line, size_t len)
     outbox_begin(&s->srv->outbox);
     v->run(s, &c);
     if (!outbox_end(&s->srv->outbox))
-        wait_for_answer(s); /* the reply waits for the journal */
+        session_wait_for_answer(s); /* the reply waits for the journal */
 }
 
 void session_greet(struct session *s)
@@ -545,6 +261,33 @@ static int sniff(const char *data, size_t len)
     return maybe ? -1 : 0;
 }
 
+/* At the end of the sniff window: libuv runs timers before it polls, so
+ * on a busy loop a browser's request may have arrived and still be unread
+ * now. Looks at the kernel's unread bytes (after any kept ones) and
+ * returns true if they must be sniffed before greeting: they are HTTP,
+ * or still undecided, in which case the window is opened once more (each
+ * extension needs new unread bytes, and "HEAD " is 5 bytes, so a dripper
+ * earns a few at most). */
+static bool sniff_late_bytes(struct session *s)
+{
+    char prefix[16];
+    struct conn *c = s->conn;
+    size_t kept = c->in_len < 8 ? c->in_len : 8;
+
+    if (kept > 0)
+        memcpy(prefix, c->in, kept);
+    ssize_t n = conn_peek(c, prefix + kept, sizeof prefix - kept);
+    if (n <= 0)
+        return false; /* nothing unread (or no socket): greet */
+    int kind = sniff(prefix, kept + (size_t)n);
+    if (kind == 0)
+        return false; /* the line protocol: greet, then read them */
+    if (kind < 0)
+        server_deadline_push(s->srv, &s->srv->sniff_q, &s->sniff_node);
+    /* HTTP: this iteration's poll reads it and session_on_data decides */
+    return true;
+}
+
 size_t session_on_data(struct conn *c, const char *data, size_t len)
 {
     struct session *s = c->user;
@@ -552,8 +295,19 @@ size_t session_on_data(struct conn *c, const char *data, size_t len)
 
     if (s->state == SESSION_WS) {
         used = ws_feed(s->ws, data, len);
-        if (ws_is_done(s->ws))
+        if (ws_is_done(s->ws)) {
+            dq_remove(&s->line_node);
             conn_close_after_flush(c, "websocket closed");
+            return used;
+        }
+        if (s->is_waiting)
+            return used; /* the rest is read after the answer (PROTOCOL §1) */
+        /* A partial frame, or a fragmented message not ended, is a partial
+         * line: the same clock, from its first byte, not reset by more. */
+        if (used == len && !ws_in_progress(s->ws))
+            dq_remove(&s->line_node);
+        else if (!dq_linked(&s->line_node))
+            server_deadline_push(s->srv, &s->srv->line_q, &s->line_node);
         return used;
     }
     if (len == 0)
@@ -582,7 +336,7 @@ size_t session_on_data(struct conn *c, const char *data, size_t len)
         if (n == LINE_TOOLONG) {
             char text[64];
             snprintf(text, sizeof text, "a line is at most %u bytes", max_line);
-            reply_err(s, "TOOLONG", text);
+            session_reply_err(s, "TOOLONG", text);
             conn_close_after_flush(c, "line too long");
             dq_remove(&s->line_node);
             return len;
@@ -679,7 +433,7 @@ void session_deliver(void *client, const char *line, size_t len,
 
     write_line(s, line, len);
     if (is_reply && s->is_waiting)
-        answered(s);
+        session_answered(s);
 }
 
 void session_on_deadline(struct server *srv, struct dqueue *q,
@@ -689,7 +443,7 @@ void session_on_deadline(struct server *srv, struct dqueue *q,
 
     if (q == &srv->sniff_q) {
         struct session *s = DQ_ENTRY(n, struct session, sniff_node);
-        if (s->state == SESSION_SNIFF) {
+        if (s->state == SESSION_SNIFF && !sniff_late_bytes(s)) {
             /* 100 ms of silence, or an undecided prefix: line protocol */
             session_greet(s);
             conn_kick(s->conn);
@@ -702,14 +456,14 @@ void session_on_deadline(struct server *srv, struct dqueue *q,
         } else if (!has_name(s)) {
             snprintf(text, sizeof text, "no NICK within %u ms",
                      srv->cfg->nick_timeout_ms);
-            reply_err(s, "TIMEOUT", text);
+            session_reply_err(s, "TIMEOUT", text);
             conn_close_after_flush(s->conn, "no NICK in time");
         }
     } else if (q == &srv->line_q) {
         struct session *s = DQ_ENTRY(n, struct session, line_node);
         snprintf(text, sizeof text, "partial line not completed within %u ms",
                  srv->cfg->line_timeout_ms);
-        reply_err(s, "TIMEOUT", text);
+        session_reply_err(s, "TIMEOUT", text);
         conn_close_after_flush(s->conn, "partial line timeout");
     }
 }

@@ -211,6 +211,10 @@ size_t session_http_on_data(struct session *s, const char *data, size_t len)
             http_error(s, 400, "Bad Request", false, false, NULL);
             return len;
         }
+        if (n == HTTP_BAD_VERSION) {
+            http_error(s, 505, "HTTP Version Not Supported", false, false, NULL);
+            return len;
+        }
         if (n == HTTP_TOO_LARGE) {
             http_error(s, 431, "Request Header Fields Too Large", false, false, NULL);
             return len;

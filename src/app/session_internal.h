@@ -46,16 +46,24 @@ struct session {
     struct dq_node sniff_node, nick_node, line_node;
 };
 
-/* The reply to the command being handled (session.c): inside a lobby
+/* ---------- for the verb files (auth.c, verbs_*.c) ---------- */
+
+enum lobby_code;
+struct cmd;
+
+/* The reply to the command being handled (session.c): inside an outbox
  * capture it goes in front of the events the command caused (PROTOCOL
- * §2). reply_err also counts the error code (metrics). */
+ * §2). session_reply_err also counts the error code (metrics). */
 void session_reply(struct session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void session_reply_err(struct session *s, const char *code, const char *text);
 void session_reply_code(struct session *s, enum lobby_code code);
+/* A command whose answer comes later: the session reads nothing more,
+ * and holds a reference, until session_answered() (PROTOCOL §1). */
+void session_wait_for_answer(struct session *s);
+void session_answered(struct session *s);
 
 /* The game verbs (verbs_match.c), for session.c's verb table. */
-struct cmd;
 void verb_games(struct session *s, const struct cmd *c);
 void verb_list(struct session *s, const struct cmd *c);
 void verb_create(struct session *s, const struct cmd *c);
@@ -67,6 +75,11 @@ void verb_say(struct session *s, const struct cmd *c);
 void verb_leave(struct session *s, const struct cmd *c);
 void verb_seed(struct session *s, const struct cmd *c);
 void verb_resume(struct session *s, const struct cmd *c);
+
+/* verbs_records.c: STATS, TOP, HISTORY, answered by the store. */
+void verb_stats(struct session *s, const struct cmd *c);
+void verb_top(struct session *s, const struct cmd *c);
+void verb_history(struct session *s, const struct cmd *c);
 
 /* Sends HELLO (as a line, or as the first WebSocket message). */
 void session_greet(struct session *s);

@@ -117,7 +117,9 @@ void verb_watch(struct session *s, const struct cmd *c)
 static bool parse_cards(const struct cmd *c, struct rules_move *mv)
 {
     memset(mv, 0, sizeof *mv);
-    if (c->n_args < 1 || c->n_args > RULES_MAX_MOVE)
+    /* cmd keeps the first CMD_MAX_ARGS words only; no legal move names
+     * more (scopa: a card and at most four table cards adding to 10) */
+    if (c->n_args < 1 || c->n_args > RULES_MAX_MOVE || c->n_args > CMD_MAX_ARGS)
         return false;
     for (size_t i = 0; i < c->n_args; i++) {
         card_t card = card_parse(c->args[i].s, c->args[i].len);

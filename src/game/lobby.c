@@ -49,30 +49,6 @@ static bool valid_name(const char *s, size_t len);
 static bool valid_token(const char *s, size_t len);
 static void journal_token(struct lobby *l, struct match *mt, unsigned seat);
 
-/* ---------- internals shared with match.c ---------- */
-
-void lobby_send(struct lobby *l, struct member *m, const char *line, size_t len)
-{
-    if (m->client != NULL)
-        l->env.send(l->env.ctx, m->client, line, len);
-}
-
-void lobby_push_deadline(struct lobby *l, struct dqueue *q, struct dq_node *n,
-                         uint64_t now_ms)
-{
-    dq_push(q, n, now_ms);
-    l->env.arm(l->env.ctx, n->deadline_ms);
-}
-
-void lobby_forget_member(struct lobby *l, struct member *m)
-{
-    if (m->name[0] != '\0')
-        strmap_del(&l->names, m->name, strlen(m->name));
-    if (m->token[0] != '\0')
-        strmap_del(&l->tokens, m->token, strlen(m->token));
-    free(m);
-}
-
 /* ---------- lifecycle ---------- */
 
 struct lobby *lobby_new(const struct lobby_env *env)
@@ -100,7 +76,7 @@ void lobby_free(struct lobby *l)
             struct member *m = mt->seats[s].m;
             if (m != NULL && m->client == NULL) {
                 mt->seats[s].m = NULL;
-                lobby_forget_member(l, m);
+                match_forget_member(l, m);
             }
         }
         match_free(l, mt);
@@ -135,7 +111,7 @@ void lobby_member_gone(struct lobby *l, struct member *m, uint64_t now_ms)
         }
         match_unseat(l, mt, m->seat);
     }
-    lobby_forget_member(l, m);
+    match_forget_member(l, m);
 }
 
 const char *lobby_member_name(const struct member *m)

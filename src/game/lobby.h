@@ -71,6 +71,7 @@ struct lobby_journal {
      * new records. */
     const uint8_t *secret;          /* LOBBY_SECRET_LEN bytes */
     const char *seeds[4];           /* lowercase hex, "" for none */
+    unsigned sides[4];              /* START: rules->side_of each seat */
     const uint32_t *draws;
     unsigned n_draws;
     unsigned seq, seat;

@@ -15,6 +15,7 @@
  */
 #include "game/match.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,6 +53,30 @@ static void log_line(struct match *mt, int seat, const char *line, size_t len)
 
 /* ---------- fan-out ---------- */
 
+/* One line to a member's client, if it has one now. */
+static void deliver(struct lobby *l, struct member *m, const char *line,
+                    size_t len)
+{
+    if (m->client != NULL)
+        l->env.send(l->env.ctx, m->client, line, len);
+}
+
+static void push_deadline(struct lobby *l, struct dqueue *q, struct dq_node *n,
+                          uint64_t now_ms)
+{
+    dq_push(q, n, now_ms);
+    l->env.arm(l->env.ctx, n->deadline_ms);
+}
+
+void match_forget_member(struct lobby *l, struct member *m)
+{
+    if (m->name[0] != '\0')
+        strmap_del(&l->names, m->name, strlen(m->name));
+    if (m->token[0] != '\0')
+        strmap_del(&l->tokens, m->token, strlen(m->token));
+    free(m);
+}
+
 static void send_to(struct lobby *l, struct member *m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -67,7 +92,7 @@ static void send_to(struct lobby *l, struct member *m, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    lobby_send(l, m, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    deliver(l, m, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 /* To every seated player (except `except`) and every spectator. */
@@ -90,11 +115,11 @@ static void emit(struct lobby *l, struct match *mt, const struct member *except,
     for (unsigned s = 0; s < mt->n_seats; s++) {
         struct member *m = mt->seats[s].m;
         if (m != NULL && m != except && m->client != NULL)
-            lobby_send(l, m, line, len);
+            deliver(l, m, line, len);
     }
     for (size_t i = 0; i < mt->n_watchers; i++)
         if (mt->watchers[i] != except)
-            lobby_send(l, mt->watchers[i], line, len);
+            deliver(l, mt->watchers[i], line, len);
 }
 
 /* A private event for one seat (HAND, DRAW), recorded in the log. */
@@ -103,7 +128,7 @@ static void send_private(struct lobby *l, struct match *mt, unsigned seat,
 {
     log_line(mt, (int)seat, line, len);
     if (mt->seats[seat].m != NULL)
-        lobby_send(l, mt->seats[seat].m, line, len);
+        deliver(l, mt->seats[seat].m, line, len);
 }
 
 static uint64_t turn_left(const struct lobby *l, const struct match *mt,
@@ -243,7 +268,7 @@ static void match_end(struct lobby *l, struct match *mt, int res,
         mt->seats[s].m = NULL;
         m->match = NULL;
         if (m->client == NULL)
-            lobby_forget_member(l, m); /* dropped and never came back */
+            match_forget_member(l, m); /* dropped and never came back */
     }
     for (size_t i = 0; i < mt->n_watchers; i++)
         mt->watchers[i]->watching = NULL;
@@ -254,18 +279,20 @@ static void match_end(struct lobby *l, struct match *mt, int res,
 
 /* ---------- seats ---------- */
 
+static void send_commit(struct lobby *l, struct match *mt, struct member *to)
+{
+    if (mt->is_verifiable)
+        send_to(l, to, "COMMIT %" PRIu64 " %s", mt->id, mt->commit);
+}
+
+/* A SEATED line per taken seat, then COMMIT (PROTOCOL §9, §13). */
 void match_send_seated(struct lobby *l, struct match *mt, struct member *to)
 {
     for (unsigned s = 0; s < mt->n_seats; s++)
         if (mt->seats[s].m != NULL)
             send_to(l, to, "SEATED %" PRIu64 " %u %s", mt->id, s,
                     mt->seats[s].name);
-}
-
-static void send_commit(struct lobby *l, struct match *mt, struct member *to)
-{
-    if (mt->is_verifiable)
-        send_to(l, to, "COMMIT %" PRIu64 " %s", mt->id, mt->commit);
+    send_commit(l, mt, to);
 }
 
 /* The seat that must play now (playing, not passing). */
@@ -290,7 +317,7 @@ static bool is_passing(const struct match *mt)
 static void send_turn(struct lobby *l, struct match *mt, uint64_t now_ms)
 {
     dq_remove(&mt->turn);
-    lobby_push_deadline(l, &l->turn_q, &mt->turn, now_ms);
+    push_deadline(l, &l->turn_q, &mt->turn, now_ms);
     emit(l, mt, NULL, "TURN %" PRIu64 " %u %u", mt->id, seat_to_play(mt),
          l->env.turn_ms);
 }
@@ -301,7 +328,7 @@ static void send_passing(struct lobby *l, struct match *mt, uint64_t now_ms)
     const char *dir = mt->rules->pass_dir(mt->state);
 
     dq_remove(&mt->turn);
-    lobby_push_deadline(l, &l->turn_q, &mt->turn, now_ms);
+    push_deadline(l, &l->turn_q, &mt->turn, now_ms);
     emit(l, mt, NULL, "PASSING %" PRIu64 " %s %u", mt->id, dir ? dir : "-",
          l->env.turn_ms);
 }
@@ -444,6 +471,7 @@ void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
             j.tokens[s] = mt->seats[s].m->token;
             j.is_registered[s] = mt->seats[s].m->is_registered;
             j.seeds[s] = mt->seeds[s];
+            j.sides[s] = mt->rules->side_of(mt->state, s);
         }
         l->env.journal(l->env.ctx, &j);
     }
@@ -467,7 +495,6 @@ unsigned match_seat(struct lobby *l, struct match *mt, struct member *m,
     /* PROTOCOL §9: the joiner sees every taken seat, the others the new
      * one; §13: then the joiner gets COMMIT, before START can follow. */
     match_send_seated(l, mt, m);
-    send_commit(l, mt, m);
     emit(l, mt, m, "SEATED %" PRIu64 " %u %s", mt->id, s, m->name);
     if (mt->n_seated == mt->n_seats)
         match_start(l, mt, now_ms, NULL, NULL, 0);
@@ -556,8 +583,7 @@ void match_add_watcher(struct lobby *l, struct match *mt, struct member *m,
     if (mt->phase == MATCH_PLAYING) {
         send_snapshot(l, mt, m, -1, now_ms);
     } else {
-        match_send_seated(l, mt, m);
-        send_commit(l, mt, m); /* PROTOCOL §13 */
+        match_send_seated(l, mt, m); /* and COMMIT (PROTOCOL §13) */
     }
 }
 
@@ -693,7 +719,14 @@ static bool auto_move_for(struct lobby *l, struct match *mt, unsigned seat,
 
     memset(&mv, 0, sizeof mv);
     mt->rules->auto_move(mt->state, seat, &mv);
-    return match_move(l, mt, seat, &mv, true, NULL, 0, now_ms) == LOBBY_OK;
+    if (match_move(l, mt, seat, &mv, true, NULL, 0, now_ms) == LOBBY_OK)
+        return true;
+    /* The rules' own auto-move refused by their check is a bug in the
+     * rules; without a move the match could only stall, so the seat
+     * forfeits. */
+    assert(!"rules->auto_move made a move check() refuses");
+    match_forfeit(l, mt, seat, now_ms);
+    return false;
 }
 
 void match_turn_expired(struct lobby *l, struct match *mt, uint64_t now_ms)
@@ -727,7 +760,7 @@ void match_away(struct lobby *l, struct match *mt, unsigned seat,
                 uint64_t now_ms)
 {
     mt->seats[seat].is_away = true;
-    lobby_push_deadline(l, &l->grace_q, &mt->seats[seat].grace, now_ms);
+    push_deadline(l, &l->grace_q, &mt->seats[seat].grace, now_ms);
     emit(l, mt, NULL, "AWAY %" PRIu64 " %u", mt->id, seat);
 }
 

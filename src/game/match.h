@@ -3,6 +3,10 @@
  * event fan-out, over the rules of its game (rules.h). Internal to the
  * game layer: the lobby owns matches and calls these; clients never do.
  *
+ * The arrow points one way: lobby.c calls the match, and the match calls
+ * nothing of lobby.c; it reaches the outside only through the lobby's
+ * env (send, arm, journal, new_secret), whose struct is defined here.
+ *
  * Phases: waiting (seats filling) -> playing -> over. "Over" is not a
  * state that lingers: match_end sends END, frees every member from the
  * match and frees the match itself (PROTOCOL §3: after END it is gone).
@@ -125,15 +129,13 @@ void match_away(struct lobby *l, struct match *mt, unsigned seat,
  * BACK to the others. */
 void match_back(struct lobby *l, struct match *mt, unsigned seat,
                 uint64_t now_ms);
+/* A SEATED line per taken seat, then the match's COMMIT, to one member. */
 void match_send_seated(struct lobby *l, struct match *mt, struct member *to);
 void match_turn_expired(struct lobby *l, struct match *mt, uint64_t now_ms);
 void match_chat(struct lobby *l, struct match *mt, const char *name,
                 const char *text, size_t len);
 
-/* Lobby internals the match calls back into. */
-void lobby_forget_member(struct lobby *l, struct member *m);
-void lobby_send(struct lobby *l, struct member *m, const char *line, size_t len);
-void lobby_push_deadline(struct lobby *l, struct dqueue *q, struct dq_node *n,
-                         uint64_t now_ms);
+/* Frees a member that nobody holds any more, and its name and token. */
+void match_forget_member(struct lobby *l, struct member *m);
 
 #endif

@@ -3,8 +3,14 @@
  */
 #include "net/conn.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/sockios.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/mem.h"
@@ -29,14 +35,66 @@ static void wake(struct conn_set *set)
         uv_idle_start(&set->wake_idle, on_wake_idle);
 }
 
+/* The kernel's queue is sampled after this much output, so a connection
+ * that keeps up costs one ioctl per KQ_SAMPLE_BYTES, not one per write. */
+#define KQ_SAMPLE_BYTES 8192
+
 size_t conn_pending_out(const struct conn *c)
 {
-    return c->out_len + (c->inflight ? c->inflight->len : 0);
+    return c->out_len + (c->inflight ? c->inflight->len : 0) + c->kq;
+}
+
+/* Reads how many bytes the kernel holds for c and has not sent. */
+static void sample_kq(struct conn *c)
+{
+    int n = 0;
+
+    c->since_kq = 0;
+    if (c->fd == -1)
+        return;
+    c->set->stats.n_kq_samples++;
+    /* best effort: without the ioctl, the kernel's queue counts as empty */
+    if (ioctl(c->fd, SIOCOUTQNSD, &n) == -1 || n < 0)
+        n = 0;
+    c->kq = (uint32_t)n;
+}
+
+/* Progress that restarts the stall clock: the peer took all it had
+ * pending when the clock started, or at least this much. A peer whose
+ * receive window opens by a few bytes now and then (the kernel compacting
+ * its receive queue) does not count as reading. */
+#define STALL_MIN_PROGRESS 4096
+
+/* Bytes not yet sent, from a fresh sample of the kernel's queue. */
+static uint64_t unsent(struct conn *c)
+{
+    sample_kq(c);
+    return c->out_len + c->kq +
+        (c->inflight ? uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp)
+                     : 0);
+}
+
+/* Bytes the peer has taken so far: queued minus still unsent. */
+static uint64_t delivered(struct conn *c)
+{
+    uint64_t u = unsent(c);
+    return c->n_queued > u ? c->n_queued - u : 0;
+}
+
+static bool made_progress(struct conn *c)
+{
+    uint64_t d = delivered(c);
+    uint64_t taken = d > c->stall_mark ? d - c->stall_mark : 0;
+    uint64_t enough = c->stall_unsent < STALL_MIN_PROGRESS ? c->stall_unsent
+                                                           : STALL_MIN_PROGRESS;
+    return taken > 0 && taken >= enough;
 }
 
 /* ---------- timers: stalled output ---------- */
 
 static void on_stall_timer(uv_timer_t *t);
+static void resume_reading(struct conn *c);
+static void queue_close(struct conn *c, const char *reason);
 
 static void rearm(struct conn_set *set)
 {
@@ -51,6 +109,8 @@ static void rearm(struct conn_set *set)
     uv_timer_start(&set->stall_timer, on_stall_timer, wait, 0);
 }
 
+static void stall_watch(struct conn *c);
+
 static void on_stall_timer(uv_timer_t *t)
 {
     struct conn_set *set = t->data;
@@ -60,6 +120,20 @@ static void on_stall_timer(uv_timer_t *t)
     while ((n = dq_first(&set->stall_q)) != NULL && n->deadline_ms <= now) {
         struct conn *c = DQ_ENTRY(n, struct conn, stall);
         dq_remove(n);
+        /* Progress is what the peer took since the clock started, counted
+         * through the kernel's queue too (see made_progress): a slow
+         * reader lives on, one that reads (next to) nothing for stall_ms
+         * is closed. */
+        if (made_progress(c)) {
+            if (c->is_paused && conn_pending_out(c) <= set->limits.lwm) {
+                resume_reading(c);
+            } else if (conn_pending_out(c) > 0) {
+                stall_watch(c);
+            } else if (c->is_flush_closing && c->inflight == NULL) {
+                queue_close(c, c->close_reason);
+            }
+            continue;
+        }
         set->stats.n_closed_stalled++;
         conn_close(c, c->is_flush_closing ? "close timeout (peer not reading)"
                                           : "output stalled (peer not reading)");
@@ -70,6 +144,8 @@ static void on_stall_timer(uv_timer_t *t)
 static void stall_watch(struct conn *c)
 {
     bool was_empty = dq_first(&c->set->stall_q) == NULL;
+    c->stall_unsent = unsent(c);
+    c->stall_mark = c->n_queued > c->stall_unsent ? c->n_queued - c->stall_unsent : 0;
     dq_push(&c->set->stall_q, &c->stall, uv_now(c->set->loop));
     if (was_empty)
         rearm(c->set);
@@ -146,6 +222,8 @@ static void on_write(uv_write_t *req, int status)
     flush(c);
     if (c->is_closing)
         return;
+    if (c->kq > 0)
+        sample_kq(c);
     if (c->is_paused) {
         if (conn_pending_out(c) <= c->set->limits.lwm)
             resume_reading(c);
@@ -173,6 +251,18 @@ static void flush(struct conn *c)
     }
     size_t done = n > 0 ? (size_t)n : 0;
     c->set->stats.bytes_out += done;
+    c->since_kq += (uint32_t)done;
+    if (c->fd != -1 && (c->kq > 0 || c->since_kq >= KQ_SAMPLE_BYTES)) {
+        sample_kq(c);
+        /* The kernel holds output the peer has not taken: start the stall
+         * clock, as for output queued here. Once the kernel's queue is
+         * empty again the clock stops, unless something else runs it. */
+        if (c->kq > 0 && !dq_linked(&c->stall))
+            stall_watch(c);
+        else if (c->kq == 0 && done == c->out_len && !c->is_paused &&
+                 !c->is_flush_closing)
+            dq_remove(&c->stall);
+    }
     if (done < c->out_len) {
         size_t rest = c->out_len - done;
         struct conn_wreq *w = mem_alloc(sizeof *w + rest);
@@ -203,6 +293,8 @@ static char *reserve(struct conn *c, size_t len)
 {
     if (c->is_closing)
         return NULL;
+    if (conn_pending_out(c) + len > c->set->limits.max_out && c->kq > 0)
+        sample_kq(c); /* the peer may have read since the last sample */
     if (conn_pending_out(c) + len > c->set->limits.max_out) {
         c->set->stats.n_closed_overflow++;
         conn_close(c, "output queue over limit (peer not reading)");
@@ -217,6 +309,7 @@ static char *reserve(struct conn *c, size_t len)
     }
     char *at = c->out + c->out_len;
     c->out_len += (uint32_t)len;
+    c->n_queued += len;
     mark_dirty(c);
     return at;
 }
@@ -493,6 +586,67 @@ void conn_close_after_flush(struct conn *c, const char *reason)
     stall_watch(c);
 }
 
+/* Socket options of every accepted connection. */
+static void tune(struct conn *c)
+{
+    uv_os_fd_t fd;
+
+    c->fd = uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 ? fd : -1;
+    /* best effort: a socket without these options still works */
+    uv_tcp_nodelay(&c->tcp, 1);
+    uv_tcp_keepalive(&c->tcp, 1, 60);
+    if (c->fd != -1 && c->set->limits.sndbuf > 0) {
+        /* A fixed send buffer also turns off the kernel's autotuning,
+         * which would otherwise grow it to megabytes for a peer that
+         * never reads (the kernel doubles the value for its overhead). */
+        int v = (int)c->set->limits.sndbuf;
+        if (setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v) == -1)
+            log_warn("conn %" PRIu64 ": SO_SNDBUF: %s", c->id, strerror(errno));
+    }
+}
+
+struct conn *conn_adopt(struct conn_set *set, int fd,
+                        const struct net_addr *addr, uint16_t port)
+{
+    struct conn *c = mem_calloc(1, sizeof *c);
+    int rc;
+
+    c->fd = -1;
+    if ((rc = uv_tcp_init(set->loop, &c->tcp)) != 0) {
+        log_warn("accept: uv_tcp_init: %s", uv_strerror(rc));
+        free(c);
+        close(fd);
+        return NULL;
+    }
+    c->tcp.data = c;
+    c->set = set;
+    if ((rc = uv_tcp_open(&c->tcp, fd)) != 0) {
+        log_warn("accept: uv_tcp_open: %s", uv_strerror(rc));
+        close(fd); /* not libuv's yet */
+        uv_close((uv_handle_t *)&c->tcp, on_closed);
+        return NULL;
+    }
+    c->addr = *addr;
+    c->port = port;
+    link_conn(set, c);
+    tune(c);
+    return c;
+}
+
+ssize_t conn_peek(const struct conn *c, char *buf, size_t cap)
+{
+    if (c->fd == -1)
+        return -1;
+    for (;;) {
+        ssize_t n = recv(c->fd, buf, cap, MSG_PEEK | MSG_DONTWAIT);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    }
+}
+
 struct conn *conn_accept(struct conn_set *set, uv_stream_t *server)
 {
     struct conn *c = mem_calloc(1, sizeof *c);
@@ -500,6 +654,7 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *server)
     int len = sizeof ss;
     int rc;
 
+    c->fd = -1;
     if ((rc = uv_tcp_init(set->loop, &c->tcp)) != 0) {
         log_warn("accept: uv_tcp_init: %s", uv_strerror(rc));
         free(c);
@@ -512,9 +667,6 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *server)
         uv_close((uv_handle_t *)&c->tcp, on_closed);
         return NULL;
     }
-    /* best effort: a socket without these options still works */
-    uv_tcp_nodelay(&c->tcp, 1);
-    uv_tcp_keepalive(&c->tcp, 1, 60);
     if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
         net_addr_from_sockaddr(&c->addr, (struct sockaddr *)&ss);
         if (ss.ss_family == AF_INET)
@@ -523,6 +675,7 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *server)
             c->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     }
     link_conn(set, c);
+    tune(c);
     return c;
 }
 
@@ -558,6 +711,7 @@ struct conn *conn_new_detached(struct conn_set *set)
     struct conn *c = mem_calloc(1, sizeof *c);
 
     c->set = set;
+    c->fd = -1;
     c->tcp.data = c;
     link_conn(set, c);
     return c;

@@ -15,9 +15,15 @@
  *
  * Flow control: when a connection's unsent output passes the high-water
  * mark it stops being read until the output drains below the low-water
- * mark; if it stays paused for stall_ms without the peer reading anything,
- * or its output ever passes max_out, it is closed. Memory per connection is
- * therefore bounded by max_out plus one partial line.
+ * mark; if it has unsent output for stall_ms without the peer reading
+ * anything, or its output ever passes max_out, it is closed. Memory per
+ * connection is therefore bounded by max_out plus one partial line.
+ *
+ * "Unsent" includes what the kernel holds and has not sent yet (ioctl
+ * SIOCOUTQNSD), so a peer with a tiny receive window cannot hide behind a
+ * send buffer that the kernel grows to megabytes: the send buffer is also
+ * capped (limits.sndbuf), and the kernel's queue is sampled every
+ * KQ_SAMPLE_BYTES of output, then on every write while it is not empty.
  *
  * Lifetime: the set owns its connections. A connection is never freed
  * inside a callback chain: conn_close() marks it, and the handler's
@@ -54,12 +60,14 @@ struct conn_limits {
     size_t lwm;       /* resume reading at or below this */
     size_t max_out;   /* close above this (PROTOCOL §6: 64 KiB) */
     size_t max_in;    /* close if more unconsumed input than this */
-    uint64_t stall_ms; /* close if paused or flushing this long with no progress */
+    uint64_t stall_ms; /* close if output waits this long with no progress */
+    size_t sndbuf;    /* SO_SNDBUF for accepted sockets; 0: the kernel's */
 };
 
 struct conn_stats {
     uint64_t bytes_in, bytes_out;
     uint64_t n_closed_overflow, n_closed_stalled;
+    uint64_t n_kq_samples; /* SIOCOUTQNSD calls */
 };
 
 struct conn_set {
@@ -96,9 +104,16 @@ struct conn {
     uint32_t out_len, out_cap;
     char *out;                 /* not yet handed to the kernel */
     struct conn_wreq *inflight; /* handed to uv_write, not yet complete */
+    int fd;                    /* the socket; -1 for a detached connection */
+    uint32_t kq;               /* kernel's unsent bytes at the last sample */
+    uint32_t since_kq;         /* bytes handed to the kernel since then */
+    uint64_t n_queued;         /* bytes ever queued for output */
+    uint64_t stall_mark;       /* bytes delivered when the stall clock started */
+    uint64_t stall_unsent;     /* ... and bytes unsent then */
     const char *close_reason;
     bool is_dirty, is_paused, is_closing, is_flush_closing, is_reading;
     bool is_held, is_kick_queued;
+    bool is_admitted;          /* the owner counted it at admission */
 };
 
 /* Prepares a set on loop (handles are initialised, not yet referenced). */
@@ -111,6 +126,17 @@ void conn_set_close(struct conn_set *set);
 /* Accepts a pending connection from server: returns it (owned by the set,
  * not yet reading) or NULL if the accept failed (logged). */
 struct conn *conn_accept(struct conn_set *set, uv_stream_t *server);
+
+/* Takes over an accepted, non-blocking socket fd whose peer is addr:port:
+ * returns the connection (owned by the set, not yet reading), or NULL if
+ * libuv cannot open it (logged; fd is closed then). */
+struct conn *conn_adopt(struct conn_set *set, int fd,
+                        const struct net_addr *addr, uint16_t port);
+
+/* Copies up to cap bytes that the kernel has received for c but nobody
+ * has read yet, without consuming them. Returns the count (0: none), or
+ * -1 if c has no socket or the peek failed. */
+ssize_t conn_peek(const struct conn *c, char *buf, size_t cap);
 
 /* Starts delivering input to ops->on_data. */
 void conn_start(struct conn *c);
@@ -139,7 +165,8 @@ void conn_close(struct conn *c, const char *reason);
  * stall_ms without progress). */
 void conn_close_after_flush(struct conn *c, const char *reason);
 
-/* Unsent bytes: queued plus in flight. */
+/* Unsent bytes: queued, in flight, and in the kernel's send queue not yet
+ * sent (at the last sample). */
 size_t conn_pending_out(const struct conn *c);
 
 /* For in-process drivers (fuzzing, tests) only: a connection with no

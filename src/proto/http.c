@@ -19,6 +19,60 @@ int phr_parse_request(const char *buf, size_t len, const char **method,
                       int *minor_version, struct http_header *headers,
                       size_t *num_headers, size_t last_len);
 
+/* One Host at most (RFC 9112 §3.2), and Content-Length headers (or list
+ * members) that all say the same (§6.3): a request that two parsers could
+ * read differently is refused, not guessed at. */
+static bool heads_agree(const struct http_request *req)
+{
+    const char *cl = NULL;
+    size_t cl_len = 0;
+    int n_host = 0;
+
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const struct http_header *h = &req->headers[i];
+        if (h->name_len == 4 && strncasecmp(h->name, "Host", 4) == 0 &&
+            ++n_host > 1)
+            return false;
+        if (h->name_len != 14 || strncasecmp(h->name, "Content-Length", 14) != 0)
+            continue;
+        for (size_t at = 0; at <= h->value_len;) {
+            const char *comma = memchr(h->value + at, ',', h->value_len - at);
+            size_t end = comma ? (size_t)(comma - h->value) : h->value_len;
+            size_t b = at, e = end;
+            while (b < e && (h->value[b] == ' ' || h->value[b] == '\t'))
+                b++;
+            while (e > b && (h->value[e - 1] == ' ' || h->value[e - 1] == '\t'))
+                e--;
+            if (cl == NULL) {
+                cl = h->value + b;
+                cl_len = e - b;
+            } else if (e - b != cl_len || memcmp(h->value + b, cl, cl_len) != 0) {
+                return false;
+            }
+            at = end + 1;
+        }
+    }
+    return true;
+}
+
+/* Is the complete first line a request line of an HTTP version that is
+ * not 1.x ("GET / HTTP/2.0")? picohttpparser only knows 1.x. */
+static bool other_version(const char *buf, size_t len)
+{
+    const char *eol = memchr(buf, '\n', len);
+    if (eol == NULL)
+        return false;
+    size_t n = (size_t)(eol - buf);
+    if (n > 0 && buf[n - 1] == '\r')
+        n--;
+    /* "HTTP/d.d" at the end, after a space */
+    if (n < 9 || buf[n - 9] != ' ' || memcmp(buf + n - 8, "HTTP/", 5) != 0)
+        return false;
+    const char *v = buf + n - 3;
+    return v[0] >= '0' && v[0] <= '9' && v[1] == '.' && v[2] >= '0' &&
+           v[2] <= '9' && v[0] != '1';
+}
+
 ssize_t http_parse(const char *buf, size_t len, size_t max_head,
                    struct http_request *req)
 {
@@ -28,11 +82,17 @@ ssize_t http_parse(const char *buf, size_t len, size_t max_head,
     int n = phr_parse_request(buf, scan, &req->method, &req->method_len,
                               &req->path, &req->path_len, &req->minor_version,
                               req->headers, &req->n_headers, 0);
-    if (n > 0)
-        return n;
-    if (n == -1)
+    if (n > 0) {
+        if (req->minor_version > 1)
+            return HTTP_BAD_VERSION;
+        return heads_agree(req) ? n : HTTP_BAD;
+    }
+    if (n == -1) {
+        if (other_version(buf, scan))
+            return HTTP_BAD_VERSION;
         /* picohttpparser also says -1 when the header array is full */
         return req->n_headers == HTTP_MAX_HEADERS ? HTTP_TOO_LARGE : HTTP_BAD;
+    }
     return len >= max_head ? HTTP_TOO_LARGE : 0; /* -2: incomplete */
 }
 

@@ -17,6 +17,7 @@
 #define HTTP_MAX_HEADERS 32
 #define HTTP_BAD (-1)       /* malformed: 400 */
 #define HTTP_TOO_LARGE (-2) /* head over the cap or too many headers: 431 */
+#define HTTP_BAD_VERSION (-3) /* HTTP/x.y other than 1.0 and 1.1: 505 */
 
 /* Same layout as picohttpparser's struct phr_header. */
 struct http_header {
@@ -35,7 +36,10 @@ struct http_request {
 };
 
 /* Parses the request head at buf. Returns its length (> 0), 0 if more
- * bytes are needed, HTTP_BAD or HTTP_TOO_LARGE. */
+ * bytes are needed, HTTP_BAD (malformed; also several Host headers, or
+ * Content-Length headers that disagree: RFC 9112 §3.2, §6.3),
+ * HTTP_TOO_LARGE, or HTTP_BAD_VERSION (a well-formed request line of
+ * another HTTP version, as soon as that line is complete). */
 ssize_t http_parse(const char *buf, size_t len, size_t max_head,
                    struct http_request *req);
 

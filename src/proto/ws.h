@@ -5,9 +5,16 @@
  * out through ops->on_text (wslay unmasks, reassembles fragments and
  * answers pings). Text goes out with ws_send_text, as bytes through
  * ops->write. Binary messages are refused with close code 1003, messages
- * over max_msg bytes with 1009. While ops->is_busy says so, messages are
- * kept in order and offered again by ws_feed(ws, NULL, 0), and no more
- * bytes are consumed: the caller's flow control reaches through.
+ * over max_msg bytes with 1009 (as soon as a frame header announces it),
+ * malformed frames with 1002, a message of more than 64 frames with 1008;
+ * the close frame is always written before ws_is_done turns true. While
+ * ops->is_busy says so, messages are kept in order and offered again by
+ * ws_feed(ws, NULL, 0), and no more bytes are consumed: the caller's flow
+ * control reaches through.
+ *
+ * Memory: an idle WebSocket (between messages) holds only its struct;
+ * wslay's context exists while a frame is handled or a fragmented message
+ * is in progress.
  */
 #ifndef TAVOLO_PROTO_WS_H
 #define TAVOLO_PROTO_WS_H
@@ -27,8 +34,14 @@ struct ws_ops {
 struct ws *ws_new(const struct ws_ops *ops, void *ctx, size_t max_msg);
 void ws_free(struct ws *ws);
 
-/* Offers bytes; returns how many were consumed (all, unless busy). */
+/* Offers bytes; returns how many were consumed: whole frames only, so a
+ * partial frame at the end (at most a header and max_msg bytes) is left
+ * for the caller to offer again with more. Once done, consumes all. */
 size_t ws_feed(struct ws *ws, const char *data, size_t len);
+
+/* True while a fragmented message has begun and not ended: its end is
+ * due within the caller's partial-line timeout (PROTOCOL §6). */
+bool ws_in_progress(const struct ws *ws);
 
 void ws_send_text(struct ws *ws, const char *text, size_t len);
 

@@ -8,8 +8,10 @@
  *              result, reason, log), seats(match_id, seat, name, token,
  *              registered, points), moves(match_id, seq, seat, card, timeout)
  *   3  matches.secret (PROTOCOL §13: the deal follows from it; deal is
- *      '' in new rows), seats.seed, moves.kind (0 play, 1 pass); a
- *      move's card column holds every card it names, space-separated
+ *      '' in new rows), seats.seed, seats.side (the team or seat the
+ *      seat plays for; seat % 2 in older rows, all briscola), moves.kind
+ *      (0 play, 1 pass); a move's card column holds every card it
+ *      names, space-separated
  */
 #include "store/store.h"
 
@@ -72,7 +74,9 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     /* 3 */
     "ALTER TABLE matches ADD COLUMN secret TEXT;"
     "ALTER TABLE seats ADD COLUMN seed TEXT NOT NULL DEFAULT '';"
-    "ALTER TABLE moves ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE moves ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE seats ADD COLUMN side INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE seats SET side = seat % 2;",
 };
 
 enum stmt_id {
@@ -90,7 +94,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MATCH_INSERT] = "INSERT INTO matches(id, game, n_seats, state, deal,"
                         " started_at, secret) VALUES (?, ?, ?, 'playing', '', ?, ?)",
     [ST_SEAT_INSERT] = "INSERT INTO seats(match_id, seat, name, token, registered,"
-                       " seed) VALUES (?, ?, ?, ?, ?, ?)",
+                       " seed, side) VALUES (?, ?, ?, ?, ?, ?, ?)",
     [ST_MOVE_INSERT] = "INSERT INTO moves(match_id, seq, seat, card, timeout, kind)"
                        " VALUES (?, ?, ?, ?, ?, ?)",
     [ST_TOKEN_UPDATE] = "UPDATE seats SET token = ? WHERE match_id = ? AND seat = ?",
@@ -109,7 +113,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_HISTORY] =
         "SELECT m.id, m.game, m.result, s.seat,"
         " (SELECT SUM(p.points) FROM seats p WHERE p.match_id = m.id"
-        "   AND p.seat % 2 = s.seat % 2)"
+        "   AND p.side = s.side)"
         " FROM seats s JOIN matches m ON m.id = s.match_id"
         " WHERE s.name = ? AND m.state = 'over' ORDER BY m.id DESC LIMIT 10",
 };
@@ -117,6 +121,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct store {
     sqlite3 *db;
     char *path;
+    dev_t dev;                 /* the file we write: a rename or an unlink */
+    ino_t ino;                 /* at path shows as a change */
+    int page_size;
     sqlite3_stmt *stmt[ST_COUNT];
     pthread_t thread;
     bool has_thread;
@@ -128,6 +135,23 @@ struct store {
     uv_async_t async;
     bool has_async;
     struct store_metrics metrics;
+    /* Under lock: */
+    uint32_t quota_pages;      /* 0: none */
+    bool is_quota_new;         /* for the writer to apply */
+    bool is_broken;
+    char broken_why[256];
+    /* The writer's own: */
+    struct store_op *backlog, **backlog_tail; /* ops of failed commits */
+    size_t n_backlog;
+    uint64_t last_fail_log_us;
+    uint64_t n_commits_since_checkpoint;
+    int last_err;              /* primary code of the last failed step */
+    uint64_t last_fail_us;     /* when a commit last failed */
+    uint32_t tick_ms;
+    /* The loop's own: */
+    bool is_broken_said;
+    void (*on_broken)(void *ctx, const char *why);
+    void *broken_ctx;
 };
 
 /* ---------- helpers ---------- */
@@ -186,14 +210,16 @@ static int migrate(sqlite3 *db, int target, char *err, size_t err_cap)
         char inner[256];
         if (exec(db, "BEGIN IMMEDIATE", inner, sizeof inner) != 0 ||
             exec(db, migrations[v], inner, sizeof inner) != 0) {
-            exec(db, "ROLLBACK", sql, sizeof sql); /* best effort */
+            if (!sqlite3_get_autocommit(db)) /* SQLite may have rolled back */
+                exec(db, "ROLLBACK", sql, sizeof sql); /* best effort */
             snprintf(err, err_cap, "migration to schema %d failed: %s", v + 1, inner);
             return -1;
         }
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
         if (exec(db, sql, inner, sizeof inner) != 0 ||
             exec(db, "COMMIT", inner, sizeof inner) != 0) {
-            exec(db, "ROLLBACK", sql, sizeof sql);
+            if (!sqlite3_get_autocommit(db))
+                exec(db, "ROLLBACK", sql, sizeof sql); /* best effort */
             snprintf(err, err_cap, "migration to schema %d failed: %s", v + 1, inner);
             return -1;
         }
@@ -226,6 +252,158 @@ int store_migrate_file(const char *path, int target, char *err, size_t err_cap)
     return rc;
 }
 
+/* ---------- checks (store_open and --check-data) ---------- */
+
+static int count(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s;
+    int n = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
+/* snprintf("%s") without a truncation warning: a report line is cut at
+ * cap, knowingly. */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The header of PATH-wal (https://sqlite.org/fileformat2.html#walformat):
+ * a magic number, then a checksum of the first 24 bytes. SQLite ignores a
+ * WAL whose header is wrong, silently, and with it every commit in it
+ * since the last checkpoint: so a bad header is damage, reported here
+ * before SQLite opens the file (and rewrites the WAL). Returns 0 if the
+ * WAL is absent, empty or sound, -1 with a reason in why. */
+static int check_wal(const char *path, char *why, size_t why_cap)
+{
+    char wal[4096 + 8];
+    unsigned char h[32];
+
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    FILE *f = fopen(wal, "rb");
+    if (f == NULL)
+        return 0; /* no WAL: nothing to lose */
+    size_t n = fread(h, 1, sizeof h, f);
+    fclose(f);
+    if (n == 0)
+        return 0;
+    if (n < sizeof h) {
+        snprintf(why, why_cap, "write-ahead log tavolo.db-wal is damaged: %zu bytes, "
+                 "shorter than its header", n);
+        return -1;
+    }
+    uint32_t magic = be32(h);
+    if (magic != 0x377f0682 && magic != 0x377f0683) {
+        snprintf(why, why_cap, "write-ahead log tavolo.db-wal is damaged: bad magic number");
+        return -1;
+    }
+    /* Checksum words are big-endian for magic ...83, else little-endian. */
+    bool is_be = magic & 1;
+    uint32_t s0 = 0, s1 = 0;
+    for (int i = 0; i < 24; i += 8) {
+        uint32_t x0 = is_be ? be32(h + i) : (uint32_t)h[i + 3] << 24 |
+                      (uint32_t)h[i + 2] << 16 | (uint32_t)h[i + 1] << 8 | h[i];
+        uint32_t x1 = is_be ? be32(h + i + 4) : (uint32_t)h[i + 7] << 24 |
+                      (uint32_t)h[i + 6] << 16 | (uint32_t)h[i + 5] << 8 | h[i + 4];
+        s0 += x0 + s1;
+        s1 += x1 + s0;
+    }
+    if (s0 != be32(h + 24) || s1 != be32(h + 28)) {
+        snprintf(why, why_cap, "write-ahead log tavolo.db-wal is damaged: bad "
+                 "header checksum");
+        return -1;
+    }
+    return 0;
+}
+
+/* Integrity, schema version and consistency of an open database. Each
+ * finding goes to out (if not NULL) as a line; the first also to first.
+ * Returns 0 if sound, 1 if damaged, 2 if it could not be checked. */
+static int check_db(sqlite3 *db, const char *path, FILE *out, char *first,
+                    size_t first_cap)
+{
+    int damaged = 0;
+    char line[512];
+
+#define FINDING(...)                                                          \
+    do {                                                                      \
+        snprintf(line, sizeof line, __VA_ARGS__);                             \
+        if (out != NULL)                                                      \
+            fprintf(out, "%s\n", line);                                       \
+        if (!damaged && first != NULL)                                        \
+            copy_str(first, first_cap, line);                                 \
+        damaged = 1;                                                          \
+    } while (0)
+
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK) {
+        snprintf(line, sizeof line, "cannot check %s: %s", path, sqlite3_errmsg(db));
+        if (out != NULL)
+            fprintf(out, "%s\n", line);
+        if (first != NULL)
+            copy_str(first, first_cap, line);
+        return 2;
+    }
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *row = (const char *)sqlite3_column_text(s, 0);
+        if (row && strcmp(row, "ok") != 0)
+            FINDING("integrity: %s", row);
+    }
+    if (rc != SQLITE_DONE)
+        FINDING("integrity: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    int v = user_version(db);
+    if (v != STORE_SCHEMA_VERSION)
+        FINDING("schema version %d, expected %d", v, STORE_SCHEMA_VERSION);
+    static const struct {
+        const char *what, *sql;
+    } checks[] = {
+        {"moves of unknown matches",
+         "SELECT COUNT(*) FROM moves WHERE match_id NOT IN (SELECT id FROM matches)"},
+        {"seats of unknown matches",
+         "SELECT COUNT(*) FROM seats WHERE match_id NOT IN (SELECT id FROM matches)"},
+        {"matches without all their seats",
+         "SELECT COUNT(*) FROM matches m WHERE n_seats !="
+         " (SELECT COUNT(*) FROM seats s WHERE s.match_id = m.id)"},
+        {"finished matches without a result",
+         "SELECT COUNT(*) FROM matches WHERE state = 'over' AND ((result NOT IN"
+         " ('team0', 'team1', 'draw') AND result NOT GLOB 'seat[0-3]')"
+         " OR reason NOT IN ('score', 'forfeit'))"},
+        {"briscola matches won on score without 120 points",
+         "SELECT COUNT(*) FROM matches m WHERE state = 'over' AND reason = 'score'"
+         " AND game = 'briscola' AND (SELECT SUM(points) FROM seats s"
+         " WHERE s.match_id = m.id) != 120"},
+        {"accounts with impossible records",
+         "SELECT COUNT(*) FROM accounts WHERE played != won + lost + drawn"},
+    };
+    if (!damaged) {
+        for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+            int n = count(db, checks[i].sql);
+            if (n != 0)
+                FINDING("%s: %d", checks[i].what, n);
+        }
+    }
+    if (!damaged && out != NULL)
+        fprintf(out, "ok: %d accounts, %d finished matches, %d in play\n",
+                count(db, "SELECT COUNT(*) FROM accounts"),
+                count(db, "SELECT COUNT(*) FROM matches WHERE state = 'over'"),
+                count(db, "SELECT COUNT(*) FROM matches WHERE state = 'playing'"));
+#undef FINDING
+    return damaged;
+}
+
 /* ---------- open ---------- */
 
 struct store *store_open(const char *dir, char *err, size_t err_cap)
@@ -241,6 +419,18 @@ struct store *store_open(const char *dir, char *err, size_t err_cap)
     }
     st->path = mem_alloc(len);
     snprintf(st->path, len, "%s/tavolo.db", dir);
+    struct stat sb;
+    bool existed = stat(st->path, &sb) == 0 && sb.st_size > 0;
+    char wal[4096 + 8];
+    snprintf(wal, sizeof wal, "%s-wal", st->path);
+    bool has_frames = stat(wal, &sb) == 0 && sb.st_size > 32;
+    /* Before SQLite opens it: it would ignore a damaged WAL, and the
+     * commits in it, silently — and start on an older (or empty) file. */
+    if (check_wal(st->path, inner, sizeof inner) != 0) {
+        snprintf(err, err_cap, "%s; refusing to start on what is left (run "
+                 "--check-data, restore a backup: docs/OPERATIONS.md)", inner);
+        goto fail;
+    }
     if (open_db(st->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                               SQLITE_OPEN_NOMUTEX, &st->db, err, err_cap) != 0)
         goto fail;
@@ -248,13 +438,41 @@ struct store *store_open(const char *dir, char *err, size_t err_cap)
      * a commit is on disk when it returns, which the journal relies on. */
     if (exec(st->db, "PRAGMA journal_mode = WAL", inner, sizeof inner) != 0 ||
         exec(st->db, "PRAGMA synchronous = FULL", inner, sizeof inner) != 0) {
-        snprintf(err, err_cap, "%s: %s (is the data directory writable?)",
-                 st->path, inner);
+        int code = sqlite3_errcode(st->db);
+        if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+            snprintf(err, err_cap, "%s is damaged or not a tavolo database (%s); "
+                     "restore a backup (docs/OPERATIONS.md)", st->path, inner);
+        else
+            snprintf(err, err_cap, "%s: %s (is the data directory writable?)",
+                     st->path, inner);
+        goto fail;
+    }
+    /* An existing file with no schema version is not one of ours, or it
+     * lost its first commits (frames of its WAL that SQLite could not
+     * read): never start empty on top of it. A file we created ourselves
+     * is 0 bytes, or one page with WAL mode set and no tables. */
+    if (existed && user_version(st->db) == 0 &&
+        (has_frames || count(st->db, "SELECT COUNT(*) FROM sqlite_master") != 0)) {
+        snprintf(err, err_cap, "%s has %s but no tavolo schema version; "
+                 "refusing to start on it (run --check-data, restore a backup: "
+                 "docs/OPERATIONS.md)", st->path,
+                 has_frames ? "a write-ahead log SQLite could not read" : "tables");
         goto fail;
     }
     if (migrate(st->db, STORE_SCHEMA_VERSION, inner, sizeof inner) != 0) {
         snprintf(err, err_cap, "%s: %s", st->path, inner);
         goto fail;
+    }
+    /* The same checks as --check-data: a damaged journal would restore
+     * matches wrongly, or forfeit them. */
+    if (existed) {
+        int rc = check_db(st->db, st->path, NULL, inner, sizeof inner);
+        if (rc != 0) {
+            snprintf(err, err_cap, "%s fails its checks (%s); refusing to start: "
+                     "run --check-data %s for the report, restore a backup "
+                     "(docs/OPERATIONS.md)", st->path, inner, dir);
+            goto fail;
+        }
     }
     for (int i = 0; i < ST_COUNT; i++) {
         if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -274,8 +492,28 @@ struct store *store_open(const char *dir, char *err, size_t err_cap)
         snprintf(err, err_cap, "%s is not writable: %s", st->path, inner);
         goto fail;
     }
+    if (stat(st->path, &sb) != 0) {
+        snprintf(err, err_cap, "%s: %s", st->path, strerror(errno));
+        goto fail;
+    }
+    st->dev = sb.st_dev;
+    st->ino = sb.st_ino;
+    st->page_size = count(st->db, "PRAGMA page_size");
+    if (st->page_size <= 0)
+        st->page_size = 4096;
+    /* Checkpoints also run every tick (writer_tick); this bounds the WAL
+     * between ticks under heavy play. 1000 pages is SQLite's default,
+     * said here so that it is not left to a build option. */
+    if (exec(st->db, "PRAGMA wal_autocheckpoint = 1000", inner, sizeof inner) != 0)
+        log_warn("store: cannot set wal_autocheckpoint: %s", inner);
+    st->backlog_tail = &st->backlog;
     pthread_mutex_init(&st->lock, NULL);
-    pthread_cond_init(&st->wake, NULL);
+    /* The writer's tick is timed on the monotonic clock. */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&st->wake, &ca);
+    pthread_condattr_destroy(&ca);
     return st;
 
 fail:
@@ -287,20 +525,47 @@ fail:
     return NULL;
 }
 
-int store_set_quota(struct store *st, uint32_t max_kb)
+/* On the thread that owns the connection. SQLite's default maximum is
+ * 4294967294 pages: "no quota". */
+static int apply_quota(struct store *st, uint32_t pages)
 {
     char sql[96], err[256];
-    if (max_kb == 0)
-        return 0;
-    int page = 4096;
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &s, NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
-        page = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
     snprintf(sql, sizeof sql, "PRAGMA max_page_count = %llu",
-             (unsigned long long)max_kb * 1024 / (unsigned)page);
-    return exec(st->db, sql, err, sizeof err);
+             pages ? (unsigned long long)pages : 4294967294ull);
+    if (exec(st->db, sql, err, sizeof err) != 0) {
+        log_error("store: cannot set the quota: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int store_set_quota(struct store *st, uint32_t max_kb)
+{
+    uint64_t pages = (uint64_t)max_kb * 1024 / (unsigned)st->page_size;
+    if (max_kb != 0 && pages == 0)
+        pages = 1;
+    if (pages > 4294967294ull)
+        pages = 0;
+    if (!st->has_thread)
+        return max_kb == 0 ? 0 : apply_quota(st, (uint32_t)pages);
+    pthread_mutex_lock(&st->lock);
+    st->quota_pages = (uint32_t)pages;
+    st->is_quota_new = true;
+    pthread_cond_signal(&st->wake);
+    pthread_mutex_unlock(&st->lock);
+    return 0;
+}
+
+void store_set_tick_ms(struct store *st, uint32_t tick_ms)
+{
+    st->tick_ms = tick_ms;
+}
+
+void store_on_broken(struct store *st, void (*fn)(void *ctx, const char *why),
+                     void *ctx)
+{
+    st->on_broken = fn;
+    st->broken_ctx = ctx;
 }
 
 /* ---------- startup readers ---------- */
@@ -413,10 +678,20 @@ static int step_done(struct store *st, sqlite3_stmt *s)
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        st->last_err = sqlite3_errcode(st->db) & 0xff;
         log_error("store: %s: %s", sqlite3_sql(s), sqlite3_errmsg(st->db));
         return -1;
     }
     return 0;
+}
+
+/* A failure the same ops may get past later (a full disk, a busy or
+ * failing device), as opposed to ops the schema refuses (a bug). */
+static bool is_transient(int err)
+{
+    return err == SQLITE_FULL || err == SQLITE_IOERR || err == SQLITE_BUSY ||
+           err == SQLITE_LOCKED || err == SQLITE_NOMEM || err == SQLITE_CANTOPEN ||
+           err == SQLITE_READONLY || err == SQLITE_PROTOCOL || err == SQLITE_NOLFS;
 }
 
 static int apply_start(struct store *st, const struct store_op *op)
@@ -438,6 +713,7 @@ static int apply_start(struct store *st, const struct store_op *op)
         sqlite3_bind_text(s, 4, op->seats[i].token, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 5, op->seats[i].is_registered);
         sqlite3_bind_text(s, 6, op->seats[i].seed, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 7, (int)op->seats[i].side);
         if (step_done(st, s) != 0)
             return -1;
     }
@@ -490,7 +766,8 @@ static int apply_end(struct store *st, const struct store_op *op)
     }
     s = st->stmt[ST_SEATS_OF];
     sqlite3_bind_int64(s, 1, (sqlite3_int64)op->match_id);
-    while (sqlite3_step(s) == SQLITE_ROW) {
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         int i = sqlite3_column_int(s, 0);
         if (i < 0 || i >= STORE_MAX_SEATS)
             continue;
@@ -501,6 +778,12 @@ static int apply_end(struct store *st, const struct store_op *op)
             n_seats = (unsigned)i + 1;
     }
     sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE) { /* a read error may have ended the transaction */
+        log_error("store: reading the seats of match %" PRIu64 ": %s",
+                  op->match_id, sqlite3_errmsg(st->db));
+        return -1;
+    }
     /* A result that names a seat (hearts) has no two sides to rate yet:
      * points are recorded, ratings stay. */
     if (!op->is_teams)
@@ -517,11 +800,18 @@ static int apply_end(struct store *st, const struct store_op *op)
             continue;
         s = st->stmt[ST_RATING_OF];
         sqlite3_bind_text(s, 1, seat[i].name, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW)
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
             seat[i].rating = sqlite3_column_double(s, 0);
         else
             seat[i].is_registered = false; /* the account is gone */
         sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            log_error("store: reading the rating of %s: %s", seat[i].name,
+                      sqlite3_errmsg(st->db));
+            return -1;
+        }
     }
     /* Sides are seat parity (team0 = even seats). */
     double sum[2] = {0, 0};
@@ -557,40 +847,267 @@ static int apply_ops(struct store *st, const struct store_op *op)
                : op->kind == STORE_OP_MOVE ? apply_move(st, op)
                : op->kind == STORE_OP_TOKEN ? apply_token(st, op)
                : apply_end(st, op);
-        if (rc != 0)
+        /* After SQLITE_FULL or an I/O error SQLite may roll the whole
+         * transaction back by itself: a write after that would commit
+         * on its own, outside the group. */
+        if (rc != 0 || sqlite3_get_autocommit(st->db))
             return -1;
     }
     return 0;
 }
 
-/* Commits jobs[0..n) (all JOURNAL) in one transaction. */
+/* Under st->lock. Says why once; the loop hears it in on_async. */
+static void set_broken(struct store *st, const char *why)
+{
+    if (st->is_broken)
+        return;
+    st->is_broken = true;
+    snprintf(st->broken_why, sizeof st->broken_why, "%s", why);
+}
+
+static bool is_broken(struct store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    bool b = st->is_broken;
+    pthread_mutex_unlock(&st->lock);
+    return b;
+}
+
+/* The file at st->path must still be the one we write: deleted (or
+ * replaced, say by a restore done the wrong way), our commits would land
+ * in an inode nobody will ever open again. Writer thread. */
+static void check_file(struct store *st)
+{
+    struct stat sb;
+    char why[256];
+
+    if (stat(st->path, &sb) != 0)
+        snprintf(why, sizeof why, "%s is gone (%s) while the server runs: "
+                 "nothing more is written", st->path, strerror(errno));
+    else if (sb.st_dev != st->dev || sb.st_ino != st->ino)
+        snprintf(why, sizeof why, "%s was replaced while the server runs: "
+                 "nothing more is written", st->path);
+    else
+        return;
+    pthread_mutex_lock(&st->lock);
+    set_broken(st, why);
+    pthread_mutex_unlock(&st->lock);
+}
+
+static size_t count_ops(const struct store_op *op)
+{
+    size_t n = 0;
+    for (; op != NULL; op = op->next)
+        n++;
+    return n;
+}
+
+static void free_backlog(struct store *st)
+{
+    store_ops_free(st->backlog);
+    st->backlog = NULL;
+    st->backlog_tail = &st->backlog;
+    st->n_backlog = 0;
+}
+
+static void apply_new_quota(struct store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    bool is_new = st->is_quota_new;
+    uint32_t pages = st->quota_pages;
+    st->is_quota_new = false;
+    pthread_mutex_unlock(&st->lock);
+    if (is_new)
+        apply_quota(st, pages); /* logged if it fails */
+}
+
+/* One transaction: the backlog, then jobs[0..n). Returns 0, or the
+ * primary SQLite code of the failure (nothing of it is then in the
+ * database: rolled back, by us or by SQLite itself). */
+static int try_commit(struct store *st, struct store_job **jobs, size_t n)
+{
+    int rc = -1;
+
+    st->last_err = SQLITE_ERROR;
+    if (step_done(st, st->stmt[ST_BEGIN]) == 0) {
+        rc = apply_ops(st, st->backlog);
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = apply_ops(st, jobs[i]->ops);
+        if (rc == 0)
+            rc = step_done(st, st->stmt[ST_COMMIT]);
+    }
+    if (rc != 0 && !sqlite3_get_autocommit(st->db)) {
+        int err = st->last_err;
+        step_done(st, st->stmt[ST_ROLLBACK]); /* best effort; logged */
+        st->last_err = err;
+    }
+    if (rc == 0) {
+        if (st->n_backlog > 0)
+            log_info("store: %zu journal entries that had failed to commit "
+                     "are on disk now", st->n_backlog);
+        free_backlog(st);
+        st->n_commits_since_checkpoint++;
+        return 0;
+    }
+    return st->last_err ? st->last_err : SQLITE_ERROR;
+}
+
+/* jobs[0..n) join the backlog, in order (their ops are the store's). */
+static void keep(struct store *st, struct store_job **jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (jobs[i]->ops == NULL)
+            continue;
+        *st->backlog_tail = jobs[i]->ops;
+        st->n_backlog += count_ops(jobs[i]->ops);
+        while (*st->backlog_tail != NULL)
+            st->backlog_tail = &(*st->backlog_tail)->next;
+        jobs[i]->ops = NULL;
+    }
+    /* Memory is the bound: past it, give up rather than grow. */
+    if (st->n_backlog > STORE_BACKLOG_MAX) {
+        char why[160];
+        snprintf(why, sizeof why, "the disk has refused the journal for too "
+                 "long: %zu entries wait", st->n_backlog);
+        pthread_mutex_lock(&st->lock);
+        set_broken(st, why);
+        pthread_mutex_unlock(&st->lock);
+    }
+}
+
+/* Commits the backlog and then jobs[0..n) (all JOURNAL) in one
+ * transaction (n may be 0: a retry of the backlog alone). If the disk
+ * refuses it, nothing of it is in the database and the jobs' ops join
+ * the backlog, so that no later commit can build on a write that is not
+ * there (a move without its START). If the schema refuses it (a bug:
+ * say a move twice), the jobs are tried one by one and only the refused
+ * ones fail, their ops left with them. */
 static void commit_group(struct store *st, struct store_job **jobs, size_t n)
 {
     uint64_t t0 = mono_us();
-    int rc = step_done(st, st->stmt[ST_BEGIN]);
+    size_t n_kept = st->n_backlog;
+    int err = 0;
 
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = apply_ops(st, jobs[i]->ops);
-    if (rc == 0)
-        rc = step_done(st, st->stmt[ST_COMMIT]);
-    if (rc != 0) {
-        step_done(st, st->stmt[ST_ROLLBACK]); /* best effort */
-        log_error("store: a journal commit of %zu job(s) failed; play goes on "
-                  "but these moves are not durable", n);
+    apply_new_quota(st);
+    if (!is_broken(st))
+        check_file(st);
+    if (is_broken(st)) {
+        /* Nothing more is written: the ops stay with their jobs and are
+         * freed with them; the backlog is dropped. */
+        if (st->n_backlog > 0)
+            log_error("store: broken: %zu journal entries that had failed "
+                      "are dropped", st->n_backlog);
+        free_backlog(st);
+        for (size_t i = 0; i < n; i++)
+            jobs[i]->rc = STORE_BROKEN;
+        pthread_mutex_lock(&st->lock);
+        st->metrics.n_failed += n;
+        st->metrics.n_backlog = 0;
+        pthread_mutex_unlock(&st->lock);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        jobs[i]->rc = STORE_OK;
+    if (n > 0 && st->n_backlog > 0 && t0 - st->last_fail_us < 1000000) {
+        /* The disk refused a moment ago: each try rewrites the whole
+         * backlog, so new entries just join it until the next tick (or
+         * a commit a second later) tries again. */
+        keep(st, jobs, n);
+        for (size_t i = 0; i < n; i++)
+            jobs[i]->rc = STORE_FAILED;
+        pthread_mutex_lock(&st->lock);
+        st->metrics.n_failed++;
+        st->metrics.n_backlog = st->n_backlog;
+        pthread_mutex_unlock(&st->lock);
+        return;
+    }
+    err = try_commit(st, jobs, n);
+    if (err != 0 && !is_transient(err)) {
+        /* Find who is refused: the backlog alone first, then each job. */
+        err = st->n_backlog > 0 && n > 0 ? try_commit(st, NULL, 0) : err;
+        if (err != 0 && !is_transient(err) && st->n_backlog > 0) {
+            log_error("store: the schema refuses %zu journal entries that had "
+                      "failed before (%s): a bug; they are dropped",
+                      st->n_backlog, sqlite3_errstr(err));
+            free_backlog(st);
+        }
+        if (err != 0 && is_transient(err)) {
+            keep(st, jobs, n);
+            for (size_t i = 0; i < n; i++)
+                jobs[i]->rc = STORE_FAILED;
+        } else {
+            err = 0;
+        }
+        for (size_t i = 0; i < n && err == 0; i++) {
+            int e = try_commit(st, &jobs[i], 1);
+            if (e != 0 && !is_transient(e)) {
+                log_error("store: a journal entry was refused (%s): a bug; "
+                          "it is not recorded", sqlite3_errstr(e));
+                jobs[i]->rc = STORE_FAILED;
+            } else if (e != 0) {
+                err = e;
+                keep(st, jobs + i, n - i);
+                for (size_t j = i; j < n; j++)
+                    jobs[j]->rc = STORE_FAILED;
+            }
+        }
+    } else if (err != 0) {
+        keep(st, jobs, n);
+        for (size_t i = 0; i < n; i++)
+            jobs[i]->rc = STORE_FAILED;
+    }
+    if (err != 0) {
+        st->last_fail_us = t0;
+        /* One line on the first failure, then one every 10 s at most:
+         * a full disk under heavy play fails every commit. */
+        if (n_kept == 0 || t0 - st->last_fail_log_us > 10000000) {
+            st->last_fail_log_us = t0;
+            log_error("store: a journal commit failed (%s); play goes on, %zu "
+                      "journal entries wait and are retried, in order, until "
+                      "the disk takes them", sqlite3_errstr(err), st->n_backlog);
+        }
     }
     uint64_t us = mono_us() - t0;
     pthread_mutex_lock(&st->lock);
     st->metrics.n_commits++;
-    if (rc != 0)
+    if (err != 0)
         st->metrics.n_failed++;
+    st->metrics.n_backlog = st->n_backlog;
     st->metrics.last_commit_us = us;
     if (us > st->metrics.max_commit_us)
         st->metrics.max_commit_us = us;
     pthread_mutex_unlock(&st->lock);
     if (us > 500000)
         log_warn("store: slow disk: a commit took %" PRIu64 " ms", us / 1000);
-    for (size_t i = 0; i < n; i++)
-        jobs[i]->rc = rc == 0 ? STORE_OK : STORE_FAILED;
+}
+
+/* Every tick_ms: the file check, a retry of the backlog, and a PASSIVE
+ * checkpoint (it never waits for readers such as --backup) if anything
+ * was committed since the last one, so that the main file follows the
+ * WAL even when play is too light for wal_autocheckpoint. */
+static void writer_tick(struct store *st)
+{
+    apply_new_quota(st);
+    if (!is_broken(st))
+        check_file(st);
+    if (is_broken(st))
+        return;
+    if (st->n_backlog > 0)
+        commit_group(st, NULL, 0);
+    if (st->n_commits_since_checkpoint == 0)
+        return;
+    int n_log = 0, n_done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                       &n_log, &n_done);
+    if (rc != SQLITE_OK) {
+        log_warn("store: WAL checkpoint: %s", sqlite3_errmsg(st->db));
+        return;
+    }
+    st->n_commits_since_checkpoint = 0;
+    pthread_mutex_lock(&st->lock);
+    st->metrics.n_checkpoints++;
+    pthread_mutex_unlock(&st->lock);
+    log_debug("store: checkpoint: %d of %d WAL frames in the database", n_done, n_log);
 }
 
 /* ---------- the writer thread: accounts and queries ---------- */
@@ -600,6 +1117,13 @@ static void run_query(struct store *st, struct store_job *job)
     sqlite3_stmt *s;
     int rc;
 
+    apply_new_quota(st);
+    if (job->kind == STORE_JOB_REGISTER && !is_broken(st))
+        check_file(st);
+    if (is_broken(st)) {
+        job->rc = STORE_BROKEN;
+        return;
+    }
     switch (job->kind) {
     case STORE_JOB_REGISTER:
         s = st->stmt[ST_REGISTER];
@@ -611,6 +1135,8 @@ static void run_query(struct store *st, struct store_job *job)
                 : rc == SQLITE_CONSTRAINT ? STORE_EXISTS : STORE_FAILED;
         if (job->rc == STORE_FAILED)
             log_error("store: registering %s: %s", job->name, sqlite3_errmsg(st->db));
+        else if (job->rc == STORE_OK)
+            st->n_commits_since_checkpoint++;
         sqlite3_reset(s);
         sqlite3_clear_bindings(s);
         break;
@@ -682,16 +1208,34 @@ static void *writer(void *arg)
     struct store *st = arg;
     struct store_job *group[256];
 
+    uint64_t next_tick_us = mono_us() + (uint64_t)st->tick_ms * 1000;
+
     for (;;) {
         pthread_mutex_lock(&st->lock);
-        while (st->queue_head == NULL && !st->is_stopping)
-            pthread_cond_wait(&st->wake, &st->lock);
+        while (st->queue_head == NULL && !st->is_stopping &&
+               !st->is_quota_new) {
+            if (st->tick_ms == 0) {
+                pthread_cond_wait(&st->wake, &st->lock);
+                continue;
+            }
+            struct timespec ts = {(time_t)(next_tick_us / 1000000),
+                                  (long)(next_tick_us % 1000000) * 1000};
+            if (pthread_cond_timedwait(&st->wake, &st->lock, &ts) != 0)
+                break; /* the tick is due */
+        }
         struct store_job *jobs = st->queue_head;
         st->queue_head = st->queue_tail = NULL;
         bool stopping = st->is_stopping;
+        bool was_broken = st->is_broken;
+        bool had_jobs = jobs != NULL;
         pthread_mutex_unlock(&st->lock);
         if (jobs == NULL && stopping)
             break;
+        if (st->tick_ms != 0 && mono_us() >= next_tick_us) {
+            writer_tick(st);
+            next_tick_us = mono_us() + (uint64_t)st->tick_ms * 1000;
+        }
+        apply_new_quota(st);
 
         /* Consecutive journal jobs share one commit; anything else runs
          * alone, in order, so callbacks keep submission order. */
@@ -713,9 +1257,18 @@ static void *writer(void *arg)
             run_query(st, job);
             finish(st, job);
         }
-        if (st->has_async)
+        if (st->has_async && (had_jobs || was_broken != is_broken(st)))
             uv_async_send(&st->async);
     }
+    /* The last chance for entries that failed: the disk may have room
+     * now. Whatever still fails is lost, but the journal on disk stays a
+     * prefix, from which every match restores. */
+    if (st->n_backlog > 0 && !is_broken(st))
+        commit_group(st, NULL, 0);
+    if (st->n_backlog > 0)
+        log_error("store: %zu journal entries could not be written; matches "
+                  "will resume from before them", st->n_backlog);
+    free_backlog(st);
     return NULL;
 }
 
@@ -736,7 +1289,20 @@ static void deliver_done(struct store *st)
 
 static void on_async(uv_async_t *h)
 {
-    deliver_done(h->data);
+    struct store *st = h->data;
+    char why[sizeof st->broken_why];
+
+    deliver_done(st);
+    pthread_mutex_lock(&st->lock);
+    bool is_new = st->is_broken && !st->is_broken_said;
+    snprintf(why, sizeof why, "%s", st->broken_why);
+    pthread_mutex_unlock(&st->lock);
+    if (is_new) {
+        st->is_broken_said = true;
+        log_error("store: %s", why);
+        if (st->on_broken != NULL)
+            st->on_broken(st->broken_ctx, why); /* may stop the server */
+    }
 }
 
 int store_start(struct store *st, uv_loop_t *loop)
@@ -817,84 +1383,25 @@ void store_ops_free(struct store_op *ops)
 
 /* ---------- tooling ---------- */
 
-static int count(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *s;
-    int n = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    return n;
-}
-
 int store_check(const char *dir, FILE *out)
 {
     char path[4096], err[256];
     sqlite3 *db;
-    int damaged = 0;
 
     snprintf(path, sizeof path, "%s/tavolo.db", dir);
+    /* Before SQLite opens it: a reader ignores a damaged WAL silently. */
+    int damaged = check_wal(path, err, sizeof err) != 0;
+    if (damaged)
+        fprintf(out, "%s\n", err);
     if (open_db(path, SQLITE_OPEN_READONLY, &db, err, sizeof err) != 0) {
         fprintf(out, "cannot open: %s\n", err);
         return 2;
     }
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK) {
-        fprintf(out, "cannot check %s: %s\n", path, sqlite3_errmsg(db));
-        sqlite3_close(db);
-        return 2;
-    }
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *row = (const char *)sqlite3_column_text(s, 0);
-        if (row && strcmp(row, "ok") != 0) {
-            fprintf(out, "integrity: %s\n", row);
-            damaged = 1;
-        }
-    }
-    sqlite3_finalize(s);
-    int v = user_version(db);
-    if (v != STORE_SCHEMA_VERSION) {
-        fprintf(out, "schema version %d, expected %d\n", v, STORE_SCHEMA_VERSION);
-        damaged = 1;
-    }
-    static const struct {
-        const char *what, *sql;
-    } checks[] = {
-        {"moves of unknown matches",
-         "SELECT COUNT(*) FROM moves WHERE match_id NOT IN (SELECT id FROM matches)"},
-        {"seats of unknown matches",
-         "SELECT COUNT(*) FROM seats WHERE match_id NOT IN (SELECT id FROM matches)"},
-        {"matches without all their seats",
-         "SELECT COUNT(*) FROM matches m WHERE n_seats !="
-         " (SELECT COUNT(*) FROM seats s WHERE s.match_id = m.id)"},
-        {"finished matches without a result",
-         "SELECT COUNT(*) FROM matches WHERE state = 'over' AND ((result NOT IN"
-         " ('team0', 'team1', 'draw') AND result NOT GLOB 'seat[0-3]')"
-         " OR reason NOT IN ('score', 'forfeit'))"},
-        {"briscola matches won on score without 120 points",
-         "SELECT COUNT(*) FROM matches m WHERE state = 'over' AND reason = 'score'"
-         " AND game = 'briscola' AND (SELECT SUM(points) FROM seats s"
-         " WHERE s.match_id = m.id) != 120"},
-        {"accounts with impossible records",
-         "SELECT COUNT(*) FROM accounts WHERE played != won + lost + drawn"},
-    };
-    if (!damaged) {
-        for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
-            int n = count(db, checks[i].sql);
-            if (n != 0) {
-                fprintf(out, "%s: %d\n", checks[i].what, n);
-                damaged = 1;
-            }
-        }
-    }
-    if (!damaged)
-        fprintf(out, "ok: %d accounts, %d finished matches, %d in play\n",
-                count(db, "SELECT COUNT(*) FROM accounts"),
-                count(db, "SELECT COUNT(*) FROM matches WHERE state = 'over'"),
-                count(db, "SELECT COUNT(*) FROM matches WHERE state = 'playing'"));
+    int rc = check_db(db, path, out, NULL, 0);
     sqlite3_close(db);
-    return damaged;
+    if (rc == 2)
+        return 2;
+    return damaged || rc != 0;
 }
 
 int store_backup(const char *dir, const char *dest, char *err, size_t err_cap)

@@ -11,6 +11,19 @@
  * synchronous=FULL in WAL mode: when a journal job's callback runs, its
  * writes are on disk. A failed write is logged and reported through
  * job->rc; it never stops the loop.
+ *
+ * A failed journal commit (a full disk) leaves nothing behind: its
+ * transaction is rolled back, and its ops are kept, in order, and put in
+ * front of the next commit (retried every tick as well), so the journal
+ * on disk is always a prefix of what the lobby wrote — never a move
+ * without its match's START. Past STORE_BACKLOG_MAX kept ops, or when
+ * the database file is deleted or replaced under the server, the store
+ * is "broken": it writes nothing more and says why once, through the
+ * on_broken callback, on the loop thread.
+ *
+ * Every tick (store_set_tick_ms) the writer checks that the file at the
+ * path is still the one it writes, retries kept ops, and checkpoints the
+ * WAL (PASSIVE) if anything was committed since the last tick.
  */
 #ifndef TAVOLO_STORE_STORE_H
 #define TAVOLO_STORE_STORE_H
@@ -31,6 +44,7 @@
 #define STORE_SEED_MAX 64    /* hex digits (PROTOCOL §13) */
 #define STORE_SECRET_HEX 64  /* a match secret, in hex */
 #define STORE_MOVE_TEXT 40   /* a move's cards: up to 12 codes, space-separated */
+#define STORE_BACKLOG_MAX 20000 /* kept ops of failed commits (~20 MB at most) */
 
 struct store;
 
@@ -38,6 +52,7 @@ struct store_seat {
     char name[STORE_NAME_MAX + 1];
     char token[STORE_TOKEN_LEN + 1];
     char seed[STORE_SEED_MAX + 1]; /* "" for none */
+    unsigned side;                 /* START: the team or seat it plays for */
     bool is_registered;
 };
 
@@ -101,6 +116,7 @@ enum store_rc {
     STORE_FAILED = -1,   /* the disk or the database refused: logged */
     STORE_EXISTS = -2,   /* REGISTER: the name is taken */
     STORE_NOTFOUND = -3, /* STATS: no such registered name */
+    STORE_BROKEN = -4,   /* the store writes nothing more (see above) */
 };
 
 struct store_job {
@@ -132,17 +148,32 @@ struct store_job {
 
 struct store_metrics {
     uint64_t n_commits, n_failed, n_jobs;
+    uint64_t n_backlog;       /* ops of failed commits, waiting for a retry */
+    uint64_t n_checkpoints;
     uint64_t last_commit_us, max_commit_us;
 };
 
 /* Opens DIR/tavolo.db (creating DIR and the file), sets WAL mode and
- * migrates the schema to STORE_SCHEMA_VERSION. NULL and a one-line reason
- * in err if the directory is not writable, the file is damaged, etc. */
+ * migrates the schema to STORE_SCHEMA_VERSION. An existing database must
+ * pass the checks of store_check (and its WAL a header check) first: a
+ * damaged one is refused, never replaced by an empty one. NULL and a
+ * one-line reason in err if the directory is not writable, the file is
+ * damaged, etc. */
 struct store *store_open(const char *dir, char *err, size_t err_cap);
 
 /* Caps the database file at max_kb KiB (0: no cap). Writes past it fail
- * exactly as on a full disk (SQLITE_FULL). */
+ * exactly as on a full disk (SQLITE_FULL). Callable before or after
+ * store_start (then the writer applies it before its next write). */
 int store_set_quota(struct store *st, uint32_t max_kb);
+
+/* The writer's tick (file check, retry, WAL checkpoint); before
+ * store_start. 0: no tick (the default). */
+void store_set_tick_ms(struct store *st, uint32_t tick_ms);
+
+/* fn(ctx, why) runs once, on the loop thread, when the store breaks
+ * (see above); before store_start. */
+void store_on_broken(struct store *st, void (*fn)(void *ctx, const char *why),
+                     void *ctx);
 
 /* Migrates an open SQLite file from its version to `target` (tests). */
 int store_migrate_file(const char *path, int target, char *err, size_t err_cap);
@@ -168,12 +199,13 @@ void store_close(struct store *st);
 
 void store_get_metrics(struct store *st, struct store_metrics *out);
 
-/* Frees a list of ops. */
+/* Frees a list of ops (NULL does nothing). A journal job's ops may have
+ * been taken by the store (job->ops is then NULL). */
 void store_ops_free(struct store_op *ops);
 
-/* --check-data: integrity and consistency checks of DIR/tavolo.db; writes
- * a report (one line per finding) to out. Returns 0 if sound, 1 if
- * damaged, 2 if it cannot be opened. */
+/* --check-data: integrity and consistency checks of DIR/tavolo.db (and
+ * of its WAL's header); writes a report (one line per finding) to out.
+ * Returns 0 if sound, 1 if damaged, 2 if it cannot be opened. */
 int store_check(const char *dir, FILE *out);
 
 /* --backup: a consistent copy of a live database (SQLite online backup). */

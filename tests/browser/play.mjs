@@ -40,10 +40,20 @@ async function enter(page, url, name) {
 }
 
 // Plays whatever card is playable on the page, if it is its turn.
+// Locators, not element handles: the page re-renders the hand on every
+// table event, and a handle taken just before that is detached ("Element is
+// not attached to the DOM", seen under load on Debian 12 by
+// scripts/fresh-check.sh); a locator is resolved again at the click. The
+// card is named by its code so that a re-render cannot make the click land
+// on another one, and the play counts only once the server's PLAYED has
+// taken it out of the hand, so the next round cannot click it twice.
 async function tryPlay(page) {
-  const card = await page.$("#hand .card.playable");
-  if (!card) return false;
-  await card.click();
+  const playable = page.locator("#hand .card.playable");
+  if ((await playable.count()) === 0) return false;
+  const code = await playable.first().getAttribute("data-card", { timeout: 5000 }).catch(() => null);
+  if (!code) return false; // the hand changed in between: look again next round
+  await page.locator(`#hand .card.playable[data-card="${code}"]`).click({ timeout: 10000 });
+  await page.locator(`#hand .card[data-card="${code}"]`).waitFor({ state: "detached", timeout: 10000 });
   return true;
 }
 
@@ -66,8 +76,14 @@ async function test(name, fn) {
 
 const server = await startServer();
 const url = `http://127.0.0.1:${server.port}/`;
+// headless: true makes playwright-core pass --headless itself, and launch()
+// always starts Chromium on a new empty temporary --user-data-dir (it
+// refuses one in args). The flags keep Chromium off the network: this
+// machine's network is closed, and background fetches only fail and slow
+// the start. Checked with playwright-core 1.61.1 and Debian 12's Chromium.
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
+  headless: true,
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });

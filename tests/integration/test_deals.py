@@ -42,6 +42,9 @@ def test_seed_syntax_and_gating():
         c.ask("PASS Ac 2c 3c", r"ERR NOTPLAYING .*")
         c.ask("PLAY Ac 2c", r"ERR NOTPLAYING .*")
         c.ask("PLAY Ac Zz", r"ERR BADARG .*")
+        for n in (8, 9, 12, 13):  # more words than a move names: BADARG, never a crash
+            c.ask("PLAY " + " ".join(["Ac"] * n), r"ERR (BADARG|NOTPLAYING) .*")
+        c.ask("PLAY " + " ".join(["Ac"] * 9), r"ERR BADARG .*")
         c.ask("SEED 0", "OK SEED 0")
     finally:
         s.stop()

@@ -102,3 +102,32 @@ TEST(no_overread_at_page_end)
         CHECK_INT(http_parse(end - k, k, 8192, &r), 0);
     }
 }
+
+TEST(other_versions_are_505)
+{
+    struct http_request r;
+    const char *v[] = {"GET / HTTP/1.9\r\nHost: a\r\n\r\n",
+                       "GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+                       "GET / HTTP/0.9\r\n", /* as soon as the line is in */
+                       "HEAD /x HTTP/3.0\r\nHost: a\r\n"};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        CHECK_INT(http_parse(v[i], strlen(v[i]), 8192, &r), HTTP_BAD_VERSION);
+    const char *ok = "GET / HTTP/1.0\r\n\r\n";
+    CHECK_INT(http_parse(ok, strlen(ok), 8192, &r), (ssize_t)strlen(ok));
+}
+
+TEST(ambiguous_heads_are_bad)
+{
+    struct http_request r;
+    const char *bad[] = {
+        "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n",
+        "GET / HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\n",
+        "GET / HTTP/1.1\r\ncontent-length: 0, 7\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_INT(http_parse(bad[i], strlen(bad[i]), 8192, &r), HTTP_BAD);
+    /* the same length twice says one thing: allowed (RFC 9112 §6.3) */
+    const char *same = "GET / HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 0, 0\r\n\r\n";
+    CHECK_INT(http_parse(same, strlen(same), 8192, &r), (ssize_t)strlen(same));
+}

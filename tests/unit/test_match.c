@@ -320,7 +320,7 @@ TEST(list_waiting_first)
     lobby_list(l, out, sizeof out);
     CHECK_STR(out, "3 2:briscola:2/4:waiting 3:briscola:1/2:waiting 1:briscola:2/2:playing");
     lobby_games(out, sizeof out);
-    CHECK_STR(out, "briscola:2,4 scopa:2,4 hearts:4");
+    CHECK_STR(out, "briscola:2,4 scopa:2,4 hearts:4"); /* PROTOCOL §12 */
     for (int i = 0; i < 5; i++)
         lobby_member_gone(l, m[i], 0);
     /* the match in play holds its dropped seats for the grace period */

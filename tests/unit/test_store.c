@@ -161,6 +161,7 @@ TEST(journal_round_trip_results_and_queries)
     strcpy(start->seats[1].name, "bo");
     strcpy(start->seats[1].token, "fedcba9876543210fedcba9876543210");
     strcpy(start->seats[1].seed, "00ff");
+    start->seats[1].side = 1;
     strcpy(start->secret, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
     struct store_op *m1 = op_new(STORE_OP_MOVE, 7);
     m1->seq = 1; m1->seat = 0; strcpy(m1->cards, "Ac");
@@ -286,6 +287,349 @@ TEST(unwritable_directory_is_reported)
     CHECK(strlen(err) > 0);
 }
 
+/* ---------- a full disk, a deleted file, a damaged file (issue 8) ---------- */
+
+static struct store_op *start_op(uint64_t id)
+{
+    struct store_op *op = op_new(STORE_OP_START, id);
+    strcpy(op->game, "briscola");
+    op->n_seats = 2;
+    for (unsigned i = 0; i < 2; i++) {
+        snprintf(op->seats[i].name, sizeof op->seats[i].name, "p%u_%u",
+                 (unsigned)id, i);
+        memset(op->seats[i].token, 'a' + (int)i, STORE_TOKEN_LEN);
+    }
+    /* long fields: a START fills pages */
+    memset(op->secret, 'f', STORE_SECRET_HEX);
+    for (unsigned i = 0; i < 2; i++)
+        memset(op->seats[i].seed, 'c', STORE_SEED_MAX);
+    return op;
+}
+
+static struct store_op *move_op(uint64_t id, unsigned seq)
+{
+    struct store_op *op = op_new(STORE_OP_MOVE, id);
+    op->seq = seq;
+    op->seat = seq % 2;
+    strcpy(op->cards, "Ac");
+    return op;
+}
+
+static struct store_job *journal(struct store *st, struct store_op *ops)
+{
+    struct store_job *j = job_new(STORE_JOB_JOURNAL, NULL);
+    j->ops = ops;
+    store_submit(st, j);
+    return j;
+}
+
+static void free_job(struct store_job *j)
+{
+    store_ops_free(j->ops);
+    free(j);
+}
+
+static unsigned n_open, n_open_moves[64];
+
+static void count_open(void *ctx, const struct store_open_match *m)
+{
+    (void)ctx;
+    if (m->id < 64)
+        n_open_moves[m->id] = m->n_moves;
+    n_open++;
+}
+
+/* Matches start while the quota refuses commits; moves go on (some of
+ * them would fit in pages already there); then space returns. Nothing
+ * may be on disk that builds on a write that is not, and once space is
+ * back, every match is there with every move. */
+TEST(full_disk_commits_are_kept_and_retried_in_order)
+{
+    char err[256];
+    const char *dir = tmpdir();
+    struct store *st = store_open(dir, err, sizeof err);
+    uv_loop_t loop;
+    CHECK(st != NULL);
+    CHECK_INT(uv_loop_init(&loop), 0);
+    store_set_tick_ms(st, 50);
+    CHECK_INT(store_start(st, &loop), 0);
+    CHECK_INT(store_set_quota(st, 1), 0); /* far below what is there */
+
+    struct store_job *jobs[256];
+    size_t n = 0;
+    n_done = 0;
+    /* 40 matches, each START then moves 0..3, interleaved. */
+    for (uint64_t id = 1; id <= 40; id++)
+        jobs[n++] = journal(st, start_op(id));
+    for (unsigned seq = 0; seq < 4; seq++)
+        for (uint64_t id = 1; id <= 40; id++)
+            jobs[n++] = journal(st, move_op(id, seq));
+    run_until(&loop, (int)n);
+    unsigned n_failed = 0;
+    for (size_t i = 0; i < n; i++)
+        n_failed += jobs[i]->rc == STORE_FAILED;
+    CHECK(n_failed > 0);
+    struct store_metrics sm;
+    store_get_metrics(st, &sm);
+    CHECK(sm.n_backlog > 0);
+
+    /* Space returns: the next tick (or commit) writes what waits. */
+    CHECK_INT(store_set_quota(st, 0), 0);
+    for (int i = 0; i < 500; i++) {
+        store_get_metrics(st, &sm);
+        if (sm.n_backlog == 0)
+            break;
+        usleep(10000);
+    }
+    CHECK_INT(sm.n_backlog, 0);
+    jobs[n++] = journal(st, move_op(1, 4));
+    run_until(&loop, (int)n);
+    CHECK_INT(jobs[n - 1]->rc, STORE_OK);
+    store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    for (size_t i = 0; i < n; i++)
+        free_job(jobs[i]);
+
+    char report[512] = "";
+    FILE *f = fmemopen(report, sizeof report - 1, "w");
+    int rc = store_check(dir, f);
+    fclose(f);
+    if (rc != 0)
+        FAIL_("store_check: %d: %s", rc, report);
+    st = store_open(dir, err, sizeof err);
+    CHECK(st != NULL);
+    n_open = 0;
+    CHECK_INT(store_each_open_match(st, count_open, NULL), 0);
+    CHECK_INT(n_open, 40);
+    CHECK_INT(n_open_moves[1], 5);
+    for (unsigned id = 2; id <= 40; id++)
+        CHECK_INT(n_open_moves[id], 4);
+    store_close(st);
+}
+
+static int n_broken;
+static char broken_why[256];
+
+static void on_broken(void *ctx, const char *why)
+{
+    (void)ctx;
+    n_broken++;
+    snprintf(broken_why, sizeof broken_why, "%s", why);
+}
+
+TEST(deleted_database_file_breaks_the_store)
+{
+    char err[256], path[256];
+    const char *dir = tmpdir();
+    struct store *st = store_open(dir, err, sizeof err);
+    uv_loop_t loop;
+    CHECK(st != NULL);
+    CHECK_INT(uv_loop_init(&loop), 0);
+    store_set_tick_ms(st, 20);
+    store_on_broken(st, on_broken, NULL);
+    CHECK_INT(store_start(st, &loop), 0);
+    n_done = 0;
+    struct store_job *j1 = journal(st, start_op(1));
+    run_until(&loop, 1);
+    CHECK_INT(j1->rc, STORE_OK);
+
+    snprintf(path, sizeof path, "%s/tavolo.db", dir);
+    CHECK_INT(unlink(path), 0);
+    for (int i = 0; i < 500 && n_broken == 0; i++)
+        uv_run(&loop, UV_RUN_NOWAIT), usleep(2000);
+    CHECK_INT(n_broken, 1);
+    CHECK(strstr(broken_why, "tavolo.db is gone") != NULL);
+    struct store_job *j2 = journal(st, move_op(1, 0));
+    struct store_job *reg = job_new(STORE_JOB_REGISTER, "ann");
+    store_submit(st, reg);
+    run_until(&loop, 3);
+    CHECK_INT(j2->rc, STORE_BROKEN);
+    CHECK(j2->ops != NULL); /* not taken: its owner frees it */
+    CHECK_INT(reg->rc, STORE_BROKEN);
+    CHECK_INT(n_broken, 1); /* said once */
+    store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    free_job(j1);
+    free_job(j2);
+    free_job(reg);
+}
+
+TEST(wal_checkpointed_while_running)
+{
+    char err[256], path[256];
+    const char *dir = tmpdir();
+    struct store *st = store_open(dir, err, sizeof err);
+    uv_loop_t loop;
+    struct stat sb;
+    CHECK(st != NULL);
+    CHECK_INT(uv_loop_init(&loop), 0);
+    store_set_tick_ms(st, 20);
+    CHECK_INT(store_start(st, &loop), 0);
+    n_done = 0;
+    struct store_job *jobs[20];
+    for (uint64_t id = 1; id <= 20; id++)
+        jobs[id - 1] = journal(st, start_op(id));
+    run_until(&loop, 20);
+    snprintf(path, sizeof path, "%s/tavolo.db", dir);
+    off_t size = 0;
+    for (int i = 0; i < 200; i++) {
+        CHECK_INT(stat(path, &sb), 0);
+        size = sb.st_size;
+        if (size > 4 * 4096)
+            break;
+        usleep(10000);
+    }
+    /* the main file holds the matches, not only the WAL */
+    CHECK(size > 4 * 4096);
+    store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    for (int i = 0; i < 20; i++)
+        free_job(jobs[i]);
+}
+
+/* A store that stops without closing (a crash) leaves its WAL. */
+static void crash_with_wal(const char *dir)
+{
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        char err[256];
+        struct store *st = store_open(dir, err, sizeof err);
+        if (st == NULL)
+            _exit(2);
+        uv_loop_t loop;
+        uv_loop_init(&loop);
+        store_start(st, &loop);
+        n_done = 0;
+        for (uint64_t id = 1; id <= 5; id++)
+            journal(st, start_op(id));
+        for (int i = 0; i < 5000 && n_done < 5; i++)
+            uv_run(&loop, UV_RUN_NOWAIT), usleep(1000);
+        _exit(n_done == 5 ? 0 : 3);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(damaged_wal_is_refused_not_started_empty)
+{
+    char err[512], path[256];
+    const char *dir = tmpdir();
+    crash_with_wal(dir);
+    snprintf(path, sizeof path, "%s/tavolo.db-wal", dir);
+    FILE *f = fopen(path, "r+b");
+    CHECK(f != NULL);
+    CHECK_INT(fseek(f, 16, SEEK_SET), 0); /* salt-1 of the header */
+    CHECK_INT(fputc(0x5a, f), 0x5a);
+    fclose(f);
+    CHECK(store_open(dir, err, sizeof err) == NULL);
+    CHECK(strstr(err, "write-ahead log") != NULL && strstr(err, "damaged") != NULL);
+    char report[512] = "";
+    f = fmemopen(report, sizeof report - 1, "w");
+    int rc = store_check(dir, f);
+    fclose(f);
+    CHECK_INT(rc, 1);
+    CHECK(strstr(report, "write-ahead log") != NULL);
+}
+
+TEST(sound_wal_after_a_crash_is_used)
+{
+    char err[256];
+    const char *dir = tmpdir();
+    crash_with_wal(dir);
+    FILE *f = tmpfile();
+    CHECK_INT(store_check(dir, f), 0);
+    fclose(f);
+    struct store *st = store_open(dir, err, sizeof err);
+    CHECK(st != NULL);
+    n_open = 0;
+    CHECK_INT(store_each_open_match(st, count_open, NULL), 0);
+    CHECK_INT(n_open, 5);
+    store_close(st);
+}
+
+TEST(damaged_file_is_not_called_unwritable)
+{
+    char err[512], path[256];
+    const char *dir = tmpdir();
+    snprintf(path, sizeof path, "%s/tavolo.db", dir);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    for (int i = 0; i < 8192; i++)
+        fputc("garbage!"[i % 8], f);
+    fclose(f);
+    CHECK(store_open(dir, err, sizeof err) == NULL);
+    if (strstr(err, "damaged") == NULL || strstr(err, "writable") != NULL)
+        FAIL_("message: %s", err);
+}
+
+TEST(database_failing_its_checks_is_refused)
+{
+    char err[512], path[256];
+    const char *dir = tmpdir();
+    struct store *st = store_open(dir, err, sizeof err);
+    CHECK(st != NULL);
+    store_close(st);
+    snprintf(path, sizeof path, "%s/tavolo.db", dir);
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "INSERT INTO moves VALUES (99, 0, 0, 'Ac', 0, 0)",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(store_open(dir, err, sizeof err) == NULL);
+    if (strstr(err, "moves of unknown matches: 1") == NULL)
+        FAIL_("message: %s", err);
+}
+
+TEST(backlog_past_its_cap_breaks_the_store)
+{
+    char err[256];
+    const char *dir = tmpdir();
+    struct store *st = store_open(dir, err, sizeof err);
+    uv_loop_t loop;
+    CHECK(st != NULL);
+    CHECK_INT(uv_loop_init(&loop), 0);
+    n_broken = 0;
+    store_on_broken(st, on_broken, NULL);
+    CHECK_INT(store_start(st, &loop), 0);
+    CHECK_INT(store_set_quota(st, 1), 0);
+    n_done = 0;
+    struct store_op *starts = NULL, **at = &starts;
+    for (uint64_t id = 1; id <= 40; id++) { /* more than the pages there */
+        *at = start_op(id);
+        at = &(*at)->next;
+    }
+    struct store_job *j1 = journal(st, starts);
+    run_until(&loop, 1);
+    CHECK_INT(j1->rc, STORE_FAILED);
+    /* one job with more moves than the backlog may hold */
+    struct store_op *ops = NULL, **tail = &ops;
+    for (unsigned i = 0; i <= STORE_BACKLOG_MAX; i++) {
+        *tail = move_op(1, i);
+        tail = &(*tail)->next;
+    }
+    struct store_job *j2 = journal(st, ops);
+    run_until(&loop, 2);
+    CHECK_INT(j2->rc, STORE_FAILED);
+    for (int i = 0; i < 500 && n_broken == 0; i++)
+        uv_run(&loop, UV_RUN_NOWAIT), usleep(2000);
+    CHECK_INT(n_broken, 1);
+    CHECK(strstr(broken_why, "refused the journal for too long") != NULL);
+    struct store_job *j3 = journal(st, move_op(1, 0));
+    run_until(&loop, 3);
+    CHECK_INT(j3->rc, STORE_BROKEN);
+    store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    free_job(j1);
+    free_job(j2);
+    free_job(j3);
+}
+
 /* A schema-2 database with a match in play (a deal of recorded draws)
  * migrates, and the match loads with its draws and no secret; a result
  * that names a seat (hearts) is recorded without touching ratings. */
@@ -336,9 +680,14 @@ TEST(schema_2_match_in_play_migrates_and_seat_results_record)
     struct store_job *j = job_new(STORE_JOB_JOURNAL, NULL);
     j->ops = end;
     struct store_job *stats = job_new(STORE_JOB_STATS, "ann");
+    struct store_job *hist = job_new(STORE_JOB_HISTORY, "bo");
     store_submit(st, j);
     store_submit(st, stats);
-    run_until(&loop, 2);
+    store_submit(st, hist);
+    run_until(&loop, 3);
+    CHECK_INT(hist->n_rows, 1);
+    CHECK_STR(hist->history[0].result, "seat1");
+    CHECK_INT(hist->history[0].points, 40); /* the side migrated: seat % 2 */
     CHECK_INT(j->rc, STORE_OK);
     CHECK_INT(stats->rc, STORE_OK);
     CHECK(fabs(stats->stats.rating - 1500.0) < 1e-9);
@@ -352,4 +701,5 @@ TEST(schema_2_match_in_play_migrates_and_seat_results_record)
     store_ops_free(j->ops);
     free(j);
     free(stats);
+    free(hist);
 }

@@ -1,0 +1,99 @@
+/*
+ * verbs_records: STATS, TOP and HISTORY (PROTOCOL §3), answered by the
+ * store's writer thread; the session waits for the answer.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/server.h"
+#include "app/session_internal.h"
+#include "base/mem.h"
+#include "game/lobby.h"
+#include "proto/cmd.h"
+#include "store/store.h"
+
+/* ---------- STATS, TOP, HISTORY: answered by the store ---------- */
+
+static void on_query(struct store_job *job)
+{
+    struct session *s = job->ctx;
+    char out[OUT_LINE_CAP - 32];
+    size_t n = 0;
+
+    if (s->conn == NULL) {
+        /* gone meanwhile */
+    } else if (job->rc == STORE_NOTFOUND) {
+        session_reply_err(s, "BADNAME", "not a registered name");
+    } else if (job->rc != STORE_OK) {
+        /* PROTOCOL §11: the store cannot answer now; try again. */
+        session_reply_err(s, "UNAVAILABLE", "the record is not available right now");
+    } else if (job->kind == STORE_JOB_STATS) {
+        session_reply(s, "OK STATS %s %.0f %u %u %u %u", job->name, job->stats.rating,
+              job->stats.played, job->stats.won, job->stats.lost,
+              job->stats.drawn);
+    } else if (job->kind == STORE_JOB_TOP) {
+        for (unsigned i = 0; i < job->n_rows; i++)
+            n += (size_t)snprintf(out + n, sizeof out - n, " %s:%.0f",
+                                  job->top[i].name, job->top[i].rating);
+        out[n] = '\0';
+        session_reply(s, "OK TOP %u%s", job->n_rows, out);
+    } else {
+        for (unsigned i = 0; i < job->n_rows; i++)
+            n += (size_t)snprintf(out + n, sizeof out - n,
+                                  " %" PRIu64 ":%s:%s:%u", job->history[i].match_id,
+                                  job->history[i].game, job->history[i].result,
+                                  job->history[i].points);
+        out[n] = '\0';
+        session_reply(s, "OK HISTORY %u%s", job->n_rows, out);
+    }
+    free(job);
+    session_answered(s);
+}
+
+static void query(struct session *s, enum store_job_kind kind,
+                  const struct cmd *c, const char *usage)
+{
+    const char *own = s->member ? lobby_member_name(s->member) : NULL;
+
+    if (c->n_args > (kind == STORE_JOB_TOP ? 0u : 1u) ||
+        (c->n_args == 1 && c->args[0].len > LOBBY_NAME_MAX)) {
+        session_reply_err(s, "BADARG", usage);
+        return;
+    }
+    if (kind != STORE_JOB_TOP && c->n_args == 0 && own == NULL) {
+        session_reply_err(s, "NONAME", "name a player, or choose your name with NICK");
+        return;
+    }
+    if (s->srv->store == NULL) {
+        session_reply_err(s, "INTERNAL", "records need a data directory");
+        return;
+    }
+    struct store_job *job = mem_calloc(1, sizeof *job);
+    job->kind = kind;
+    if (c->n_args == 1)
+        memcpy(job->name, c->args[0].s, c->args[0].len);
+    else if (own != NULL)
+        snprintf(job->name, sizeof job->name, "%s", own);
+    job->done = on_query;
+    job->ctx = s;
+    session_wait_for_answer(s);
+    store_submit(s->srv->store, job);
+}
+
+void verb_stats(struct session *s, const struct cmd *c)
+{
+    query(s, STORE_JOB_STATS, c, "usage: STATS [name]");
+}
+
+void verb_top(struct session *s, const struct cmd *c)
+{
+    query(s, STORE_JOB_TOP, c, "usage: TOP");
+}
+
+void verb_history(struct session *s, const struct cmd *c)
+{
+    query(s, STORE_JOB_HISTORY, c, "usage: HISTORY [name]");
+}
+
