@@ -745,6 +745,9 @@ function render() {
   $("deck-left").textContent = state.trump ? `${left} left` : "";
 
   const myTurn = started && !state.ended && state.turnSeat !== null && state.turnSeat === state.mySeat && !state.watching;
+  // a capture choice lives only while it is our turn and its cards are all on the table
+  if (state.choose && (!myTurn || !state.hand.includes(state.choose.card) ||
+      !state.choose.options.every((o) => o.every((c) => state.table.includes(c))))) state.choose = null;
   const passing = game === "hearts" && state.passing && !state.watching && state.mySeat !== null;
 
   // scopa's table cards; the trick elsewhere

@@ -254,7 +254,16 @@ async function pageMove(page, stats, v) {
       await page.screenshot({ path: join(ARTIFACTS, "capture-scopa.png"), fullPage: true });
       stats.captureShot = true;
     }
-    for (const code of v.capture.split(" ")) await page.click(`#table-cards .card[data-card="${code}"]`);
+    for (const code of v.capture.split(" ")) {
+      try {
+        await page.click(`#table-cards .card.choosable[data-card="${code}"]`, { timeout: 3000 });
+      } catch (e) { // the choice changed under the tap: look again
+        const seen = await page.evaluate(() => JSON.stringify({ table: state.table, choose: state.choose && state.choose.options, turn: state.turnSeat, me: state.mySeat }));
+        console.log(`     (tap on ${code} missed: ${seen})`);
+        if (++stats.retries > 5) throw e;
+        return true;
+      }
+    }
     stats.choices++;
     return true;
   }
