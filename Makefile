@@ -9,7 +9,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PORT       ?= 7777
 DATA       ?= ./tavolo-data
 
-.PHONY: all build run test test-release test-asan fuzz bench deps deps-test deps-fuzz browser-deps clean
+.PHONY: all build run test test-release test-asan fuzz bench soak deps deps-test deps-fuzz browser-deps clean
 
 all: build
 
@@ -93,8 +93,19 @@ bench: build
 	cmake --build $(BUILD) --target gameload
 	bench/run.sh
 
+# Long runs that do not fit make test: the rules' property tests at their
+# full size (100 000 random matches per game; make test runs fewer), with
+# no per-test alarm. Figures in docs/PERFORMANCE.md.
+SOAK_BUILD ?= build-soak
+soak: deps-test
+	cmake -S . -B $(SOAK_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAVOLO_TESTS=ON \
+	  -DCMAKE_C_FLAGS="-DPROPERTY_MATCHES=100000 -DPROP_MATCHES=100000" >/dev/null
+	cmake --build $(SOAK_BUILD) -j $(JOBS) --target test_briscola test_scopa test_hearts test_match
+	cd $(SOAK_BUILD)/tests && for t in briscola scopa hearts match; do \
+	  CHECK_ALARM_S=0 ./test_$$t || exit 1; done
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(SOAK_BUILD) build-fuzz
 
 # ---------- packaging (docs/OPERATIONS.md, "Installing and running as a service")
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary in PREFIX/sbin,

@@ -416,6 +416,7 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
         snprintf(op->result, sizeof op->result, "%s", j->result);
         snprintf(op->reason, sizeof op->reason, "%s", j->reason);
         op->is_teams = j->is_teams;
+        op->loser = j->loser;
         memcpy(op->points, j->points, sizeof op->points);
         op->log = mem_strdup(j->log);
         break;

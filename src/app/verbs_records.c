@@ -11,6 +11,7 @@
 #include "app/session_internal.h"
 #include "base/mem.h"
 #include "game/lobby.h"
+#include "game/rules.h"
 #include "proto/cmd.h"
 #include "store/store.h"
 
@@ -52,17 +53,38 @@ static void on_query(struct store_job *job)
     session_answered(s);
 }
 
+/* STATS [name] [game], TOP [game], HISTORY [name] (PROTOCOL §3, §14):
+ * one word is a name (a game only for TOP); two are a name, then a game.
+ * A game the registry does not hold is NOGAME. */
 static void query(struct session *s, enum store_job_kind kind,
                   const struct cmd *c, const char *usage)
 {
     const char *own = s->member ? lobby_member_name(s->member) : NULL;
+    unsigned max_args = kind == STORE_JOB_STATS ? 2u : 1u;
+    const struct cmd_word *name = NULL, *game = NULL;
 
-    if (c->n_args > (kind == STORE_JOB_TOP ? 0u : 1u) ||
-        (c->n_args == 1 && c->args[0].len > LOBBY_NAME_MAX)) {
+    if (c->n_args > max_args) {
         session_reply_err(s, "BADARG", usage);
         return;
     }
-    if (kind != STORE_JOB_TOP && c->n_args == 0 && own == NULL) {
+    if (kind == STORE_JOB_TOP) {
+        if (c->n_args == 1)
+            game = &c->args[0];
+    } else {
+        if (c->n_args >= 1)
+            name = &c->args[0];
+        if (c->n_args == 2)
+            game = &c->args[1];
+    }
+    if (name != NULL && name->len > LOBBY_NAME_MAX) {
+        session_reply_err(s, "BADARG", usage);
+        return;
+    }
+    if (game != NULL && rules_find(game->s, game->len) == NULL) {
+        session_reply_err(s, "NOGAME", "no such game (see GAMES)");
+        return;
+    }
+    if (kind != STORE_JOB_TOP && name == NULL && own == NULL) {
         session_reply_err(s, "NONAME", "name a player, or choose your name with NICK");
         return;
     }
@@ -72,10 +94,15 @@ static void query(struct session *s, enum store_job_kind kind,
     }
     struct store_job *job = mem_calloc(1, sizeof *job);
     job->kind = kind;
-    if (c->n_args == 1)
-        memcpy(job->name, c->args[0].s, c->args[0].len);
+    if (name != NULL)
+        memcpy(job->name, name->s, name->len);
     else if (own != NULL)
         snprintf(job->name, sizeof job->name, "%s", own);
+    snprintf(job->game, sizeof job->game, "%s", "briscola");
+    if (game != NULL && game->len < sizeof job->game) { /* a known game's name */
+        memcpy(job->game, game->s, game->len);
+        job->game[game->len] = '\0';
+    }
     job->done = on_query;
     job->ctx = s;
     session_wait_for_answer(s);
@@ -84,12 +111,12 @@ static void query(struct session *s, enum store_job_kind kind,
 
 void verb_stats(struct session *s, const struct cmd *c)
 {
-    query(s, STORE_JOB_STATS, c, "usage: STATS [name]");
+    query(s, STORE_JOB_STATS, c, "usage: STATS [name] [game]");
 }
 
 void verb_top(struct session *s, const struct cmd *c)
 {
-    query(s, STORE_JOB_TOP, c, "usage: TOP");
+    query(s, STORE_JOB_TOP, c, "usage: TOP [game]");
 }
 
 void verb_history(struct session *s, const struct cmd *c)

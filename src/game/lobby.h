@@ -80,6 +80,7 @@ struct lobby_journal {
     bool is_teams;      /* END: the result names a team (else a seat) */
     const char *result; /* team0, team1, draw, seat<k> */
     const char *reason; /* score, forfeit */
+    int loser;          /* END: the seat that forfeited, -1 for none */
     unsigned points[4];
     const char *log;    /* every event line of the match, private ones as
                            "@<seat> <line>", one per line */

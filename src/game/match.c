@@ -223,7 +223,7 @@ static void result_name(const struct match *mt, int res, char out[8])
 /* Sends END and REVEAL, records the result, frees everyone from the
  * match, frees it. */
 static void match_end(struct lobby *l, struct match *mt, int res,
-                      const char *reason, uint64_t now_ms)
+                      const char *reason, int loser, uint64_t now_ms)
 {
     unsigned pts[RULES_MAX_SEATS] = {0};
     char line[LINE_CAP], result[8], hex[DEAL_HEX_LEN + 1];
@@ -253,6 +253,7 @@ static void match_end(struct lobby *l, struct match *mt, int res,
             .kind = LOBBY_J_END, .match_id = mt->id, .game = mt->rules->name,
             .n_seats = mt->n_seats, .result = result, .reason = reason,
             .is_teams = mt->rules->is_teams, .log = mt->log ? mt->log : "",
+            .loser = loser,
         };
         for (unsigned s = 0; s < mt->n_seats; s++) {
             j.names[s] = mt->seats[s].name;
@@ -655,7 +656,7 @@ static bool announce_play(struct lobby *l, struct match *mt, unsigned seat,
             emit(l, mt, NULL, "%s", line);
         }
         if (out->is_over) {
-            match_end(l, mt, r->result(mt->state), "score", now_ms);
+            match_end(l, mt, r->result(mt->state), "score", -1, now_ms);
             return true;
         }
         deal_hand(l, mt, r->hand_no(mt->state) + 1, NULL, 0, now_ms);
@@ -751,7 +752,7 @@ void match_forfeit(struct lobby *l, struct match *mt, unsigned seat,
                    uint64_t now_ms)
 {
     match_end(l, mt, mt->rules->forfeit_result(mt->state, seat), "forfeit",
-              now_ms);
+              (int)seat, now_ms);
 }
 
 /* ---------- reconnection ---------- */

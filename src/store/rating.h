@@ -23,4 +23,18 @@ double rating_expected(double side, double other);
 /* The change for a player of a side rated `side` that scored `score`. */
 double rating_delta(double side, double other, double score);
 
+#define RATING_MAX_SEATS 8
+
+/* Every seat for itself (hearts, PROTOCOL §14): every pair of seats
+ * counts as one game, won by the lower total (equal: drawn), and each of
+ * a seat's moves is scaled by 1/(n-1):
+ *
+ *     delta[i] = sum over j != i of rating_delta(rating[i], rating[j], s_ij) / (n-1)
+ *
+ * s_ij is 1 if total[i] < total[j], 0.5 if equal, 0 if greater; a
+ * forfeiting seat (loser, or -1 for none) loses all its pairs. Every
+ * move uses the ratings before the match. 2 <= n <= RATING_MAX_SEATS. */
+void rating_seats(unsigned n, const double rating[], const unsigned total[],
+                  int loser, double delta[]);
+
 #endif

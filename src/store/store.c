@@ -12,6 +12,11 @@
  *      seat plays for; seat % 2 in older rows, all briscola), moves.kind
  *      (0 play, 1 pass); a move's card column holds every card it
  *      names, space-separated
+ *   4  records(name, game, rating, played, won, lost, drawn): ratings per
+ *      game (PROTOCOL §14), one row per name and game once it played
+ *      there (none: 1500 and no games); every account's old record
+ *      becomes its briscola row (all earlier matches were briscola), and
+ *      the accounts table loses its record columns (and their index)
  */
 #include "store/store.h"
 
@@ -77,6 +82,29 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "ALTER TABLE moves ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE seats ADD COLUMN side INTEGER NOT NULL DEFAULT 0;"
     "UPDATE seats SET side = seat % 2;",
+    /* 4 */
+    "CREATE TABLE records("
+    "  name TEXT NOT NULL REFERENCES accounts(name),"
+    "  game TEXT NOT NULL,"
+    "  rating REAL NOT NULL DEFAULT 1500,"
+    "  played INTEGER NOT NULL DEFAULT 0,"
+    "  won INTEGER NOT NULL DEFAULT 0,"
+    "  lost INTEGER NOT NULL DEFAULT 0,"
+    "  drawn INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (name, game));"
+    "CREATE INDEX records_by_rating ON records(game, rating DESC, name);"
+    "INSERT INTO records(name, game, rating, played, won, lost, drawn)"
+    "  SELECT name, 'briscola', rating, played, won, lost, drawn FROM accounts;"
+    /* accounts without its record columns: rebuilt (SQLite's way, for
+     * any version; DROP COLUMN needs 3.35), its index goes with it */
+    "CREATE TABLE accounts_4("
+    "  name TEXT PRIMARY KEY,"
+    "  hash TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "INSERT INTO accounts_4(name, hash, created_at)"
+    "  SELECT name, hash, created_at FROM accounts;"
+    "DROP TABLE accounts;"
+    "ALTER TABLE accounts_4 RENAME TO accounts;",
 };
 
 enum stmt_id {
@@ -101,15 +129,25 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MATCH_END] = "UPDATE matches SET state = 'over', ended_at = ?, result = ?,"
                      " reason = ?, log = ? WHERE id = ? AND state = 'playing'",
     [ST_SEAT_POINTS] = "UPDATE seats SET points = ? WHERE match_id = ? AND seat = ?",
-    [ST_SEATS_OF] = "SELECT seat, name, registered FROM seats WHERE match_id = ?"
-                    " ORDER BY seat",
-    [ST_RATING_OF] = "SELECT rating FROM accounts WHERE name = ?",
-    [ST_ACCOUNT_RESULT] = "UPDATE accounts SET rating = rating + ?, played = played + 1,"
-                          " won = won + ?, lost = lost + ?, drawn = drawn + ?"
-                          " WHERE name = ?",
+    [ST_SEATS_OF] = "SELECT s.seat, s.name, s.registered, m.game FROM seats s"
+                    " JOIN matches m ON m.id = s.match_id WHERE s.match_id = ?"
+                    " ORDER BY s.seat",
+    /* A registered name with no row for the game has 1500 and no games. */
+    [ST_RATING_OF] = "SELECT COALESCE(r.rating, 1500) FROM accounts a LEFT JOIN"
+                     " records r ON r.name = a.name AND r.game = ?2 WHERE a.name = ?1",
+    [ST_ACCOUNT_RESULT] = "INSERT INTO records(name, game, rating, played, won, lost,"
+                          " drawn) VALUES (?1, ?2, 1500 + ?3, 1, ?4, ?5, ?6)"
+                          " ON CONFLICT(name, game) DO UPDATE SET"
+                          " rating = rating + ?3, played = played + 1,"
+                          " won = won + ?4, lost = lost + ?5, drawn = drawn + ?6",
     [ST_REGISTER] = "INSERT INTO accounts(name, hash, created_at) VALUES (?, ?, ?)",
-    [ST_STATS] = "SELECT rating, played, won, lost, drawn FROM accounts WHERE name = ?",
-    [ST_TOP] = "SELECT name, rating FROM accounts ORDER BY rating DESC, name LIMIT 20",
+    [ST_STATS] = "SELECT COALESCE(r.rating, 1500), COALESCE(r.played, 0),"
+                 " COALESCE(r.won, 0), COALESCE(r.lost, 0), COALESCE(r.drawn, 0)"
+                 " FROM accounts a LEFT JOIN records r ON r.name = a.name"
+                 " AND r.game = ?2 WHERE a.name = ?1",
+    [ST_TOP] = "SELECT a.name, COALESCE(r.rating, 1500) AS rt FROM accounts a"
+               " LEFT JOIN records r ON r.name = a.name AND r.game = ?1"
+               " ORDER BY rt DESC, a.name LIMIT 20",
     [ST_HISTORY] =
         "SELECT m.id, m.game, m.result, s.seat,"
         " (SELECT SUM(p.points) FROM seats p WHERE p.match_id = m.id"
@@ -386,7 +424,10 @@ static int check_db(sqlite3 *db, const char *path, FILE *out, char *first,
          " AND game = 'briscola' AND (SELECT SUM(points) FROM seats s"
          " WHERE s.match_id = m.id) != 120"},
         {"accounts with impossible records",
-         "SELECT COUNT(*) FROM accounts WHERE played != won + lost + drawn"},
+         "SELECT COUNT(*) FROM records WHERE played != won + lost + drawn"
+         " OR played < 0 OR won < 0 OR lost < 0 OR drawn < 0"},
+        {"records of unknown accounts",
+         "SELECT COUNT(*) FROM records WHERE name NOT IN (SELECT name FROM accounts)"},
     };
     if (!damaged) {
         for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
@@ -741,7 +782,23 @@ static int apply_token(struct store *st, const struct store_op *op)
     return step_done(st, s);
 }
 
-/* Result, points, and the ratings of the registered players (rating.h). */
+/* One registered player's result in a game: rating move and counts. */
+static int record_result(struct store *st, const char *name, const char *game,
+                         double delta, int won, int lost, int drawn)
+{
+    sqlite3_stmt *s = st->stmt[ST_ACCOUNT_RESULT];
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, game, -1, SQLITE_STATIC);
+    sqlite3_bind_double(s, 3, delta);
+    sqlite3_bind_int(s, 4, won);
+    sqlite3_bind_int(s, 5, lost);
+    sqlite3_bind_int(s, 6, drawn);
+    return step_done(st, s);
+}
+
+/* Result, points, and the ratings of the registered players in the
+ * match's game (rating.h): two sides (team<k>, draw), or every seat for
+ * itself (seat<k>, draw: rating_seats). */
 static int apply_end(struct store *st, const struct store_op *op)
 {
     sqlite3_stmt *s = st->stmt[ST_MATCH_END];
@@ -751,6 +808,7 @@ static int apply_end(struct store *st, const struct store_op *op)
         double rating;
     } seat[STORE_MAX_SEATS];
     unsigned n_seats = 0;
+    char game[24] = "";
 
     sqlite3_bind_int64(s, 1, wall_ms());
     sqlite3_bind_text(s, 2, op->result, -1, SQLITE_STATIC);
@@ -774,6 +832,7 @@ static int apply_end(struct store *st, const struct store_op *op)
         copy_text(seat[i].name, sizeof seat[i].name, sqlite3_column_text(s, 1));
         seat[i].is_registered = sqlite3_column_int(s, 2) != 0;
         seat[i].rating = RATING_START;
+        copy_text(game, sizeof game, sqlite3_column_text(s, 3));
         if ((unsigned)i + 1 > n_seats)
             n_seats = (unsigned)i + 1;
     }
@@ -784,11 +843,6 @@ static int apply_end(struct store *st, const struct store_op *op)
                   op->match_id, sqlite3_errmsg(st->db));
         return -1;
     }
-    /* A result that names a seat (hearts) has no two sides to rate yet:
-     * points are recorded, ratings stay. */
-    if (!op->is_teams)
-        for (unsigned i = 0; i < n_seats; i++)
-            seat[i].is_registered = false;
     for (unsigned i = 0; i < n_seats; i++) {
         s = st->stmt[ST_SEAT_POINTS];
         sqlite3_bind_int(s, 1, (int)op->points[i]);
@@ -800,6 +854,7 @@ static int apply_end(struct store *st, const struct store_op *op)
             continue;
         s = st->stmt[ST_RATING_OF];
         sqlite3_bind_text(s, 1, seat[i].name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, game, -1, SQLITE_STATIC);
         rc = sqlite3_step(s);
         if (rc == SQLITE_ROW)
             seat[i].rating = sqlite3_column_double(s, 0);
@@ -812,6 +867,37 @@ static int apply_end(struct store *st, const struct store_op *op)
                       sqlite3_errmsg(st->db));
             return -1;
         }
+    }
+    bool is_draw = strcmp(op->result, "draw") == 0;
+    if (!op->is_teams) {
+        /* Every seat for itself: pairwise by totals, the forfeiting seat
+         * losing all its pairs. Counts: won when the result names the
+         * seat; drawn when it is a draw and the seat shares the lowest
+         * total (of the seats that did not forfeit); lost otherwise. */
+        if (n_seats < 2)
+            return 0;
+        int loser = strcmp(op->reason, "forfeit") == 0 &&
+                    op->loser >= 0 && (unsigned)op->loser < n_seats ? op->loser : -1;
+        double rating[STORE_MAX_SEATS], delta[STORE_MAX_SEATS];
+        unsigned lowest = UINT32_MAX;
+        for (unsigned i = 0; i < n_seats; i++) {
+            rating[i] = seat[i].rating;
+            if ((int)i != loser && op->points[i] < lowest)
+                lowest = op->points[i];
+        }
+        rating_seats(n_seats, rating, op->points, loser, delta);
+        for (unsigned i = 0; i < n_seats; i++) {
+            if (!seat[i].is_registered)
+                continue;
+            char me[16];
+            snprintf(me, sizeof me, "seat%u", i);
+            int won = strcmp(op->result, me) == 0;
+            int drawn = !won && is_draw && (int)i != loser && op->points[i] == lowest;
+            if (record_result(st, seat[i].name, game, delta[i], won, !won && !drawn,
+                              drawn) != 0)
+                return -1;
+        }
+        return 0;
     }
     /* Sides are seat parity (team0 = even seats). */
     double sum[2] = {0, 0};
@@ -826,15 +912,11 @@ static int apply_end(struct store *st, const struct store_op *op)
         if (!seat[i].is_registered)
             continue;
         unsigned t = i % 2;
-        double score = strcmp(op->result, "draw") == 0 ? 0.5
+        double score = is_draw ? 0.5
                      : (strcmp(op->result, t ? "team1" : "team0") == 0 ? 1.0 : 0.0);
-        s = st->stmt[ST_ACCOUNT_RESULT];
-        sqlite3_bind_double(s, 1, rating_delta(side[t], side[1 - t], score));
-        sqlite3_bind_int(s, 2, score == 1.0);
-        sqlite3_bind_int(s, 3, score == 0.0);
-        sqlite3_bind_int(s, 4, score == 0.5);
-        sqlite3_bind_text(s, 5, seat[i].name, -1, SQLITE_STATIC);
-        if (step_done(st, s) != 0)
+        if (record_result(st, seat[i].name, game,
+                          rating_delta(side[t], side[1 - t], score), score == 1.0,
+                          score == 0.0, score == 0.5) != 0)
             return -1;
     }
     return 0;
@@ -1143,6 +1225,8 @@ static void run_query(struct store *st, struct store_job *job)
     case STORE_JOB_STATS:
         s = st->stmt[ST_STATS];
         sqlite3_bind_text(s, 1, job->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, job->game[0] ? job->game : "briscola", -1,
+                          SQLITE_STATIC);
         rc = sqlite3_step(s);
         if (rc == SQLITE_ROW) {
             job->stats.rating = sqlite3_column_double(s, 0);
@@ -1159,6 +1243,8 @@ static void run_query(struct store *st, struct store_job *job)
         break;
     case STORE_JOB_TOP:
         s = st->stmt[ST_TOP];
+        sqlite3_bind_text(s, 1, job->game[0] ? job->game : "briscola", -1,
+                          SQLITE_STATIC);
         job->n_rows = 0;
         while ((rc = sqlite3_step(s)) == SQLITE_ROW && job->n_rows < STORE_TOP_MAX) {
             copy_text(job->top[job->n_rows].name, sizeof job->top[0].name,
@@ -1168,6 +1254,7 @@ static void run_query(struct store *st, struct store_job *job)
         }
         job->rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : STORE_FAILED;
         sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
         break;
     case STORE_JOB_HISTORY:
         s = st->stmt[ST_HISTORY];

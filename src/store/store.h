@@ -40,7 +40,7 @@
 #define STORE_TOKEN_LEN 32
 #define STORE_TOP_MAX 20
 #define STORE_HISTORY_MAX 10
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_SEED_MAX 64    /* hex digits (PROTOCOL §13) */
 #define STORE_SECRET_HEX 64  /* a match secret, in hex */
 #define STORE_MOVE_TEXT 40   /* a move's cards: up to 12 codes, space-separated */
@@ -77,9 +77,11 @@ struct store_op {
     unsigned seq, seat, move_kind;
     char cards[STORE_MOVE_TEXT];
     bool is_timeout;
-    /* END; is_teams false: the result names a seat, and no rating moves */
+    /* END; is_teams false: the result names a seat; ratings move pairwise
+     * (rating_seats) */
     char result[8], reason[8];
     bool is_teams;
+    int loser; /* END: the seat that forfeited (rates a seat result), -1 none */
     unsigned points[STORE_MAX_SEATS];
     char *log; /* owned: freed with the op */
 };
@@ -124,6 +126,7 @@ struct store_job {
     enum store_job_kind kind;
     struct store_op *ops; /* JOURNAL: owned by the job */
     char name[STORE_NAME_MAX + 1];
+    char game[24]; /* STATS, TOP: the game whose records ("": briscola) */
     char hash[160];
     int rc;
     struct {

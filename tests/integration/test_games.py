@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 from bots import GameBot, pump_until
 from harness import Server, run
@@ -27,12 +28,19 @@ def verify(lines, *args):
     return p.returncode, p.stdout + p.stderr
 
 
-def seat_players(s, game, n, seed=1, terse=False, autoplay=True, names=NAMES):
+def seat_players(s, game, n, seed=1, terse=False, autoplay=True, names=NAMES,
+                 password=None):
     rng = random.Random(seed)
     bots = [GameBot(s.connect(), names[i], rng=random.Random(rng.random()),
                     terse=terse, autoplay=autoplay) for i in range(n)]
     for i, b in enumerate(bots):
-        b.nick()
+        if password:  # registered names (rated)
+            got = b.c.ask("NICK %s %s" % (b.name, password),
+                          r"OK NICK %s [0-9a-f]{32}" % b.name)
+            b.lines.append(got)
+            b.token = got.split()[3]
+        else:
+            b.nick()
         if i % 2 == 0:
             b.c.ask("SEED %x" % rng.getrandbits(32), r"OK SEED [0-9a-f]+")
     got = bots[0].c.ask("CREATE %s %d" % (game, n), r"OK CREATE (\d+)")
@@ -346,9 +354,94 @@ def test_a_version_1_database_restores_its_match_in_play():
         s.stop()
 
 
+def elo_delta(side, other, score):
+    return 32.0 * (score - 1.0 / (1.0 + 10.0 ** ((other - side) / 400.0)))
+
+
+def test_ratings_per_game():
+    """PROTOCOL §14: a registered name's record is per game; hearts is
+    rated pair by pair from END's totals, each move scaled by 1/3."""
+    s = Server(*FAST)
+    data = s.data_dir
+    try:
+        # hearts: 4 registered names, from 1500 each
+        mid, bots = seat_players(s, "hearts", 4, 21, password="pw")
+        pump_until(bots, lambda: all(b.reveal for b in bots), timeout=120)
+        w = bots[0].end.split()
+        assert w[3] == "score", w
+        res, totals = w[2], [int(x) for x in w[4:8]]
+        low = min(totals)
+        c = bots[0].c
+        for i, b in enumerate(bots):
+            d = sum(elo_delta(1500, 1500, 1.0 if totals[i] < totals[j] else
+                              0.5 if totals[i] == totals[j] else 0.0)
+                    for j in range(4) if j != i) / 3
+            won = res == "seat%d" % i
+            drawn = res == "draw" and totals[i] == low
+            assert won == (res != "draw" and totals[i] == low)
+            want = "OK STATS %s %.0f 1 %d %d %d" % (b.name, 1500 + d, won,
+                                                   not won and not drawn, drawn)
+            assert c.ask("STATS %s hearts" % b.name) == want, (want, totals, res)
+        hearts_top = c.ask("TOP hearts")
+        assert hearts_top.startswith("OK TOP 4 "), hearts_top
+        # not in the other games' records
+        c.ask("STATS ann", "OK STATS ann 1500 0 0 0 0")
+        c.ask("STATS ann briscola", "OK STATS ann 1500 0 0 0 0")
+        c.ask("STATS ann scopa", "OK STATS ann 1500 0 0 0 0")
+        for b in bots:
+            b.c.ask("QUIT", "OK QUIT")
+        time.sleep(0.2)
+        # briscola, then scopa: ann (seat 0) against bob (seat 1)
+        ends = {}
+        for game, seed in (("briscola", 22), ("scopa", 23)):
+            mid, two = seat_players(s, game, 2, seed, password="pw")
+            pump_until(two, lambda: all(b.reveal for b in two), timeout=120)
+            ends[game] = two[0].end.split()[2]
+            for b in two:
+                b.c.ask("QUIT", "OK QUIT")
+            time.sleep(0.2)
+        c = s.connect()
+        for game, res in ends.items():
+            ann = {"team0": "1516 1 1 0 0", "team1": "1484 1 0 1 0",
+                   "draw": "1500 1 0 0 1"}[res]
+            bob = {"team0": "1484 1 0 1 0", "team1": "1516 1 1 0 0",
+                   "draw": "1500 1 0 0 1"}[res]
+            c.ask("STATS ann %s" % game, "OK STATS ann %s" % ann)
+            c.ask("STATS bob %s" % game, "OK STATS bob %s" % bob)
+        top = c.ask("TOP scopa")
+        want = {"team0": "ann:1516 cat:1500 dan:1500 bob:1484",
+                "team1": "bob:1516 cat:1500 dan:1500 ann:1484",
+                "draw": "ann:1500 bob:1500 cat:1500 dan:1500"}[ends["scopa"]]
+        assert top == "OK TOP 4 " + want, top
+        c.ask("TOP", c.ask("TOP briscola"))  # the default is briscola
+        c.ask("STATS ann", c.ask("STATS ann briscola"))
+        # the same hearts record after these games
+        c.ask("TOP hearts", hearts_top)
+        # HISTORY is across games, newest first
+        c.ask("STATS", r"ERR NONAME .*")
+        c.ask("NICK zed", r"OK NICK zed \S+")
+        got = c.ask("HISTORY ann")
+        assert re.fullmatch(r"OK HISTORY 3 \d+:scopa:\S+ \d+:briscola:\S+ \d+:hearts:\S+",
+                            got), got
+        # errors: unknown game, too many words; one word is always a name
+        c.ask("STATS ann chess", r"ERR NOGAME .*")
+        c.ask("TOP chess", r"ERR NOGAME .*")
+        c.ask("STATS ann hearts x", r"ERR BADARG .*")
+        c.ask("TOP hearts x", r"ERR BADARG .*")
+        c.ask("STATS hearts", r"ERR BADNAME .*")
+        c.ask("STATS nobody hearts", r"ERR BADNAME .*")
+        c.ask("STATS zed hearts", r"ERR BADNAME .*")  # guests have no record
+    finally:
+        assert s.stop() == 0
+    from test_store import check_data
+    code, report = check_data(data)
+    assert code == 0 and "4 accounts, 3 finished" in report, report
+
+
 if __name__ == "__main__":
     run([test_briscola_2_and_4, test_scopa_2, test_scopa_4,
          test_scopa_ambiguous_capture_lists_the_options, test_hearts_4,
          test_hearts_errors, test_drop_and_resume_mid_hand_in_each_game,
          test_kill_9_and_restore_in_each_game,
-         test_a_version_1_database_restores_its_match_in_play])
+         test_a_version_1_database_restores_its_match_in_play,
+         test_ratings_per_game])

@@ -62,7 +62,8 @@ def test_register_login_and_guest_blocked():
         h.ask("STATS", r"ERR NONAME .*")
         h.ask("HISTORY", r"ERR NONAME .*")
         h.ask("TOP", "OK TOP 1 ann:1500")
-        h.ask("TOP x", r"ERR BADARG .*")
+        h.ask("TOP x", r"ERR NOGAME .*")  # TOP [game] (§14)
+        h.ask("TOP briscola x", r"ERR BADARG .*")
     finally:
         s.stop()
 

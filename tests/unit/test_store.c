@@ -45,6 +45,45 @@ TEST(rating_maths)
     CHECK(fabs(rating_delta(1620, 1480, 1.0) + rating_delta(1480, 1620, 0.0)) < 1e-9);
 }
 
+/* Hearts (PROTOCOL §14): every pair of seats a game won by the lower
+ * total, each move scaled by 1/(N-1). */
+TEST(rating_seats_pairwise)
+{
+    double d[4];
+    /* equal ratings: totals 10 20 20 30 */
+    rating_seats(4, (const double[]){1500, 1500, 1500, 1500},
+                 (const unsigned[]){10, 20, 20, 30}, -1, d);
+    CHECK(fabs(d[0] - 16.0) < 1e-9);  /* (16 + 16 + 16) / 3 */
+    CHECK(fabs(d[1]) < 1e-9);         /* (-16 + 0 + 16) / 3 */
+    CHECK(fabs(d[2]) < 1e-9);
+    CHECK(fabs(d[3] + 16.0) < 1e-9);
+    /* a 1900 seat beaten by two 1500s, beating the third */
+    rating_seats(4, (const double[]){1900, 1500, 1500, 1500},
+                 (const unsigned[]){30, 10, 20, 40}, -1, d);
+    CHECK(fabs(d[0] - (-32.0 * 10 / 11 * 2 + 32.0 / 11) / 3) < 1e-9); /* -608/33 */
+    CHECK(fabs(d[0] + 608.0 / 33.0) < 1e-9);
+    /* seat 1: beats 0 (32*10/11), beats 2 and 3 (16 each) */
+    CHECK(fabs(d[1] - (320.0 / 11 + 32) / 3) < 1e-9);
+    CHECK(fabs(d[2] - (320.0 / 11 + 0) / 3) < 1e-9);  /* beats 0 and 3, loses to 1 */
+    CHECK(fabs(d[3] - (-32.0 / 11 - 32) / 3) < 1e-9); /* loses all */
+    CHECK(fabs(d[0] + d[1] + d[2] + d[3]) < 1e-9);    /* zero-sum */
+    /* all equal totals: no move */
+    rating_seats(4, (const double[]){1600, 1500, 1400, 1500},
+                 (const unsigned[]){26, 26, 26, 26}, -1, d);
+    CHECK(fabs(d[0] - 32.0 * (0.5 - rating_expected(1600, 1500)) * 2 / 3
+               - 32.0 * (0.5 - rating_expected(1600, 1400)) / 3) < 1e-9);
+    /* a forfeiting seat loses every pair, even with the lowest total */
+    rating_seats(4, (const double[]){1500, 1500, 1500, 1500},
+                 (const unsigned[]){0, 20, 20, 30}, 0, d);
+    CHECK(fabs(d[0] + 16.0) < 1e-9);
+    CHECK(fabs(d[1] - 32.0 / 3) < 1e-9); /* beats 0 and 3, draws 2 */
+    CHECK(fabs(d[3] + 16.0 / 3) < 1e-9); /* beats 0, loses to 1 and 2 */
+    /* two seats: one game, not scaled */
+    rating_seats(2, (const double[]){1500, 1500}, (const unsigned[]){5, 9}, -1, d);
+    CHECK(fabs(d[0] - 16.0) < 1e-9);
+    CHECK(fabs(d[1] + 16.0) < 1e-9);
+}
+
 TEST(migrate_from_empty)
 {
     char path[256], err[256];
@@ -72,8 +111,60 @@ TEST(migrate_from_every_earlier_schema_keeps_data)
         sqlite3_close(db);
         CHECK_INT(store_migrate_file(path, STORE_SCHEMA_VERSION, err, sizeof err), 0);
         CHECK_INT(scalar(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-        CHECK_INT(scalar(path, "SELECT rating FROM accounts WHERE name = 'old'"), 1600);
+        /* schema 4: the old record is the name's briscola record */
+        CHECK_INT(scalar(path, "SELECT rating FROM records WHERE name = 'old'"
+                               " AND game = 'briscola'"), 1600);
+        CHECK_INT(scalar(path, "SELECT played * 10 + won FROM records"
+                               " WHERE name = 'old'"), 11);
+        CHECK_INT(scalar(path, "SELECT COUNT(*) FROM records"), 1);
+        CHECK_INT(scalar(path, "SELECT COUNT(*) FROM pragma_table_info('accounts')"
+                               " WHERE name = 'rating'"), 0);
     }
+}
+
+/* Schema 3 with accounts of every kind: each record becomes a briscola
+ * row exactly (a fresh account too), and --check-data passes. */
+TEST(migrate_3_to_4_moves_records_to_briscola)
+{
+    const char *dir = tmpdir();
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/tavolo.db", dir);
+    CHECK_INT(store_migrate_file(path, 3, err, sizeof err), 0);
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+        "INSERT INTO accounts(name, hash, rating, played, won, lost, drawn, created_at)"
+        " VALUES ('ann', 'h', 1523.5, 5, 3, 1, 1, 0), ('bo', 'h', 1476.5, 5, 1, 3, 1, 0),"
+        " ('cy', 'h', 1500, 0, 0, 0, 0, 0)", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_INT(store_migrate_file(path, 4, err, sizeof err), 0);
+    CHECK_INT(scalar(path, "PRAGMA user_version"), 4);
+    CHECK_INT(scalar(path, "SELECT COUNT(*) FROM records WHERE game = 'briscola'"), 3);
+    CHECK_INT(scalar(path, "SELECT COUNT(*) FROM records WHERE game != 'briscola'"), 0);
+    CHECK_INT(scalar(path, "SELECT rating * 10 FROM records WHERE name = 'ann'"), 15235);
+    CHECK_INT(scalar(path, "SELECT played * 1000 + won * 100 + lost * 10 + drawn"
+                           " FROM records WHERE name = 'ann'"), 5311);
+    CHECK_INT(scalar(path, "SELECT played * 1000 + won * 100 + lost * 10 + drawn"
+                           " FROM records WHERE name = 'bo'"), 5131);
+    CHECK_INT(scalar(path, "SELECT rating FROM records WHERE name = 'cy'"), 1500);
+    CHECK_INT(scalar(path, "SELECT COUNT(*) FROM accounts"), 3);
+    CHECK_INT(scalar(path, "SELECT COUNT(*) FROM pragma_table_info('accounts')"), 3);
+    FILE *report = tmpfile();
+    CHECK_INT(store_check(dir, report), 0);
+    fclose(report);
+    /* an impossible record is found in the new table */
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "UPDATE records SET played = 9 WHERE name = 'bo'",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    report = tmpfile();
+    CHECK_INT(store_check(dir, report), 1);
+    char text[1024] = "";
+    rewind(report);
+    size_t n = fread(text, 1, sizeof text - 1, report);
+    text[n] = '\0';
+    CHECK(strstr(text, "accounts with impossible records: 1") != NULL);
+    fclose(report);
 }
 
 TEST(newer_schema_refused)
@@ -632,7 +723,7 @@ TEST(backlog_past_its_cap_breaks_the_store)
 
 /* A schema-2 database with a match in play (a deal of recorded draws)
  * migrates, and the match loads with its draws and no secret; a result
- * that names a seat (hearts) is recorded without touching ratings. */
+ * that names a seat is rated seat against seat. */
 TEST(schema_2_match_in_play_migrates_and_seat_results_record)
 {
     const char *dir = tmpdir();
@@ -690,8 +781,11 @@ TEST(schema_2_match_in_play_migrates_and_seat_results_record)
     CHECK_INT(hist->history[0].points, 40); /* the side migrated: seat % 2 */
     CHECK_INT(j->rc, STORE_OK);
     CHECK_INT(stats->rc, STORE_OK);
-    CHECK(fabs(stats->stats.rating - 1500.0) < 1e-9);
-    CHECK_INT(stats->stats.played, 0);
+    /* a seat result rates pairwise in the match's game: ann's 80 lost to
+     * bo's 40 (schema 4; before, seat results were not rated) */
+    CHECK(fabs(stats->stats.rating - 1484.0) < 1e-9);
+    CHECK_INT(stats->stats.played, 1);
+    CHECK_INT(stats->stats.lost, 1);
     store_close(st);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK_INT(uv_loop_close(&loop), 0);
@@ -702,4 +796,141 @@ TEST(schema_2_match_in_play_migrates_and_seat_results_record)
     free(j);
     free(stats);
     free(hist);
+}
+
+/* ---------- ratings per game (issue 9 item 5) ---------- */
+
+static struct store_op *game_start(uint64_t id, const char *game, unsigned n,
+                                   const char *const names[], const bool reg[])
+{
+    struct store_op *op = op_new(STORE_OP_START, id);
+    snprintf(op->game, sizeof op->game, "%s", game);
+    op->n_seats = n;
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(op->seats[i].name, sizeof op->seats[i].name, "%s", names[i]);
+        memset(op->seats[i].token, 'a' + (int)i, STORE_TOKEN_LEN);
+        op->seats[i].is_registered = reg[i];
+        op->seats[i].side = n == 4 && strcmp(game, "hearts") == 0 ? i : i % 2;
+    }
+    memset(op->secret, 'f', STORE_SECRET_HEX);
+    return op;
+}
+
+static struct store_op *game_end(uint64_t id, const char *result, const char *reason,
+                                 bool is_teams, int loser, const unsigned pts[4])
+{
+    struct store_op *op = op_new(STORE_OP_END, id);
+    snprintf(op->result, sizeof op->result, "%s", result);
+    snprintf(op->reason, sizeof op->reason, "%s", reason);
+    op->is_teams = is_teams;
+    op->loser = loser;
+    memcpy(op->points, pts, sizeof op->points);
+    op->log = strdup("");
+    return op;
+}
+
+static struct store_job *stats_of(struct store *st, const char *name, const char *game)
+{
+    struct store_job *j = job_new(STORE_JOB_STATS, name);
+    snprintf(j->game, sizeof j->game, "%s", game);
+    store_submit(st, j);
+    return j;
+}
+
+TEST(records_are_per_game)
+{
+    char err[256];
+    const char *dir = tmpdir();
+    struct store *st = store_open(dir, err, sizeof err);
+    uv_loop_t loop;
+    CHECK(st != NULL);
+    CHECK_INT(uv_loop_init(&loop), 0);
+    CHECK_INT(store_start(st, &loop), 0);
+    n_done = 0;
+    const char *names[] = {"ann", "bo", "cy", "di"};
+    struct store_job *reg[4];
+    for (unsigned i = 0; i < 4; i++) {
+        reg[i] = job_new(STORE_JOB_REGISTER, names[i]);
+        strcpy(reg[i]->hash, "$argon2id$fake");
+        store_submit(st, reg[i]);
+    }
+    run_until(&loop, 4);
+    const bool all[4] = {true, true, true, true}, ann_only[4] = {true, false};
+    /* scopa: ann beats a guest; briscola: ann draws bo */
+    struct store_op *a = game_start(1, "scopa", 2, (const char *[]){"ann", "zed"}, ann_only);
+    a->next = game_end(1, "team0", "score", true, -1, (const unsigned[4]){11, 4});
+    struct store_op *b = game_start(2, "briscola", 2, names, all);
+    b->next = game_end(2, "draw", "score", true, -1, (const unsigned[4]){60, 60});
+    /* hearts: ann 20, bo 30, cy 20, di 60 (a draw at the lowest); then a
+     * forfeit by di, who has the lowest total, won by bo */
+    struct store_op *h = game_start(3, "hearts", 4, names, all);
+    h->next = game_end(3, "draw", "score", false, -1, (const unsigned[4]){20, 30, 20, 60});
+    struct store_op *f = game_start(4, "hearts", 4, names, all);
+    f->next = game_end(4, "seat1", "forfeit", false, 3, (const unsigned[4]){9, 5, 7, 0});
+    struct store_job *js[4] = {journal(st, a), journal(st, b), journal(st, h),
+                               journal(st, f)};
+    struct store_job *s_scopa = stats_of(st, "ann", "scopa");
+    struct store_job *s_bris = stats_of(st, "ann", "briscola");
+    struct store_job *s_bo = stats_of(st, "bo", "scopa");
+    struct store_job *s_h[4];
+    for (unsigned i = 0; i < 4; i++)
+        s_h[i] = stats_of(st, names[i], "hearts");
+    struct store_job *top = job_new(STORE_JOB_TOP, NULL);
+    strcpy(top->game, "scopa");
+    store_submit(st, top);
+    struct store_job *top_h = job_new(STORE_JOB_TOP, NULL);
+    strcpy(top_h->game, "hearts");
+    store_submit(st, top_h);
+    run_until(&loop, 4 + 4 + 3 + 4 + 2);
+    for (unsigned i = 0; i < 4; i++)
+        CHECK_INT(js[i]->rc, STORE_OK);
+    CHECK(fabs(s_scopa->stats.rating - 1516.0) < 1e-9);
+    CHECK_INT(s_scopa->stats.played, 1);
+    CHECK_INT(s_scopa->stats.won, 1);
+    CHECK(fabs(s_bris->stats.rating - 1500.0) < 1e-9);
+    CHECK_INT(s_bris->stats.played, 1);
+    CHECK_INT(s_bris->stats.drawn, 1);
+    CHECK_INT(s_bo->rc, STORE_OK); /* registered, never played scopa */
+    CHECK(fabs(s_bo->stats.rating - 1500.0) < 1e-9);
+    CHECK_INT(s_bo->stats.played, 0);
+    /* match 3 from 1500 each: ann +32/3 (beats bo, di; draws cy), bo
+     * -16/3 (beats di), cy +32/3, di -16 */
+    double r[4] = {1500 + 32.0 / 3, 1500 - 16.0 / 3, 1500 + 32.0 / 3, 1500 - 16};
+    double d[4];
+    rating_seats(4, r, (const unsigned[]){9, 5, 7, 0}, 3, d);
+    for (unsigned i = 0; i < 4; i++)
+        CHECK(fabs(s_h[i]->stats.rating - (r[i] + d[i])) < 1e-9);
+    /* bo: beats all three, from below */
+    CHECK(fabs(d[1] - (rating_delta(r[1], r[0], 1) + rating_delta(r[1], r[2], 1) +
+                       rating_delta(r[1], r[3], 1)) / 3) < 1e-9);
+    /* counts: 3 a draw (ann, cy share the lowest), 4 won by bo */
+    CHECK_INT(s_h[0]->stats.played, 2);
+    CHECK_INT(s_h[0]->stats.drawn, 1);
+    CHECK_INT(s_h[0]->stats.lost, 1);
+    CHECK_INT(s_h[1]->stats.won, 1);
+    CHECK_INT(s_h[1]->stats.lost, 1);
+    CHECK_INT(s_h[2]->stats.drawn, 1);
+    CHECK_INT(s_h[3]->stats.lost, 2);
+    CHECK_INT(top->n_rows, 4); /* every registered name, played or not */
+    CHECK_STR(top->top[0].name, "ann");
+    CHECK(fabs(top->top[0].rating - 1516.0) < 1e-9);
+    CHECK_STR(top->top[1].name, "bo");
+    CHECK_INT(top_h->n_rows, 4);
+    CHECK_STR(top_h->top[3].name, "di");
+    store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    FILE *report = tmpfile();
+    CHECK_INT(store_check(dir, report), 0);
+    fclose(report);
+    for (unsigned i = 0; i < 4; i++) {
+        free(reg[i]);
+        free_job(js[i]);
+        free(s_h[i]);
+    }
+    free(s_scopa);
+    free(s_bris);
+    free(s_bo);
+    free(top);
+    free(top_h);
 }
