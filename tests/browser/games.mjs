@@ -511,6 +511,31 @@ try {
     for (const c of clients) c.close();
     await ctx.close();
   });
+  if (!ONLY || ONLY === "records") await test("records: ratings per game in the lobby's records panel", async () => {
+    const c = new LineClient(server.port, "probe");
+    await c.waitFor(() => c.hello);
+    const t = await c.send("TOP hearts");
+    c.close();
+    if (!t.ok) throw new Skip("TOP <game> is not on this server yet");
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await ctx.newPage();
+    await page.goto(url);
+    await page.fill("#name", "rita");
+    await page.fill("#password", "correct-horse-9");
+    await page.click("#enter");
+    await page.waitForSelector("#lobby:not([hidden])");
+    await page.waitForSelector("#rec-game option[value=hearts]", { state: "attached" });
+    await page.selectOption("#rec-game", "hearts");
+    await page.waitForFunction(() => /^Hearts — rita: rating \d+, 0 played/.test(document.getElementById("stats").textContent),
+      null, { timeout: 5000 });
+    const note = await page.$eval("#rec-note", (e) => e.textContent);
+    if (/not available/.test(note)) throw new Error("records panel: " + note);
+    await page.selectOption("#rec-game", "scopa");
+    await page.waitForFunction(() => /^Scopa — rita:/.test(document.getElementById("stats").textContent), null, { timeout: 5000 });
+    await page.screenshot({ path: join(ARTIFACTS, "records.png"), fullPage: true });
+    await ctx.close();
+  });
+
   if (!ONLY || ONLY === "quick") await test("Play now: a page and a socket client meet in the quick-play queue", async () => {
     if (!(await serverHas(server.port, "QUICK ~"))) throw new Skip("QUICK is not on this server yet");
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
