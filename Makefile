@@ -9,7 +9,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PORT       ?= 7777
 DATA       ?= ./tavolo-data
 
-.PHONY: all build run test test-release test-asan fuzz bench soak deps deps-test deps-fuzz browser-deps clean
+.PHONY: all build run test test-release test-asan fuzz bench bench-bots soak deps deps-test deps-fuzz browser-deps clean
 
 all: build
 
@@ -92,6 +92,7 @@ fuzz: deps-fuzz
 bench: build
 	cmake --build $(BUILD) --target gameload
 	bench/run.sh
+	bench/tls.py --doc docs/PERFORMANCE.md
 
 # Long runs that do not fit make test: the rules' property tests at their
 # full size (100 000 random matches per game; make test runs fewer), with
@@ -103,6 +104,12 @@ soak: deps-test
 	cmake --build $(SOAK_BUILD) -j $(JOBS) --target test_briscola test_scopa test_hearts test_match
 	cd $(SOAK_BUILD)/tests && for t in briscola scopa hearts match; do \
 	  CHECK_ALARM_S=0 ./test_$$t || exit 1; done
+
+# The bots' strength and cost: 2000 matches per pairing (hours: docs/BOTS.md);
+# MATCHES=200 for a shorter run.
+MATCHES ?= 2000
+bench-bots: build
+	JOBS=$(JOBS) bench/bots.sh $(MATCHES)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(SOAK_BUILD) build-fuzz

@@ -4,7 +4,8 @@
 # docs/PERFORMANCE.md between the BENCH markers. Then a short game load
 # (bench/gameload, docs/PERFORMANCE.md "Game load"): whole matches of
 # briscola, tavolo pinned to CPU 0 and gameload to CPU 1; its table goes
-# between the GAMELOAD markers.
+# between the GAMELOAD markers. With DURABILITY=1, bench/durability.sh
+# follows (both --durability levels side by side; its own markers).
 #   bench/run.sh [compare.sh options...]   e.g. --duration 6 --idle-conns 19000
 #   bench/run.sh --gameload-only           the game load alone (~30 s)
 #   bench/run.sh --no-gameload [...]       the PING comparison alone
@@ -37,7 +38,7 @@ put_table() {
 # tavolo's own limits are lifted for the run (see the kit's README).
 CMD=("$ROOT/build/tavolo" --port '{PORT}' --bind 127.0.0.1 --data '{RUNDIR}/data'
      --rate 1000000000 --burst 1000000000 --max-per-ip 100000 --conn-rate 0
-     --log-level warn)
+     --max-waiting-per-ip 0 --log-level warn)
 
 if [ "$DO_COMPARE" = 1 ]; then
     [ -x "$KIT/compare.sh" ] || { echo "bench: no kit at $KIT (set BENCH_KIT)" >&2; exit 1; }
@@ -114,7 +115,7 @@ gl_row() {
     # taskset execs the server, so $! is the server's own PID.
     "${PIN_S[@]}" "$ROOT/build/tavolo" --port 0 --bind 127.0.0.1 --data "$dir/data" \
         --admin-port off --rate 1000000000 --burst 1000000000 --max-per-ip 100000 \
-        --conn-rate 0 --log-level warn 2> "$dir/server.log" &
+        --conn-rate 0 --max-waiting-per-ip 0 --log-level warn 2> "$dir/server.log" &
     SRV_PID=$!
     for _ in $(seq 100); do
         port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$dir/server.log" | head -1)
@@ -143,7 +144,7 @@ gl_row "think-2000"  -n 2000 -g briscola:2 --think-ms 0-2000
     echo '<!-- GAMELOAD BEGIN: written by bench/run.sh -->'
     echo '```'
     echo "\$ bench/run.sh --gameload-only    # GAMELOAD_SECS=$SECS; server: taskset -c 0, gameload: taskset -c 1"
-    echo "#   tavolo --port 0 --bind 127.0.0.1 --admin-port off --rate 1000000000 --burst 1000000000 --max-per-ip 100000 --log-level warn"
+    echo "#   tavolo --port 0 --bind 127.0.0.1 --admin-port off --rate 1000000000 --burst 1000000000 --max-per-ip 100000 --max-waiting-per-ip 0 --log-level warn"
     sed 's/^/#   /' "$RUN/commands"
     awk '
         function v(k,   i, a) { for (i = 2; i <= NF; i++) { split($i, a, "=");
@@ -166,3 +167,7 @@ gl_row "think-2000"  -n 2000 -g briscola:2 --think-ms 0-2000
 cat "$RUN/table"
 put_table GAMELOAD "$RUN/table"
 echo "bench: game-load table written to docs/PERFORMANCE.md (raw output in $RUN)"
+stop_server
+if [ "${DURABILITY:-0}" = 1 ]; then
+    "$ROOT/bench/durability.sh"
+fi

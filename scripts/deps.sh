@@ -15,7 +15,7 @@ case $mode in run|test|fuzz|pkg) ;; *) echo "usage: $0 [test|fuzz|pkg]" >&2; exi
 # build-essential: the project is C only (no g++), and gcc only *recommends*
 # libc6-dev, which apt's --no-install-recommends would leave out.
 pkgs=(gcc libc6-dev cmake pkg-config libuv1-dev libsqlite3-dev libsodium-dev
-      libinih-dev libwslay-dev libh2o-dev nettle-dev)
+      libinih-dev libwslay-dev libh2o-dev nettle-dev libssl-dev)
 # Tools that may come from outside Debian (pyenv's python3, NodeSource's
 # node): the tests only need them on PATH, so a command found there is
 # enough; the package is installed only when the command is missing.

@@ -57,12 +57,28 @@ static const struct opt opts[] = {
     U32("auth-backoff-ms", auth_backoff_ms, 1, 3600000, "first back-off after wrong passwords, doubles (1000)"),
     U32("checkpoint-ms", checkpoint_ms, 100, 86400000, "WAL checkpoint and data-file check period (5000)"),
     STR("log-level", log_level, "debug, info, warn or error (info)"),
+    U32("bot-delay-ms", bot_delay_ms, 0, 86400000, "a bot moves this long after its turn (800)"),
+    U32("bot-think-ms", bot_think_ms, 1, 60000, "hard bots think at most this long (700)"),
+    U32("quick-bot-ms", quick_bot_ms, 0, 86400000, "quick play fills a table with bots after, 0 = never (20000)"),
+    STR("away-bot", away_bot, "a bot plays an away seat's turn: off, easy, normal, hard (off)"),
+    STR("abandon", abandon, "after the grace period: forfeit or bot (forfeit)"),
     STR("check-data", check_data, "check the store in DIR, print a report, exit 0/1"),
     STR("backup", backup_to, "copy the --data store to FILE (online backup), exit"),
     /* Limits against hostile clients (docs/OPERATIONS.md). */
     U32("sndbuf-kb", sndbuf_kb, 0, 65536, "socket send buffer in KiB, 0 = kernel autotuning (64)"),
     U32("conn-rate", conn_rate, 0, 1000000, "new connections per second per address, 0 = no limit (20)"),
     U32("conn-burst", conn_burst, 1, 1000000, "connections at once per address (40)"),
+    U32("max-waiting-per-ip", max_waiting_per_ip, 0, 1000000, "waiting matches created per address; past it CREATE is FULL, 0 = no cap (4)"),
+    U32("waiting-ms", waiting_ms, 0, 86400000, "a waiting match is deleted after this, 0 = never (600000)"),
+    /* Durability of the journal (docs/OPERATIONS.md). */
+    STR("durability", durability, "power: a reply waits for fsync; process: for write, fsync every --fsync-ms (process)"),
+    U32("fsync-ms", fsync_ms, 1, 10000, "process: the longest a written move waits for its fsync (50)"),
+    /* TLS on the game port and the log's format (docs/OPERATIONS.md). */
+    STR("tls-cert", tls_cert, "PEM certificate (chain) for TLS on the game port (none: TLS off)"),
+    STR("tls-key", tls_key, "PEM private key of --tls-cert"),
+    U32("tls-handshake-ms", tls_handshake_ms, 1, 86400000, "a TLS handshake must finish within (10000)"),
+    U32("max-handshakes", max_handshakes, 1, 10000000, "TLS handshakes in progress at once (256)"),
+    STR("log-format", log_format, "text or json: one JSON object per line (text)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -84,16 +100,29 @@ void config_defaults(struct config *cfg)
     cfg->admin_port_text = mem_strdup("7778");
     cfg->data_dir = mem_strdup("./tavolo-data");
     cfg->log_level = mem_strdup("info");
+    cfg->bot_delay_ms = 800;
+    cfg->bot_think_ms = 700;
+    cfg->quick_bot_ms = 20000;
+    cfg->away_bot = mem_strdup("off");
+    cfg->abandon = mem_strdup("forfeit");
     /* Limits against hostile clients (docs/OPERATIONS.md). */
     cfg->sndbuf_kb = 64;
     cfg->conn_rate = 20;
     cfg->conn_burst = 40;
+    cfg->max_waiting_per_ip = 4;
+    cfg->waiting_ms = 600000;
     cfg->auth_threads = 0;
     cfg->auth_queue = 64;
     cfg->auth_per_ip = 2;
     cfg->auth_free_fails = 3;
     cfg->auth_backoff_ms = 1000;
     cfg->checkpoint_ms = 5000;
+    /* Durability of the journal (docs/OPERATIONS.md). */
+    cfg->durability = mem_strdup("process");
+    cfg->fsync_ms = 50;
+    cfg->tls_handshake_ms = 10000;
+    cfg->max_handshakes = 256;
+    cfg->log_format = mem_strdup("text");
 }
 
 static const struct opt *find_opt(const char *name, size_t len)
@@ -228,6 +257,13 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err,
         if (set_opt(cfg, o, value, err, err_cap) != 0)
             return -1;
     }
+    if (strcmp(cfg->durability, "power") != 0 &&
+        strcmp(cfg->durability, "process") != 0) {
+        snprintf(err, err_cap, "--durability: expected power or process, got '%s'",
+                 cfg->durability);
+        return -1;
+    }
+    cfg->is_power_durable = strcmp(cfg->durability, "power") == 0;
     cfg->admin_port = UINT32_MAX;
     if (strcmp(cfg->admin_port_text, "off") != 0) {
         char *end;
@@ -239,6 +275,32 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err,
             return -1;
         }
         cfg->admin_port = (uint32_t)v;
+    }
+    static const char *const levels[] = {"off", "easy", "normal", "hard"};
+    cfg->away_bot_level = 0xFF;
+    for (uint8_t i = 0; i < 4; i++)
+        if (strcmp(cfg->away_bot, levels[i]) == 0)
+            cfg->away_bot_level = i; /* off 0, else bot level + 1 */
+    if (cfg->away_bot_level == 0xFF) {
+        snprintf(err, err_cap, "--away-bot: expected off, easy, normal or hard, got '%s'",
+                 cfg->away_bot);
+        return -1;
+    }
+    if (strcmp(cfg->abandon, "bot") != 0 && strcmp(cfg->abandon, "forfeit") != 0) {
+        snprintf(err, err_cap, "--abandon: expected bot or forfeit, got '%s'",
+                 cfg->abandon);
+        return -1;
+    }
+    cfg->is_abandon_bot = strcmp(cfg->abandon, "bot") == 0;
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+        snprintf(err, err_cap, "--tls-cert and --tls-key go together");
+        return -1;
+    }
+    if (strcmp(cfg->log_format, "text") != 0 &&
+        strcmp(cfg->log_format, "json") != 0) {
+        snprintf(err, err_cap, "--log-format: expected text or json, got '%s'",
+                 cfg->log_format);
+        return -1;
     }
     return 0;
 }

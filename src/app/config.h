@@ -39,11 +39,30 @@ struct config {
     char *log_level;
     char *check_data;       /* --check-data DIR: check and exit */
     char *backup_to;        /* --backup FILE: copy the live store and exit */
+    /* PROTOCOL §14 */
+    uint32_t bot_delay_ms;  /* a bot's move applied no sooner (800) */
+    uint32_t bot_think_ms;  /* hard's time cap (700) */
+    uint32_t quick_bot_ms;  /* quick-play bot fill after (20000; 0 never) */
+    char *away_bot;         /* off, easy, normal, hard */
+    char *abandon;          /* forfeit, bot */
+    uint8_t away_bot_level; /* from away_bot: level + 1; 0 off */
+    bool is_abandon_bot;
     bool show_help;
     /* Limits against hostile clients (docs/OPERATIONS.md). */
     uint32_t sndbuf_kb;     /* SO_SNDBUF of accepted sockets; 0: kernel's */
     uint32_t conn_rate;     /* new connections per second per address; 0: off */
     uint32_t conn_burst;    /* ... of which this many at once */
+    uint32_t max_waiting_per_ip; /* waiting matches created per address; 0: no cap */
+    uint32_t waiting_ms;    /* a waiting match is deleted after this; 0: never */
+    /* Durability of the journal (store/store.h; docs/OPERATIONS.md). */
+    char *durability;       /* as given: "power" or "process" */
+    bool is_power_durable;  /* power: a reply waits for the fsync */
+    uint32_t fsync_ms;      /* process: fsync the WAL at most this often */
+    /* TLS on the game port and the log's format (docs/OPERATIONS.md). */
+    char *tls_cert, *tls_key;  /* PEM files; NULL: TLS off */
+    uint32_t tls_handshake_ms; /* a handshake must finish within this */
+    uint32_t max_handshakes;   /* TLS handshakes in progress at once */
+    char *log_format;          /* "text" or "json" */
 };
 
 /* Fills cfg with the defaults. */

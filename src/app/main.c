@@ -8,6 +8,8 @@
 #include "app/config.h"
 #include "app/sdnotify.h"
 #include "app/server.h"
+#include <string.h>
+
 #include "base/log.h"
 #include "base/rnd.h"
 #include "store/store.h"
@@ -35,6 +37,8 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 2;
     }
+    log_set_format(strcmp(cfg.log_format, "json") == 0 ? LOG_FORMAT_JSON
+                                                       : LOG_FORMAT_TEXT);
     if (rnd_init() != 0) {
         fprintf(stderr, "tavolo: cannot initialise the random source\n");
         return 1;

@@ -137,6 +137,13 @@ size_t metrics_render(struct server *srv, char *out, size_t cap)
         put(&o, "tavolo_store_backlog_entries %" PRIu64 "\n", sm.n_backlog);
         help(&o, "tavolo_store_checkpoints_total", "counter", "Periodic WAL checkpoints.");
         put(&o, "tavolo_store_checkpoints_total %" PRIu64 "\n", sm.n_checkpoints);
+        help(&o, "tavolo_store_fsyncs_total", "counter",
+             "Background fsyncs of the WAL (--durability process).");
+        put(&o, "tavolo_store_fsyncs_total %" PRIu64 "\n", sm.n_fsyncs);
+        help(&o, "tavolo_store_fsync_seconds", "gauge",
+             "Duration of background fsyncs, last and worst.");
+        put(&o, "tavolo_store_fsync_seconds{which=\"last\"} %.6f\n", sm.last_fsync_us / 1e6);
+        put(&o, "tavolo_store_fsync_seconds{which=\"max\"} %.6f\n", sm.max_fsync_us / 1e6);
         help(&o, "tavolo_store_commit_seconds", "gauge", "Duration of commits, last and worst.");
         put(&o, "tavolo_store_commit_seconds{which=\"last\"} %.6f\n", sm.last_commit_us / 1e6);
         put(&o, "tavolo_store_commit_seconds{which=\"max\"} %.6f\n", sm.max_commit_us / 1e6);

@@ -29,6 +29,7 @@
 #include "game/deal.h"
 #include "game/lobby.h"
 #include "net/listen.h"
+#include "net/tls.h"
 #include "store/store.h"
 
 #define SNIFF_MS 100        /* PROTOCOL §2 */
@@ -46,6 +47,9 @@
 /* Refusals logged per second at most; the rest are counted in one line,
  * so that a connect flood cannot turn the log into the bottleneck. */
 #define REFUSALS_LOGGED_PER_S 20
+/* Likewise for the open and close line of each admitted connection:
+ * plenty for a busy server's normal churn, not a flood's. */
+#define CONN_LINES_PER_S 200
 /* After this many connections closed, the heap is trimmed (see
  * on_lag_timer). */
 #define TRIM_AFTER_CLOSES 256
@@ -70,8 +74,11 @@ static void on_close(struct conn *c, const char *reason)
     char addr[NET_ADDR_STRLEN];
 
     net_addr_format(&c->addr, addr);
-    log_info("conn %" PRIu64 " closed %s port %u: %s", c->id, addr, c->port,
-             reason ? reason : "closed");
+    if (log_budget_take(&srv->close_log, uv_now(srv->loop)))
+        log_event(LOG_INFO, "conn.closed",
+                  "conn=%" PRIu64 " peer=%s port=%u tls=%s reason=%s", c->id,
+                  addr, c->port, conn_is_tls(c) ? "yes" : "no",
+                  reason ? reason : "closed");
     srv->n_closed++;
     if (c->user != NULL)
         session_on_close(c);
@@ -84,6 +91,7 @@ static const struct conn_ops ops = {
     .on_data = on_data,
     .on_eof = on_eof,
     .on_close = on_close,
+    .on_secure = session_on_secure,
 };
 
 /* ---------- accept and admission ---------- */
@@ -91,19 +99,9 @@ static const struct conn_ops ops = {
 static void log_refusal(struct server *srv, const char *addr, uint16_t port,
                         const char *why)
 {
-    uint64_t now = uv_now(srv->loop);
-
-    if (now - srv->refusal_log_ms >= 1000) {
-        if (srv->n_refusals_unlogged > 0)
-            log_info("%" PRIu32 " more connections refused in the last second "
-                     "(not logged one by one)", srv->n_refusals_unlogged);
-        srv->refusal_log_ms = now;
-        srv->n_refusals_logged = srv->n_refusals_unlogged = 0;
-    }
-    if (srv->n_refusals_logged++ < REFUSALS_LOGGED_PER_S)
-        log_info("refused %s port %u: %s", addr, port, why);
-    else
-        srv->n_refusals_unlogged++;
+    if (log_budget_take(&srv->refusal_log, uv_now(srv->loop)))
+        log_event(LOG_INFO, "conn.refused", "peer=%s port=%u reason=%s", addr,
+                  port, why);
 }
 
 /* Sends the one line that replaces HELLO (PROTOCOL §9) straight to a new
@@ -200,7 +198,9 @@ static void admit_fd(struct server *srv, int fd, const struct sockaddr_storage *
     }
     c->is_admitted = true;
     srv->metrics.accepted++;
-    log_info("conn %" PRIu64 " opened %s port %u", c->id, addr, c->port);
+    if (log_budget_take(&srv->open_log, uv_now(srv->loop)))
+        log_event(LOG_INFO, "conn.opened", "conn=%" PRIu64 " peer=%s port=%u",
+                  c->id, addr, c->port);
     /* The sniff window runs from now, not from the start of this busy
      * iteration (uv_now is cached then): else it would be cut short. */
     uv_update_time(srv->loop);
@@ -277,7 +277,8 @@ static void on_admin_connection(uv_stream_t *listener, int status)
     net_addr_format(&c->addr, addr);
     srv->metrics.admin_accepted++;
     /* logged when opened, like the game port's (its close is logged too) */
-    log_info("conn %" PRIu64 " opened (admin) %s port %u", c->id, addr, c->port);
+    log_event(LOG_INFO, "conn.opened", "conn=%" PRIu64 " peer=%s port=%u admin=%s",
+              c->id, addr, c->port, "yes");
     session_new_admin(srv, c);
     conn_start(c);
 }
@@ -311,7 +312,8 @@ static void arm_deadlines(struct server *srv);
 static void on_deadline_timer(uv_timer_t *t)
 {
     struct server *srv = t->data;
-    struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q};
+    struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q,
+                               &srv->tls_q};
     uint64_t now = uv_now(srv->loop);
 
     srv->armed_ms = UINT64_MAX;
@@ -330,7 +332,8 @@ static void on_deadline_timer(uv_timer_t *t)
 
 static void arm_deadlines(struct server *srv)
 {
-    struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q};
+    struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q,
+                               &srv->tls_q};
     uint64_t first = lobby_next_deadline(srv->lobby), now = uv_now(srv->loop);
 
     for (size_t i = 0; i < sizeof queues / sizeof queues[0]; i++) {
@@ -417,11 +420,45 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
         snprintf(op->reason, sizeof op->reason, "%s", j->reason);
         op->is_teams = j->is_teams;
         op->loser = j->loser;
+        op->is_unrated = j->is_unrated;
+        for (unsigned s = 0; s < j->n_seats && s < STORE_MAX_SEATS; s++)
+            op->replaced[s] = j->replaced[s];
         memcpy(op->points, j->points, sizeof op->points);
         op->log = mem_strdup(j->log);
         break;
     }
     outbox_journal(&srv->outbox, op);
+}
+
+/* ---------- bots (PROTOCOL §14) ---------- */
+
+/* The lobby wants a bot's move: the seat's view, copied to the pool. */
+static void lobby_bot_due_cb(void *ctx, uint64_t match_id, unsigned seat,
+                             unsigned level, uint64_t gen, uint32_t delay_ms)
+{
+    struct server *srv = ctx;
+    struct bot_view v;
+
+    if (lobby_bot_view(srv->lobby, match_id, seat, &v) != 0)
+        return; /* nothing to think about; the turn clock moves for it */
+    uint64_t seed = (uint64_t)rnd_uniform(UINT32_MAX) << 32 |
+                    rnd_uniform(UINT32_MAX);
+    if (bot_runner_ask(&srv->bots, &v, (enum bot_level)level, seed, match_id,
+                       gen, delay_ms) != 0)
+        log_warn("match %" PRIu64 ": a bot for seat %u could not be queued; "
+                 "the turn clock will move for it", match_id, seat);
+    bot_view_free(&v);
+}
+
+static void bot_answer_cb(void *ctx, uint64_t match_id, unsigned seat,
+                          uint64_t gen, int rc, const struct rules_move *mv)
+{
+    struct server *srv = ctx;
+
+    outbox_begin(&srv->outbox);
+    lobby_bot_move(srv->lobby, match_id, seat, gen, rc, mv,
+                   uv_now(srv->loop));
+    outbox_end(&srv->outbox);
 }
 
 static const struct outbox_ops outbox_ops = {
@@ -557,6 +594,13 @@ static int server_open_store(struct server *srv)
     if (store_set_quota(srv->store, srv->cfg->db_max_kb) != 0)
         log_warn("cannot set the database quota");
     store_set_tick_ms(srv->store, srv->cfg->checkpoint_ms);
+    if (store_set_durability(srv->store, srv->cfg->is_power_durable
+                                 ? STORE_DURABLE_POWER : STORE_DURABLE_PROCESS,
+                             srv->cfg->fsync_ms) != 0) {
+        store_close(srv->store);
+        srv->store = NULL;
+        return -1;
+    }
     store_on_broken(srv->store, on_store_broken, srv);
     if (store_each_account(srv->store, load_account, srv) != 0 ||
         store_start(srv->store, srv->loop) != 0) {
@@ -572,7 +616,13 @@ static int server_open_store(struct server *srv)
         log_error("cannot read the journal in %s", srv->cfg->data_dir);
         return -1;
     }
-    log_info("store %s/tavolo.db open", srv->cfg->data_dir);
+    if (srv->cfg->is_power_durable)
+        log_info("store %s/tavolo.db open; durability power (a reply waits "
+                 "for its fsync)", srv->cfg->data_dir);
+    else
+        log_info("store %s/tavolo.db open; durability process (a reply waits "
+                 "for its write; fsync every %u ms)", srv->cfg->data_dir,
+                 srv->cfg->fsync_ms);
     return 0;
 }
 
@@ -640,7 +690,8 @@ static void start_reload(struct server *srv);
  * (the RELOADING=1 it answers was sent on SIGHUP). */
 static void notify_if_reloaded(struct server *srv)
 {
-    if (!srv->is_reloading && !uv_is_active((uv_handle_t *)&srv->reload_timer))
+    if (!srv->is_reloading && !uv_is_active((uv_handle_t *)&srv->reload_timer) &&
+        !srv->is_tls_reloading)
         sdnotify_ready();
 }
 
@@ -734,6 +785,92 @@ static void start_reload(struct server *srv)
     srv->is_reloading = true;
 }
 
+/* ---------- TLS certificate reload ---------- */
+
+/* SIGHUP: the certificate and key are read and checked on the thread
+ * pool; a good pair becomes the context of new connections (existing
+ * ones keep theirs), a bad one leaves the old in place and says why. */
+struct tls_reload {
+    uv_work_t req;
+    struct server *srv;
+    struct tls_ctx *ctx;
+    char err[400];
+};
+
+static void tls_reload_work(uv_work_t *req)
+{
+    struct tls_reload *r = req->data;
+    const struct config *cfg = r->srv->cfg;
+
+    r->ctx = tls_ctx_load(cfg->tls_cert, cfg->tls_key, r->err, sizeof r->err);
+}
+
+static void start_tls_reload(struct server *srv);
+
+static void tls_reload_done(uv_work_t *req, int status)
+{
+    struct tls_reload *r = req->data;
+    struct server *srv = r->srv;
+    char serial[80];
+
+    srv->is_tls_reloading = false;
+    if (status != 0 || r->ctx == NULL || srv->is_stopping) {
+        if (status == 0 && r->ctx == NULL)
+            log_event(LOG_ERROR, "tls.reload_failed",
+                      "error=%s keeping=%s", r->err, "previous certificate");
+        tls_ctx_free(r->ctx);
+    } else {
+        tls_ctx_serial(r->ctx, serial, sizeof serial);
+        tls_server_swap(srv->tls, r->ctx);
+        log_event(LOG_INFO, "tls.reloaded", "cert=%s serial=%s",
+                  srv->cfg->tls_cert, serial);
+    }
+    free(r);
+    if (srv->wants_tls_reload && !srv->is_stopping)
+        start_tls_reload(srv);
+    notify_if_reloaded(srv); /* the certificate is part of the reload */
+}
+
+static void start_tls_reload(struct server *srv)
+{
+    if (srv->tls == NULL)
+        return;
+    if (srv->is_tls_reloading) {
+        srv->wants_tls_reload = true;
+        return;
+    }
+    srv->wants_tls_reload = false;
+    struct tls_reload *r = mem_calloc(1, sizeof *r);
+    r->srv = srv;
+    r->req.data = r;
+    if (uv_queue_work(srv->loop, &r->req, tls_reload_work,
+                      tls_reload_done) != 0) {
+        log_event(LOG_ERROR, "tls.reload_failed", "error=%s",
+                  "cannot queue the reload");
+        free(r);
+        return;
+    }
+    srv->is_tls_reloading = true;
+}
+
+/* The first load, at start: a bad certificate stops the server. */
+static int server_load_tls(struct server *srv)
+{
+    char err[400], serial[80];
+    struct tls_ctx *ctx = tls_ctx_load(srv->cfg->tls_cert, srv->cfg->tls_key,
+                                       err, sizeof err);
+    if (ctx == NULL) {
+        log_event(LOG_ERROR, "tls.load_failed", "error=%s", err);
+        return -1;
+    }
+    tls_ctx_serial(ctx, serial, sizeof serial);
+    srv->tls = tls_server_new();
+    tls_server_swap(srv->tls, ctx);
+    log_event(LOG_INFO, "tls.loaded", "cert=%s serial=%s", srv->cfg->tls_cert,
+              serial);
+    return 0;
+}
+
 static void server_stop(struct server *srv);
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -743,6 +880,7 @@ static void on_signal(uv_signal_t *h, int signum)
     if (signum == SIGHUP) {
         sdnotify_reloading();
         start_reload(srv);
+        start_tls_reload(srv);
         notify_if_reloaded(srv);
         return;
     }
@@ -763,6 +901,8 @@ static void on_shutdown_tick(uv_timer_t *t)
     conn_set_flush(&srv->conns);
     uv_close((uv_handle_t *)&srv->shutdown_timer, NULL);
     uv_close((uv_handle_t *)&srv->deadline_timer, NULL);
+    uv_close((uv_handle_t *)&srv->quick_timer, NULL);
+    bot_runner_close(&srv->bots);
     /* Commits what is queued and runs the last callbacks. */
     store_close(srv->store);
     srv->store = NULL;
@@ -802,6 +942,12 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     srv->loop = loop;
     loop->data = srv;
     srv->armed_ms = UINT64_MAX;
+    srv->refusal_log = (struct log_budget){.event = "conn.refused",
+                                           .per_s = REFUSALS_LOGGED_PER_S};
+    srv->open_log = (struct log_budget){.event = "conn.opened",
+                                        .per_s = CONN_LINES_PER_S};
+    srv->close_log = (struct log_budget){.event = "conn.closed",
+                                         .per_s = CONN_LINES_PER_S};
     if (cfg->server_id)
         snprintf(srv->server_id, sizeof srv->server_id, "%s", cfg->server_id);
     else
@@ -814,6 +960,9 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     dq_init(&srv->sniff_q, SNIFF_MS);
     dq_init(&srv->nick_q, cfg->nick_timeout_ms);
     dq_init(&srv->line_q, cfg->line_timeout_ms);
+    dq_init(&srv->tls_q, cfg->tls_handshake_ms);
+    if (cfg->tls_cert != NULL && server_load_tls(srv) != 0)
+        return -1;
 
     struct conn_limits lim = {
         .hwm = 16 * 1024,
@@ -827,11 +976,16 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     };
     if (conn_set_init(&srv->conns, loop, &ops, &lim) != 0 ||
         uv_timer_init(loop, &srv->deadline_timer) != 0 ||
+        uv_timer_init(loop, &srv->quick_timer) != 0 ||
         uv_timer_init(loop, &srv->shutdown_timer) != 0) {
         log_error("cannot initialise the event loop handles");
         return -1;
     }
     srv->deadline_timer.data = srv;
+    srv->quick_timer.data = srv;
+    bot_runner_init(&srv->bots, loop, bot_answer_cb, srv);
+    srv->bots.think_ms = cfg->bot_think_ms;
+    queue_init(&srv->quick);
     srv->shutdown_timer.data = srv;
     outbox_init(&srv->outbox, &outbox_ops, NULL);
     strmap_init(&srv->accounts);
@@ -846,6 +1000,12 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         .new_token = new_token_cb,
         .turn_ms = cfg->turn_ms,
         .grace_ms = cfg->grace_ms,
+        .waiting_ms = cfg->waiting_ms,
+        .max_waiting_per_key = cfg->max_waiting_per_ip,
+        .bot_due = lobby_bot_due_cb,
+        .bot_delay_ms = cfg->bot_delay_ms,
+        .away_bot = cfg->away_bot_level,
+        .is_abandon_bot = cfg->is_abandon_bot,
     };
     srv->lobby = lobby_new(&env);
     return 0;
@@ -914,9 +1074,19 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     uv_unref((uv_handle_t *)&srv->lag_timer);
     /* The line tests and benchmarks wait for (PROTOCOL §8). It is the
      * first line with "listening on": the admin line says it otherwise. */
-    fprintf(stderr, "listening on %s\n", bound);
-    if (srv->has_admin)
-        fprintf(stderr, "admin (metrics) on http://%s/metrics\n", srv->admin_bound);
+    if (log_get_format() == LOG_FORMAT_JSON) {
+        /* Every line of a JSON log is JSON (tests read "addr"). */
+        log_event(LOG_INFO, "listening", "addr=%s tls=%s", bound,
+                  srv->tls ? "yes" : "no");
+        if (srv->has_admin)
+            log_event(LOG_INFO, "admin.listening", "url=http://%s/metrics",
+                      srv->admin_bound);
+    } else {
+        fprintf(stderr, "listening on %s\n", bound);
+        if (srv->has_admin)
+            fprintf(stderr, "admin (metrics) on http://%s/metrics\n",
+                    srv->admin_bound);
+    }
     log_info("tavolo server %s up (max line %u, rate %u/s burst %u)",
              srv->server_id, cfg->max_line, cfg->rate, cfg->burst);
     return 0;
@@ -944,10 +1114,13 @@ void server_free(struct server *srv)
     strmap_free(&srv->accounts);
     auth_free(srv->auth);
     srv->auth = NULL;
+    queue_free(&srv->quick);
     lobby_free(srv->lobby);
     srv->lobby = NULL;
     ban_free(srv->bans);
     srv->bans = NULL;
+    tls_server_free(srv->tls);
+    srv->tls = NULL;
     admit_free(&srv->admit);
     connrate_free(&srv->connrate);
 }

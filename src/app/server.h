@@ -14,11 +14,14 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "app/bot_runner.h"
 #include "app/config.h"
 #include "app/metrics.h"
 #include "app/outbox.h"
+#include "base/log.h"
 #include "base/strmap.h"
 #include "base/dqueue.h"
+#include "game/queue.h"
 #include "net/admit.h"
 #include "net/ban.h"
 #include "net/conn.h"
@@ -28,6 +31,7 @@
 struct auth;
 struct lobby;
 struct store;
+struct tls_server;
 
 struct server {
     const struct config *cfg;
@@ -44,8 +48,9 @@ struct server {
     struct conn_set conns;
     struct admit admit;
     struct connrate connrate;   /* new connections per address */
-    uint64_t refusal_log_ms;    /* start of the current refusal-log second */
-    uint32_t n_refusals_logged, n_refusals_unlogged;
+    /* Floods are summarised: refusals, opens and closes each have a
+     * budget of lines per second (base/log.h). */
+    struct log_budget refusal_log, open_log, close_log;
     struct ban_set *bans;
     bool is_reloading;          /* a blacklist reload is on the thread pool */
     bool wants_reload;          /* SIGHUP meanwhile: one more after it */
@@ -59,9 +64,19 @@ struct server {
     char server_id[40];
 
     /* Session deadlines: each queue has one fixed duration (dqueue.h). */
-    struct dqueue sniff_q, nick_q, line_q;
+    struct dqueue sniff_q, nick_q, line_q, tls_q;
     uv_timer_t deadline_timer;
     uint64_t armed_ms; /* when deadline_timer fires; UINT64_MAX if idle */
+
+    /* PROTOCOL §14: bots think on the thread pool; the quick-play queue
+     * (of sessions) and its timer (verbs_quick.c). */
+    struct bot_runner bots;
+    struct queue quick;
+    uv_timer_t quick_timer;
+    /* TLS on the game port (net/tls.h): NULL without --tls-cert. A
+     * certificate reload (SIGHUP) runs on the thread pool. */
+    struct tls_server *tls;
+    bool is_tls_reloading, wants_tls_reload;
 
     uv_signal_t sig_int, sig_term, sig_hup;
     uv_timer_t shutdown_timer;

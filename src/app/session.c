@@ -28,6 +28,7 @@
 #include "base/mem.h"
 #include "game/lobby.h"
 #include "net/conn.h"
+#include "net/tls.h"
 #include "proto/cmd.h"
 #include "proto/line.h"
 #include "proto/ws.h"
@@ -167,6 +168,8 @@ static const struct verb verbs[] = {
     {"TOP", false, false, verb_top},
     {"HISTORY", true, false, verb_history},
     {"QUIT", false, false, cmd_quit},
+    {"QUICK", true, true, verb_quick},
+    {"BOT", true, true, verb_bot},
 };
 
 #define N_VERBS (sizeof verbs / sizeof verbs[0])
@@ -274,11 +277,21 @@ static bool sniff_late_bytes(struct session *s)
     struct conn *c = s->conn;
     size_t kept = c->in_len < 8 ? c->in_len : 8;
 
+    if (conn_is_tls(c)) {
+        /* Unread ciphertext may be the first request: this iteration's
+         * poll reads it; the window opens once more for each new batch. */
+        if (conn_peek(c, prefix, 1) <= 0)
+            return false;
+        server_deadline_push(s->srv, &s->srv->sniff_q, &s->sniff_node);
+        return true;
+    }
     if (kept > 0)
         memcpy(prefix, c->in, kept);
     ssize_t n = conn_peek(c, prefix + kept, sizeof prefix - kept);
     if (n <= 0)
         return false; /* nothing unread (or no socket): greet */
+    if (kept == 0 && prefix[0] == 0x16)
+        return true; /* TLS (PROTOCOL §10): read it before any HELLO */
     int kind = sniff(prefix, kept + (size_t)n);
     if (kind == 0)
         return false; /* the line protocol: greet, then read them */
@@ -286,6 +299,49 @@ static bool sniff_late_bytes(struct session *s)
         server_deadline_push(s->srv, &s->srv->sniff_q, &s->sniff_node);
     /* HTTP: this iteration's poll reads it and session_on_data decides */
     return true;
+}
+
+/* A TLS handshake record first (PROTOCOL §10): the bytes are left for
+ * conn, which reads them as TLS from now on; the handshake has its own
+ * deadline, on the sniff node. Without a certificate, or with too many
+ * handshakes in progress, the connection is closed (the close line is
+ * the one log line). Nothing is allocated before these checks. */
+static size_t start_tls(struct session *s, struct conn *c)
+{
+    struct server *srv = s->srv;
+
+    dq_remove(&s->sniff_node);
+    if (!tls_server_has_ctx(srv->tls)) {
+        conn_close(c, "TLS handshake, but TLS is off (no --tls-cert)");
+        return 0;
+    }
+    if (tls_server_n_handshakes(srv->tls) >= srv->cfg->max_handshakes) {
+        conn_close(c, "too many TLS handshakes in progress");
+        return 0;
+    }
+    if (conn_start_tls(c, srv->tls) != 0) {
+        conn_close(c, "TLS not available");
+        return 0;
+    }
+    server_deadline_push(srv, &srv->tls_q, &s->sniff_node);
+    return 0;
+}
+
+void session_on_secure(struct conn *c)
+{
+    struct session *s = c->user;
+    char how[96];
+
+    if (s == NULL)
+        return;
+    conn_tls_describe(c, how, sizeof how);
+    log_event(LOG_DEBUG, "tls.established", "conn=%" PRIu64 " tls=%s", c->id,
+              how);
+    /* Inside TLS, the same sniffing as on a plain connection: the
+     * window runs from the end of the handshake. */
+    dq_remove(&s->sniff_node);
+    if (s->state == SESSION_SNIFF)
+        server_deadline_push(s->srv, &s->srv->sniff_q, &s->sniff_node);
 }
 
 size_t session_on_data(struct conn *c, const char *data, size_t len)
@@ -312,6 +368,8 @@ size_t session_on_data(struct conn *c, const char *data, size_t len)
     }
     if (len == 0)
         return 0;
+    if (s->state == SESSION_SNIFF && !conn_is_tls(c) && data[0] == 0x16)
+        return start_tls(s, c);
     if (s->state == SESSION_SNIFF) {
         int kind = sniff(data, len);
         if (kind < 0)
@@ -383,6 +441,10 @@ void session_new(struct server *srv, struct conn *c)
     s->srv = srv;
     s->refs = 1; /* the connection's */
     s->member = lobby_member_new(srv->lobby, s);
+    /* CREATE's per-address cap counts by the peer's address (§10). */
+    char addr[NET_ADDR_STRLEN];
+    net_addr_format(&c->addr, addr);
+    lobby_member_set_key(s->member, addr);
     bucket_init(&s->bucket, srv->cfg->burst, now);
     c->user = s;
     server_deadline_push(srv, &srv->sniff_q, &s->sniff_node);
@@ -405,6 +467,8 @@ void session_on_close(struct conn *c)
     dq_remove(&s->sniff_node);
     dq_remove(&s->nick_node);
     dq_remove(&s->line_node);
+    /* Dropping the connection leaves the queue (PROTOCOL §14). */
+    quick_leave(s);
     /* May send events to other connections (AWAY, UNSEATED). */
     outbox_begin(&s->srv->outbox);
     lobby_member_gone(s->srv->lobby, s->member, uv_now(s->srv->loop));
@@ -441,7 +505,10 @@ void session_on_deadline(struct server *srv, struct dqueue *q,
 {
     char text[128];
 
-    if (q == &srv->sniff_q) {
+    if (q == &srv->tls_q) {
+        struct session *s = DQ_ENTRY(n, struct session, sniff_node);
+        conn_close(s->conn, "TLS handshake timeout");
+    } else if (q == &srv->sniff_q) {
         struct session *s = DQ_ENTRY(n, struct session, sniff_node);
         if (s->state == SESSION_SNIFF && !sniff_late_bytes(s)) {
             /* 100 ms of silence, or an undecided prefix: line protocol */

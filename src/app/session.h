@@ -28,6 +28,9 @@ void session_new_admin(struct server *srv, struct conn *c);
 size_t session_on_data(struct conn *c, const char *data, size_t len);
 void session_on_eof(struct conn *c);
 void session_on_close(struct conn *c);
+/* The TLS handshake completed: sniffing starts again, on plaintext
+ * (PROTOCOL §10). */
+void session_on_secure(struct conn *c);
 
 /* The outbox's view of a client (a session): deliver one line (a reply
  * releases a session waiting for it), and hold or drop a reference. */

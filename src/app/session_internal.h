@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 #include "base/bucket.h"
 #include "base/dqueue.h"
@@ -80,6 +81,14 @@ void verb_resume(struct session *s, const struct cmd *c);
 void verb_stats(struct session *s, const struct cmd *c);
 void verb_top(struct session *s, const struct cmd *c);
 void verb_history(struct session *s, const struct cmd *c);
+
+/* Bots and quick play (verbs_quick.c, PROTOCOL §14). */
+void verb_quick(struct session *s, const struct cmd *c);
+void verb_bot(struct session *s, const struct cmd *c);
+bool quick_is_queued(const struct session *s);
+/* Out of the queue: true if s was queued. */
+bool quick_leave(struct session *s);
+void quick_on_timer(uv_timer_t *timer);
 
 /* Sends HELLO (as a line, or as the first WebSocket message). */
 void session_greet(struct session *s);

@@ -61,6 +61,11 @@ void verb_create(struct session *s, const struct cmd *c)
 {
     uint64_t seats = 0, id;
 
+    if (quick_is_queued(s)) { /* PROTOCOL §14 */
+        session_reply_code(s, LOBBY_ALREADY);
+        return;
+    }
+
     if (c->n_args < 1 || c->n_args > 2 ||
         (c->n_args == 2 && (!parse_id(c->args[1], &seats) || seats == 0 ||
                             seats > 64))) {
@@ -72,6 +77,8 @@ void verb_create(struct session *s, const struct cmd *c)
                                       uv_now(s->srv->loop), &id);
     if (rc == LOBBY_BADARG)
         session_reply_err(s, "BADARG", "unsupported number of seats for that game");
+    else if (rc == LOBBY_FULL) /* the per-address cap (PROTOCOL §10) */
+        session_reply_err(s, "FULL", "too many waiting matches from your address");
     else if (rc != LOBBY_OK)
         session_reply_code(s, rc);
     else
@@ -82,6 +89,11 @@ void verb_join(struct session *s, const struct cmd *c)
 {
     uint64_t id;
     unsigned seat;
+
+    if (quick_is_queued(s)) { /* PROTOCOL §14 */
+        session_reply_code(s, LOBBY_ALREADY);
+        return;
+    }
 
     if (c->n_args != 1 || !parse_id(c->args[0], &id)) {
         session_reply_err(s, "BADARG", "usage: JOIN <match-id>");
@@ -98,6 +110,11 @@ void verb_join(struct session *s, const struct cmd *c)
 void verb_watch(struct session *s, const struct cmd *c)
 {
     uint64_t id;
+
+    if (quick_is_queued(s)) { /* PROTOCOL §14 */
+        session_reply_code(s, LOBBY_ALREADY);
+        return;
+    }
 
     if (c->n_args != 1 || !parse_id(c->args[0], &id)) {
         session_reply_err(s, "BADARG", "usage: WATCH <match-id>");
@@ -222,6 +239,10 @@ void verb_leave(struct session *s, const struct cmd *c)
 
     if (c->n_args != 0) {
         session_reply_err(s, "BADARG", "usage: LEAVE");
+        return;
+    }
+    if (quick_leave(s)) { /* out of the quick-play queue (PROTOCOL §14) */
+        session_reply(s, "OK LEAVE");
         return;
     }
     enum lobby_code rc = lobby_leave(s->srv->lobby, s->member,

@@ -6,6 +6,7 @@
  */
 #include "game/lobby.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,8 +60,10 @@ struct lobby *lobby_new(const struct lobby_env *env)
     strmap_init(&l->names);
     strmap_init(&l->tokens);
     strmap_init(&l->matches);
+    strmap_init(&l->owners);
     dq_init(&l->turn_q, env->turn_ms);
     dq_init(&l->grace_q, env->grace_ms);
+    dq_init(&l->wait_q, env->waiting_ms);
     return l;
 }
 
@@ -84,6 +87,7 @@ void lobby_free(struct lobby *l)
     strmap_free(&l->names);
     strmap_free(&l->tokens);
     strmap_free(&l->matches);
+    strmap_free(&l->owners); /* emptied by match_free */
     free(l);
 }
 
@@ -117,6 +121,11 @@ void lobby_member_gone(struct lobby *l, struct member *m, uint64_t now_ms)
 const char *lobby_member_name(const struct member *m)
 {
     return m->name[0] ? m->name : NULL;
+}
+
+void lobby_member_set_key(struct member *m, const char *key)
+{
+    snprintf(m->key, sizeof m->key, "%s", key ? key : "");
 }
 
 /* ---------- identity ---------- */
@@ -204,6 +213,7 @@ enum lobby_code lobby_resume(struct lobby *l, struct member **mp, void *client,
         match_remove_watcher(cur->watching, cur);
     /* The seed is the connection's (PROTOCOL §13): it comes along. */
     memcpy(m->seed, cur->seed, sizeof m->seed);
+    memcpy(m->key, cur->key, sizeof m->key); /* so is the address */
     free(cur);
 
     void *old_client = m->client;
@@ -245,25 +255,37 @@ void lobby_games(char *out, size_t cap)
 
 #define LIST_MAX 50
 
+static size_t list_item(char *items, size_t n, size_t cap,
+                        const struct match *mt)
+{
+    int k = snprintf(items + n, cap - n, " %" PRIu64 ":%s:%u/%u:%s", mt->id,
+                     mt->rules->name, mt->n_seated, mt->n_seats,
+                     mt->phase == MATCH_WAITING ? "waiting" : "playing");
+    return k > 0 ? n + (size_t)k : n;
+}
+
+/* Against lobby spam (docs/PROTOCOL.md §10): the matches a player can
+ * join first, those with the most seated players first (a spammer's
+ * idle match has one), then the newest first; then the matches in play,
+ * newest first. The list is by id, so walking it backwards is newest
+ * first; one walk per seated count. */
 void lobby_list(struct lobby *l, char *out, size_t cap)
 {
     char items[LIST_MAX * 48];
     size_t n = 0, count = 0;
 
     items[0] = '\0';
-    /* Waiting matches first (they can be joined), then those in play. */
-    for (int pass = 0; pass < 2; pass++) {
-        enum match_phase want = pass == 0 ? MATCH_WAITING : MATCH_PLAYING;
-        for (struct match *mt = l->first; mt && count < LIST_MAX; mt = mt->next) {
-            if (mt->phase != want)
-                continue;
-            n += (size_t)snprintf(items + n, sizeof items - n,
-                                  " %" PRIu64 ":%s:%u/%u:%s", mt->id,
-                                  mt->rules->name, mt->n_seated, mt->n_seats,
-                                  want == MATCH_WAITING ? "waiting" : "playing");
+    for (unsigned k = RULES_MAX_SEATS; k >= 1 && count < LIST_MAX; k--)
+        for (struct match *mt = l->last; mt && count < LIST_MAX; mt = mt->prev)
+            if (mt->phase == MATCH_WAITING && mt->n_seated == k) {
+                n = list_item(items, n, sizeof items, mt);
+                count++;
+            }
+    for (struct match *mt = l->last; mt && count < LIST_MAX; mt = mt->prev)
+        if (mt->phase == MATCH_PLAYING) {
+            n = list_item(items, n, sizeof items, mt);
             count++;
         }
-    }
     snprintf(out, cap, "%zu%s", count, items);
 }
 
@@ -288,9 +310,29 @@ enum lobby_code lobby_create(struct lobby *l, struct member *m,
         return LOBBY_BADARG;
     if (busy(m))
         return LOBBY_ALREADY;
+    struct lobby_owner *owner = NULL;
+    size_t key_len = strlen(m->key);
+    if (key_len > 0 && l->env.max_waiting_per_key > 0) {
+        owner = strmap_get(&l->owners, m->key, key_len);
+        if (owner != NULL && owner->n_waiting >= l->env.max_waiting_per_key)
+            return LOBBY_FULL;
+        if (owner == NULL) {
+            owner = mem_calloc(1, sizeof *owner);
+            memcpy(owner->key, m->key, key_len + 1);
+            strmap_put(&l->owners, owner->key, owner);
+        }
+    }
     struct match *mt = match_new(l, r, n_seats);
     *id = mt->id;
-    match_seat(l, mt, m, now_ms);
+    if (owner != NULL) {
+        mt->owner = owner;
+        owner->n_waiting++;
+    }
+    if (l->env.waiting_ms > 0) {
+        dq_push(&l->wait_q, &mt->waiting, now_ms);
+        l->env.arm(l->env.ctx, mt->waiting.deadline_ms);
+    }
+    match_seat(l, mt, m, now_ms); /* may start it: a one-seat game */
     return LOBBY_OK;
 }
 
@@ -484,12 +526,24 @@ void lobby_tick(struct lobby *l, uint64_t now_ms)
     while ((n = dq_first(&l->grace_q)) != NULL && n->deadline_ms <= now_ms) {
         struct seat *st = DQ_ENTRY(n, struct seat, grace);
         dq_remove(n);
-        match_forfeit(l, st->match, st->index, now_ms);
+        /* A match of bots alone would play on for nobody: forfeit. */
+        unsigned n_others = 0;
+        for (unsigned i = 0; i < st->match->n_seats; i++)
+            n_others += i != st->index && st->match->seats[i].m != NULL;
+        if (l->env.is_abandon_bot && l->env.bot_due != NULL && n_others > 0)
+            match_replace(l, st->match, st->index, now_ms);
+        else
+            match_forfeit(l, st->match, st->index, now_ms);
     }
     while ((n = dq_first(&l->turn_q)) != NULL && n->deadline_ms <= now_ms) {
         struct match *mt = DQ_ENTRY(n, struct match, turn);
         dq_remove(n);
         match_turn_expired(l, mt, now_ms);
+    }
+    while ((n = dq_first(&l->wait_q)) != NULL && n->deadline_ms <= now_ms) {
+        struct match *mt = DQ_ENTRY(n, struct match, waiting);
+        dq_remove(n);
+        match_expire(l, mt);
     }
 }
 
@@ -497,11 +551,14 @@ uint64_t lobby_next_deadline(struct lobby *l)
 {
     uint64_t first = UINT64_MAX;
     struct dq_node *a = dq_first(&l->turn_q), *b = dq_first(&l->grace_q);
+    struct dq_node *c = dq_first(&l->wait_q);
 
     if (a && a->deadline_ms < first)
         first = a->deadline_ms;
     if (b && b->deadline_ms < first)
         first = b->deadline_ms;
+    if (c && c->deadline_ms < first)
+        first = c->deadline_ms;
     return first;
 }
 
@@ -511,4 +568,80 @@ void lobby_counts(const struct lobby *l, size_t *n_waiting, size_t *n_playing,
     *n_waiting = l->n_waiting;
     *n_playing = l->n_playing;
     *n_finished = l->n_finished;
+}
+
+/* ---------- bots and quick play (PROTOCOL §14) ---------- */
+
+bool lobby_is_busy(const struct member *m) { return busy(m); }
+
+bool lobby_member_is_registered(const struct member *m)
+{
+    return m->is_registered;
+}
+
+enum lobby_code lobby_add_bot(struct lobby *l, struct member *m,
+                              unsigned level, uint64_t now_ms, unsigned *seat,
+                              char name[LOBBY_NAME_MAX + 1])
+{
+    struct match *mt = m->match;
+
+    if (mt == NULL || mt->phase != MATCH_WAITING)
+        return LOBBY_NOTPLAYING;
+    if (mt->n_seated == mt->n_seats)
+        return LOBBY_FULL;
+    /* The seat and name are read before the start can free nothing: a
+     * match that starts stays until its END. */
+    *seat = match_seat_bot(l, mt, level, now_ms);
+    memcpy(name, mt->seats[*seat].name, LOBBY_NAME_MAX + 1);
+    return LOBBY_OK;
+}
+
+void lobby_bot_move(struct lobby *l, uint64_t match_id, unsigned seat,
+                    uint64_t gen, int rc, const struct rules_move *mv,
+                    uint64_t now_ms)
+{
+    struct match *mt = find_match(l, match_id);
+
+    if (mt == NULL || mt->phase != MATCH_PLAYING || seat >= mt->n_seats)
+        return;
+    struct seat *st = &mt->seats[seat];
+    if (!st->is_thinking || st->bot_gen != gen)
+        return; /* stale: the match or the seat moved on */
+    st->is_thinking = false;
+    struct rules_move m = *mv;
+    if (rc != 0 ||
+        match_move(l, mt, seat, &m, false, NULL, 0, now_ms) != LOBBY_OK) {
+        /* The bot found no move (or one the rules refuse, a bug): the
+         * rules' auto-move keeps the match going. */
+        memset(&m, 0, sizeof m);
+        mt->rules->auto_move(mt->state, seat, &m);
+        match_move(l, mt, seat, &m, false, NULL, 0, now_ms);
+    }
+}
+
+int lobby_bot_view(struct lobby *l, uint64_t match_id, unsigned seat,
+                   struct bot_view *v)
+{
+    struct match *mt = find_match(l, match_id);
+
+    if (mt == NULL || mt->phase != MATCH_PLAYING || seat >= mt->n_seats)
+        return -1;
+    if (match_bot_view(mt, seat, v) != 0) {
+        bot_view_free(v);
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t lobby_quick_match(struct lobby *l, const struct rules *r,
+                           unsigned n_seats, struct member **members,
+                           unsigned n, uint64_t now_ms)
+{
+    struct match *mt = match_new(l, r, n_seats);
+    uint64_t id = mt->id;
+
+    for (unsigned i = 0; i < n; i++)
+        assert(!busy(members[i]));
+    match_seat_all(l, mt, members, n, n_seats - n, 1, now_ms);
+    return id;
 }

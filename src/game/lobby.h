@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "game/bot_view.h"
 #include "game/card.h"
 #include "game/rules.h"
 
@@ -84,6 +85,8 @@ struct lobby_journal {
     unsigned points[4];
     const char *log;    /* every event line of the match, private ones as
                            "@<seat> <line>", one per line */
+    bool is_unrated;    /* END: a bot held a seat (PROTOCOL §14) */
+    bool replaced[4];   /* END: the seat's player was replaced by a bot */
 };
 
 /* A match to rebuild after a restart (lobby_restore): its journal, the
@@ -118,6 +121,20 @@ struct lobby_env {
     /* Fills 32 hex digits + NUL for a fresh resume token. */
     void (*new_token)(void *ctx, char out[LOBBY_TOKEN_LEN + 1]);
     uint32_t turn_ms, grace_ms;
+    /* Against lobby spam (docs/PROTOCOL.md §10, "Matches"): a waiting
+     * match is deleted waiting_ms after its creation (0: never), and one
+     * address key (lobby_member_set_key) may have created at most
+     * max_waiting_per_key matches that are still waiting (0: no cap). */
+    uint32_t waiting_ms, max_waiting_per_key;
+    /* PROTOCOL §14 (optional: NULL, no bots). A bot must choose seat's
+     * move in match_id, as generation gen: build its view
+     * (lobby_bot_view), think, and answer with lobby_bot_move, after
+     * delay_ms at the earliest. level: bot.h's enum bot_level. */
+    void (*bot_due)(void *ctx, uint64_t match_id, unsigned seat,
+                    unsigned level, uint64_t gen, uint32_t delay_ms);
+    uint32_t bot_delay_ms;
+    uint8_t away_bot;     /* --away-bot: level + 1; 0 off */
+    bool is_abandon_bot;  /* --abandon bot */
 };
 
 struct lobby;
@@ -134,6 +151,13 @@ struct member *lobby_member_new(struct lobby *l, void *client);
 void lobby_member_gone(struct lobby *l, struct member *m, uint64_t now_ms);
 
 const char *lobby_member_name(const struct member *m); /* NULL: no NICK */
+
+/* The client's address key: an opaque string (the session's peer address)
+ * that CREATE's per-address cap counts by; at most LOBBY_KEY_MAX bytes
+ * are kept. "" (the default) is never capped. RESUME carries the new
+ * connection's key over to the resumed member. */
+#define LOBBY_KEY_MAX 47
+void lobby_member_set_key(struct member *m, const char *key);
 
 /* NICK: BADNAME, NAMETAKEN or ALREADY; on success token holds the
  * member's resume token. is_registered marks a name whose password was
@@ -159,6 +183,8 @@ enum lobby_code lobby_resume(struct lobby *l, struct member **m, void *client,
 void lobby_games(char *out, size_t cap);
 void lobby_list(struct lobby *l, char *out, size_t cap);
 
+/* CREATE: NOGAME, BADARG (seat count), ALREADY, then FULL when the
+ * member's address key has max_waiting_per_key waiting matches. */
 enum lobby_code lobby_create(struct lobby *l, struct member *m,
                              const char *game, size_t game_len,
                              unsigned n_seats, uint64_t now_ms, uint64_t *id);
@@ -185,6 +211,32 @@ enum lobby_code lobby_say(struct lobby *l, struct member *m, const char *text,
 enum lobby_code lobby_leave(struct lobby *l, struct member *m, uint64_t now_ms,
                             uint64_t *id);
 
+/* BOT [level] (PROTOCOL §14): NOTPLAYING (not seated at a waiting
+ * match), FULL; on OK *seat and name (the bot's, "~<level><seat>"). */
+enum lobby_code lobby_add_bot(struct lobby *l, struct member *m,
+                              unsigned level, uint64_t now_ms, unsigned *seat,
+                              char name[LOBBY_NAME_MAX + 1]);
+/* A bot's answer (env.bot_due): applied if match_id is still in play and
+ * the seat still waits for generation gen, else dropped. rc != 0 or a
+ * move the rules refuse: the rules' auto-move instead. */
+void lobby_bot_move(struct lobby *l, uint64_t match_id, unsigned seat,
+                    uint64_t gen, int rc, const struct rules_move *mv,
+                    uint64_t now_ms);
+/* The view a bot of match_id's seat plays from: 0, or -1 (no such match
+ * in play). v is initialised here; the caller frees it. */
+int lobby_bot_view(struct lobby *l, uint64_t match_id, unsigned seat,
+                   struct bot_view *v);
+/* Quick play: a match of r for members[0..n) in that order, the other
+ * seats to normal bots; every member must be free (not at a match, not
+ * watching). Returns the match id. */
+uint64_t lobby_quick_match(struct lobby *l, const struct rules *r,
+                           unsigned n_seats, struct member **members,
+                           unsigned n, uint64_t now_ms);
+/* True if m is seated or watching (CREATE/JOIN/... would be ALREADY). */
+bool lobby_is_busy(const struct member *m);
+/* A registered member's flag, for the rating window (§14). */
+bool lobby_member_is_registered(const struct member *m);
+
 /* Rebuilds a match that was in play when the server stopped: every seat
  * is held for a dropped player (grace period from now_ms), the turn clock
  * starts afresh. Returns 0, or -1 if the record does not replay. */
@@ -194,7 +246,8 @@ int lobby_restore(struct lobby *l, const struct lobby_restore *r,
 /* Match ids continue after the highest one recorded. */
 void lobby_set_last_id(struct lobby *l, uint64_t id);
 
-/* Runs every deadline due at now_ms (turn clocks, grace periods). */
+/* Runs every deadline due at now_ms (turn clocks, grace periods, waiting
+ * matches' expiry). */
 void lobby_tick(struct lobby *l, uint64_t now_ms);
 /* The earliest pending deadline, or UINT64_MAX. */
 uint64_t lobby_next_deadline(struct lobby *l);

@@ -185,8 +185,21 @@ struct match *match_new(struct lobby *l, const struct rules *r,
     return mt;
 }
 
+/* The match is no longer waiting: off the expiry queue, and no longer
+ * counted against its creator's address. */
+static void match_disown(struct lobby *l, struct match *mt)
+{
+    dq_remove(&mt->waiting);
+    if (mt->owner != NULL && --mt->owner->n_waiting == 0) {
+        strmap_del(&l->owners, mt->owner->key, strlen(mt->owner->key));
+        free(mt->owner);
+    }
+    mt->owner = NULL;
+}
+
 void match_free(struct lobby *l, struct match *mt)
 {
+    match_disown(l, mt);
     if (mt->phase == MATCH_WAITING)
         l->n_waiting--;
     else
@@ -206,6 +219,8 @@ void match_free(struct lobby *l, struct match *mt)
     sodium_memzero(mt->secret, sizeof mt->secret);
     sodium_memzero(mt->key, sizeof mt->key);
     free(mt->watchers);
+    free(mt->decks);
+    free(mt->moves);
     free(mt->log);
     free(mt->state);
     free(mt);
@@ -254,10 +269,12 @@ static void match_end(struct lobby *l, struct match *mt, int res,
             .n_seats = mt->n_seats, .result = result, .reason = reason,
             .is_teams = mt->rules->is_teams, .log = mt->log ? mt->log : "",
             .loser = loser,
+            .is_unrated = mt->had_bot,
         };
         for (unsigned s = 0; s < mt->n_seats; s++) {
             j.names[s] = mt->seats[s].name;
             j.points[s] = pts[s];
+            j.replaced[s] = mt->replaced[s];
         }
         l->env.journal(l->env.ctx, &j);
     }
@@ -286,11 +303,16 @@ static void send_commit(struct lobby *l, struct match *mt, struct member *to)
         send_to(l, to, "COMMIT %" PRIu64 " %s", mt->id, mt->commit);
 }
 
+static bool is_taken(const struct seat *st)
+{
+    return st->m != NULL || st->bot != 0;
+}
+
 /* A SEATED line per taken seat, then COMMIT (PROTOCOL §9, §13). */
 void match_send_seated(struct lobby *l, struct match *mt, struct member *to)
 {
     for (unsigned s = 0; s < mt->n_seats; s++)
-        if (mt->seats[s].m != NULL)
+        if (is_taken(&mt->seats[s]))
             send_to(l, to, "SEATED %" PRIu64 " %u %s", mt->id, s,
                     mt->seats[s].name);
     send_commit(l, mt, to);
@@ -321,6 +343,7 @@ static void send_turn(struct lobby *l, struct match *mt, uint64_t now_ms)
     push_deadline(l, &l->turn_q, &mt->turn, now_ms);
     emit(l, mt, NULL, "TURN %" PRIu64 " %u %u", mt->id, seat_to_play(mt),
          l->env.turn_ms);
+    match_ask_bots(l, mt);
 }
 
 /* The pass has one clock for every seat (PROTOCOL §12). */
@@ -332,6 +355,7 @@ static void send_passing(struct lobby *l, struct match *mt, uint64_t now_ms)
     push_deadline(l, &l->turn_q, &mt->turn, now_ms);
     emit(l, mt, NULL, "PASSING %" PRIu64 " %s %u", mt->id, dir ? dir : "-",
          l->env.turn_ms);
+    match_ask_bots(l, mt);
 }
 
 static void send_hand(struct lobby *l, struct match *mt, unsigned seat,
@@ -423,6 +447,9 @@ static void deal_hand(struct lobby *l, struct match *mt, unsigned hand,
         deal_shuffle(mt->key, hand, deck, r->deck_size);
     }
     r->deal(mt->state, hand, deck);
+    /* Kept for bots' views (match_bot_view); freed with the match. */
+    mt->decks = mem_realloc(mt->decks, (mt->n_decks + 1) * sizeof *mt->decks);
+    memcpy(mt->decks[mt->n_decks++], deck, sizeof deck);
     sodium_memzero(deck, sizeof deck);
 
     if (r->is_multi_hand)
@@ -452,12 +479,15 @@ void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
     const char *seed_ptrs[RULES_MAX_SEATS];
 
     mt->phase = MATCH_PLAYING;
+    match_disown(l, mt);
     l->n_waiting--;
     l->n_playing++;
     mt->started_ms = now_ms;
     /* PROTOCOL §13: each seat's current seed, at START. */
     for (unsigned s = 0; s < mt->n_seats; s++) {
-        const char *seed = seeds ? seeds[s] : mt->seats[s].m->seed;
+        const char *seed = seeds              ? seeds[s]
+                           : mt->seats[s].m ? mt->seats[s].m->seed
+                                            : ""; /* a bot's (§13) */
         snprintf(mt->seeds[s], sizeof mt->seeds[s], "%s", seed ? seed : "");
         seed_ptrs[s] = mt->seeds[s];
     }
@@ -469,8 +499,9 @@ void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
         };
         for (unsigned s = 0; s < mt->n_seats; s++) {
             j.names[s] = mt->seats[s].name;
-            j.tokens[s] = mt->seats[s].m->token;
-            j.is_registered[s] = mt->seats[s].m->is_registered;
+            j.tokens[s] = mt->seats[s].m ? mt->seats[s].m->token : "";
+            j.is_registered[s] =
+                mt->seats[s].m ? mt->seats[s].m->is_registered : false;
             j.seeds[s] = mt->seeds[s];
             j.sides[s] = mt->rules->side_of(mt->state, s);
         }
@@ -486,7 +517,7 @@ unsigned match_seat(struct lobby *l, struct match *mt, struct member *m,
 {
     unsigned s = 0;
 
-    while (mt->seats[s].m != NULL)
+    while (is_taken(&mt->seats[s]))
         s++;
     mt->seats[s].m = m;
     memcpy(mt->seats[s].name, m->name, sizeof m->name);
@@ -513,12 +544,38 @@ void match_unseat(struct lobby *l, struct match *mt, unsigned seat)
     st->name[0] = '\0';
     mt->n_seated--;
     emit(l, mt, NULL, "UNSEATED %" PRIu64 " %u %s", mt->id, seat, name);
-    if (mt->n_seated == 0) {
+    unsigned n_people = 0;
+    for (unsigned s = 0; s < mt->n_seats; s++)
+        n_people += mt->seats[s].m != NULL;
+    /* Bots never keep a waiting match alive (PROTOCOL §10). */
+    if (n_people == 0) {
         for (size_t i = 0; i < mt->n_watchers; i++)
             mt->watchers[i]->watching = NULL;
         mt->n_watchers = 0;
         match_free(l, mt);
     }
+}
+
+void match_expire(struct lobby *l, struct match *mt)
+{
+    for (unsigned s = 0; s < mt->n_seats; s++)
+        if (mt->seats[s].m != NULL)
+            emit(l, mt, NULL, "UNSEATED %" PRIu64 " %u %s", mt->id, s,
+                 mt->seats[s].name);
+    for (unsigned s = 0; s < mt->n_seats; s++) {
+        struct member *m = mt->seats[s].m;
+        if (m == NULL)
+            continue;
+        mt->seats[s].m = NULL;
+        m->match = NULL;
+        if (m->client == NULL) /* not expected while waiting; no leak */
+            match_forget_member(l, m);
+    }
+    mt->n_seated = 0;
+    for (size_t i = 0; i < mt->n_watchers; i++)
+        mt->watchers[i]->watching = NULL;
+    mt->n_watchers = 0;
+    match_free(l, mt);
 }
 
 /* ---------- snapshots ---------- */
@@ -690,6 +747,16 @@ enum lobby_code match_move(struct lobby *l, struct match *mt, unsigned seat,
     memset(&out, 0, sizeof out);
     r->apply(mt->state, seat, mv, &out);
     mt->n_moves++;
+    if (mt->n_logged == mt->cap_logged) {
+        mt->cap_logged = mt->cap_logged ? 2 * mt->cap_logged : 64;
+        mt->moves =
+            mem_realloc(mt->moves, mt->cap_logged * sizeof *mt->moves);
+    }
+    mt->moves[mt->n_logged].seat = (uint8_t)seat;
+    mt->moves[mt->n_logged++].mv = *mv;
+    /* Whoever moved, a bot's answer still on its way is stale now. */
+    mt->seats[seat].is_thinking = false;
+    mt->seats[seat].bot_gen++;
     if (l->env.journal && !l->is_replaying) {
         struct lobby_journal j = {
             .kind = LOBBY_J_MOVE, .match_id = mt->id, .seq = mt->n_moves,
@@ -763,6 +830,7 @@ void match_away(struct lobby *l, struct match *mt, unsigned seat,
     mt->seats[seat].is_away = true;
     push_deadline(l, &l->grace_q, &mt->seats[seat].grace, now_ms);
     emit(l, mt, NULL, "AWAY %" PRIu64 " %u", mt->id, seat);
+    match_ask_bots(l, mt); /* --away-bot, if its move is due */
 }
 
 void match_back(struct lobby *l, struct match *mt, unsigned seat,
@@ -772,6 +840,10 @@ void match_back(struct lobby *l, struct match *mt, unsigned seat,
 
     mt->seats[seat].is_away = false;
     dq_remove(&mt->seats[seat].grace);
+    /* An away-bot's answer still on its way is dropped: the seat is its
+     * player's again. */
+    mt->seats[seat].is_thinking = false;
+    mt->seats[seat].bot_gen++;
     send_snapshot(l, mt, m, (int)seat, now_ms);
     emit(l, mt, m, "BACK %" PRIu64 " %u", mt->id, seat);
 }
@@ -780,4 +852,121 @@ void match_chat(struct lobby *l, struct match *mt, const char *name,
                 const char *text, size_t len)
 {
     emit(l, mt, NULL, "CHAT %" PRIu64 " %s %.*s", mt->id, name, (int)len, text);
+}
+
+/* ---------- bots (PROTOCOL §14) ---------- */
+
+/* bot.h's levels, in its order. */
+static const char *const bot_level_names[] = {"easy", "normal", "hard"};
+
+static void name_bot(struct match *mt, unsigned seat, unsigned level)
+{
+    struct seat *st = &mt->seats[seat];
+    st->bot = (uint8_t)(level + 1);
+    snprintf(st->name, sizeof st->name, "~%s%u", bot_level_names[level],
+             seat);
+    mt->had_bot = true;
+}
+
+unsigned match_seat_bot(struct lobby *l, struct match *mt, unsigned level,
+                        uint64_t now_ms)
+{
+    unsigned s = 0;
+
+    assert(level < 3 && mt->phase == MATCH_WAITING);
+    while (is_taken(&mt->seats[s]))
+        s++;
+    name_bot(mt, s, level);
+    mt->n_seated++;
+    emit(l, mt, NULL, "SEATED %" PRIu64 " %u %s", mt->id, s,
+         mt->seats[s].name);
+    if (mt->n_seated == mt->n_seats)
+        match_start(l, mt, now_ms, NULL, NULL, 0);
+    return s;
+}
+
+void match_seat_all(struct lobby *l, struct match *mt, struct member **members,
+                    unsigned n, unsigned n_bots, unsigned level,
+                    uint64_t now_ms)
+{
+    assert(mt->n_seated == 0 && n + n_bots == mt->n_seats);
+    for (unsigned s = 0; s < n; s++) {
+        struct member *m = members[s];
+        mt->seats[s].m = m;
+        memcpy(mt->seats[s].name, m->name, sizeof m->name);
+        m->match = mt;
+        m->seat = s;
+    }
+    for (unsigned s = n; s < mt->n_seats; s++)
+        name_bot(mt, s, level);
+    mt->n_seated = mt->n_seats;
+    for (unsigned s = 0; s < n; s++)
+        match_send_seated(l, mt, members[s]);
+    match_start(l, mt, now_ms, NULL, NULL, 0);
+}
+
+void match_ask_bots(struct lobby *l, struct match *mt)
+{
+    enum rules_move_kind kind;
+
+    if (l->env.bot_due == NULL || l->is_replaying ||
+        mt->phase != MATCH_PLAYING)
+        return;
+    unsigned mask = mt->rules->to_move(mt->state, &kind);
+    for (unsigned s = 0; s < mt->n_seats; s++) {
+        struct seat *st = &mt->seats[s];
+        unsigned level;
+        uint32_t delay;
+        if (!(mask & (1u << s)) || st->is_thinking)
+            continue;
+        if (st->bot != 0) {
+            level = st->bot - 1u;
+            delay = l->env.bot_delay_ms;
+        } else if (st->m != NULL && st->is_away && l->env.away_bot != 0) {
+            level = l->env.away_bot - 1u; /* at once (PROTOCOL §10) */
+            delay = 0;
+        } else {
+            continue;
+        }
+        st->is_thinking = true;
+        l->env.bot_due(l->env.ctx, mt->id, s, level, ++st->bot_gen, delay);
+    }
+}
+
+static void replay_deck(void *ctx, unsigned hand, card_t *deck)
+{
+    const struct match *mt = ctx;
+    assert(hand >= 1 && hand <= mt->n_decks);
+    memcpy(deck, mt->decks[hand - 1], mt->rules->deck_size);
+}
+
+int match_bot_view(const struct match *mt, unsigned seat, struct bot_view *v)
+{
+    bot_view_init(v, mt->rules, mt->n_seats, seat);
+    if (mt->n_decks == 0)
+        return -1;
+    return bot_view_replay(v, replay_deck, (void *)mt, mt->moves,
+                           mt->n_logged);
+}
+
+void match_replace(struct lobby *l, struct match *mt, unsigned seat,
+                   uint64_t now_ms)
+{
+    struct seat *st = &mt->seats[seat];
+    struct member *m = st->m;
+
+    (void)now_ms;
+    assert(m != NULL && m->client == NULL);
+    mt->replaced[seat] = true;
+    memcpy(mt->replaced_name[seat], st->name, sizeof st->name);
+    st->m = NULL;
+    st->is_away = false;
+    st->is_thinking = false;
+    st->bot_gen++;
+    dq_remove(&st->grace);
+    m->match = NULL;
+    match_forget_member(l, m);
+    name_bot(mt, seat, 1);
+    emit(l, mt, NULL, "REPLACED %" PRIu64 " %u %s", mt->id, seat, st->name);
+    match_ask_bots(l, mt);
 }

@@ -19,16 +19,30 @@
 
 #include "base/dqueue.h"
 #include "base/strmap.h"
+#include "game/bot_view.h"
 #include "game/deal.h"
 #include "game/lobby.h"
 #include "game/rules.h"
 
 struct match;
 
+/* The waiting matches created from one address key (lobby_create's cap);
+ * in lobby->owners while n_waiting > 0. */
+struct lobby_owner {
+    unsigned n_waiting;
+    char key[LOBBY_KEY_MAX + 1];
+};
+
 struct seat {
-    struct member *m;   /* NULL: free */
+    struct member *m;   /* NULL: free, or a bot's (bot != 0) */
     char name[LOBBY_NAME_MAX + 1];
     bool is_away;
+    /* PROTOCOL §14: a server bot plays this seat (level + 1; 0: none). */
+    uint8_t bot;
+    /* A bot (the seat's own, or --away-bot's) is thinking about this
+     * seat's move; its answer counts only with this generation. */
+    bool is_thinking;
+    uint64_t bot_gen;
     struct dq_node grace; /* linked in lobby->grace_q while away */
     struct match *match;
     unsigned index;
@@ -49,6 +63,8 @@ struct match {
     struct member **watchers;
     size_t n_watchers, cap_watchers;
     struct dq_node turn; /* linked in lobby->turn_q while playing */
+    struct dq_node waiting; /* linked in lobby->wait_q while waiting */
+    struct lobby_owner *owner; /* the creator's address, while waiting */
     struct match *prev, *next; /* lobby's list, by id */
     uint64_t started_ms;
     unsigned n_moves;   /* moves accepted: the journal's sequence */
@@ -61,6 +77,15 @@ struct match {
     /* false only for a match restored from a version-1 record, dealt
      * from recorded random draws: no COMMIT, no REVEAL (nothing to prove) */
     bool is_verifiable;
+    /* What a bot's view is rebuilt from (bot_view_replay): each hand's
+     * deck as dealt and every move as completed by the rules. */
+    card_t (*decks)[RULES_MAX_DECK];
+    unsigned n_decks;
+    struct bot_logged_move *moves;
+    unsigned n_logged, cap_logged;
+    bool had_bot;       /* a bot held a seat: unrated (PROTOCOL §14) */
+    bool replaced[RULES_MAX_SEATS]; /* handed to a bot (--abandon bot) */
+    char replaced_name[RULES_MAX_SEATS][LOBBY_NAME_MAX + 1];
     char *log;          /* every event line, for the record (lobby.h) */
     size_t log_len, log_cap;
     void *state;        /* rules->state_size bytes */
@@ -77,6 +102,7 @@ struct member {
     unsigned seat;
     struct match *watching;         /* watching this, or NULL */
     char seed[DEAL_SEED_MAX + 1];   /* SEED, lowercase; "" for none (§13) */
+    char key[LOBBY_KEY_MAX + 1];    /* address key; "" for none */
 };
 
 struct lobby {
@@ -88,7 +114,8 @@ struct lobby {
     size_t n_waiting, n_playing;
     uint64_t n_finished;
     uint64_t next_id;
-    struct dqueue turn_q, grace_q;
+    struct dqueue turn_q, grace_q, wait_q;
+    struct strmap owners;   /* address key -> lobby_owner */
     bool is_replaying;  /* restoring: journal nothing */
 };
 
@@ -103,6 +130,10 @@ unsigned match_seat(struct lobby *l, struct match *mt, struct member *m,
                     uint64_t now_ms);
 /* Frees a waiting match's seat and announces it; frees an empty match. */
 void match_unseat(struct lobby *l, struct match *mt, unsigned seat);
+/* A waiting match's time is up: an UNSEATED line per taken seat, in seat
+ * order, to every seated player and spectator; then all are released and
+ * the match is freed. */
+void match_expire(struct lobby *l, struct match *mt);
 void match_add_watcher(struct lobby *l, struct match *mt, struct member *m,
                        uint64_t now_ms);
 void match_remove_watcher(struct match *mt, struct member *m);
@@ -134,6 +165,27 @@ void match_send_seated(struct lobby *l, struct match *mt, struct member *to);
 void match_turn_expired(struct lobby *l, struct match *mt, uint64_t now_ms);
 void match_chat(struct lobby *l, struct match *mt, const char *name,
                 const char *text, size_t len);
+
+/* PROTOCOL §14. Seats a bot of level (bot.h's enum + 1) in the lowest
+ * free seat of a waiting match with one: SEATED to the match, and the
+ * start when that fills it. Returns the seat. */
+unsigned match_seat_bot(struct lobby *l, struct match *mt, unsigned level,
+                        uint64_t now_ms);
+/* Seats members[0..n) in seats 0, 1, ... of a fresh waiting match, then
+ * bots of level in the rest (n_bots), then gives each member, as after a
+ * JOIN, a SEATED line per seat and COMMIT; START follows (quick play). */
+void match_seat_all(struct lobby *l, struct match *mt, struct member **members,
+                    unsigned n, unsigned n_bots, unsigned level,
+                    uint64_t now_ms);
+/* Asks the env for a bot move for every seat that owes one and has a
+ * bot (its own, or --away-bot's for an away seat), unless asked already. */
+void match_ask_bots(struct lobby *l, struct match *mt);
+/* Seat's view, rebuilt from the match's decks and moves: 0 or -1. */
+int match_bot_view(const struct match *mt, unsigned seat, struct bot_view *v);
+/* The grace period of an away seat ran out with --abandon bot: a normal
+ * bot takes it (REPLACED), the player is freed of the match. */
+void match_replace(struct lobby *l, struct match *mt, unsigned seat,
+                   uint64_t now_ms);
 
 /* Frees a member that nobody holds any more, and its name and token. */
 void match_forget_member(struct lobby *l, struct member *m);

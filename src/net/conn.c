@@ -3,6 +3,7 @@
  */
 #include "net/conn.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/sockios.h>
@@ -14,6 +15,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "net/tls.h"
 
 /* One uv_write in flight: the request and a private copy of its bytes. */
 struct conn_wreq {
@@ -41,7 +43,8 @@ static void wake(struct conn_set *set)
 
 size_t conn_pending_out(const struct conn *c)
 {
-    return c->out_len + (c->inflight ? c->inflight->len : 0) + c->kq;
+    return c->out_len + (c->inflight ? c->inflight->len : 0) + c->kq +
+           c->seal_len;
 }
 
 /* Reads how many bytes the kernel holds for c and has not sent. */
@@ -205,6 +208,7 @@ static void resume_reading(struct conn *c)
 }
 
 static void flush(struct conn *c);
+static void seal(struct conn *c);
 
 static void on_write(uv_write_t *req, int status)
 {
@@ -241,6 +245,7 @@ static void on_write(uv_write_t *req, int status)
  * through one uv_write holding a copy of the rest. */
 static void flush(struct conn *c)
 {
+    seal(c);
     if (c->is_closing || c->inflight != NULL || c->out_len == 0)
         return;
     uv_buf_t buf = uv_buf_init(c->out, c->out_len);
@@ -314,15 +319,71 @@ static char *reserve(struct conn *c, size_t len)
     return at;
 }
 
-void conn_write(struct conn *c, const char *data, size_t len)
+/* Bytes for the socket as they are: plaintext, or TLS's ciphertext. */
+static void raw_write(void *ctx, const char *data, size_t len)
 {
+    struct conn *c = ctx;
     char *at = len > 0 ? reserve(c, len) : NULL;
     if (at != NULL)
         memcpy(at, data, len);
 }
 
+/* Plaintext waits to be sealed at the flush; it counts against max_out
+ * meanwhile. Before the handshake completes there is no one to read it,
+ * so it is dropped (a timeout's ERR line, at most). */
+static void tls_write(struct conn *c, const char *data, size_t len)
+{
+    if (c->is_closing || len == 0 || !tls_conn_is_established(c->tls))
+        return;
+    if (conn_pending_out(c) + len > c->set->limits.max_out && c->kq > 0)
+        sample_kq(c);
+    if (conn_pending_out(c) + len > c->set->limits.max_out) {
+        c->set->stats.n_closed_overflow++;
+        conn_close(c, "output queue over limit (peer not reading)");
+        return;
+    }
+    if (c->seal_len + len > c->seal_cap) {
+        size_t cap = c->seal_cap ? c->seal_cap : 256;
+        while (cap < c->seal_len + len)
+            cap *= 2;
+        c->seal = mem_realloc(c->seal, cap);
+        c->seal_cap = (uint32_t)cap;
+    }
+    memcpy(c->seal + c->seal_len, data, len);
+    c->seal_len += (uint32_t)len;
+    mark_dirty(c);
+}
+
+/* Encrypts the waiting plaintext into the output queue (as ciphertext,
+ * which reserve() counts from then on) and gives its memory back. */
+static void seal(struct conn *c)
+{
+    if (c->seal_len == 0)
+        return;
+    char *p = c->seal;
+    size_t n = c->seal_len;
+    c->seal = NULL;
+    c->seal_len = c->seal_cap = 0;
+    if (!c->is_closing && tls_conn_write(c->tls, p, n) != 0)
+        conn_close(c, "TLS write failed");
+    free(p);
+}
+
+void conn_write(struct conn *c, const char *data, size_t len)
+{
+    if (c->tls != NULL)
+        tls_write(c, data, len);
+    else
+        raw_write(c, data, len);
+}
+
 void conn_write_line(struct conn *c, const char *text, size_t len)
 {
+    if (c->tls != NULL) {
+        tls_write(c, text, len);
+        tls_write(c, "\n", 1);
+        return;
+    }
     char *at = reserve(c, len + 1);
     if (at == NULL)
         return;
@@ -335,6 +396,8 @@ void conn_write_line(struct conn *c, const char *text, size_t len)
 static void on_closed(uv_handle_t *h)
 {
     struct conn *c = (struct conn *)h;
+    tls_conn_free(c->tls);
+    free(c->seal);
     free(c->in);
     free(c->out);
     free(c);
@@ -453,13 +516,29 @@ static void keep_input(struct conn *c, const char *data, size_t len)
     c->in_len = (uint32_t)len;
 }
 
+static void tls_in(struct conn *c, const char *data, size_t len);
+
 static void deliver(struct conn *c, const char *data, size_t len)
 {
+    bool was_tls = c->tls != NULL;
     size_t used = c->set->ops->on_data(c, data, len);
     if (c->is_closing)
         return;
     if (used > len)
         used = len;
+    if (!was_tls && c->tls != NULL) {
+        /* conn_start_tls: what on_data left is the first ciphertext.
+         * Kept input is taken out of c->in first, which from now on
+         * holds plaintext only. */
+        char *kept = data == c->in ? c->in : NULL;
+        if (kept != NULL) {
+            c->in = NULL;
+            c->in_len = c->in_cap = 0;
+        }
+        tls_in(c, data + used, len - used);
+        free(kept);
+        return;
+    }
     if (len - used > c->set->limits.max_in) {
         conn_close(c, "input buffer over limit");
         return;
@@ -490,6 +569,64 @@ static void arrive(struct conn *c, const char *data, size_t len)
     deliver(c, c->in, total);
 }
 
+/* Ciphertext from the peer: the handshake advances, and each record's
+ * plaintext arrives as bytes from a socket would. The window is always
+ * used up (a partial record waits inside OpenSSL), unless the connection
+ * closes on the way. */
+static void tls_in(struct conn *c, const char *data, size_t len)
+{
+    struct tls_conn *t = c->tls;
+
+    tls_conn_input(t, data, len);
+    while (!c->is_closing && !c->is_flush_closing) {
+        bool was_established = tls_conn_is_established(t);
+        ssize_t n = tls_conn_read(t, c->set->plain_buf,
+                                  sizeof c->set->plain_buf);
+        if (!was_established && tls_conn_is_established(t) &&
+            c->set->ops->on_secure != NULL) {
+            c->set->ops->on_secure(c);
+            if (c->is_closing)
+                break;
+        }
+        if (n == 0)
+            break;
+        if (n == TLS_EOF) {
+            if (c->is_reading) {
+                uv_read_stop((uv_stream_t *)&c->tcp);
+                c->is_reading = false;
+            }
+            if (c->set->ops->on_eof)
+                c->set->ops->on_eof(c);
+            else
+                conn_close(c, "peer closed");
+            break;
+        }
+        if (n < 0) {
+            /* The reason lives in t until the connection is freed, which
+             * is after on_close has logged it. */
+            conn_close(c, tls_conn_error(t));
+            break;
+        }
+        arrive(c, c->set->plain_buf, (size_t)n);
+    }
+    tls_conn_input(t, NULL, 0);
+}
+
+int conn_start_tls(struct conn *c, struct tls_server *ts)
+{
+    assert(c->tls == NULL);
+    c->tls = tls_conn_new(ts, raw_write, c);
+    return c->tls != NULL ? 0 : -1;
+}
+
+void conn_tls_describe(const struct conn *c, char *out, size_t cap)
+{
+    if (c->tls != NULL && tls_conn_is_established(c->tls))
+        tls_conn_describe(c->tls, out, cap);
+    else if (cap > 0)
+        out[0] = '\0';
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct conn *c = (struct conn *)s;
@@ -508,7 +645,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->set->stats.bytes_in += (uint64_t)nread;
-    arrive(c, buf->base, (size_t)nread);
+    if (c->tls != NULL)
+        tls_in(c, buf->base, (size_t)nread);
+    else
+        arrive(c, buf->base, (size_t)nread);
     if (c->is_closing)
         return;
     /* Answer now: the replies to everything in this read leave in one
@@ -572,6 +712,10 @@ void conn_close_after_flush(struct conn *c, const char *reason)
 {
     if (c->is_closing || c->is_flush_closing)
         return;
+    if (c->tls != NULL) {
+        seal(c);
+        tls_conn_shutdown(c->tls); /* close_notify, after the output */
+    }
     c->is_flush_closing = true;
     c->close_reason = reason;
     if (c->is_reading) {
@@ -601,7 +745,8 @@ static void tune(struct conn *c)
          * never reads (the kernel doubles the value for its overhead). */
         int v = (int)c->set->limits.sndbuf;
         if (setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v) == -1)
-            log_warn("conn %" PRIu64 ": SO_SNDBUF: %s", c->id, strerror(errno));
+            log_event(LOG_WARN, "conn.sndbuf_failed", "conn=%" PRIu64 " error=%s",
+                      c->id, strerror(errno));
     }
 }
 
@@ -613,7 +758,8 @@ struct conn *conn_adopt(struct conn_set *set, int fd,
 
     c->fd = -1;
     if ((rc = uv_tcp_init(set->loop, &c->tcp)) != 0) {
-        log_warn("accept: uv_tcp_init: %s", uv_strerror(rc));
+        log_event(LOG_WARN, "accept.failed", "step=%s error=%s", "uv_tcp_init",
+                  uv_strerror(rc));
         free(c);
         close(fd);
         return NULL;
@@ -621,7 +767,8 @@ struct conn *conn_adopt(struct conn_set *set, int fd,
     c->tcp.data = c;
     c->set = set;
     if ((rc = uv_tcp_open(&c->tcp, fd)) != 0) {
-        log_warn("accept: uv_tcp_open: %s", uv_strerror(rc));
+        log_event(LOG_WARN, "accept.failed", "step=%s error=%s", "uv_tcp_open",
+                  uv_strerror(rc));
         close(fd); /* not libuv's yet */
         uv_close((uv_handle_t *)&c->tcp, on_closed);
         return NULL;
@@ -656,14 +803,16 @@ struct conn *conn_accept(struct conn_set *set, uv_stream_t *server)
 
     c->fd = -1;
     if ((rc = uv_tcp_init(set->loop, &c->tcp)) != 0) {
-        log_warn("accept: uv_tcp_init: %s", uv_strerror(rc));
+        log_event(LOG_WARN, "accept.failed", "step=%s error=%s", "uv_tcp_init",
+                  uv_strerror(rc));
         free(c);
         return NULL;
     }
     c->tcp.data = c;
     c->set = set;
     if ((rc = uv_accept(server, (uv_stream_t *)&c->tcp)) != 0) {
-        log_warn("accept: %s", uv_strerror(rc));
+        log_event(LOG_WARN, "accept.failed", "step=%s error=%s", "uv_accept",
+                  uv_strerror(rc));
         uv_close((uv_handle_t *)&c->tcp, on_closed);
         return NULL;
     }
@@ -729,6 +878,8 @@ void conn_free_detached(struct conn *c)
     set->kicks = NULL;
     c->is_kick_queued = false;
     unlink_conn(set, c);
+    tls_conn_free(c->tls);
+    free(c->seal);
     free(c->in);
     free(c->out);
     free(c);
@@ -738,7 +889,11 @@ void conn_feed_detached(struct conn *c, const char *data, size_t len)
 {
     if (c->is_closing || c->is_flush_closing || c->is_held || len == 0)
         return;
-    arrive(c, data, len);
+    if (c->tls != NULL)
+        tls_in(c, data, len);
+    else
+        arrive(c, data, len);
+    seal(c);
     free(c->out);
     c->out = NULL;
     c->out_len = c->out_cap = 0;

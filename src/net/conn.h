@@ -25,6 +25,14 @@
  * capped (limits.sndbuf), and the kernel's queue is sampled every
  * KQ_SAMPLE_BYTES of output, then on every write while it is not empty.
  *
+ * TLS (net/tls.h) is a transport inside a connection: once the handler
+ * calls conn_start_tls, bytes from the socket are ciphertext fed to the
+ * TLS session, on_data sees plaintext, and conn_write encrypts into the
+ * output queue, which therefore holds ciphertext: the caps, the
+ * high-water mark and the stall clock all count what the kernel carries.
+ * Plaintext written during one iteration is encrypted at its flush, in
+ * as few records as fit, so many short lines do not cost a record each.
+ *
  * Lifetime: the set owns its connections. A connection is never freed
  * inside a callback chain: conn_close() marks it, and the handler's
  * on_close and the free happen later, from the loop, outside any on_data.
@@ -41,6 +49,8 @@
 #include "net/addr.h"
 
 struct conn;
+struct tls_conn;
+struct tls_server;
 
 struct conn_ops {
     /* Bytes arrived: data holds the unconsumed bytes from before followed
@@ -53,6 +63,9 @@ struct conn_ops {
     /* Called once, from the loop, when the connection is closing; after
      * it returns the connection is gone and no pointer to it may remain. */
     void (*on_close)(struct conn *c, const char *reason);
+    /* The TLS handshake completed (conn_start_tls); plaintext follows.
+     * Optional. */
+    void (*on_secure)(struct conn *c);
 };
 
 struct conn_limits {
@@ -86,6 +99,7 @@ struct conn_set {
     struct dqueue stall_q;
     uint64_t next_id;
     char read_buf[65536];
+    char plain_buf[16384];  /* one TLS record's plaintext (conn_start_tls) */
 };
 
 struct conn {
@@ -104,6 +118,9 @@ struct conn {
     uint32_t out_len, out_cap;
     char *out;                 /* not yet handed to the kernel */
     struct conn_wreq *inflight; /* handed to uv_write, not yet complete */
+    struct tls_conn *tls;      /* owned; NULL for a plaintext connection */
+    uint32_t seal_len, seal_cap;
+    char *seal;                /* TLS: plaintext to encrypt at the flush */
     int fd;                    /* the socket; -1 for a detached connection */
     uint32_t kq;               /* kernel's unsent bytes at the last sample */
     uint32_t since_kq;         /* bytes handed to the kernel since then */
@@ -137,6 +154,20 @@ struct conn *conn_adopt(struct conn_set *set, int fd,
  * has read yet, without consuming them. Returns the count (0: none), or
  * -1 if c has no socket or the peek failed. */
 ssize_t conn_peek(const struct conn *c, char *buf, size_t cap);
+
+/* From inside on_data only: the bytes that this call does not consume,
+ * and every byte after them, are TLS from now on (ts's current context;
+ * a handshake in progress until on_secure). Returns 0, or -1 if ts has
+ * no context (nothing changes then). */
+int conn_start_tls(struct conn *c, struct tls_server *ts);
+
+static inline bool conn_is_tls(const struct conn *c)
+{
+    return c->tls != NULL;
+}
+
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384" once established, else "". */
+void conn_tls_describe(const struct conn *c, char *out, size_t cap);
 
 /* Starts delivering input to ops->on_data. */
 void conn_start(struct conn *c);

@@ -20,7 +20,9 @@
  */
 #include "store/store.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -30,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/mem.h"
@@ -186,6 +189,19 @@ struct store {
     int last_err;              /* primary code of the last failed step */
     uint64_t last_fail_us;     /* when a commit last failed */
     uint32_t tick_ms;
+    /* Durability (store_set_durability). At PROCESS the syncer thread
+     * fdatasync()s the WAL through its own descriptor: the writer only
+     * counts its commits, and never waits for the disk. */
+    enum store_durability durability;
+    uint32_t fsync_ms;
+    pthread_t syncer;
+    bool has_syncer;
+    pthread_mutex_t sync_lock;
+    pthread_cond_t sync_wake;
+    uint64_t n_written;        /* under sync_lock: commits written */
+    uint64_t n_synced;         /* under sync_lock: ... of which fsynced */
+    bool is_sync_stopping;     /* under sync_lock */
+    int wal_fd;                /* the syncer's own; -1: not open */
     /* The loop's own: */
     bool is_broken_said;
     void (*on_broken)(void *ctx, const char *why);
@@ -476,7 +492,8 @@ struct store *store_open(const char *dir, char *err, size_t err_cap)
                               SQLITE_OPEN_NOMUTEX, &st->db, err, err_cap) != 0)
         goto fail;
     /* WAL: readers (--check-data, backups) never block the writer; FULL:
-     * a commit is on disk when it returns, which the journal relies on. */
+     * a commit is on disk when it returns (the migrations rely on it; the
+     * journal's level is store_set_durability's). */
     if (exec(st->db, "PRAGMA journal_mode = WAL", inner, sizeof inner) != 0 ||
         exec(st->db, "PRAGMA synchronous = FULL", inner, sizeof inner) != 0) {
         int code = sqlite3_errcode(st->db);
@@ -548,12 +565,16 @@ struct store *store_open(const char *dir, char *err, size_t err_cap)
     if (exec(st->db, "PRAGMA wal_autocheckpoint = 1000", inner, sizeof inner) != 0)
         log_warn("store: cannot set wal_autocheckpoint: %s", inner);
     st->backlog_tail = &st->backlog;
+    st->wal_fd = -1;
+    st->durability = STORE_DURABLE_POWER; /* synchronous = FULL, above */
     pthread_mutex_init(&st->lock, NULL);
-    /* The writer's tick is timed on the monotonic clock. */
+    pthread_mutex_init(&st->sync_lock, NULL);
+    /* The writer's tick and the syncer are timed on the monotonic clock. */
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&st->wake, &ca);
+    pthread_cond_init(&st->sync_wake, &ca);
     pthread_condattr_destroy(&ca);
     return st;
 
@@ -607,6 +628,141 @@ void store_on_broken(struct store *st, void (*fn)(void *ctx, const char *why),
 {
     st->on_broken = fn;
     st->broken_ctx = ctx;
+}
+
+int store_set_durability(struct store *st, enum store_durability level,
+                         uint32_t fsync_ms)
+{
+    char err[256];
+
+    assert(!st->has_thread);
+    /* In WAL mode, NORMAL drops the WAL fsync of each commit and keeps
+     * those of checkpoints: a checkpoint fsyncs the WAL before it copies
+     * any frame into the database, and the database before it lets the
+     * WAL restart (sqlite.org/pragma.html#pragma_synchronous), so the
+     * file a power cut leaves is consistent, only shorter. */
+    const char *sql = level == STORE_DURABLE_PROCESS ? "PRAGMA synchronous = NORMAL"
+                                                     : "PRAGMA synchronous = FULL";
+    if (exec(st->db, sql, err, sizeof err) != 0) {
+        log_error("store: cannot set the durability: %s", err);
+        return -1;
+    }
+    st->durability = level;
+    st->fsync_ms = fsync_ms > 0 ? fsync_ms : 1;
+    return 0;
+}
+
+/* ---------- the syncer thread (PROCESS) ---------- */
+
+/* The writer, after each commit that wrote: the syncer has work. */
+static void note_written(struct store *st)
+{
+    if (!st->has_syncer)
+        return;
+    pthread_mutex_lock(&st->sync_lock);
+    if (st->n_written++ == st->n_synced)
+        pthread_cond_signal(&st->sync_wake);
+    pthread_mutex_unlock(&st->sync_lock);
+}
+
+/* The syncer's descriptor of PATH-wal, opened again if the file there is
+ * not the one it holds (SQLite keeps one WAL while the database is open;
+ * this is a check, not a case we expect). fdatasync() of any descriptor
+ * of a file flushes every write to it, whoever made them. The first open
+ * also fsyncs the directory, so that a WAL SQLite has just created is
+ * found after a power cut. Returns the descriptor, or -1 (logged). */
+static int wal_descriptor(struct store *st)
+{
+    char wal[4096 + 8];
+    struct stat a, b;
+
+    snprintf(wal, sizeof wal, "%s-wal", st->path);
+    if (st->wal_fd != -1) {
+        if (stat(wal, &a) == 0 && fstat(st->wal_fd, &b) == 0 &&
+            a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+            return st->wal_fd;
+        close(st->wal_fd);
+        st->wal_fd = -1;
+    }
+    st->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
+    if (st->wal_fd == -1) {
+        log_error("store: cannot open %s to fsync it: %s", wal, strerror(errno));
+        return -1;
+    }
+    char *slash = strrchr(st->path, '/');
+    size_t len = slash ? (size_t)(slash - st->path) : 1;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", (int)len, slash ? st->path : ".");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd != -1) {
+        fsync(dfd); /* best effort: SQLite's first WAL sync does it too */
+        close(dfd);
+    }
+    return st->wal_fd;
+}
+
+/* While commits are written but not fsynced, fdatasync() the WAL, at
+ * most once every fsync_ms (an idle period's first commit is synced at
+ * once). A commit written at t is on disk by t + fsync_ms + one fsync. A
+ * failed fsync is logged (at most every 10 s) and tried again at the
+ * next period: the entries are still in the OS's cache, so only a power
+ * cut before a later fsync succeeds can lose them. On stop, one last
+ * fsync of whatever is unsynced. */
+static void *syncer(void *arg)
+{
+    struct store *st = arg;
+    uint64_t last_us = 0, last_log_us = 0;
+
+    pthread_mutex_lock(&st->sync_lock);
+    for (;;) {
+        if (st->n_synced == st->n_written) {
+            if (st->is_sync_stopping)
+                break;
+            pthread_cond_wait(&st->sync_wake, &st->sync_lock);
+            continue;
+        }
+        uint64_t now = mono_us();
+        uint64_t due = last_us + (uint64_t)st->fsync_ms * 1000;
+        if (now < due && !st->is_sync_stopping) {
+            struct timespec ts = {(time_t)(due / 1000000),
+                                  (long)(due % 1000000) * 1000};
+            pthread_cond_timedwait(&st->sync_wake, &st->sync_lock, &ts);
+            continue;
+        }
+        uint64_t target = st->n_written;
+        pthread_mutex_unlock(&st->sync_lock);
+        last_us = now;
+        int fd = wal_descriptor(st);
+        int rc = -1;
+        if (fd != -1)
+            while ((rc = fdatasync(fd)) == -1 && errno == EINTR)
+                ;
+        int e = errno;
+        uint64_t us = mono_us() - now;
+        if (rc == -1 && (last_log_us == 0 || now - last_log_us > 10000000)) {
+            last_log_us = now;
+            log_error("store: fsync of the write-ahead log failed (%s): the "
+                      "last commits are not on disk yet; tried again every "
+                      "--fsync-ms", fd == -1 ? "cannot open it" : strerror(e));
+        }
+        pthread_mutex_lock(&st->lock);
+        if (rc == 0) {
+            st->metrics.n_fsyncs++;
+            st->metrics.last_fsync_us = us;
+            if (us > st->metrics.max_fsync_us)
+                st->metrics.max_fsync_us = us;
+        }
+        pthread_mutex_unlock(&st->lock);
+        if (us > 500000)
+            log_warn("store: slow disk: an fsync took %" PRIu64 " ms", us / 1000);
+        pthread_mutex_lock(&st->sync_lock);
+        if (rc == 0)
+            st->n_synced = target;
+        else if (st->is_sync_stopping)
+            break; /* logged; nothing more to try */
+    }
+    pthread_mutex_unlock(&st->sync_lock);
+    return NULL;
 }
 
 /* ---------- startup readers ---------- */
@@ -843,6 +999,16 @@ static int apply_end(struct store *st, const struct store_op *op)
                   op->match_id, sqlite3_errmsg(st->db));
         return -1;
     }
+    /* A match with a bot is unrated (PROTOCOL §14); the seats table still
+     * names the player a bot replaced, who has it as played and lost. */
+    if (op->is_unrated) {
+        for (unsigned i = 0; i < n_seats; i++) {
+            if (op->replaced[i] && seat[i].is_registered &&
+                record_result(st, seat[i].name, game, 0.0, 0, 1, 0) != 0)
+                return -1;
+            seat[i].is_registered = false;
+        }
+    }
     for (unsigned i = 0; i < n_seats; i++) {
         s = st->stmt[ST_SEAT_POINTS];
         sqlite3_bind_int(s, 1, (int)op->points[i]);
@@ -1029,6 +1195,7 @@ static int try_commit(struct store *st, struct store_job **jobs, size_t n)
                      "are on disk now", st->n_backlog);
         free_backlog(st);
         st->n_commits_since_checkpoint++;
+        note_written(st);
         return 0;
     }
     return st->last_err ? st->last_err : SQLITE_ERROR;
@@ -1217,8 +1384,10 @@ static void run_query(struct store *st, struct store_job *job)
                 : rc == SQLITE_CONSTRAINT ? STORE_EXISTS : STORE_FAILED;
         if (job->rc == STORE_FAILED)
             log_error("store: registering %s: %s", job->name, sqlite3_errmsg(st->db));
-        else if (job->rc == STORE_OK)
+        else if (job->rc == STORE_OK) {
             st->n_commits_since_checkpoint++;
+            note_written(st);
+        }
         sqlite3_reset(s);
         sqlite3_clear_bindings(s);
         break;
@@ -1392,13 +1561,35 @@ static void on_async(uv_async_t *h)
     }
 }
 
+/* After the writer stopped: the last fsync, then the syncer ends. */
+static void stop_syncer(struct store *st)
+{
+    if (!st->has_syncer)
+        return;
+    pthread_mutex_lock(&st->sync_lock);
+    st->is_sync_stopping = true;
+    pthread_cond_signal(&st->sync_wake);
+    pthread_mutex_unlock(&st->sync_lock);
+    pthread_join(st->syncer, NULL);
+    st->has_syncer = false;
+}
+
 int store_start(struct store *st, uv_loop_t *loop)
 {
     if (uv_async_init(loop, &st->async, on_async) != 0)
         return -1;
     st->async.data = st;
     st->has_async = true;
+    if (st->durability == STORE_DURABLE_PROCESS) {
+        if (pthread_create(&st->syncer, NULL, syncer, st) != 0) {
+            uv_close((uv_handle_t *)&st->async, NULL);
+            st->has_async = false;
+            return -1;
+        }
+        st->has_syncer = true;
+    }
     if (pthread_create(&st->thread, NULL, writer, st) != 0) {
+        stop_syncer(st);
         uv_close((uv_handle_t *)&st->async, NULL);
         st->has_async = false;
         return -1;
@@ -1436,6 +1627,9 @@ void store_close(struct store *st)
         pthread_mutex_unlock(&st->lock);
         pthread_join(st->thread, NULL);
     }
+    stop_syncer(st);
+    if (st->wal_fd != -1)
+        close(st->wal_fd);
     if (st->has_async)
         deliver_done(st); /* the last callbacks, on this (the loop) thread */
     for (int i = 0; i < ST_COUNT; i++)
@@ -1445,6 +1639,8 @@ void store_close(struct store *st)
     free(st->path);
     pthread_mutex_destroy(&st->lock);
     pthread_cond_destroy(&st->wake);
+    pthread_mutex_destroy(&st->sync_lock);
+    pthread_cond_destroy(&st->sync_wake);
     if (st->has_async)
         uv_close((uv_handle_t *)&st->async, free_store);
     else

@@ -7,10 +7,19 @@
  * caller's thread before serving. After store_start every operation is a
  * job handed to one writer thread that owns the connection; its done
  * callback runs on the loop thread, in submission order. Consecutive
- * journal jobs are committed in one transaction (group commit) with
- * synchronous=FULL in WAL mode: when a journal job's callback runs, its
- * writes are on disk. A failed write is logged and reported through
- * job->rc; it never stops the loop.
+ * journal jobs are committed in one transaction (group commit), in WAL
+ * mode. When a journal job's callback runs, its writes are durable at the
+ * store's level (store_set_durability):
+ *   POWER    synchronous=FULL: the commit fsyncs the WAL; on the disk.
+ *   PROCESS  synchronous=NORMAL: the commit has written (write(2)) the WAL
+ *            frames, so they survive the death of the process; a syncer
+ *            thread fdatasync()s the WAL at most every fsync_ms while
+ *            commits are unsynced, so a power cut loses at most that
+ *            window (plus one fsync). Checkpoints still fsync the WAL
+ *            before they copy it into the database (SQLite's order), so
+ *            a power cut leaves a consistent database at either level.
+ * A failed write is logged and reported through job->rc; it never stops
+ * the loop.
  *
  * A failed journal commit (a full disk) leaves nothing behind: its
  * transaction is rolled back, and its ops are kept, in order, and put in
@@ -56,6 +65,11 @@ struct store_seat {
     bool is_registered;
 };
 
+enum store_durability {
+    STORE_DURABLE_POWER = 0, /* a commit is fsynced before its callback */
+    STORE_DURABLE_PROCESS,   /* written before, fsynced every fsync_ms */
+};
+
 enum store_op_kind {
     STORE_OP_START = 0, /* a match started: seats, tokens, seeds, secret */
     STORE_OP_MOVE,      /* a move was accepted: its kind and cards */
@@ -82,6 +96,10 @@ struct store_op {
     char result[8], reason[8];
     bool is_teams;
     int loser; /* END: the seat that forfeited (rates a seat result), -1 none */
+    /* END; PROTOCOL §14: a bot held a seat: no rating moves and no STATS
+     * count, but a player replaced by a bot has it as played and lost. */
+    bool is_unrated;
+    bool replaced[STORE_MAX_SEATS];
     unsigned points[STORE_MAX_SEATS];
     char *log; /* owned: freed with the op */
 };
@@ -153,6 +171,8 @@ struct store_metrics {
     uint64_t n_commits, n_failed, n_jobs;
     uint64_t n_backlog;       /* ops of failed commits, waiting for a retry */
     uint64_t n_checkpoints;
+    uint64_t n_fsyncs;        /* PROCESS: the syncer's fdatasync()s */
+    uint64_t last_fsync_us, max_fsync_us;
     uint64_t last_commit_us, max_commit_us;
 };
 
@@ -172,6 +192,13 @@ int store_set_quota(struct store *st, uint32_t max_kb);
 /* The writer's tick (file check, retry, WAL checkpoint); before
  * store_start. 0: no tick (the default). */
 void store_set_tick_ms(struct store *st, uint32_t tick_ms);
+
+/* The durability of a commit (see above); before store_start. POWER is
+ * what store_open sets. fsync_ms (PROCESS only, at least 1): the longest
+ * a written commit waits for its fsync, give or take one fsync's
+ * duration. Returns 0, or -1 if SQLite refuses the setting (logged). */
+int store_set_durability(struct store *st, enum store_durability level,
+                         uint32_t fsync_ms);
 
 /* fn(ctx, why) runs once, on the loop thread, when the store breaks
  * (see above); before store_start. */

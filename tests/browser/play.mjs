@@ -147,7 +147,7 @@ try {
     const verify = await a.$eval("#end-verify", (el) => el.textContent);
     if (!verify.startsWith("deal verified")) throw new Error("end screen: " + verify);
     await a.screenshot({ path: join(ARTIFACTS, "end.png") });
-    if (!/resumed bob/.test(server.log())) throw new Error("the server did not see a RESUME");
+    if (!/resumed bob|session\.resumed .*name=bob/.test(server.log())) throw new Error("the server did not see a RESUME");
     await a.click("#end-ok");
     await a.waitForSelector("#lobby:not([hidden])");
   });

@@ -84,7 +84,8 @@ def check(cond, what, out, err):
 
 def case_real(seats):
     srv = harness.Server("--rate", "1000000000", "--burst", "1000000000",
-                         "--max-per-ip", "100000", "--log-level", "warn")
+                         "--max-per-ip", "100000", "--max-waiting-per-ip", "0",
+                         "--log-level", "warn")
     try:
         rc, kv, out, err = run_gameload(
             srv.port, "-n", 10 * seats, "-g", "briscola:%d" % seats,

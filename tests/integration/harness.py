@@ -49,7 +49,9 @@ class Server:
         while time.monotonic() < deadline:
             with open(self.log_path, "rb") as f:
                 text = f.read()
-                m = re.search(rb"^listening on .*:(\d+)$", text, re.M)
+                m = (re.search(rb"^listening on .*:(\d+)$", text, re.M) or
+                     # --log-format json: the same line as an event
+                     re.search(rb'"event":"listening","addr":"[^"]*:(\d+)"', text))
                 a = re.search(rb"^admin \(metrics\) on http://127.0.0.1:(\d+)/", text, re.M)
                 self.admin_port = int(a.group(1)) if a else None
             if m:

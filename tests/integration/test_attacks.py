@@ -428,7 +428,7 @@ def test_admin_connection_logged_when_opened():
     s = Server(*FAST)
     try:
         c = Client("127.0.0.1", s.admin_port)
-        assert wait_for(lambda: re.search(r"conn \d+ opened \(admin\) 127\.0\.0\.1 port \d+",
+        assert wait_for(lambda: re.search(r"conn\.opened conn=\d+ peer=127\.0\.0\.1 port=\d+ admin=yes",
                                           s.log_text()), 2), s.log_text()[-800:]
         c.close()
     finally:

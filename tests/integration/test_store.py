@@ -14,7 +14,8 @@ import time
 from bots import Bot, play_and_wait, pump_until
 from harness import BINARY, Client, Server, run
 
-FAST = ("--rate", "100000", "--burst", "100000", "--max-per-ip", "1000")
+FAST = ("--rate", "100000", "--burst", "100000", "--max-per-ip", "1000",
+        "--max-waiting-per-ip", "0")
 
 
 def registered(s, name, password):

@@ -17,7 +17,7 @@ from bots import Bot, play_and_wait, pump_until
 from harness import BINARY, Server, run
 
 FAST = ("--rate", "100000", "--burst", "100000", "--max-per-ip", "1000",
-        "--turn-ms", "60000", "--grace-ms", "60000")
+        "--turn-ms", "60000", "--grace-ms", "60000", "--max-waiting-per-ip", "0")
 
 
 def metrics(s):

@@ -42,7 +42,7 @@ static void on_close(struct conn *c, const char *reason)
     server_side = NULL;
 }
 
-static const struct conn_ops ops = {on_data, on_eof, on_close};
+static const struct conn_ops ops = {on_data, on_eof, on_close, NULL};
 
 static void on_connection(uv_stream_t *l, int status)
 {

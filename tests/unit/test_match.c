@@ -76,6 +76,19 @@ static struct lobby *new_lobby(void)
     return lobby_new(&env);
 }
 
+/* With the lobby-spam limits of PROTOCOL §10 (issue 8). */
+static struct lobby *new_lobby_limited(uint32_t waiting_ms, uint32_t cap)
+{
+    struct lobby_env env = {
+        .send = fake_send, .evict = fake_evict, .arm = fake_arm,
+        .new_secret = fake_secret, .new_token = fake_token,
+        .turn_ms = 1000, .grace_ms = 5000,
+        .waiting_ms = waiting_ms, .max_waiting_per_key = cap,
+    };
+    CHECK(sodium_init() >= 0);
+    return lobby_new(&env);
+}
+
 static struct member *player(struct lobby *l, struct client *c, const char *name)
 {
     char tok[LOBBY_TOKEN_LEN + 1];
@@ -326,6 +339,181 @@ TEST(list_waiting_first)
     /* the match in play holds its dropped seats for the grace period */
     lobby_list(l, out, sizeof out);
     CHECK_STR(out, "1 1:briscola:2/2:playing");
+    lobby_free(l);
+}
+
+TEST(list_most_seated_then_newest)
+{
+    struct lobby *l = new_lobby();
+    static struct client c[6];
+    struct member *m[6];
+    const char *names[6] = {"a", "b", "c", "d", "e", "f"};
+    uint64_t id;
+    unsigned seat;
+    char out[1024];
+
+    for (int i = 0; i < 6; i++)
+        m[i] = player(l, &c[i], names[i]);
+    lobby_create(l, m[0], "briscola", 8, 4, 0, &id); /* 1: 2/4 */
+    lobby_join(l, m[1], 1, 0, &seat);
+    lobby_create(l, m[2], "briscola", 8, 2, 0, &id); /* 2: 1/2 */
+    lobby_create(l, m[3], "hearts", 6, 4, 0, &id);   /* 3: 1/4 */
+    lobby_create(l, m[4], "briscola", 8, 2, 0, &id); /* 4: playing */
+    lobby_join(l, m[5], 4, 0, &seat);
+    lobby_list(l, out, sizeof out);
+    CHECK_STR(out, "4 1:briscola:2/4:waiting 3:hearts:1/4:waiting "
+                   "2:briscola:1/2:waiting 4:briscola:2/2:playing");
+    for (int i = 0; i < 6; i++)
+        lobby_member_gone(l, m[i], 0);
+    lobby_free(l);
+}
+
+TEST(list_keeps_a_real_match_among_60_idle_ones)
+{
+    struct lobby *l = new_lobby();
+    static struct client c[62];
+    struct member *m[62];
+    char name[8], out[4096];
+    uint64_t id, real;
+    unsigned seat;
+
+    for (int i = 0; i < 62; i++) {
+        snprintf(name, sizeof name, "p%d", i);
+        m[i] = player(l, &c[i], name);
+    }
+    lobby_create(l, m[60], "briscola", 8, 4, 0, &real); /* the real one, first */
+    lobby_join(l, m[61], real, 0, &seat);
+    for (int i = 0; i < 60; i++)
+        CHECK_INT(lobby_create(l, m[i], "briscola", 8, 2, 0, &id), LOBBY_OK);
+    lobby_list(l, out, sizeof out);
+    CHECK(starts_with(out, "50 1:briscola:2/4:waiting 61:briscola:1/2:waiting "));
+    for (int i = 0; i < 62; i++)
+        lobby_member_gone(l, m[i], 0);
+    lobby_free(l);
+}
+
+TEST(create_cap_per_address_key)
+{
+    struct lobby *l = new_lobby_limited(0, 2);
+    static struct client c[6];
+    struct member *m[6];
+    const char *names[6] = {"a", "b", "c", "d", "e", "f"};
+    uint64_t id = 0;
+    unsigned seat;
+
+    for (int i = 0; i < 6; i++)
+        m[i] = player(l, &c[i], names[i]);
+    for (int i = 0; i < 4; i++)
+        lobby_member_set_key(m[i], "10.0.0.1");
+    lobby_member_set_key(m[4], "10.0.0.2");
+    /* m[5]: no key, never capped */
+    CHECK_INT(lobby_create(l, m[0], "briscola", 8, 2, 0, &id), LOBBY_OK);
+    CHECK_INT(lobby_create(l, m[1], "briscola", 8, 2, 0, &id), LOBBY_OK);
+    CHECK_INT(id, 2);
+    CHECK_INT(lobby_create(l, m[2], "briscola", 8, 2, 0, &id), LOBBY_FULL);
+    CHECK_INT(id, 2);
+    CHECK(m[2]->match == NULL);
+    CHECK_INT(lobby_create(l, m[4], "briscola", 8, 2, 0, &id), LOBBY_OK); /* 3 */
+    CHECK_INT(lobby_create(l, m[5], "briscola", 8, 4, 0, &id), LOBBY_OK); /* 4 */
+    /* the cap is checked after the other errors */
+    CHECK_INT(lobby_create(l, m[2], "nope", 4, 2, 0, &id), LOBBY_NOGAME);
+    CHECK_INT(lobby_create(l, m[2], "briscola", 8, 3, 0, &id), LOBBY_BADARG);
+    CHECK_INT(lobby_create(l, m[0], "briscola", 8, 2, 0, &id), LOBBY_ALREADY);
+    /* a match that starts no longer counts: match 1 starts */
+    CHECK_INT(lobby_join(l, m[3], 1, 0, &seat), LOBBY_OK);
+    CHECK_INT(lobby_create(l, m[2], "briscola", 8, 2, 0, &id), LOBBY_OK);
+    CHECK_INT(id, 5);
+    /* nor one that is gone: LEAVE of match 5 deletes it */
+    CHECK_INT(lobby_leave(l, m[2], 0, &id), LOBBY_OK);
+    CHECK_INT(lobby_create(l, m[2], "briscola", 8, 2, 0, &id), LOBBY_OK);
+    CHECK_INT(id, 6);
+    /* a member counts by its current key: 10.0.0.1 has two waiting */
+    lobby_member_set_key(m[5], "10.0.0.1");
+    CHECK_INT(lobby_leave(l, m[5], 0, &id), LOBBY_OK); /* match 4 deleted */
+    CHECK_INT(lobby_create(l, m[5], "briscola", 8, 2, 0, &id), LOBBY_FULL);
+    for (int i = 0; i < 6; i++)
+        lobby_member_gone(l, m[i], 0);
+    lobby_free(l); /* ASan: the per-key counters are freed with the matches */
+}
+
+TEST(resume_takes_the_new_connections_key)
+{
+    struct lobby *l = new_lobby_limited(0, 1);
+    struct client a = {0}, a2 = {0}, b = {0};
+    char tok[LOBBY_TOKEN_LEN + 1], tok2[LOBBY_TOKEN_LEN + 1];
+    struct member *ma = lobby_member_new(l, &a), *mb = player(l, &b, "bob");
+    uint64_t id, mid;
+
+    CHECK_INT(lobby_nick(l, ma, "alice", 5, false, tok), LOBBY_OK);
+    lobby_member_set_key(ma, "k1");
+    lobby_member_set_key(mb, "k2");
+    CHECK_INT(lobby_create(l, ma, "briscola", 8, 2, 0, &id), LOBBY_OK);
+    struct member *m2 = lobby_member_new(l, &a2);
+    lobby_member_set_key(m2, "k2");
+    CHECK_INT(lobby_resume(l, &m2, &a2, tok, LOBBY_TOKEN_LEN, 0, tok2, &mid), LOBBY_OK);
+    CHECK_INT(mid, id);
+    CHECK(a.evicted);
+    /* the match still counts against its creator's address, k1 */
+    CHECK_INT(lobby_create(l, mb, "briscola", 8, 2, 0, &id), LOBBY_OK);
+    lobby_leave(l, mb, 0, &id);
+    lobby_leave(l, m2, 0, &id);
+    /* the resumed member now counts by k2 */
+    CHECK_INT(lobby_create(l, m2, "briscola", 8, 2, 0, &id), LOBBY_OK);
+    CHECK_INT(lobby_create(l, mb, "briscola", 8, 2, 0, &id), LOBBY_FULL);
+    lobby_member_gone(l, m2, 0);
+    lobby_member_gone(l, mb, 0);
+    lobby_free(l);
+}
+
+TEST(waiting_match_expires_at_its_deadline)
+{
+    struct lobby *l = new_lobby_limited(10000, 1);
+    struct client a = {0}, b = {0}, w = {0}, d = {0};
+    struct member *ma = player(l, &a, "alice"), *mb = player(l, &b, "bob");
+    struct member *mw = lobby_member_new(l, &w), *md = player(l, &d, "dave");
+    uint64_t id;
+    unsigned seat;
+    char out[256];
+
+    lobby_member_set_key(ma, "k");
+    lobby_member_set_key(md, "k");
+    armed = UINT64_MAX;
+    CHECK_INT(lobby_create(l, ma, "briscola", 8, 4, 100, &id), LOBBY_OK);
+    CHECK_INT(armed, 10100);
+    CHECK_INT(lobby_next_deadline(l), 10100);
+    CHECK_INT(lobby_create(l, md, "briscola", 8, 2, 200, &id), LOBBY_FULL);
+    CHECK_INT(lobby_join(l, mb, 1, 5000, &seat), LOBBY_OK);
+    CHECK_INT(lobby_watch(l, mw, 1, 5000), LOBBY_OK);
+    clear(&a);
+    clear(&b);
+    clear(&w);
+    lobby_tick(l, 10099); /* a millisecond early: nothing */
+    CHECK_STR(a.log, "");
+    lobby_list(l, out, sizeof out);
+    CHECK_STR(out, "1 1:briscola:2/4:waiting");
+    lobby_tick(l, 10100);
+    CHECK_STR(a.log, "UNSEATED 1 0 alice\nUNSEATED 1 1 bob\n");
+    CHECK_STR(b.log, "UNSEATED 1 0 alice\nUNSEATED 1 1 bob\n");
+    CHECK_STR(w.log, "UNSEATED 1 0 alice\nUNSEATED 1 1 bob\n");
+    lobby_list(l, out, sizeof out);
+    CHECK_STR(out, "0");
+    CHECK_INT(lobby_next_deadline(l), UINT64_MAX);
+    CHECK(ma->match == NULL && mb->match == NULL && mw->watching == NULL);
+    CHECK_INT(lobby_join(l, md, 1, 10100, &seat), LOBBY_NOMATCH);
+    size_t nw, np;
+    uint64_t nf;
+    lobby_counts(l, &nw, &np, &nf);
+    CHECK_INT(nw, 0);
+    /* the address's count went with it; the players are free again */
+    CHECK_INT(lobby_create(l, md, "briscola", 8, 2, 10100, &id), LOBBY_OK);
+    CHECK_INT(lobby_join(l, ma, id, 10100, &seat), LOBBY_OK);
+    /* it started: the expiry no longer applies */
+    CHECK_INT(lobby_next_deadline(l), 11100); /* the turn clock */
+    lobby_member_gone(l, mw, 10100);
+    lobby_member_gone(l, mb, 10100);
+    lobby_leave(l, ma, 10100, &id);
+    lobby_member_gone(l, ma, 10100);
+    lobby_member_gone(l, md, 10100);
     lobby_free(l);
 }
 

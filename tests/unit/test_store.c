@@ -721,6 +721,45 @@ TEST(backlog_past_its_cap_breaks_the_store)
     free_job(j3);
 }
 
+/* PROCESS: journal callbacks come back without an fsync of their own; the
+ * syncer fsyncs the WAL in the background, at most every fsync_ms, and
+ * SQLite is at synchronous = NORMAL. */
+TEST(process_durability_fsyncs_in_the_background)
+{
+    char err[256], path[256];
+    const char *dir = tmpdir();
+    struct store *st = store_open(dir, err, sizeof err);
+    uv_loop_t loop;
+    struct store_metrics m;
+    CHECK(st != NULL);
+    CHECK_INT(uv_loop_init(&loop), 0);
+    CHECK_INT(store_set_durability(st, STORE_DURABLE_PROCESS, 200), 0);
+    CHECK_INT(store_start(st, &loop), 0);
+    n_done = 0;
+    struct store_job *jobs[20];
+    for (uint64_t id = 1; id <= 20; id++) {
+        jobs[id - 1] = journal(st, start_op(id));
+        run_until(&loop, (int)id); /* one commit each */
+    }
+    /* 20 commits within far less than 20 periods of 200 ms: at most a
+     * few fsyncs (the first at once, then one per period). */
+    store_get_metrics(st, &m);
+    CHECK(m.n_commits >= 20);
+    CHECK(m.n_fsyncs <= 1 + m.n_commits / 2);
+    for (int i = 0; i < 100 && m.n_fsyncs < 2; i++) {
+        usleep(10000);
+        store_get_metrics(st, &m);
+    }
+    CHECK(m.n_fsyncs >= 2); /* the period after the first came */
+    store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    for (int i = 0; i < 20; i++)
+        free_job(jobs[i]);
+    snprintf(path, sizeof path, "%s/tavolo.db", dir);
+    CHECK_INT(scalar(path, "SELECT COUNT(*) FROM matches"), 20);
+}
+
 /* A schema-2 database with a match in play (a deal of recorded draws)
  * migrates, and the match loads with its draws and no secret; a result
  * that names a seat is rated seat against seat. */

@@ -1,0 +1,23 @@
+
+# Consider dependencies only in project.
+set(CMAKE_DEPENDS_IN_PROJECT_ONLY OFF)
+
+# The set of languages for which implicit dependencies are needed:
+set(CMAKE_DEPENDS_LANGUAGES
+  )
+
+# The set of dependency files which are needed:
+set(CMAKE_DEPENDS_DEPENDENCY_FILES
+  "/work/main/src/proto/cmd.c" "CMakeFiles/tavolo_proto.dir/src/proto/cmd.c.o" "gcc" "CMakeFiles/tavolo_proto.dir/src/proto/cmd.c.o.d"
+  "/work/main/src/proto/http.c" "CMakeFiles/tavolo_proto.dir/src/proto/http.c.o" "gcc" "CMakeFiles/tavolo_proto.dir/src/proto/http.c.o.d"
+  "/work/main/src/proto/line.c" "CMakeFiles/tavolo_proto.dir/src/proto/line.c.o" "gcc" "CMakeFiles/tavolo_proto.dir/src/proto/line.c.o.d"
+  "/work/main/src/proto/ws.c" "CMakeFiles/tavolo_proto.dir/src/proto/ws.c.o" "gcc" "CMakeFiles/tavolo_proto.dir/src/proto/ws.c.o.d"
+  )
+
+# Targets to which this target links.
+set(CMAKE_TARGET_LINKED_INFO_FILES
+  "/work/main/build-soak/CMakeFiles/tavolo_base.dir/DependInfo.cmake"
+  )
+
+# Fortran module output directory.
+set(CMAKE_Fortran_TARGET_MODULE_DIR "")

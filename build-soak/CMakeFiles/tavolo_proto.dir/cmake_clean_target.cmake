@@ -1,0 +1,3 @@
+file(REMOVE_RECURSE
+  "libtavolo_proto.a"
+)

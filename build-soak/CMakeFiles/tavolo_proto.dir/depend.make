@@ -1,0 +1,2 @@
+# Empty dependencies file for tavolo_proto.
+# This may be replaced when dependencies are built.

@@ -1,0 +1,21 @@
+
+# Consider dependencies only in project.
+set(CMAKE_DEPENDS_IN_PROJECT_ONLY OFF)
+
+# The set of languages for which implicit dependencies are needed:
+set(CMAKE_DEPENDS_LANGUAGES
+  )
+
+# The set of dependency files which are needed:
+set(CMAKE_DEPENDS_DEPENDENCY_FILES
+  "/work/main/bench/gameload/gameload.c" "bench/gameload/CMakeFiles/gameload.dir/gameload.c.o" "gcc" "bench/gameload/CMakeFiles/gameload.dir/gameload.c.o.d"
+  "/work/main/bench/gameload/probe.c" "bench/gameload/CMakeFiles/gameload.dir/probe.c.o" "gcc" "bench/gameload/CMakeFiles/gameload.dir/probe.c.o.d"
+  "/work/main/bench/gameload/view.c" "bench/gameload/CMakeFiles/gameload.dir/view.c.o" "gcc" "bench/gameload/CMakeFiles/gameload.dir/view.c.o.d"
+  )
+
+# Targets to which this target links.
+set(CMAKE_TARGET_LINKED_INFO_FILES
+  )
+
+# Fortran module output directory.
+set(CMAKE_Fortran_TARGET_MODULE_DIR "")

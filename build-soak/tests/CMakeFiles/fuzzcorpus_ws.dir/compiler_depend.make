@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for fuzzcorpus_ws.
+# This may be replaced when dependencies are built.

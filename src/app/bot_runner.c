@@ -1,0 +1,184 @@
+/*
+ * bot_runner: bot moves on libuv's thread pool (bot_runner.h).
+ *
+ * A job's life: ask (loop) -> work (a pool thread: bot_choose on the
+ * job's own view copy) -> after_work (loop) -> the rest of the delay on
+ * a timer, if any -> done callback -> the timer handle closes -> free.
+ * The list holds every job until it is freed, so close can find them:
+ * a job whose work has not started is cancelled (after_work then runs
+ * with UV_ECANCELED), one that is running finishes, and either way a
+ * job of a closing runner is freed without a callback.
+ */
+#include "app/bot_runner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+
+struct bot_job {
+    uv_work_t req;
+    uv_timer_t timer;
+    struct bot_runner *br;
+    struct bot_job *prev, *next;
+    struct bot_view view; /* the copy the worker reads */
+    enum bot_level level;
+    unsigned think_ms;
+    uint64_t seed, match_id, gen;
+    uint64_t ready_ms; /* loop time from which the answer may go */
+    struct rules_move mv;
+    int rc;
+    bool is_timer_open;
+    bool is_working; /* between queue and after_work */
+};
+
+void bot_runner_init(struct bot_runner *br, uv_loop_t *loop,
+                     bot_runner_done_fn done, void *ctx)
+{
+    memset(br, 0, sizeof *br);
+    br->loop = loop;
+    br->done = done;
+    br->ctx = ctx;
+    br->think_ms = BOT_HARD_TIME_MS;
+}
+
+unsigned bot_runner_pending(const struct bot_runner *br)
+{
+    return br->n_jobs;
+}
+
+static void unlink_job(struct bot_job *j)
+{
+    struct bot_runner *br = j->br;
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        br->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    br->n_jobs--;
+}
+
+static void free_job(struct bot_job *j)
+{
+    bot_view_free(&j->view);
+    free(j);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    free_job(h->data);
+}
+
+/* Unlinks and frees j, closing its timer first if it has one. */
+static void finish(struct bot_job *j)
+{
+    unlink_job(j);
+    if (j->is_timer_open) {
+        j->is_timer_open = false;
+        uv_close((uv_handle_t *)&j->timer, on_timer_closed);
+    } else {
+        free_job(j);
+    }
+}
+
+static void deliver(struct bot_job *j)
+{
+    struct bot_runner *br = j->br;
+    uint64_t match_id = j->match_id, gen = j->gen;
+    unsigned seat = j->view.seat;
+    struct rules_move mv = j->mv;
+    int rc = j->rc;
+
+    /* Freed first: the callback may ask again or close the runner. */
+    finish(j);
+    br->done(br->ctx, match_id, seat, gen, rc, &mv);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    deliver(t->data);
+}
+
+/* The bot's only clock: hard's time cap (thread-safe). */
+static uint64_t clock_ms(void *ctx)
+{
+    (void)ctx;
+    return uv_hrtime() / 1000000u;
+}
+
+static void work(uv_work_t *req)
+{
+    struct bot_job *j = req->data;
+    struct bot_budget budget = {BOT_HARD_ITERATIONS, BOT_HARD_TIME_MS, clock_ms,
+                                NULL};
+    j->rc = bot_choose(&j->view, j->level, &budget, j->seed, &j->mv);
+}
+
+static void after_work(uv_work_t *req, int status)
+{
+    struct bot_job *j = req->data;
+    struct bot_runner *br = j->br;
+
+    j->is_working = false;
+    if (br->is_closing || status == UV_ECANCELED) {
+        finish(j);
+        return;
+    }
+    uint64_t now = uv_now(br->loop);
+    if (now >= j->ready_ms) {
+        deliver(j);
+        return;
+    }
+    uv_timer_init(br->loop, &j->timer);
+    j->timer.data = j;
+    j->is_timer_open = true;
+    uv_timer_start(&j->timer, on_timer, j->ready_ms - now, 0);
+}
+
+int bot_runner_ask(struct bot_runner *br, const struct bot_view *v,
+                   enum bot_level level, uint64_t seed, uint64_t match_id,
+                   uint64_t gen, unsigned delay_ms)
+{
+    struct bot_job *j = mem_calloc(1, sizeof *j);
+
+    if (br->is_closing) {
+        free(j);
+        return -1;
+    }
+    j->br = br;
+    bot_view_copy(&j->view, v);
+    j->level = level;
+    j->think_ms = br->think_ms;
+    j->seed = seed;
+    j->match_id = match_id;
+    j->gen = gen;
+    j->ready_ms = uv_now(br->loop) + delay_ms;
+    j->req.data = j;
+    if (uv_queue_work(br->loop, &j->req, work, after_work) != 0) {
+        free_job(j);
+        return -1;
+    }
+    j->is_working = true;
+    j->next = br->jobs;
+    if (br->jobs)
+        br->jobs->prev = j;
+    br->jobs = j;
+    br->n_jobs++;
+    return 0;
+}
+
+void bot_runner_close(struct bot_runner *br)
+{
+    br->is_closing = true;
+    for (struct bot_job *j = br->jobs, *next; j != NULL; j = next) {
+        next = j->next;
+        if (j->is_working) {
+            /* Best effort: a job already running cannot be cancelled;
+             * after_work frees it either way. */
+            uv_cancel((uv_req_t *)&j->req);
+        } else {
+            finish(j); /* waiting on its timer */
+        }
+    }
+}
