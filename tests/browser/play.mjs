@@ -96,7 +96,10 @@ try {
     const a = await ctxA.newPage(), b = await ctxB.newPage();
     await enter(a, url, "alice");
     await enter(b, url, "bob");
-    await a.click("#create2");
+    await a.waitForSelector("#game option[value=briscola]", { state: "attached" });
+    await a.selectOption("#game", "briscola");
+    await a.selectOption("#seats-n", "2");
+    await a.click("#create");
     await a.waitForSelector("#table:not([hidden])");
     await b.waitForSelector("#matches li[data-match] button.join", { timeout: 10000 });
     await b.click("#matches li[data-match] button.join");
@@ -138,6 +141,11 @@ try {
     const ok = (ta === "You won!" && tb === "You lost") || (ta === "You lost" && tb === "You won!") ||
       (ta.startsWith("A draw") && tb.startsWith("A draw"));
     if (!ok) throw new Error(`results disagree: ${ta} / ${tb}`);
+    // the deal check of the end screen (PROTOCOL §13, web/deal.js)
+    await a.waitForFunction(() => /deal (verified|NOT)/.test(document.getElementById("end-verify").textContent),
+      null, { timeout: 10000 });
+    const verify = await a.$eval("#end-verify", (el) => el.textContent);
+    if (!verify.startsWith("deal verified")) throw new Error("end screen: " + verify);
     await a.screenshot({ path: join(ARTIFACTS, "end.png") });
     if (!/resumed bob|session\.resumed .*name=bob/.test(server.log())) throw new Error("the server did not see a RESUME");
     await a.click("#end-ok");
