@@ -2,7 +2,7 @@
 # Installs (apt) whatever tavolo's build and tests need and is missing.
 # Idempotent: a second run installs nothing and takes well under a second.
 #   scripts/deps.sh          build + run: what `make run` / `make build` need
-#   scripts/deps.sh test     also what `make test` needs (python3, node, npm, chromium)
+#   scripts/deps.sh test     also what `make test` needs (python3, node, npm, chromium, man-db, systemd)
 #   scripts/deps.sh fuzz     also what `make fuzz` needs (clang + libFuzzer runtime)
 #   scripts/deps.sh pkg      also what `make deb` needs (debhelper, lintian...)
 # Assumes only Debian 12 (or Ubuntu) with `make`, and root or sudo.
@@ -25,7 +25,11 @@ test)
     # python3: black-box tests; chromium + node/npm: the browser test
     # (playwright-core drives Debian's /usr/bin/chromium, no download).
     # The ASan/UBSan build uses gcc, whose runtimes come with gcc itself.
-    pkgs+=(chromium)
+    # man-db and systemd: the packaging tests (tavolo(8) renders, and
+    # systemd-analyze verify, which also resolves man:tavolo(8); and
+    # systemd-socket-activate), so that they run on every machine rather
+    # than only where something else happened to bring them.
+    pkgs+=(chromium man-db systemd)
     tools+=(python3:python3 node:nodejs npm:npm)
     ;;
 fuzz)
