@@ -37,7 +37,7 @@ stop_server() {
 trap stop_server EXIT
 
 SRV_ARGS=(--port 0 --bind 127.0.0.1 --admin-port off --rate 1000000000
-          --burst 1000000000 --max-per-ip 100000 --conn-rate 0
+          --burst 1000000000 --max-per-ip 100000 --conn-rate 0 --max-waiting-per-ip 0
           --max-conns 100000 --log-level warn)
 
 # row LABEL LEVEL gameload-options...

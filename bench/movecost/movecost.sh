@@ -16,7 +16,7 @@ nice valgrind --tool=callgrind --separate-threads=yes \
     --callgrind-out-file="$OUT/cg.out" \
     "$B/tavolo" --port 0 --bind 127.0.0.1 --data "$OUT/data" \
     --rate 1000000000 --burst 1000000000 --max-per-ip 100000 \
-    --conn-rate 0 --admin-port off --max-watchers 0 2>"$OUT/server.err" &
+    --conn-rate 0 --max-waiting-per-ip 0 --admin-port off --max-watchers 0 2>"$OUT/server.err" &
 PID=$!
 PORT=
 for _ in $(seq 1 200); do
