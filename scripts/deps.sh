@@ -2,7 +2,8 @@
 # Installs (apt) whatever tavolo's build and tests need and is missing.
 # Idempotent: a second run installs nothing and takes well under a second.
 #   scripts/deps.sh          build + run: what `make run` / `make build` need
-#   scripts/deps.sh test     also what `make test` needs (python3, node, npm, chromium, man-db, systemd)
+#   scripts/deps.sh test     also what `make test` needs (python3, node, npm, chromium, man-db, systemd,
+#                            redis-server, haproxy)
 #   scripts/deps.sh fuzz     also what `make fuzz` needs (clang + libFuzzer runtime)
 #   scripts/deps.sh pkg      also what `make deb` needs (debhelper, lintian...)
 # Assumes only Debian 12 (or Ubuntu) with `make`, and root or sudo.
@@ -15,7 +16,7 @@ case $mode in run|test|fuzz|pkg) ;; *) echo "usage: $0 [test|fuzz|pkg]" >&2; exi
 # build-essential: the project is C only (no g++), and gcc only *recommends*
 # libc6-dev, which apt's --no-install-recommends would leave out.
 pkgs=(gcc libc6-dev cmake pkg-config libuv1-dev libsqlite3-dev libsodium-dev
-      libinih-dev libwslay-dev libh2o-dev nettle-dev libssl-dev)
+      libinih-dev libwslay-dev libh2o-dev nettle-dev libssl-dev libhiredis-dev)
 # Tools that may come from outside Debian (pyenv's python3, NodeSource's
 # node): the tests only need them on PATH, so a command found there is
 # enough; the package is installed only when the command is missing.
@@ -30,6 +31,9 @@ test)
     # systemd-socket-activate), so that they run on every machine rather
     # than only where something else happened to bring them.
     pkgs+=(chromium man-db systemd)
+    # redis-server and haproxy: the cluster tests start real ones on free
+    # loopback ports (tests/integration/cluster.py); no mocks.
+    pkgs+=(redis-server haproxy)
     tools+=(python3:python3 node:nodejs npm:npm)
     ;;
 fuzz)
