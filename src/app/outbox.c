@@ -36,6 +36,9 @@ struct outbox_batch {
     struct entries replies, sends;
     struct store_op *ops, **ops_tail;
     bool is_durable;      /* nothing to wait for any more */
+    /* The journal job of the batch's ops, while the store has it: made
+     * with the batch, so a move's commit allocates nothing. */
+    struct store_job job;
 };
 
 /* Batches kept for reuse with their buffers: a command's capture costs
@@ -201,7 +204,7 @@ static void on_committed(struct store_job *job)
     struct outbox_batch *b = job->ctx;
     /* A failed commit was logged by the store; play goes on regardless. */
     store_ops_free(job->ops);
-    free(job);
+    job->ops = NULL;
     b->is_durable = true;
     drain(b->ob);
 }
@@ -230,9 +233,13 @@ bool outbox_end(struct outbox *ob)
         b->is_durable = true; /* waits only for the batches before it */
         return false;
     }
-    struct store_job *job = mem_calloc(1, sizeof *job);
+    /* Only what a journal job uses is set: the rest (query results) is
+     * zero from the batch's calloc and no journal job writes it. */
+    struct store_job *job = &b->job;
+    job->next = NULL;
     job->kind = STORE_JOB_JOURNAL;
     job->ops = b->ops;
+    job->rc = 0;
     b->ops = NULL;
     job->done = on_committed;
     job->ctx = b;

@@ -376,7 +376,7 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
     struct server *srv = ctx;
     if (srv->store == NULL)
         return;
-    struct store_op *op = mem_calloc(1, sizeof *op);
+    struct store_op *op = store_op_new();
     op->match_id = j->match_id;
     op->n_seats = j->n_seats;
     switch (j->kind) {

@@ -229,6 +229,10 @@ void store_close(struct store *st);
 
 void store_get_metrics(struct store *st, struct store_metrics *out);
 
+/* A zeroed op (never NULL), from a free list of the calling thread when
+ * store_ops_free gave it one there; free it with store_ops_free. */
+struct store_op *store_op_new(void);
+
 /* Frees a list of ops (NULL does nothing). A journal job's ops may have
  * been taken by the store (job->ops is then NULL). */
 void store_ops_free(struct store_op *ops);
