@@ -42,8 +42,12 @@ struct outbox_batch {
 };
 
 /* Batches kept for reuse with their buffers: a command's capture costs
- * no allocation once the server is warm. More than this are freed. */
-#define SPARE_MAX 16
+ * no allocation once the server is warm. More than this are freed. As
+ * many batches wait for a commit as there are moves in flight (one per
+ * table playing at full speed): with 16 kept, most were made and freed
+ * again with their buffers (a realloc per line, PERFORMANCE.md "Cost of
+ * a move"). 256 of ~3 KiB each at most. */
+#define SPARE_MAX 256
 
 void outbox_init(struct outbox *ob, const struct outbox_ops *ops,
                  struct store *store)
