@@ -372,8 +372,8 @@ static bool ensure_conn(struct rstore *rs, uint64_t deadline_us)
         if (rs->c != NULL && rs->c->err == 0)
             return true;
         if (rs->c != NULL) {
-            log_warn("store: lost Redis at %s: %s; connecting again", rs->host,
-                     rs->c->errstr);
+            log_warn("store: lost Redis at %s:%d: %s; connecting again",
+                     rs->host, rs->port, rs->c->errstr);
             redisFree(rs->c);
             rs->c = NULL;
             if (rs->down_since_us == 0)
@@ -396,8 +396,8 @@ static bool ensure_conn(struct rstore *rs, uint64_t deadline_us)
         }
         if (rs->c != NULL) {
             if (rs->down_since_us != 0)
-                log_info("store: Redis at %s is back after %" PRIu64 " ms",
-                         rs->host, (mono_us() - rs->down_since_us) / 1000);
+                log_info("store: Redis at %s:%d is back after %" PRIu64 " ms",
+                         rs->host, rs->port, (mono_us() - rs->down_since_us) / 1000);
             struct timeval tv = {rs->wait_ms / 1000, (rs->wait_ms % 1000) * 1000};
             redisSetTimeout(rs->c, tv);
             rs->backoff_us = 0;
@@ -1073,7 +1073,7 @@ static enum verdict classify(struct rstore *rs, const struct pend *p,
     }
     if (strncmp(r->str, "FENCED", 6) == 0) {
         log_warn("store: match %" PRIu64 ": an entry of epoch %" PRIu64 " is "
-                 "fenced off (the match's epoch is %s): another node owns it; "
+                 "fenced off (the match's epoch is%s): another node owns it; "
                  "nothing written", p->op->match_id, p->op->epoch, r->str + 6);
         (void)rs;
         return V_FENCED;
