@@ -200,7 +200,7 @@ def test_match_in_play_restored_from_redis_after_kill9():
 def test_redis_down_is_unavailable_then_play_goes_on():
     r = RedisServer()
     try:
-        s = Server(*FAST, "--redis", r.addr, "--redis-wait-ms", "300")
+        s = Server(*FAST, "--redis", r.addr, "--redis-timeout-ms", "300")
         try:
             ann, bob = registered(s, "ann", "pa"), registered(s, "bob", "pb")
             r.stop()
