@@ -527,6 +527,11 @@ int rstore_set_durability(struct rstore *rs, enum store_durability level)
              strcmp(fsync, "everysec") != 0)
         log_warn("store: --durability process needs Redis's appendfsync "
                  "everysec (or always), it has %s", fsync);
+    char policy[32];
+    if (!config_is(rs->reader, "maxmemory-policy", "noeviction", policy,
+                   sizeof policy) && strcmp(policy, "?") != 0)
+        log_warn("store: Redis's maxmemory-policy is %s: at its maxmemory it "
+                 "may evict a journal (a match lost); use noeviction", policy);
     return 0;
 }
 
