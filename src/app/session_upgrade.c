@@ -42,6 +42,10 @@ int session_export(const struct conn *c, struct upgrade_conn *rec,
         *why = "an answer is still due";
         return -1;
     }
+    if (quick_is_queued(s)) {
+        *why = "a player is in the quick-play queue";
+        return -1;
+    }
     if (s->state == SESSION_WS && !ws_is_idle(s->ws)) {
         *why = "a WebSocket message is half received";
         return -1;
