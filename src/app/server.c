@@ -929,6 +929,8 @@ static void on_signal(uv_signal_t *h, int signum)
     }
     log_info("signal %d: shutting down", signum);
     upgrade_abort(srv, "the server is shutting down");
+    if (upgrade_is_busy(srv))
+        return; /* it stops once the sockets are back (upgrade.c) */
     sdnotify_stopping();
     server_stop(srv);
 }

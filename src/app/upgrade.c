@@ -93,6 +93,8 @@ struct upgrade {
     size_t n_relays;
     bool is_stopping;
     uint64_t stop_ms;
+    bool wants_stop;        /* SIGTERM during the upgrade: stop after it */
+    char fail_why[260];     /* a failure waiting for the sockets' closes */
 };
 
 static struct upgrade *get(struct server *srv)
@@ -260,12 +262,28 @@ static int reopen_store(struct server *srv)
     return server_reopen_store(srv);
 }
 
+static void fail(struct upgrade *u, const char *why);
+
+static void on_fail_retry(uv_timer_t *t)
+{
+    struct upgrade *u = t->data;
+    if (u->srv->conns.n_handing == 0)
+        fail(u, u->fail_why);
+}
+
 /* The upgrade failed at some step: kill the child, take everything back,
- * serve on. */
+ * serve on. A socket can be given a new handle only after its old one's
+ * close callback: until then the failure waits (one loop iteration). */
 static void fail(struct upgrade *u, const char *why)
 {
     struct server *srv = u->srv;
 
+    if (u->is_captured && srv->conns.n_handing > 0) {
+        if (why != u->fail_why)
+            snprintf(u->fail_why, sizeof u->fail_why, "%s", why);
+        uv_timer_start(&u->timer, on_fail_retry, 1, 1);
+        return;
+    }
     log_event(LOG_ERROR, "upgrade.failed", "error=%s binary=%s serving=%s",
               why, exe_path, "yes (this process)");
     if (u->has_proc && !u->is_proc_done)
@@ -318,15 +336,17 @@ static void fail(struct upgrade *u, const char *why)
     conn_set_freeze_input(&srv->conns, false);
     u->phase = U_IDLE;
     sdnotify_ready();
-    if (srv->exit_code != 0)
+    if (srv->exit_code != 0 || u->wants_stop)
         server_shutdown(srv);
 }
 
 void upgrade_abort(struct server *srv, const char *why)
 {
     struct upgrade *u = srv->upgrade;
-    if (u != NULL && u->phase != U_IDLE && u->phase != U_RELAY)
+    if (u != NULL && u->phase != U_IDLE && u->phase != U_RELAY) {
+        u->wants_stop = true;
         fail(u, why);
+    }
 }
 
 /* ---------- the old process: settling ---------- */
@@ -971,9 +991,12 @@ void upgrade_start(struct server *srv)
               u->proc.pid);
 }
 
+static void free_msgs(void);
+
 void upgrade_free(struct server *srv)
 {
     struct upgrade *u = srv->upgrade;
+    free_msgs(); /* a new process that failed half-way */
     if (u == NULL)
         return;
     close_channel(u);
@@ -1024,8 +1047,12 @@ static void child_fail(struct server *srv, const char *why)
 
 static void free_msgs(void)
 {
-    for (size_t i = 0; i < child.n_msgs; i++)
+    for (size_t i = 0; i < child.n_msgs; i++) {
+        for (size_t k = 0; k < child.msgs[i].n_fds; k++)
+            if (child.msgs[i].fds[k] != -1)
+                close(child.msgs[i].fds[k]);
         free(child.msgs[i].data);
+    }
     free(child.msgs);
     child.msgs = NULL;
     child.n_msgs = 0;
@@ -1212,6 +1239,7 @@ int upgrade_child_finish(struct server *srv)
         for (size_t k = 0; k < m->n_fds; k++)
             if (m->fds[k] != -1)
                 close(m->fds[k]);
+        m->n_fds = 0;
     }
     if (srv->conns.next_id < child.st.next_conn_id)
         srv->conns.next_id = child.st.next_conn_id;

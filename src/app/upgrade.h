@@ -50,7 +50,9 @@ bool upgrade_is_busy(const struct server *srv);
 /* True once this process only relays TLS for the new one. */
 bool upgrade_is_relay(const struct server *srv);
 
-/* SIGINT/SIGTERM during an upgrade: the upgrade is given up first. */
+/* SIGINT/SIGTERM during an upgrade: the upgrade is given up first, and
+ * the server stops once everything is taken back (perhaps one loop
+ * iteration later: upgrade_is_busy is still true then). */
 void upgrade_abort(struct server *srv, const char *why);
 
 /* SIGINT/SIGTERM in relay mode: close the relays and exit. */

@@ -181,6 +181,23 @@ struct member *lobby_adopt_member(struct lobby *l, void *client,
     return m;
 }
 
+/* lobby_restore holds every seat for a dropped player, and the log (the
+ * match's record) says so with one AWAY line per seat at its end; after
+ * an upgrade nobody dropped: those lines go. (A seat that was away in
+ * the old process has its own AWAY earlier in the log.) */
+static void drop_restore_aways(struct match *mt)
+{
+    for (unsigned s = mt->n_seats; s-- > 0;) {
+        char line[48];
+        int n = fmt_line(line, sizeof line, "AWAY %" PRIu64 " %u\n", mt->id, s);
+        if (n <= 0 || mt->log == NULL || mt->log_len < (size_t)n ||
+            memcmp(mt->log + mt->log_len - (size_t)n, line, (size_t)n) != 0)
+            return;
+        mt->log_len -= (size_t)n;
+        mt->log[mt->log_len] = '\0';
+    }
+}
+
 void lobby_adopt_clocks(struct lobby *l, const struct lobby_match_state *ms,
                         unsigned n)
 {
@@ -192,6 +209,7 @@ void lobby_adopt_clocks(struct lobby *l, const struct lobby_match_state *ms,
         if (mt == NULL)
             continue;
         if (mt->phase == MATCH_PLAYING) {
+            drop_restore_aways(mt);
             if (st->turn_deadline_ms != LOBBY_NO_DEADLINE &&
                 dq_linked(&mt->turn)) {
                 dq_insert_at(&l->turn_q, &mt->turn, st->turn_deadline_ms);

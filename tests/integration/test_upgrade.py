@@ -160,7 +160,13 @@ class UpServer(Server):
         for pid in self.pids:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
-        return super().stop(timeout=1)
+        rc = super().stop(timeout=1)
+        # every process of the chain wrote here: none may have a
+        # sanitizer report (the ASan half of make test)
+        text = self.log_text()
+        assert "Sanitizer" not in text and "runtime error" not in text, \
+            text[text.find("Sanitizer") - 2000:][:6000]
+        return rc
 
 
 class Player(Bot):
@@ -366,6 +372,33 @@ def test_failed_binary_leaves_the_old_one_serving():
         s.stop()
 
 
+def test_bot_match_refuses_the_hand_over():
+    """A match in play with a server bot cannot be restored from the
+    journal yet: the upgrade is refused at once and the old one serves."""
+    s = UpServer(*FAST, "--bot-delay-ms", "60000")
+    try:
+        v0 = s.version()
+        c = connect(s, "tcp")
+        p = Player(c, "human")
+        p.nick()
+        mid = int(c.ask("CREATE briscola 2", r"OK CREATE (\d+)").split()[2])
+        c.expect_line(r"SEATED %d 0 human" % mid)
+        c.expect_line(r"COMMIT %d [0-9a-f]{64}" % mid)
+        c.ask("BOT", r"OK BOT 1 \S+")
+        s.put(NEXT)
+        ok, took = s.upgrade()
+        assert not ok and took < 5, took
+        assert re.search(r"upgrade\.failed.*match %d has a bot seat" % mid,
+                         s.log_text()), s.log_text()[-2000:]
+        assert s.version() == v0
+        c.cmd("PING still")
+        deadline = time.monotonic() + 5
+        while "OK PING still" not in c.poll_lines(0.1):  # after the deal
+            assert time.monotonic() < deadline
+    finally:
+        s.stop()
+
+
 def test_upgrade_ten_times_under_load():
     s = UpServer("--tls-cert", CERT, "--tls-key", KEY, *FAST,
                  "--turn-ms", "60000")
@@ -408,4 +441,5 @@ def play_step(players):
 if __name__ == "__main__":
     run([test_upgrade_200_clients_tcp_ws_tls,
          test_failed_binary_leaves_the_old_one_serving,
+         test_bot_match_refuses_the_hand_over,
          test_upgrade_ten_times_under_load])
