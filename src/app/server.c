@@ -972,6 +972,7 @@ static void server_stop(struct server *srv)
     uv_close((uv_handle_t *)&srv->sig_term, NULL);
     uv_close((uv_handle_t *)&srv->sig_hup, NULL);
     uv_close((uv_handle_t *)&srv->sig_usr2, NULL);
+    upgrade_close(srv);
     uv_close((uv_handle_t *)&srv->reload_timer, NULL);
     auth_stop(srv->auth); /* answers the checks not yet hashing */
     for (struct conn *c = srv->conns.all; c != NULL; c = c->next)

@@ -78,10 +78,11 @@ struct upgrade {
     struct server *srv;
     enum phase phase;
     int fd;                 /* our end of the socketpair; -1 */
-    uv_process_t proc;
-    bool has_proc, is_proc_done;
-    uv_poll_t poll;
-    bool has_poll;
+    /* This attempt's child and channel watcher: fresh handles for each
+     * attempt (a handle is reusable only after its close callback),
+     * freed by their close callbacks. NULL when none. */
+    uv_process_t *proc;
+    uv_poll_t *poll;
     uv_timer_t timer;
     uint64_t started_ms, deadline_ms, frozen_ms;
     char child_version[64];
@@ -229,27 +230,28 @@ static int ms_left(const struct upgrade *u)
 
 /* ---------- the old process: failure and resumption ---------- */
 
-static void on_proc_closed(uv_handle_t *h)
+static void free_handle(uv_handle_t *h)
 {
-    struct upgrade *u = h->data;
-    u->has_proc = false;
+    free(h);
 }
 
 static void on_proc_exit(uv_process_t *p, int64_t status, int sig)
 {
     struct upgrade *u = p->data;
-    u->is_proc_done = true;
-    if (u->phase != U_IDLE && u->phase != U_RELAY)
-        log_event(LOG_WARN, "upgrade.child_exited", "pid=%d status=%" PRId64
-                  " signal=%d", p->pid, status, sig);
-    uv_close((uv_handle_t *)p, on_proc_closed);
+    if (u != NULL && u->proc == p) { /* this attempt's child */
+        u->proc = NULL;
+        if (u->phase != U_IDLE && u->phase != U_RELAY)
+            log_event(LOG_WARN, "upgrade.child_exited", "pid=%d status=%"
+                      PRId64 " signal=%d", p->pid, status, sig);
+    }
+    uv_close((uv_handle_t *)p, free_handle);
 }
 
 static void close_channel(struct upgrade *u)
 {
-    if (u->has_poll) {
-        uv_close((uv_handle_t *)&u->poll, NULL);
-        u->has_poll = false;
+    if (u->poll != NULL) {
+        uv_close((uv_handle_t *)u->poll, free_handle);
+        u->poll = NULL;
     }
     if (u->fd != -1) {
         close(u->fd);
@@ -286,8 +288,12 @@ static void fail(struct upgrade *u, const char *why)
     }
     log_event(LOG_ERROR, "upgrade.failed", "error=%s binary=%s serving=%s",
               why, exe_path, "yes (this process)");
-    if (u->has_proc && !u->is_proc_done)
-        uv_process_kill(&u->proc, SIGKILL); /* best effort: it may be gone */
+    if (u->proc != NULL) {
+        /* best effort: it may be exiting; its exit callback frees it */
+        uv_process_kill(u->proc, SIGKILL);
+        u->proc->data = NULL;
+        u->proc = NULL;
+    }
     close_channel(u);
     uv_timer_stop(&u->timer);
     if (u->is_captured) {
@@ -388,8 +394,10 @@ static const char *unsettled(struct server *srv)
         return "connections being served";
     uint64_t now = uv_now(srv->loop);
     for (struct conn *c = srv->conns.all; c != NULL; c = c->next) {
-        if (c->is_closing || c->is_flush_closing)
+        if (c->is_closing)
             return "connections closing";
+        if (c->is_flush_closing)
+            continue; /* handed over closing, or (TLS) left to finish here */
         if (c->is_held)
             return "a command waiting for its answer";
         if (c->tls != NULL && !tls_conn_is_established(c->tls))
@@ -447,6 +455,8 @@ static void capture(struct upgrade *u)
         uv_close((uv_handle_t *)&srv->admin_listener, NULL);
     }
     for (struct conn *c = srv->conns.all; c != NULL; c = c->next) {
+        if (c->tls != NULL && c->is_flush_closing)
+            continue; /* it finishes here; its seat was left at its close */
         if (c->tls != NULL) {
             if (!tls_conn_is_established(c->tls)) {
                 conn_close(c, "TLS handshake in progress at an upgrade");
@@ -640,6 +650,7 @@ static void send_all(struct upgrade *u)
             rec.out_len = c->out_len;
         }
         rec.is_relayed = r != NULL;
+        rec.is_closing = c->is_flush_closing;
         if (rec.in_len > UPGRADE_MAX_IN || rec.out_len > UPGRADE_MAX_OUT) {
             why = "a connection's buffers are over the format's limits";
             goto fail;
@@ -833,6 +844,11 @@ static void become_relay(struct upgrade *u)
     uv_timer_stop(&srv->lag_timer);
     uv_timer_stop(&srv->deadline_timer);
     uv_timer_stop(&srv->quick_timer);
+    /* TLS connections left closing here: their sessions are dropped too
+     * (the new process has their seats as away, as the close would). */
+    for (struct conn *c = srv->conns.all; c != NULL; c = c->next)
+        if (relay_of(u, c) == NULL)
+            c->user = NULL;
     srv->conns.ops = &relay_ops;
     for (size_t i = 0; i < u->n_relays; i++) {
         struct relay *r = &u->relays[i];
@@ -900,7 +916,7 @@ static void on_channel(uv_poll_t *h, int status, int events)
     free(msg);
     snprintf(u->child_version, sizeof u->child_version, "%s", v.u.hello.version);
     u->child_pid = v.u.hello.pid;
-    uv_poll_stop(&u->poll);
+    uv_poll_stop(u->poll);
     if (refuse_bots(u))
         return;
     log_event(LOG_INFO, "upgrade.settling", "pid=%u version=%s",
@@ -964,45 +980,60 @@ void upgrade_start(struct server *srv)
         .stdio_count = 4,
         .stdio = stdio,
     };
-    u->proc.data = u;
-    u->is_proc_done = false;
-    int rc = uv_spawn(srv->loop, &u->proc, &opt);
+    uv_process_t *proc = mem_calloc(1, sizeof *proc);
+    proc->data = u;
+    int rc = uv_spawn(srv->loop, proc, &opt);
     free(env);
     close(sv[1]);
     if (rc != 0) {
         close(sv[0]);
         log_event(LOG_ERROR, "upgrade.failed", "error=cannot start %s: %s "
                   "serving=yes", exe_path, uv_strerror(rc));
-        uv_close((uv_handle_t *)&u->proc, NULL);
+        uv_close((uv_handle_t *)proc, free_handle);
         return;
     }
-    u->has_proc = true;
+    u->proc = proc;
     u->fd = sv[0];
     fcntl(u->fd, F_SETFL, fcntl(u->fd, F_GETFL) | O_NONBLOCK);
-    uv_poll_init(srv->loop, &u->poll, u->fd);
-    u->poll.data = u;
-    u->has_poll = true;
-    uv_poll_start(&u->poll, UV_READABLE | UV_DISCONNECT, on_channel);
+    u->poll = mem_calloc(1, sizeof *u->poll);
+    uv_poll_init(srv->loop, u->poll, u->fd);
+    u->poll->data = u;
+    uv_poll_start(u->poll, UV_READABLE | UV_DISCONNECT, on_channel);
     u->phase = U_SPAWNED;
     u->started_ms = uv_now(srv->loop);
     u->deadline_ms = u->started_ms + srv->cfg->upgrade_timeout_ms;
     uv_timer_start(&u->timer, on_spawn_deadline, srv->cfg->upgrade_timeout_ms, 0);
     log_event(LOG_INFO, "upgrade.started", "binary=%s pid=%d", exe_path,
-              u->proc.pid);
+              proc->pid);
 }
 
 static void free_msgs(void);
 
-void upgrade_free(struct server *srv)
+static void on_timer_closed(uv_handle_t *h)
+{
+    struct upgrade *u = h->data;
+    free(u->relays);
+    free(u);
+}
+
+void upgrade_close(struct server *srv)
 {
     struct upgrade *u = srv->upgrade;
-    free_msgs(); /* a new process that failed half-way */
     if (u == NULL)
         return;
     close_channel(u);
-    free(u->relays);
-    free(u);
+    if (u->proc != NULL) {
+        u->proc->data = NULL; /* its exit callback closes it */
+        u->proc = NULL;
+    }
     srv->upgrade = NULL;
+    uv_close((uv_handle_t *)&u->timer, on_timer_closed);
+}
+
+void upgrade_free(struct server *srv)
+{
+    free_msgs(); /* a new process that failed half-way */
+    (void)srv;
 }
 
 /* ---------- the new process ---------- */
@@ -1221,11 +1252,10 @@ int upgrade_child_finish(struct server *srv)
             if (c == NULL)
                 continue; /* logged; the client is lost */
             conn_restore(c, rec.id, rec.in, rec.in_len, rec.out, rec.out_len);
-            if (rec.is_admitted) {
-                /* counted again here, caps aside: it was admitted */
-                (void)admit_take(&srv->admit, &a);
+            /* counted again here; over this binary's caps it stays, but
+             * uncounted (its close must not release another's count) */
+            if (rec.is_admitted && admit_take(&srv->admit, &a) == ADMIT_OK)
                 c->is_admitted = true;
-            }
             const char *why;
             if (session_adopt(srv, c, &rec, now, &why) != 0) {
                 log_event(LOG_WARN, "upgrade.conn_lost", "conn=%" PRIu64
@@ -1233,6 +1263,8 @@ int upgrade_child_finish(struct server *srv)
                 conn_close(c, "upgrade: state not adoptable");
                 continue;
             }
+            if (rec.is_closing)
+                conn_close_after_flush(c, "closing (handed over)");
             if (n_adopted < child.st.n_conns)
                 adopted[n_adopted++] = c;
         }

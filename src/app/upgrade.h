@@ -79,7 +79,11 @@ int upgrade_child_admin_fd(struct server *srv);
  * client: the old process serves on). */
 int upgrade_child_finish(struct server *srv);
 
-/* Releases what upgrade_start kept (at server_free). */
+/* Shutdown: closes the upgrade's handles (its state is freed by their
+ * close callbacks). */
+void upgrade_close(struct server *srv);
+
+/* Releases what a failed new process kept (at server_free). */
 void upgrade_free(struct server *srv);
 
 #endif

@@ -129,7 +129,7 @@ void upgrade_put_conn(struct upgrade_buf *b, const struct upgrade_conn *c)
     put_u16(b, c->port);
     put_u8(b, (uint8_t)(c->is_admitted | c->is_admin << 1 |
                         c->is_relayed << 2 | c->has_name << 3 |
-                        c->is_registered << 4));
+                        c->is_registered << 4 | c->is_closing << 5));
     put_u8(b, c->state);
     put_u32(b, c->sniff_ms);
     put_u32(b, c->nick_ms);
@@ -291,13 +291,14 @@ static void get_conn(struct cursor *cur, struct upgrade_conn *c)
         memcpy(c->addr, a, 16);
     c->port = get_u16(cur);
     uint8_t flags = get_u8(cur);
-    if (flags >> 5)
+    if (flags >> 6)
         cur->is_bad = true;
     c->is_admitted = flags & 1;
     c->is_admin = flags >> 1 & 1;
     c->is_relayed = flags >> 2 & 1;
     c->has_name = flags >> 3 & 1;
     c->is_registered = flags >> 4 & 1;
+    c->is_closing = flags >> 5 & 1;
     c->state = get_u8(cur);
     if (c->state > UPGRADE_WS)
         cur->is_bad = true;

@@ -90,6 +90,7 @@ struct upgrade_conn {
     bool is_admitted, is_admin;
     bool is_relayed; /* a TLS connection the old process keeps: the fd is
                         its plaintext side (docs/OPERATIONS.md) */
+    bool is_closing; /* closing once its output is out (QUIT, an error) */
     uint8_t state;   /* enum upgrade_conn_state */
     uint32_t sniff_ms, nick_ms, line_ms; /* left, or UPGRADE_NONE_MS */
     uint64_t bucket_milli;   /* the rate bucket's tokens, thousandths */

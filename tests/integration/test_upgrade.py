@@ -372,6 +372,38 @@ def test_failed_binary_leaves_the_old_one_serving():
         s.stop()
 
 
+def test_clocks_keep_running_through_the_hand_over():
+    """A turn clock started before the upgrade runs out when it would
+    have without one (a restart would give it a fresh --turn-ms), and a
+    partial line's deadline likewise."""
+    s = UpServer(*FAST, "--turn-ms", "2500", "--line-timeout-ms", "2500")
+    try:
+        players = start_matches(s, 1, ["tcp"], "c")
+        a, b = players
+        t_turn = time.monotonic()  # TURN came with the start
+        dripper = connect(s, "tcp")
+        dripper.send("PING never ends")
+        t_line = time.monotonic()
+        pump(players, 1.0)
+        time.sleep(0.2)
+        s.put(NEXT)
+        ok, took = s.upgrade()
+        assert ok, s.log_text()[-2000:]
+        deadline = time.monotonic() + 10
+        while not any(l.startswith("TIMEOUT ") for l in a.lines):
+            assert time.monotonic() < deadline, a.lines[-5:]
+            pump(players, 0.05)
+        waited = time.monotonic() - t_turn
+        assert 2.3 <= waited <= 2.5 + took + 0.5, (waited, took)
+        got = dripper.line(timeout=10)
+        assert got.startswith("ERR TIMEOUT partial line"), got
+        waited = time.monotonic() - t_line
+        assert 2.3 <= waited <= 2.5 + took + 0.5, (waited, took)
+        dripper.expect_eof()
+    finally:
+        s.stop()
+
+
 def test_bot_match_refuses_the_hand_over():
     """A match in play with a server bot cannot be restored from the
     journal yet: the upgrade is refused at once and the old one serves."""
@@ -441,5 +473,6 @@ def play_step(players):
 if __name__ == "__main__":
     run([test_upgrade_200_clients_tcp_ws_tls,
          test_failed_binary_leaves_the_old_one_serving,
+         test_clocks_keep_running_through_the_hand_over,
          test_bot_match_refuses_the_hand_over,
          test_upgrade_ten_times_under_load])

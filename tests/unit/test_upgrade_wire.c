@@ -48,6 +48,7 @@ static void check_same_conn(const struct upgrade_conn *a,
     CHECK_INT(a->is_admitted, b->is_admitted);
     CHECK_INT(a->is_admin, b->is_admin);
     CHECK_INT(a->is_relayed, b->is_relayed);
+    CHECK_INT(a->is_closing, b->is_closing);
     CHECK_INT(a->state, b->state);
     CHECK(a->sniff_ms == b->sniff_ms && a->nick_ms == b->nick_ms &&
           a->line_ms == b->line_ms);
@@ -92,6 +93,7 @@ TEST(conns_round_trip)
     in[1].watch_id = 5;
     in[1].in_len = in[1].out_len = 0;
     in[2].is_relayed = true;
+    in[2].is_closing = true;
     in[2].state = UPGRADE_LINE;
     upgrade_begin(&b, UPGRADE_CONNS);
     for (int i = 0; i < 3; i++)
