@@ -301,6 +301,15 @@ def test_upgrade_200_clients_tcp_ws_tls():
         burst = "".join("PING %d\n" % (i + 1) for i in range(3000))
         slow.n_ping_sent = 3000
         slow.c.send(burst)
+        # half a WebSocket frame pending
+        ws_half = [p for p in players if isinstance(p.c, WSClient)][:5]
+        for p in ws_half:
+            p.n_ping_sent += 1
+            p.frame_rest = p.c.frame(1, "PING %d after" % p.n_ping_sent)
+            p.c.send(p.frame_rest[:5])
+            p.frame_rest = p.frame_rest[5:]
+        # a connection still being sniffed (no byte sent yet)
+        fresh = Client("127.0.0.1", s.port)
         # a password check in flight
         reg = Client("127.0.0.1", s.port)
         reg.expect_line(r"HELLO tavolo 2 \S+")
@@ -315,6 +324,11 @@ def test_upgrade_200_clients_tcp_ws_tls():
         # the partial lines complete in the new process
         for p in partial:
             p.c.send(" after\n")
+        for p in ws_half:
+            p.c.send(p.frame_rest)
+        # greeted once, by one process or the other, and served
+        fresh.expect_line(r"HELLO tavolo 2 \S+")
+        fresh.ask("PING fresh", "OK PING fresh")
         # the slow reader reads everything now: every reply, once, in order
         deadline = time.monotonic() + 20
         while slow.n_ping_got < 3000:
@@ -322,7 +336,7 @@ def test_upgrade_200_clients_tcp_ws_tls():
             slow.pump(0.1)
         finish(players)
         assert all(p.n_ping_got > 0 for p in players)
-        for p in partial:
+        for p in partial + ws_half:
             assert [l for l in p.lines if l.endswith(" after")], p.name
         relays = re.findall(r"upgrade\.done .* tls_relays=(\d+)", s.log_text())
         assert relays and int(relays[-1]) >= 60, relays  # a third are TLS
