@@ -211,6 +211,8 @@ TEST(playing_match_comes_back_silently_with_its_clock)
     na.len = 0;
     lobby_tick(l, nt->turn.deadline_ms);
     CHECK(strstr(na.log, "TIMEOUT ") != NULL);
+    lobby_member_gone(l, ma, 20000);
+    lobby_member_gone(l, mb, 20000);
     lobby_free(l);
     lobby_member_gone(old, a, 0);
     lobby_member_gone(old, b, 0);
