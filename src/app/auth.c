@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/relay.h"
 #include "app/server.h"
 #include "app/session_internal.h"
 #include "base/log.h"
@@ -595,6 +596,10 @@ void cmd_nick(struct session *s, const struct cmd *c)
     key[name.len] = '\0';
     if (server_account_hash(s->srv, key) != NULL) {
         session_reply_err(s, "BADPASS", "that name is registered: NICK <name> <password>");
+        return;
+    }
+    if (s->srv->cluster != NULL) { /* unique across the cluster first */
+        relay_nick(s, key);
         return;
     }
     rc = lobby_nick(s->srv->lobby, s->member, name.s, name.len, false, token);

@@ -80,6 +80,11 @@ static const struct opt opts[] = {
     U32("max-handshakes", max_handshakes, 1, 10000000, "TLS handshakes in progress at once (256)"),
     STR("log-format", log_format, "text or json: one JSON object per line (text)"),
     U32("max-watchers", max_watchers, 0, 10000000, "spectators per match, past it WATCH is FULL; 0 = no limit (1000)"),
+    /* The cluster (docs/CLUSTER.md). */
+    STR("redis", redis, "HOST:PORT or a unix socket path: join the cluster that Redis holds (none: one node)"),
+    STR("node-id", server_id, "this node's id in the cluster and the HELLO line (random)"),
+    U32("lease-ms", lease_ms, 300, 600000, "cluster: the node lease, renewed every third of it (3000)"),
+    U32("redis-timeout-ms", redis_timeout_ms, 50, 60000, "cluster: a Redis command or relayed command waits this long, then UNAVAILABLE (1000)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -113,6 +118,8 @@ void config_defaults(struct config *cfg)
     cfg->max_waiting_per_ip = 4;
     cfg->waiting_ms = 600000;
     cfg->max_watchers = 1000;
+    cfg->lease_ms = 3000;
+    cfg->redis_timeout_ms = 1000;
     cfg->auth_threads = 0;
     cfg->auth_queue = 64;
     cfg->auth_per_ip = 2;

@@ -7,6 +7,8 @@
  * (PROTOCOL §9), or, from an address that ignores its refusals, reset.
  */
 #include "app/server.h"
+#include "app/relay.h"
+#include "cluster/cluster.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -313,7 +315,7 @@ static void on_deadline_timer(uv_timer_t *t)
 {
     struct server *srv = t->data;
     struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q,
-                               &srv->tls_q};
+                               &srv->tls_q, &srv->relay_q};
     uint64_t now = uv_now(srv->loop);
 
     srv->armed_ms = UINT64_MAX;
@@ -333,7 +335,7 @@ static void on_deadline_timer(uv_timer_t *t)
 static void arm_deadlines(struct server *srv)
 {
     struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q,
-                               &srv->tls_q};
+                               &srv->tls_q, &srv->relay_q};
     uint64_t first = lobby_next_deadline(srv->lobby), now = uv_now(srv->loop);
 
     for (size_t i = 0; i < sizeof queues / sizeof queues[0]; i++) {
@@ -566,6 +568,18 @@ static void restore_match(void *ctx, const struct store_open_match *m)
         log_error("match %" PRIu64 " could not be restored from the journal; "
                   "recorded as forfeited", m->id);
     free(moves);
+}
+
+/* docs/CLUSTER.md, Failover: the match is this node's at epoch; its
+ * record must come back from the shared store and replay. */
+void server_take_over(struct server *srv, uint64_t id, uint64_t epoch,
+                      const char *from)
+{
+    log_error("cluster: match %" PRIu64 " of node %s cannot be taken over at "
+              "epoch %" PRIu64 ": the store has no shared (Redis) journal to "
+              "replay it from; it is dropped from the directory", id, from,
+              epoch);
+    cluster_match_adopted(srv->cluster, id, epoch, false);
 }
 
 static void server_stop(struct server *srv);
@@ -892,6 +906,34 @@ static void on_signal(uv_signal_t *h, int signum)
     server_stop(srv);
 }
 
+/* SIGUSR1 (docs/CLUSTER.md, "Drain a node"): no new matches here; the
+ * node stops once none is in play. */
+static void on_drain_timer(uv_timer_t *t)
+{
+    struct server *srv = t->data;
+    size_t waiting, playing;
+    uint64_t finished;
+
+    lobby_counts(srv->lobby, &waiting, &playing, &finished);
+    if (playing > 0)
+        return;
+    log_info("drained: no match in play here any more; stopping");
+    uv_timer_stop(t);
+    server_stop(srv);
+}
+
+static void on_drain_signal(uv_signal_t *h, int signum)
+{
+    struct server *srv = h->data;
+    (void)signum;
+    if (srv->is_draining)
+        return;
+    srv->is_draining = true;
+    log_info("SIGUSR1: draining: no new matches on this node; it stops when "
+             "its matches in play are over");
+    uv_timer_start(&srv->drain_timer, on_drain_timer, 0, 250);
+}
+
 static void on_shutdown_tick(uv_timer_t *t)
 {
     struct server *srv = t->data;
@@ -906,6 +948,8 @@ static void on_shutdown_tick(uv_timer_t *t)
     uv_close((uv_handle_t *)&srv->deadline_timer, NULL);
     uv_close((uv_handle_t *)&srv->quick_timer, NULL);
     bot_runner_close(&srv->bots);
+    /* Gives up the lease: the peers take what is left at once. */
+    relay_stop(srv);
     /* Commits what is queued and runs the last callbacks. */
     store_close(srv->store);
     srv->store = NULL;
@@ -928,6 +972,8 @@ static void server_stop(struct server *srv)
     uv_close((uv_handle_t *)&srv->sig_int, NULL);
     uv_close((uv_handle_t *)&srv->sig_term, NULL);
     uv_close((uv_handle_t *)&srv->sig_hup, NULL);
+    uv_close((uv_handle_t *)&srv->sig_usr1, NULL);
+    uv_close((uv_handle_t *)&srv->drain_timer, NULL);
     uv_close((uv_handle_t *)&srv->reload_timer, NULL);
     auth_stop(srv->auth); /* answers the checks not yet hashing */
     for (struct conn *c = srv->conns.all; c != NULL; c = c->next)
@@ -992,6 +1038,9 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     srv->shutdown_timer.data = srv;
     outbox_init(&srv->outbox, &outbox_ops, NULL);
     strmap_init(&srv->accounts);
+    strmap_init(&srv->proxies);
+    strmap_init(&srv->remotes);
+    dq_init(&srv->relay_q, cfg->redis_timeout_ms * 3);
     srv->auth = auth_new(srv);
     struct lobby_env env = {
         .ctx = srv,
@@ -1011,6 +1060,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         .is_abandon_bot = cfg->is_abandon_bot,
         .max_watchers = cfg->max_watchers,
     };
+    relay_fill_env(srv, &env);
     srv->lobby = lobby_new(&env);
     return 0;
 }
@@ -1020,19 +1070,25 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     char bound[128];
     int rc;
 
-    if (server_init(srv, loop, cfg) != 0 || server_open_store(srv) != 0)
+    /* The cluster first: restoring matches tells the directory. */
+    if (server_init(srv, loop, cfg) != 0 || relay_start(srv) != 0 ||
+        server_open_store(srv) != 0)
         return -1;
     if ((rc = uv_timer_init(loop, &srv->reload_timer)) != 0) {
         log_error("cannot make the reload timer: %s", uv_strerror(rc));
         return -1;
     }
     srv->reload_timer.data = srv;
-    uv_signal_t *sigs[] = {&srv->sig_int, &srv->sig_term, &srv->sig_hup};
-    int signums[] = {SIGINT, SIGTERM, SIGHUP};
-    for (int i = 0; i < 3; i++) {
+    uv_timer_init(loop, &srv->drain_timer);
+    srv->drain_timer.data = srv;
+    uv_signal_t *sigs[] = {&srv->sig_int, &srv->sig_term, &srv->sig_hup,
+                           &srv->sig_usr1};
+    int signums[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
+    for (int i = 0; i < 4; i++) {
         uv_signal_init(loop, sigs[i]);
         sigs[i]->data = srv;
-        if ((rc = uv_signal_start(sigs[i], on_signal, signums[i])) != 0) {
+        if ((rc = uv_signal_start(sigs[i], i == 3 ? on_drain_signal : on_signal,
+                                  signums[i])) != 0) {
             log_error("cannot watch signal %d: %s", signums[i], uv_strerror(rc));
             return -1;
         }
@@ -1116,6 +1172,8 @@ void server_free(struct server *srv)
             free_account(a);
     }
     strmap_free(&srv->accounts);
+    strmap_free(&srv->proxies); /* emptied when the sessions closed */
+    strmap_free(&srv->remotes);
     auth_free(srv->auth);
     srv->auth = NULL;
     queue_free(&srv->quick);

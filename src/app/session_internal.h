@@ -13,6 +13,7 @@
 
 #include "base/bucket.h"
 #include "base/dqueue.h"
+#include "cluster/cluster.h"
 #include "game/lobby.h"
 
 struct conn;
@@ -45,6 +46,15 @@ struct session {
     uint32_t n_limited_in_row;
     struct bucket bucket;
     struct dq_node sniff_node, nick_node, line_node;
+    /* The cluster (app/relay.h). On the gateway: the node the member
+     * lives on ("" here) and the relayed command's deadline. A proxy is a
+     * session here for connection gw_conn of node gw (conn NULL). */
+    char home[CLUSTER_NODE_MAX];
+    bool is_proxy, is_proxy_open, is_coming_home;
+    char gw[CLUSTER_NODE_MAX];
+    uint64_t gw_conn;
+    char relay_key[CLUSTER_NODE_MAX + 24]; /* in srv->proxies or ->remotes */
+    struct dq_node relay_node;
 };
 
 /* ---------- for the verb files (auth.c, verbs_*.c) ---------- */
@@ -89,6 +99,10 @@ bool quick_is_queued(const struct session *s);
 /* Out of the queue: true if s was queued. */
 bool quick_leave(struct session *s);
 void quick_on_timer(uv_timer_t *timer);
+
+/* One line to the client, now (a socket, a WebSocket, or the relay). */
+void session_write_line(struct session *s, const char *text, size_t len);
+void session_write_line_str(struct session *s, const char *text);
 
 /* Sends HELLO (as a line, or as the first WebSocket message). */
 void session_greet(struct session *s);
