@@ -73,6 +73,9 @@ static const struct opt opts[] = {
     /* Durability of the journal (docs/OPERATIONS.md). */
     STR("durability", durability, "power: a reply waits for fsync; process: for write, fsync every --fsync-ms (process)"),
     U32("fsync-ms", fsync_ms, 1, 10000, "process: the longest a written move waits for its fsync (50)"),
+    /* The store on Redis, shared by a cluster's nodes (docs/CLUSTER.md). */
+    STR("redis", redis, "HOST:PORT or socket path: the store (and cluster) on Redis instead of --data (none)"),
+    U32("redis-wait-ms", redis_wait_ms, 1, 600000, "a job waits this long for an unreachable Redis, then UNAVAILABLE (5000)"),
     /* TLS on the game port and the log's format (docs/OPERATIONS.md). */
     STR("tls-cert", tls_cert, "PEM certificate (chain) for TLS on the game port (none: TLS off)"),
     STR("tls-key", tls_key, "PEM private key of --tls-cert"),
@@ -129,6 +132,7 @@ void config_defaults(struct config *cfg)
     /* Durability of the journal (docs/OPERATIONS.md). */
     cfg->durability = mem_strdup("process");
     cfg->fsync_ms = 50;
+    cfg->redis_wait_ms = 5000;
     cfg->tls_handshake_ms = 10000;
     cfg->max_handshakes = 256;
     cfg->log_format = mem_strdup("text");

@@ -58,6 +58,9 @@ struct config {
     char *durability;       /* as given: "power" or "process" */
     bool is_power_durable;  /* power: a reply waits for the fsync */
     uint32_t fsync_ms;      /* process: fsync the WAL at most this often */
+    /* The store on Redis (store/store.h, docs/CLUSTER.md). */
+    char *redis;            /* HOST:PORT or a socket path; NULL: SQLite */
+    uint32_t redis_wait_ms; /* a job waits this long for Redis */
     /* TLS on the game port and the log's format (docs/OPERATIONS.md). */
     char *tls_cert, *tls_key;  /* PEM files; NULL: TLS off */
     uint32_t tls_handshake_ms; /* a handshake must finish within this */
