@@ -74,7 +74,7 @@ static const struct opt opts[] = {
     STR("durability", durability, "power: a reply waits for fsync; process: for write, fsync every --fsync-ms (process)"),
     U32("fsync-ms", fsync_ms, 1, 10000, "process: the longest a written move waits for its fsync (50)"),
     /* The store on Redis, shared by a cluster's nodes (docs/CLUSTER.md). */
-    STR("redis", redis, "HOST:PORT or socket path: the store (and cluster) on Redis instead of --data (none)"),
+    STR("redis", redis, "HOST:PORT or socket path: the store and the cluster on Redis instead of --data (none: one node)"),
     U32("redis-wait-ms", redis_wait_ms, 1, 600000, "a job waits this long for an unreachable Redis, then UNAVAILABLE (5000)"),
     /* TLS on the game port and the log's format (docs/OPERATIONS.md). */
     STR("tls-cert", tls_cert, "PEM certificate (chain) for TLS on the game port (none: TLS off)"),
@@ -84,7 +84,6 @@ static const struct opt opts[] = {
     STR("log-format", log_format, "text or json: one JSON object per line (text)"),
     U32("max-watchers", max_watchers, 0, 10000000, "spectators per match, past it WATCH is FULL; 0 = no limit (1000)"),
     /* The cluster (docs/CLUSTER.md). */
-    STR("redis", redis, "HOST:PORT or a unix socket path: join the cluster that Redis holds (none: one node)"),
     STR("node-id", server_id, "this node's id in the cluster and the HELLO line (random)"),
     U32("lease-ms", lease_ms, 300, 600000, "cluster: the node lease, renewed every third of it (3000)"),
     U32("redis-timeout-ms", redis_timeout_ms, 50, 60000, "cluster: a Redis command or relayed command waits this long, then UNAVAILABLE (1000)"),

@@ -67,8 +67,7 @@ struct config {
     uint32_t max_handshakes;   /* TLS handshakes in progress at once */
     char *log_format;          /* "text" or "json" */
     uint32_t max_watchers;  /* spectators per match; 0: no limit */
-    /* The cluster (docs/CLUSTER.md): NULL redis is one node on its own. */
-    char *redis;            /* HOST:PORT or a unix socket path */
+    /* The cluster (docs/CLUSTER.md), on the Redis of --redis. */
     uint32_t lease_ms;      /* the node lease */
     uint32_t redis_timeout_ms; /* a Redis command's (or a relay's) deadline */
 };

@@ -199,6 +199,8 @@ static void drain(struct outbox *ob)
 static void on_committed(struct store_job *job)
 {
     struct outbox_batch *b = job->ctx;
+    if (job->rc == STORE_FENCED && b->ob->ops->fenced != NULL)
+        b->ob->ops->fenced(job->ops ? job->ops->match_id : 0); /* no return */
     /* A failed commit was logged by the store; play goes on regardless. */
     store_ops_free(job->ops);
     free(job);

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct store;
 struct store_op;
@@ -28,6 +29,10 @@ struct outbox_ops {
     void (*deliver)(void *client, const char *line, size_t len, bool is_reply);
     void (*ref)(void *client);
     void (*unref)(void *client);
+    /* Optional: the store refused a batch's journal entries because the
+     * match's epoch is stale (another node owns it now, docs/CLUSTER.md):
+     * its lines must never be delivered. match_id: the first op's. */
+    void (*fenced)(uint64_t match_id);
 };
 
 struct outbox_batch;

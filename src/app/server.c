@@ -380,6 +380,8 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
         return;
     struct store_op *op = mem_calloc(1, sizeof *op);
     op->match_id = j->match_id;
+    /* fencing (docs/CLUSTER.md): 0 outside a cluster, no check */
+    op->epoch = srv->cluster ? cluster_match_epoch(srv->cluster, j->match_id) : 0;
     op->n_seats = j->n_seats;
     switch (j->kind) {
     case LOBBY_J_START:
@@ -466,10 +468,22 @@ static void bot_answer_cb(void *ctx, uint64_t match_id, unsigned seat,
     outbox_end(&srv->outbox);
 }
 
+/* docs/CLUSTER.md, Fencing: an append at a stale epoch means another node
+ * claimed this node's matches (its lease lapsed): not one more line. */
+static void on_fenced(uint64_t match_id)
+{
+    log_error("cluster: the journal refused an append for match %" PRIu64
+              " at a stale epoch: another node owns it now; stopping at once "
+              "without sending another line (docs/CLUSTER.md, Fencing)",
+              match_id);
+    _exit(75);
+}
+
 static const struct outbox_ops outbox_ops = {
     .deliver = session_deliver,
     .ref = session_ref,
     .unref = session_unref,
+    .fenced = on_fenced,
 };
 
 /* ---------- accounts ---------- */
@@ -522,9 +536,15 @@ static bool parse_move(const struct store_move *x, struct rules_move *mv)
     return mv->n > 0;
 }
 
+static int restore_one(struct server *srv, const struct store_open_match *m);
+
 static void restore_match(void *ctx, const struct store_open_match *m)
 {
-    struct server *srv = ctx;
+    (void)restore_one(ctx, m);
+}
+
+static int restore_one(struct server *srv, const struct store_open_match *m)
+{
     struct lobby_move *moves = mem_calloc(m->n_moves + 1, sizeof *moves);
     uint8_t secret[DEAL_SECRET_LEN];
     bool has_secret = strlen(m->secret) == DEAL_HEX_LEN &&
@@ -568,18 +588,79 @@ static void restore_match(void *ctx, const struct store_open_match *m)
         log_error("match %" PRIu64 " could not be restored from the journal; "
                   "recorded as forfeited", m->id);
     free(moves);
+    return rc;
 }
 
 /* docs/CLUSTER.md, Failover: the match is this node's at epoch; its
- * record must come back from the shared store and replay. */
+ * journal comes back from the shared store and replays, and it runs on
+ * here (its players, all away, come back with RESUME through any node). */
+struct take_over {
+    struct server *srv;
+    uint64_t id, epoch;
+    char from[CLUSTER_NODE_MAX];
+};
+
+static void on_loaded(struct store_job *job)
+{
+    struct take_over *t = job->ctx;
+    struct server *srv = t->srv;
+    struct store_open_match *m = job->match;
+    bool is_running = false;
+
+    if (srv->cluster == NULL || srv->is_stopping) {
+        /* shutting down: the next owner claims it */
+    } else if (job->rc != STORE_OK || m == NULL) {
+        log_error("cluster: match %" PRIu64 " of node %s: its journal cannot "
+                  "be read (rc %d); dropped", t->id, t->from, job->rc);
+    } else if (m->is_over) {
+        log_info("cluster: match %" PRIu64 " of node %s had ended; nothing to "
+                 "run", t->id, t->from);
+    } else if (m->epoch != t->epoch) {
+        log_warn("cluster: match %" PRIu64 " is at epoch %" PRIu64 " now, not "
+                 "ours (%" PRIu64 "): another node claimed it since", t->id,
+                 m->epoch, t->epoch);
+    } else {
+        /* ours before the replay lists it, so the listing does not
+         * make a new epoch */
+        cluster_match_adopted(srv->cluster, t->id, t->epoch, true);
+        is_running = restore_one(srv, m) == 0;
+        if (is_running) {
+            srv->metrics.n_failovers++;
+            log_info("cluster: match %" PRIu64 " of node %s runs here at "
+                     "epoch %" PRIu64 " after %u moves", t->id, t->from,
+                     t->epoch, m->n_moves);
+        }
+    }
+    if (!is_running && srv->cluster != NULL && !(m != NULL && m->epoch != t->epoch))
+        cluster_match_adopted(srv->cluster, t->id, t->epoch, false);
+    store_open_match_free(m);
+    free(t);
+    free(job);
+}
+
 void server_take_over(struct server *srv, uint64_t id, uint64_t epoch,
                       const char *from)
 {
-    log_error("cluster: match %" PRIu64 " of node %s cannot be taken over at "
-              "epoch %" PRIu64 ": the store has no shared (Redis) journal to "
-              "replay it from; it is dropped from the directory", id, from,
-              epoch);
-    cluster_match_adopted(srv->cluster, id, epoch, false);
+    struct store_job *job = mem_calloc(1, sizeof *job);
+    struct take_over *t = mem_calloc(1, sizeof *t);
+
+    t->srv = srv;
+    t->id = id;
+    t->epoch = epoch;
+    snprintf(t->from, sizeof t->from, "%s", from);
+    if (srv->store == NULL || !store_is_shared(srv->store)) {
+        log_error("cluster: match %" PRIu64 " of node %s cannot be taken "
+                  "over: the store is not shared", id, from);
+        cluster_match_adopted(srv->cluster, id, epoch, false);
+        free(t);
+        free(job);
+        return;
+    }
+    job->kind = STORE_JOB_LOAD_MATCH;
+    job->match_id = id;
+    job->done = on_loaded;
+    job->ctx = t;
+    store_submit(srv->store, job);
 }
 
 static void server_stop(struct server *srv);
@@ -639,7 +720,10 @@ static int server_open_store(struct server *srv)
     lobby_set_last_id(srv->lobby, store_max_match_id(srv->store));
     /* Restored matches journal their forfeits if they fail to replay:
      * the writer must be running first. */
-    if (store_each_open_match(srv->store, restore_match, srv) != 0) {
+    /* In a cluster, a match in play belongs to its owner node: a dead
+     * node's matches come back through the claims (docs/CLUSTER.md). */
+    if (srv->cluster == NULL &&
+        store_each_open_match(srv->store, restore_match, srv) != 0) {
         log_error("cannot read the journal in %s", where);
         return -1;
     }
