@@ -220,7 +220,40 @@ def test_four_seats_on_three_nodes_with_spectators_chat_and_resume():
         cl.stop()
 
 
+def test_sigusr1_drains_a_node():
+    cl = Cluster(2)
+    try:
+        n0, n1 = cl.nodes
+        a = Bot(n0.connect(), "da", autoplay=False)
+        b = Bot(n1.connect(), "db", autoplay=False)
+        a.nick()
+        b.nick()
+        mid = int(bot_reply(a, "CREATE briscola", r"OK CREATE (\d+)").split()[2])
+        bot_reply(b, "JOIN %d" % mid, "OK JOIN %d 1" % mid)
+        n0.signal(signal.SIGUSR1)
+        until(lambda: healthz(n0) == 503, what="503 while draining")
+        c = n0.connect()
+        c.ask("NICK dc", r"OK NICK .*")
+        c.ask("CREATE briscola", r"ERR UNAVAILABLE .*draining.*")
+        # the match in play goes on to its end, then the node exits
+        pump_until([a, b], lambda: getattr(a, "turn", None) is not None and
+                   getattr(b, "turn", None) is not None)
+        a.autoplay = b.autoplay = True
+        x = a if a.turn == a.seat else b
+        x.play(x.hand[0])
+        pump_until([a, b], lambda: a.end and b.end, timeout=60)
+        assert n0.proc.wait(timeout=10) == 0
+        assert "drained" in n0.log_text()
+        # the other node serves on
+        d = n1.connect()
+        d.ask("NICK dd", r"OK NICK .*")
+        reply(d, "CREATE briscola", r"OK CREATE \d+")
+    finally:
+        cl.stop()
+
+
 if __name__ == "__main__":
     run([test_hello_names_the_node_and_healthz,
+         test_sigusr1_drains_a_node,
          test_names_unique_across_nodes_and_list_equal,
          test_four_seats_on_three_nodes_with_spectators_chat_and_resume])
