@@ -83,6 +83,13 @@ static const char LUA_DISOWN[] =
     "local d = redis.call('HGET', KEYS[4], ARGV[2]) "
     "if d and string.sub(d, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then "
     "redis.call('HDEL', KEYS[4], ARGV[2]) end end return 1";
+/* KEYS: the id counter, the store's highest id; ARGV: block. The last id
+ * of a fresh block, above every id the store has seen. */
+static const char LUA_IDS[] =
+    "local m = tonumber(redis.call('GET', KEYS[2]) or '0') "
+    "local c = tonumber(redis.call('GET', KEYS[1]) or '0') "
+    "if c < m then redis.call('SET', KEYS[1], m) end "
+    "return redis.call('INCRBY', KEYS[1], ARGV[1])";
 /* KEYS: token; ARGV: me. */
 static const char LUA_CAD[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then "
@@ -283,7 +290,11 @@ static void fetch_ids(struct cluster *c)
     if (c->is_fetching_ids || c->is_closing)
         return;
     c->is_fetching_ids = true;
-    redis_link_cmd(c->cmd, on_ids, c, "INCRBY tavolo:match_id %d", ID_BLOCK);
+    char block[8];
+    snprintf(block, sizeof block, "%d", ID_BLOCK);
+    const char *keys[2] = {"tavolo:match-next", "tavolo:match-id"};
+    const char *args[1] = {block};
+    eval(c, LUA_IDS, 2, keys, 1, args, on_ids, c);
 }
 
 uint64_t cluster_take_id(struct cluster *c)

@@ -12,7 +12,8 @@
  *              moved with a member, freed compare-and-delete); each node's
  *              names in tavolo:node:<id>:names, so a dead node's are freed.
  *   tokens     tavolo:token:<token> = the node whose lobby knows it.
- *   matches    ids from INCRBY tavolo:match_id (a block at a time); the
+ *   matches    ids from INCRBY tavolo:match-next (a block at a time, above
+ *              the store's tavolo:match-id); the
  *              directory hash tavolo:matches (id -> "<owner> <LIST item>");
  *              tavolo:match:{<id>}:owner and :epoch (INCR on every new
  *              owner); tavolo:node:<id>:matches, what a node owns.
