@@ -909,9 +909,14 @@ void cluster_free(struct cluster *c)
     if (c == NULL)
         return;
     flush_relay(c);
-    /* Peers take what is left at once rather than after the lease. */
-    redis_link_cmd(c->cmd, NULL, NULL, "DEL %s", c->key_lease);
     c->is_closing = true;
+    /* Peers take what is left at once rather than after the lease: the
+     * lease goes now, if it is still this incarnation's (the loop does not
+     * run again to send it on the async link). */
+    const char *argv[5] = {"EVAL", LUA_CAD, "1", c->key_lease, c->incarnation};
+    if (redis_link_call_once(c->cfg.redis, 200, 5, argv) != 0)
+        log_warn("cluster: could not give up the lease; peers take this "
+                 "node's matches when it expires");
     redis_link_free(c->cmd);
     redis_link_free(c->sub);
     for (size_t i = 0; i < c->outqs.n_slots; i++) {

@@ -445,6 +445,32 @@ static void on_handle_closed(uv_handle_t *h)
     }
 }
 
+int redis_link_call_once(const char *addr, uint32_t timeout_ms, int argc,
+                         const char **argv)
+{
+    struct redis_link tmp;
+    char err[128];
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    size_t lens[16];
+
+    if (argc > 16 || parse_addr(&tmp, addr, err, sizeof err) != 0)
+        return -1;
+    redisContext *c = tmp.port ? redisConnectWithTimeout(tmp.host, tmp.port, tv)
+                               : redisConnectUnixWithTimeout(tmp.host, tv);
+    if (c == NULL || c->err) {
+        redisFree(c);
+        return -1;
+    }
+    redisSetTimeout(c, tv);
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    redisReply *r = redisCommandArgv(c, argc, argv, lens);
+    int rc = r != NULL && r->type != REDIS_REPLY_ERROR ? 0 : -1;
+    freeReplyObject(r);
+    redisFree(c);
+    return rc;
+}
+
 void redis_link_free(struct redis_link *l)
 {
     if (l == NULL)

@@ -65,6 +65,12 @@ bool redis_link_is_up(const struct redis_link *l);
 void redis_link_get_stats(const struct redis_link *l,
                           struct redis_link_stats *out);
 
+/* One command on a blocking connection of its own, at most timeout_ms
+ * to connect and as long again for the reply (for shutdown, when the
+ * loop will not run again). 0 if Redis answered without an error. */
+int redis_link_call_once(const char *addr, uint32_t timeout_ms, int argc,
+                         const char **argv);
+
 /* Fails every pending command (callbacks with NULL), disconnects, and
  * frees the link once its handles are closed. NULL does nothing. */
 void redis_link_free(struct redis_link *l);
