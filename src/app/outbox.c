@@ -36,6 +36,8 @@ struct outbox_batch {
     struct entries replies, sends;
     struct store_op *ops, **ops_tail;
     bool is_durable;      /* nothing to wait for any more */
+    bool is_committed;    /* the journal entries (if any) are durable */
+    unsigned n_holds;     /* outbox_hold()s not released yet */
 };
 
 /* Batches kept for reuse with their buffers: a command's capture costs
@@ -131,6 +133,8 @@ void outbox_begin(struct outbox *ob)
     b->ops = NULL;
     b->ops_tail = &b->ops;
     b->is_durable = false;
+    b->is_committed = false;
+    b->n_holds = 0;
     ob->open = b;
 }
 
@@ -204,8 +208,27 @@ static void on_committed(struct store_job *job)
     /* A failed commit was logged by the store; play goes on regardless. */
     store_ops_free(job->ops);
     free(job);
-    b->is_durable = true;
+    b->is_committed = true;
+    b->is_durable = b->n_holds == 0;
     drain(b->ob);
+}
+
+struct outbox_batch *outbox_hold(struct outbox *ob)
+{
+    if (ob->open == NULL)
+        return NULL;
+    ob->open->n_holds++;
+    return ob->open;
+}
+
+void outbox_release(struct outbox_batch *b)
+{
+    if (b == NULL)
+        return;
+    if (--b->n_holds == 0 && b->is_committed) {
+        b->is_durable = true;
+        drain(b->ob);
+    }
 }
 
 bool outbox_end(struct outbox *ob)
@@ -214,11 +237,12 @@ bool outbox_end(struct outbox *ob)
         return false;
     struct outbox_batch *b = ob->open;
     ob->open = NULL;
-    if (b->ops == NULL && ob->head == NULL) {
+    if (b->ops == NULL && ob->head == NULL && b->n_holds == 0) {
         deliver(b); /* the common case: nothing to wait for */
         return true;
     }
-    if (b->ops == NULL && b->replies.n == 0 && b->sends.n == 0) {
+    if (b->ops == NULL && b->replies.n == 0 && b->sends.n == 0 &&
+        b->n_holds == 0) {
         recycle(b);
         return true;
     }
@@ -229,7 +253,8 @@ bool outbox_end(struct outbox *ob)
     ob->tail = b;
     ob->n_waiting_batches++;
     if (b->ops == NULL) {
-        b->is_durable = true; /* waits only for the batches before it */
+        b->is_committed = true;
+        b->is_durable = b->n_holds == 0; /* else it waits for its holds */
         return false;
     }
     struct store_job *job = mem_calloc(1, sizeof *job);

@@ -66,6 +66,12 @@ void outbox_reply(struct outbox *ob, void *client, const char *line, size_t len)
 /* Adds a journal entry (ownership passes to the outbox). */
 void outbox_journal(struct outbox *ob, struct store_op *op);
 
+/* Inside a capture: the batch also waits until outbox_release(b) (a
+ * write elsewhere that clients must be able to rely on once they see the
+ * batch: a cluster's directory, docs/CLUSTER.md). NULL outside one. */
+struct outbox_batch *outbox_hold(struct outbox *ob);
+void outbox_release(struct outbox_batch *b);
+
 /* Ends the capture. Returns true if its lines were delivered now, false if
  * they wait for the store or for earlier batches. */
 bool outbox_end(struct outbox *ob);

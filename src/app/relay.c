@@ -518,10 +518,20 @@ static void hook_token(void *ctx, const char *token, bool is_valid)
         cluster_token_free(srv->cluster, token);
 }
 
+static void on_listed(void *ctx, int rc)
+{
+    struct outbox_batch *b = ctx;
+    (void)rc; /* unreachable: LIST and JOIN elsewhere say UNAVAILABLE */
+    outbox_release(b);
+}
+
+/* The batch that changed a match's listing leaves once the directory has
+ * it: a client told OK CREATE can have a friend JOIN on any node. */
 static void hook_listed(void *ctx, uint64_t id, const char *item)
 {
     struct server *srv = ctx;
-    cluster_match_listed(srv->cluster, id, item);
+    struct outbox_batch *b = outbox_hold(&srv->outbox);
+    cluster_match_listed(srv->cluster, id, item, b ? on_listed : NULL, b);
 }
 
 static uint64_t hook_new_id(void *ctx)

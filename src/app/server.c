@@ -663,6 +663,58 @@ void server_take_over(struct server *srv, uint64_t id, uint64_t epoch,
     store_submit(srv->store, job);
 }
 
+/* Start-up in a cluster: the matches this node id owned before. */
+struct own_list {
+    struct server *srv;
+    uint64_t ids[4096], epochs[4096];
+    bool is_restored[4096];
+    unsigned n;
+};
+
+static void on_own_claimed(void *ctx, uint64_t id, uint64_t epoch)
+{
+    struct own_list *o = ctx;
+    if (o->n < sizeof o->ids / sizeof o->ids[0]) {
+        o->ids[o->n] = id;
+        o->epochs[o->n++] = epoch;
+    }
+}
+
+static void restore_if_own(void *ctx, const struct store_open_match *m)
+{
+    struct own_list *o = ctx;
+    for (unsigned i = 0; i < o->n; i++) {
+        if (o->ids[i] != m->id)
+            continue;
+        cluster_match_adopted(o->srv->cluster, m->id, o->epochs[i], true);
+        o->is_restored[i] = restore_one(o->srv, m) == 0;
+        return;
+    }
+}
+
+static int take_back_own(struct server *srv)
+{
+    struct own_list *o = mem_calloc(1, sizeof *o);
+    o->srv = srv;
+    int n = cluster_take_back(srv->cluster, on_own_claimed, o);
+    int rc = 0;
+
+    if (n < 0) {
+        log_error("cluster: cannot reach Redis at %s to take this node's "
+                  "lease", srv->cfg->redis);
+        rc = -1;
+    } else if (n > 0 &&
+               store_each_open_match(srv->store, restore_if_own, o) != 0) {
+        log_error("cannot read the journal in Redis");
+        rc = -1;
+    }
+    for (unsigned i = 0; i < o->n && rc == 0; i++)
+        if (!o->is_restored[i]) /* waiting, ended, or not replayable */
+            cluster_match_adopted(srv->cluster, o->ids[i], o->epochs[i], false);
+    free(o);
+    return rc;
+}
+
 static void server_stop(struct server *srv);
 
 /* The store writes nothing more (its file was deleted or replaced, or
@@ -720,10 +772,13 @@ static int server_open_store(struct server *srv)
     lobby_set_last_id(srv->lobby, store_max_match_id(srv->store));
     /* Restored matches journal their forfeits if they fail to replay:
      * the writer must be running first. */
-    /* In a cluster, a match in play belongs to its owner node: a dead
-     * node's matches come back through the claims (docs/CLUSTER.md). */
-    if (srv->cluster == NULL &&
-        store_each_open_match(srv->store, restore_match, srv) != 0) {
+    /* In a cluster, a match in play belongs to its owner node: this
+     * node's own (a previous process with the same --node-id) come back
+     * now, a dead node's through the claims (docs/CLUSTER.md). */
+    if (srv->cluster != NULL) {
+        if (take_back_own(srv) != 0)
+            return -1;
+    } else if (store_each_open_match(srv->store, restore_match, srv) != 0) {
         log_error("cannot read the journal in %s", where);
         return -1;
     }

@@ -72,6 +72,22 @@ static void write_line(struct session *s, const char *text, size_t len)
         conn_write_line(s->conn, text, len);
 }
 
+void session_peer_addr(const struct session *s, char *out, size_t cap)
+{
+    char addr[NET_ADDR_STRLEN];
+    struct lobby_identity id;
+
+    if (s->conn != NULL) {
+        net_addr_format(&s->conn->addr, addr);
+        snprintf(out, cap, "%s", addr);
+    } else if (s->member != NULL) {
+        lobby_member_identity(s->member, &id);
+        snprintf(out, cap, "%s", id.key);
+    } else {
+        snprintf(out, cap, "-");
+    }
+}
+
 void session_write_line(struct session *s, const char *text, size_t len)
 {
     write_line(s, text, len);

@@ -100,6 +100,15 @@ bool quick_is_queued(const struct session *s);
 bool quick_leave(struct session *s);
 void quick_on_timer(uv_timer_t *timer);
 
+/* The connection is gone (a proxy: its gateway said so, or it moved on):
+ * an answer that comes back later has no one to go to. */
+static inline bool session_is_gone(const struct session *s)
+{
+    return s->is_proxy ? !s->is_proxy_open : s->conn == NULL;
+}
+/* The peer's address as text (a proxy's: the one its gateway saw). */
+void session_peer_addr(const struct session *s, char *out, size_t cap);
+
 /* One line to the client, now (a socket, a WebSocket, or the relay). */
 void session_write_line(struct session *s, const char *text, size_t len);
 void session_write_line_str(struct session *s, const char *text);

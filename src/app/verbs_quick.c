@@ -104,7 +104,7 @@ static void on_rating(struct store_job *job)
     struct rating_ask *ask = (struct rating_ask *)job;
     struct session *s = job->ctx;
 
-    if (s->conn != NULL && s->member != NULL) {
+    if (!session_is_gone(s) && s->member != NULL) {
         int rating = job->rc == STORE_OK ? (int)(job->stats.rating + 0.5)
                                          : GUEST_RATING;
         /* No command of s ran meanwhile (it waited for this reply). The

@@ -90,6 +90,21 @@ static const char LUA_IDS[] =
     "local c = tonumber(redis.call('GET', KEYS[1]) or '0') "
     "if c < m then redis.call('SET', KEYS[1], m) end "
     "return redis.call('INCRBY', KEYS[1], ARGV[1])";
+/* KEYS: my lease, the node set, my matches, my names; ARGV: incarnation,
+ * lease ms, me. Start-up: the lease is ours now; the names of a previous
+ * process with this id are freed; its matches claimed back: {id, epoch}... */
+static const char LUA_TAKE_BACK[] =
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
+    "redis.call('SADD', KEYS[2], ARGV[3]) "
+    "for _, k in ipairs(redis.call('SMEMBERS', KEYS[4])) do "
+    "if redis.call('GET', k) == ARGV[3] then redis.call('DEL', k) end end "
+    "redis.call('DEL', KEYS[4]) "
+    "local out = {} "
+    "for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do "
+    "if redis.call('GET', 'tavolo:match:{' .. id .. '}:owner') == ARGV[3] then "
+    "table.insert(out, id) "
+    "table.insert(out, redis.call('INCR', 'tavolo:match:{' .. id .. '}:epoch')) "
+    "else redis.call('SREM', KEYS[3], id) end end return out";
 /* KEYS: token; ARGV: me. */
 static const char LUA_CAD[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then "
@@ -346,7 +361,28 @@ static void on_own(void *ctx, redisReply *r)
     free(q);
 }
 
-void cluster_match_listed(struct cluster *c, uint64_t id, const char *item)
+struct done_req {
+    cluster_rc_fn fn;
+    void *ctx;
+};
+
+static void on_done(void *ctx, redisReply *r)
+{
+    struct done_req *q = ctx;
+    q->fn(q->ctx, r != NULL && r->type != REDIS_REPLY_ERROR ? 0 : -1);
+    free(q);
+}
+
+static struct done_req *done_req(cluster_rc_fn fn, void *ctx)
+{
+    struct done_req *q = mem_calloc(1, sizeof *q);
+    q->fn = fn;
+    q->ctx = ctx;
+    return q;
+}
+
+void cluster_match_listed(struct cluster *c, uint64_t id, const char *item,
+                          cluster_rc_fn done, void *done_ctx)
 {
     char key[24], owner[64], epoch[64], idtxt[24];
     int n = snprintf(key, sizeof key, "%" PRIu64, id);
@@ -355,14 +391,18 @@ void cluster_match_listed(struct cluster *c, uint64_t id, const char *item)
     snprintf(idtxt, sizeof idtxt, "%" PRIu64, id);
     match_keys(id, owner, epoch);
     if (item == NULL) {
-        if (o == NULL)
+        if (o == NULL) {
+            if (done)
+                done(done_ctx, 0);
             return;
+        }
         strmap_del(&c->owned, key, (size_t)n);
         free(o);
         c->n_owned--;
         const char *keys[4] = {owner, epoch, c->key_matches, "tavolo:matches"};
         const char *args[2] = {c->id, idtxt};
-        eval(c, LUA_DISOWN, 4, keys, 2, args, NULL, NULL);
+        eval(c, LUA_DISOWN, 4, keys, 2, args, done ? on_done : NULL,
+             done ? done_req(done, done_ctx) : NULL);
         return;
     }
     if (o == NULL) {
@@ -383,8 +423,9 @@ void cluster_match_listed(struct cluster *c, uint64_t id, const char *item)
     }
     char value[CLUSTER_NODE_MAX + ITEM_MAX + 2];
     snprintf(value, sizeof value, "%s %s", c->id, item);
-    redis_link_cmd(c->cmd, NULL, NULL, "HSET tavolo:matches %s %s", idtxt,
-                   value);
+    redis_link_cmd(c->cmd, done ? on_done : NULL,
+                   done ? done_req(done, done_ctx) : NULL,
+                   "HSET tavolo:matches %s %s", idtxt, value);
 }
 
 uint64_t cluster_match_epoch(const struct cluster *c, uint64_t id)
@@ -851,6 +892,61 @@ fail:
     strmap_free(&c->owned);
     free(c);
     return NULL;
+}
+
+int cluster_take_back(struct cluster *c,
+                      void (*fn)(void *ctx, uint64_t id, uint64_t epoch),
+                      void *ctx)
+{
+    char ms[16];
+    const char *argv[] = {"EVAL", LUA_TAKE_BACK, "4", c->key_lease,
+                          "tavolo:nodes", c->key_matches, c->key_names,
+                          c->incarnation, ms, c->id};
+    size_t lens[10];
+    struct timeval tv = {c->cfg.cmd_ms / 1000, (c->cfg.cmd_ms % 1000) * 1000};
+    char host[256];
+    int port = 0;
+
+    snprintf(ms, sizeof ms, "%u", c->cfg.lease_ms);
+    if (c->cfg.redis[0] == '/') {
+        snprintf(host, sizeof host, "%s", c->cfg.redis);
+    } else {
+        const char *colon = strrchr(c->cfg.redis, ':');
+        if (colon == NULL || (size_t)(colon - c->cfg.redis) >= sizeof host)
+            return -1;
+        memcpy(host, c->cfg.redis, (size_t)(colon - c->cfg.redis));
+        host[colon - c->cfg.redis] = '\0';
+        port = atoi(colon + 1);
+    }
+    redisContext *rc = port ? redisConnectWithTimeout(host, port, tv)
+                            : redisConnectUnixWithTimeout(host, tv);
+    if (rc == NULL || rc->err) {
+        redisFree(rc);
+        return -1;
+    }
+    redisSetTimeout(rc, tv);
+    for (int i = 0; i < 10; i++)
+        lens[i] = strlen(argv[i]);
+    uint64_t sent = now_us();
+    redisReply *r = redisCommandArgv(rc, 10, argv, lens);
+    int n = -1;
+    if (r != NULL && r->type == REDIS_REPLY_ARRAY) {
+        n = 0;
+        c->has_had_lease = true;
+        c->lease_ok_until_us = sent + (uint64_t)c->cfg.lease_ms * 900;
+        for (size_t i = 0; i + 1 < r->elements; i += 2) {
+            if (r->element[i]->type != REDIS_REPLY_STRING ||
+                r->element[i + 1]->type != REDIS_REPLY_INTEGER)
+                continue;
+            uint64_t id = strtoull(r->element[i]->str, NULL, 10);
+            c->stats.n_claims++;
+            fn(ctx, id, (uint64_t)r->element[i + 1]->integer);
+            n++;
+        }
+    }
+    freeReplyObject(r);
+    redisFree(rc);
+    return n;
 }
 
 const char *cluster_node_id(const struct cluster *c)

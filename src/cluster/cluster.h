@@ -37,6 +37,9 @@
 
 struct cluster;
 
+/* An answer: rc 0 done, -1 unavailable (some calls say more). */
+typedef void (*cluster_rc_fn)(void *ctx, int rc);
+
 struct cluster_config {
     const char *redis;   /* HOST:PORT or a unix socket path */
     const char *node_id; /* [A-Za-z0-9_-], at most 39 */
@@ -80,6 +83,17 @@ struct cluster *cluster_new(uv_loop_t *loop, const struct cluster_config *cfg,
  * what this node still owned at once), closes the links. */
 void cluster_free(struct cluster *c);
 
+/* Start-up, before serving (blocking, at most about cmd_ms): takes this
+ * node id's lease — a previous process with the same id is presumed dead
+ * (if it still runs, its next renewal finds the lease taken and it stops)
+ * — frees the names that process held, and claims back, at a new epoch,
+ * every match it owned: fn(ctx, id, epoch) for each. The caller restores
+ * them (cluster_match_adopted first). Returns the count, or -1 if Redis
+ * cannot be reached. */
+int cluster_take_back(struct cluster *c,
+                      void (*fn)(void *ctx, uint64_t id, uint64_t epoch),
+                      void *ctx);
+
 const char *cluster_node_id(const struct cluster *c);
 bool cluster_is_up(const struct cluster *c);
 /* True while the last renewal Redis confirmed was sent less than
@@ -98,7 +112,6 @@ bool cluster_peer_is_alive(const struct cluster *c, const char *node);
 
 /* ---- names ---- */
 /* rc: 0 claimed for this node, 1 held by another node, -1 unavailable. */
-typedef void (*cluster_rc_fn)(void *ctx, int rc);
 void cluster_name_claim(struct cluster *c, const char *name, cluster_rc_fn fn,
                         void *ctx);
 /* Fire and forget: this node holds name now (a member moved here). */
@@ -123,7 +136,9 @@ bool cluster_has_id(struct cluster *c);
 /* The directory: item is the match's LIST item ("<id>:<game>:<s>/<n>:
  * <state>"), NULL once it is gone. The first listing of a match makes
  * this node its owner (epoch INCR). */
-void cluster_match_listed(struct cluster *c, uint64_t id, const char *item);
+/* done (may be NULL) runs once the directory has it (rc 0) or not (-1). */
+void cluster_match_listed(struct cluster *c, uint64_t id, const char *item,
+                          cluster_rc_fn done, void *ctx);
 /* This node's epoch for a match it owns (0 if unknown yet). */
 uint64_t cluster_match_epoch(const struct cluster *c, uint64_t id);
 /* A claimed match runs here from now on, at epoch (or could not be

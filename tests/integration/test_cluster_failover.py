@@ -62,7 +62,11 @@ def resume_anywhere(nodes, token, name, deadline):
             c = s.connect()
         except (OSError, AssertionError):
             continue
-        got = c.ask("RESUME " + token)
+        try:
+            got = c.ask("RESUME " + token)
+        except (OSError, AssertionError):
+            c.close()
+            continue
         if got.startswith("OK RESUME"):
             b = Bot(c, name)
             b.resumed = True
@@ -98,7 +102,7 @@ def kill_owner_once(redis, nodes, rng, names):
             p.pump(0.3)
             while True:
                 p.pump(0.1)
-        except AssertionError:
+        except (AssertionError, OSError):
             pass  # closed: b's gateway says UNAVAILABLE and closes it
     seen = {p.name: acked(p) for p in bots}
     tokens = {p.name: p.token for p in bots}
