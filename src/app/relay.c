@@ -499,8 +499,8 @@ static void on_lease_lost(void *ctx, const char *why)
 static void hook_name(void *ctx, const char *name, bool is_held)
 {
     struct server *srv = ctx;
-    if (srv->is_handing_off || srv->is_name_claimed)
-        return;
+    if (srv->cluster == NULL || srv->is_handing_off || srv->is_name_claimed)
+        return; /* (no cluster: the lobby freed at exit, after the lease) */
     if (is_held)
         cluster_name_hold(srv->cluster, name);
     else
@@ -510,7 +510,7 @@ static void hook_name(void *ctx, const char *name, bool is_held)
 static void hook_token(void *ctx, const char *token, bool is_valid)
 {
     struct server *srv = ctx;
-    if (srv->is_handing_off)
+    if (srv->cluster == NULL || srv->is_handing_off)
         return;
     if (is_valid)
         cluster_token_set(srv->cluster, token);
@@ -530,6 +530,8 @@ static void on_listed(void *ctx, int rc)
 static void hook_listed(void *ctx, uint64_t id, const char *item)
 {
     struct server *srv = ctx;
+    if (srv->cluster == NULL)
+        return;
     struct outbox_batch *b = outbox_hold(&srv->outbox);
     cluster_match_listed(srv->cluster, id, item, b ? on_listed : NULL, b);
 }
@@ -537,7 +539,7 @@ static void hook_listed(void *ctx, uint64_t id, const char *item)
 static uint64_t hook_new_id(void *ctx)
 {
     struct server *srv = ctx;
-    return cluster_take_id(srv->cluster);
+    return srv->cluster ? cluster_take_id(srv->cluster) : 0;
 }
 
 void relay_fill_env(struct server *srv, struct lobby_env *env)

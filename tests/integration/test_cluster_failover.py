@@ -241,6 +241,42 @@ def test_sigstop_owner_is_fenced():
         redis.cleanup()
 
 
+def test_sigterm_gives_up_the_lease_at_once():
+    """A clean stop deletes the lease: the others claim within one scan
+    (lease / 3), not after the whole lease."""
+    redis = RedisServer()
+    lease = 9000
+    nodes = [Server(*FAST, "--redis", redis.addr, "--node-id", "t%d" % i,
+                    "--lease-ms", str(lease), "--redis-wait-ms", "800")
+             for i in range(2)]
+    try:
+        wait_ready(*nodes)
+        a = Bot(nodes[0].connect(), "ta", autoplay=False)
+        b = Bot(nodes[1].connect(), "tb", autoplay=False)
+        a.nick()
+        b.nick()
+        mid = int(bot_reply(a, "CREATE briscola", r"OK CREATE (\d+)").split()[2])
+        bot_reply(b, "JOIN %d" % mid, "OK JOIN %d 1" % mid)
+        play_moves([a, b], 4)
+        t0 = time.monotonic()
+        assert nodes[0].stop() == 0
+        assert redis.command("EXISTS", "tavolo:node:t0") == 0
+        back = [resume_anywhere(nodes[1:], p.token, p.name, t0 + lease / 1000)
+                for p in (a, b)]
+        took = time.monotonic() - t0
+        assert took < lease / 3000 + 2, took
+        for nb in back:
+            while not any(l.startswith("TURN") for l in nb.lines):
+                nb.on_line(nb.c.line())
+        print("  clean stop: players back after %.2f s (lease %d ms)" % (took, lease))
+    finally:
+        for s in nodes:
+            if s.proc.poll() is None:
+                s.stop()
+        redis.cleanup()
+
+
 if __name__ == "__main__":
     run([test_kill_owner_mid_match, test_sigstop_owner_is_fenced,
+         test_sigterm_gives_up_the_lease_at_once,
          test_kill_repeat])
