@@ -700,6 +700,27 @@ void relay_find_token(struct session *s, const char *token, size_t token_len,
     cluster_token_find(s->srv->cluster, t, on_found, q);
 }
 
+bool relay_quick(struct session *s, const struct rules *r, unsigned seats)
+{
+    struct server *srv = s->srv;
+    const char *node = cluster_quick_node(srv->cluster);
+
+    (void)r;
+    (void)seats;
+    if (srv->is_draining) {
+        session_reply_err(s, "UNAVAILABLE",
+                          "this node is draining: connect to another one");
+        return true;
+    }
+    if (node[0] == '\0' || strcmp(node, me(srv)) == 0 ||
+        !cluster_peer_is_alive(srv->cluster, node))
+        return false; /* the queue is here (or its node is being replaced) */
+    /* The member is free (checked): it moves, and QUICK with it. */
+    session_wait_for_answer(s);
+    handoff(s, node, srv->cur_line, srv->cur_len);
+    return true;
+}
+
 bool relay_can_create(struct server *srv, const char **why)
 {
     if (srv->is_draining) {

@@ -1083,6 +1083,8 @@ static void on_drain_signal(uv_signal_t *h, int signum)
     if (srv->is_draining)
         return;
     srv->is_draining = true;
+    if (srv->cluster != NULL)
+        cluster_set_draining(srv->cluster); /* not the quick-play node */
     log_info("SIGUSR1: draining: no new matches on this node; it stops when "
              "its matches in play are over");
     uv_timer_start(&srv->drain_timer, on_drain_timer, 0, 250);

@@ -95,6 +95,11 @@ void verb_history(struct session *s, const struct cmd *c);
 /* Bots and quick play (verbs_quick.c, PROTOCOL §14). */
 void verb_quick(struct session *s, const struct cmd *c);
 void verb_bot(struct session *s, const struct cmd *c);
+struct rules;
+/* QUICK's queueing, its arguments checked; is_waiting: s already waits
+ * for its answer (a cluster's lookup came first). */
+void quick_start(struct session *s, const struct rules *r, unsigned seats,
+                 bool is_waiting);
 bool quick_is_queued(const struct session *s);
 /* Out of the queue: true if s was queued. */
 bool quick_leave(struct session *s);

@@ -105,6 +105,15 @@ static const char LUA_TAKE_BACK[] =
     "table.insert(out, id) "
     "table.insert(out, redis.call('INCR', 'tavolo:match:{' .. id .. '}:epoch')) "
     "else redis.call('SREM', KEYS[3], id) end end return out";
+/* KEYS: the quick-play node; ARGV: me, lease ms, may I take it (1/0).
+ * The holder after this step. */
+static const char LUA_QUICK[] =
+    "local v = redis.call('GET', KEYS[1]) "
+    "if v == ARGV[1] and ARGV[3] == '0' then redis.call('DEL', KEYS[1]) "
+    "return '' end "
+    "if (not v and ARGV[3] == '1') or v == ARGV[1] then "
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return ARGV[1] end "
+    "return v or ''";
 /* KEYS: token; ARGV: me. */
 static const char LUA_CAD[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then "
@@ -157,6 +166,8 @@ struct cluster {
     /* matches this node owns */
     struct strmap owned;        /* "<id>" -> owned */
     size_t n_owned;
+    char quick_node[CLUSTER_NODE_MAX]; /* as last seen */
+    bool is_draining;
     struct cluster_stats stats;
 };
 
@@ -763,6 +774,25 @@ static void on_peers(void *ctx, redisReply *r)
     c->n_peers = n;
 }
 
+/* ---------- quick play ---------- */
+
+static void on_quick(void *ctx, redisReply *r)
+{
+    struct cluster *c = ctx;
+    if (r != NULL && r->type == REDIS_REPLY_STRING && r->len < CLUSTER_NODE_MAX)
+        memcpy(c->quick_node, r->str, r->len + 1);
+}
+
+const char *cluster_quick_node(const struct cluster *c)
+{
+    return c->quick_node;
+}
+
+void cluster_set_draining(struct cluster *c)
+{
+    c->is_draining = true;
+}
+
 /* ---------- the lease ---------- */
 
 static void on_lease(void *ctx, redisReply *r)
@@ -791,6 +821,12 @@ static void on_lease(void *ctx, redisReply *r)
     c->has_had_lease = true;
     c->lease_ok_until_us = c->lease_sent_us + (uint64_t)c->cfg.lease_ms * 1000
                            - (uint64_t)c->cfg.lease_ms * 100;
+    /* The quick-play queue's node, kept with its holder's lease. */
+    char ms[16];
+    snprintf(ms, sizeof ms, "%u", c->cfg.lease_ms);
+    const char *qkeys[1] = {"tavolo:quick-node"};
+    const char *qargs[3] = {c->id, ms, c->is_draining ? "0" : "1"};
+    eval(c, LUA_QUICK, 1, qkeys, 3, qargs, on_quick, c);
     /* With the lease held, look for peers that lost theirs. */
     const char *keys[1] = {"tavolo:nodes"};
     eval(c, LUA_DEAD, 1, keys, 0, NULL, on_dead, c);

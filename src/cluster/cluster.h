@@ -110,6 +110,14 @@ void cluster_send(struct cluster *c, const char *node, const char *line,
 /* True if node holds a lease now (as last seen). */
 bool cluster_peer_is_alive(const struct cluster *c, const char *node);
 
+/* ---- quick play ---- */
+/* The node that holds the cluster's quick-play queue (tavolo:quick-node,
+ * taken by the first node that renews its lease while it is free, and
+ * kept with that node's lease); "" while unknown. */
+const char *cluster_quick_node(const struct cluster *c);
+/* This node takes no new matches: it stops holding the queue. */
+void cluster_set_draining(struct cluster *c);
+
 /* ---- names ---- */
 /* rc: 0 claimed for this node, 1 held by another node, -1 unavailable. */
 void cluster_name_claim(struct cluster *c, const char *name, cluster_rc_fn fn,

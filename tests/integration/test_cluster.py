@@ -252,8 +252,29 @@ def test_sigusr1_drains_a_node():
         cl.stop()
 
 
+def test_quick_play_across_nodes():
+    """One queue for the cluster: two players who QUICK on different
+    nodes get one match (on the queue's node) and play it to the end."""
+    cl = Cluster(3)
+    try:
+        bots = [Bot(s.connect(), "q%d" % i) for i, s in enumerate(cl.nodes[1:])]
+        for b in bots:
+            b.nick()
+        until(lambda: cl.redis.command("GET", "tavolo:quick-node"), what="queue node")
+        for b in bots:
+            bot_reply(b, "QUICK briscola", "OK QUICK briscola 2")
+        pump_until(bots, lambda: all(b.end for b in bots), timeout=60)
+        assert bots[0].end == bots[1].end
+        assert sum(int(v) for v in bots[0].end.split()[4:]) == 120
+        starts = [l for l in bots[0].lines if l.startswith("START")]
+        assert len(starts) == 1 and "q0" in starts[0] and "q1" in starts[0], starts
+    finally:
+        cl.stop()
+
+
 if __name__ == "__main__":
     run([test_hello_names_the_node_and_healthz,
+         test_quick_play_across_nodes,
          test_sigusr1_drains_a_node,
          test_names_unique_across_nodes_and_list_equal,
          test_four_seats_on_three_nodes_with_spectators_chat_and_resume])
