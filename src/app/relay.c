@@ -438,9 +438,10 @@ static void on_message(void *ctx, const char *from, const char *body,
 
 /* ---------- peers ---------- */
 
-static void on_peer_dead(void *ctx, const char *node)
+/* Everything this node shares with node ends: it died, or messages
+ * between the two were lost. */
+static void drop_shared(struct server *srv, const char *node)
 {
-    struct server *srv = ctx;
     size_t n = 0;
     struct session **all;
 
@@ -471,6 +472,16 @@ static void on_peer_dead(void *ctx, const char *node)
         conn_close_after_flush(s->conn, "home node lost");
     }
     free(all);
+}
+
+static void on_peer_dead(void *ctx, const char *node)
+{
+    drop_shared(ctx, node);
+}
+
+static void on_relay_gap(void *ctx, const char *node)
+{
+    drop_shared(ctx, node);
 }
 
 static void on_claimed(void *ctx, uint64_t id, uint64_t epoch, const char *from)
@@ -797,6 +808,9 @@ size_t relay_render_metrics(const struct server *srv, char *out, size_t cap)
         "# HELP tavolo_cluster_failovers_total Claimed matches that run here again.\n"
         "# TYPE tavolo_cluster_failovers_total counter\n"
         "tavolo_cluster_failovers_total %" PRIu64 "\n"
+        "# HELP tavolo_cluster_relay_gaps_total Relay messages from a node found lost (its shared sessions start over).\n"
+        "# TYPE tavolo_cluster_relay_gaps_total counter\n"
+        "tavolo_cluster_relay_gaps_total %" PRIu64 "\n"
         "# HELP tavolo_cluster_peer_deaths_total Nodes seen losing their lease.\n"
         "# TYPE tavolo_cluster_peer_deaths_total counter\n"
         "tavolo_cluster_peer_deaths_total %" PRIu64 "\n"
@@ -808,7 +822,7 @@ size_t relay_render_metrics(const struct server *srv, char *out, size_t cap)
         st.n_redis_failed, st.n_redis_timeouts, st.n_peers, st.n_relayed_out,
         st.n_relayed_in, st.n_relay_lines_out, srv->n_proxies,
         srv->metrics.n_handoffs, st.n_claims, srv->metrics.n_failovers,
-        st.n_peer_deaths, st.lease_age_ms / 1e3);
+        st.n_relay_gaps, st.n_peer_deaths, st.lease_age_ms / 1e3);
     if (n < 0)
         return 0;
     return (size_t)n < cap ? (size_t)n : cap - 1;
@@ -820,9 +834,7 @@ int relay_start(struct server *srv)
 {
     char err[256];
 
-    strmap_init(&srv->proxies);
-    strmap_init(&srv->remotes);
-    dq_init(&srv->relay_q, srv->cfg->redis_timeout_ms * 3);
+    /* proxies, remotes and relay_q: made by server_init */
     if (srv->cfg->redis == NULL)
         return 0;
     struct cluster_config cc = {
@@ -835,6 +847,7 @@ int relay_start(struct server *srv)
         .ctx = srv,
         .on_message = on_message,
         .on_peer_dead = on_peer_dead,
+        .on_relay_gap = on_relay_gap,
         .on_claimed = on_claimed,
         .on_state = on_state,
         .on_lease_lost = on_lease_lost,

@@ -119,12 +119,26 @@ static const char LUA_CAD[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then "
     "redis.call('DEL', KEYS[1]) end return 1";
 
+/* Lines for one node, and the sequence of the messages sent to it: each
+ * message says "<from> <incarnation> <seq>" first, so the receiver sees a
+ * message lost (Redis restarting, the receiver not subscribed yet) as a
+ * gap. A PUBLISH that reached no one marks the queue lost, and an empty
+ * message follows at the next lease tick, so the gap is seen soon. */
 struct outq {
     char node[CLUSTER_NODE_MAX];
     char *buf;
     size_t len, cap;
     struct outq *next_dirty;
-    bool is_dirty;
+    bool is_dirty, is_lost;
+    uint64_t seq;
+    struct cluster *c;
+};
+
+/* The last message seen from one node (by its incarnation). */
+struct inseq {
+    char node[CLUSTER_NODE_MAX];
+    char incarnation[33];
+    uint64_t seq;
 };
 
 struct owned {
@@ -159,6 +173,7 @@ struct cluster {
     unsigned n_peers;
     /* relay */
     struct strmap outqs;        /* node -> outq */
+    struct strmap inseqs;       /* node -> inseq */
     struct outq *dirty;
     /* ids */
     uint64_t next_id, last_id;  /* the block at hand: next_id..last_id */
@@ -215,22 +230,58 @@ static void eval(struct cluster *c, const char *script, int n_keys,
 
 /* ---------- relay ---------- */
 
+static void on_published(void *ctx, redisReply *r)
+{
+    struct outq *q = ctx;
+
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER || r->integer < 1) {
+        if (!q->is_lost)
+            log_warn("cluster: a relay message to node %s reached no one; "
+                     "it will see the gap", q->node);
+        q->is_lost = true;
+    }
+}
+
+static void publish(struct cluster *c, struct outq *q)
+{
+    char channel[96], head[96];
+    int hn = snprintf(head, sizeof head, "%s %s %" PRIu64 "\n", c->id,
+                      c->incarnation, ++q->seq);
+    char *msg = mem_alloc((size_t)hn + q->len);
+
+    snprintf(channel, sizeof channel, "tavolo:relay:%s", q->node);
+    memcpy(msg, head, (size_t)hn);
+    if (q->len > 0)
+        memcpy(msg + hn, q->buf, q->len);
+    const char *argv[3] = {"PUBLISH", channel, msg};
+    size_t lens[3] = {7, strlen(channel), (size_t)hn + q->len};
+    redis_link_cmdv(c->cmd, 3, argv, lens, on_published, q);
+    free(msg);
+    c->stats.n_relayed_out++;
+    q->len = 0;
+}
+
 static void flush_relay(struct cluster *c)
 {
     while (c->dirty != NULL) {
         struct outq *q = c->dirty;
-        char channel[96];
         c->dirty = q->next_dirty;
         q->next_dirty = NULL;
         q->is_dirty = false;
-        if (q->len == 0)
-            continue;
-        snprintf(channel, sizeof channel, "tavolo:relay:%s", q->node);
-        const char *argv[3] = {"PUBLISH", channel, q->buf};
-        size_t lens[3] = {7, strlen(channel), q->len};
-        redis_link_cmdv(c->cmd, 3, argv, lens, NULL, NULL);
-        c->stats.n_relayed_out++;
-        q->len = 0;
+        if (q->len > 0)
+            publish(c, q);
+    }
+}
+
+/* A lease tick: an empty message to every node a message was lost to. */
+static void resend_lost(struct cluster *c)
+{
+    for (size_t i = 0; i < c->outqs.n_slots; i++) {
+        struct outq *q = strmap_slot_value(&c->outqs, i);
+        if (q != NULL && q->is_lost && cluster_peer_is_alive(c, q->node)) {
+            q->is_lost = false;
+            publish(c, q);
+        }
     }
 }
 
@@ -252,15 +303,10 @@ void cluster_send(struct cluster *c, const char *node, const char *line,
     if (q == NULL) {
         q = mem_calloc(1, sizeof *q);
         snprintf(q->node, sizeof q->node, "%s", node);
+        q->c = c;
+        q->cap = 4096;
+        q->buf = mem_alloc(q->cap);
         strmap_put(&c->outqs, q->node, q);
-    }
-    if (q->len == 0) { /* every message starts with its sender */
-        size_t n = strlen(c->id);
-        q->cap = q->cap < 4096 ? 4096 : q->cap;
-        q->buf = q->buf ? q->buf : mem_alloc(q->cap);
-        memcpy(q->buf, c->id, n);
-        q->buf[n] = '\n';
-        q->len = n + 1;
     }
     while (q->len + len + 1 > q->cap) {
         q->cap *= 2;
@@ -281,14 +327,38 @@ static void on_relay_message(void *ctx, const char *data, size_t len)
 {
     struct cluster *c = ctx;
     const char *nl = memchr(data, '\n', len);
-    char from[CLUSTER_NODE_MAX];
+    char head[CLUSTER_NODE_MAX + 64], from[CLUSTER_NODE_MAX], inc[33];
+    unsigned long long seq;
 
-    if (nl == NULL || (size_t)(nl - data) >= sizeof from)
+    if (nl == NULL || (size_t)(nl - data) >= sizeof head)
         return;
-    memcpy(from, data, (size_t)(nl - data));
-    from[nl - data] = '\0';
+    memcpy(head, data, (size_t)(nl - data));
+    head[nl - data] = '\0';
+    if (sscanf(head, "%39s %32s %llu", from, inc, &seq) != 3)
+        return;
     c->stats.n_relayed_in++;
-    if (c->ops.on_message)
+    struct inseq *in = strmap_get(&c->inseqs, from, strlen(from));
+    if (in == NULL) {
+        in = mem_calloc(1, sizeof *in);
+        snprintf(in->node, sizeof in->node, "%s", from);
+        strmap_put(&c->inseqs, in->node, in);
+    }
+    bool is_gap = strcmp(in->incarnation, inc) == 0 ? seq != in->seq + 1
+                                                    : seq != 1;
+    if (in->incarnation[0] == '\0' && seq != 1)
+        is_gap = true; /* this node came up after that one sent to it */
+    snprintf(in->incarnation, sizeof in->incarnation, "%s", inc);
+    in->seq = seq;
+    if (is_gap) {
+        c->stats.n_relay_gaps++;
+        log_warn("cluster: relay messages from node %s were lost (Redis "
+                 "restarting?): the sessions shared with it start over",
+                 from);
+        if (c->ops.on_relay_gap)
+            c->ops.on_relay_gap(c->ops.ctx, from);
+        return; /* its lines belong to the exchange that broke */
+    }
+    if (c->ops.on_message && nl + 1 < data + len)
         c->ops.on_message(c->ops.ctx, from, nl + 1,
                           len - (size_t)(nl + 1 - data));
 }
@@ -821,6 +891,7 @@ static void on_lease(void *ctx, redisReply *r)
     c->has_had_lease = true;
     c->lease_ok_until_us = c->lease_sent_us + (uint64_t)c->cfg.lease_ms * 1000
                            - (uint64_t)c->cfg.lease_ms * 100;
+    resend_lost(c);
     /* The quick-play queue's node, kept with its holder's lease. */
     char ms[16];
     snprintf(ms, sizeof ms, "%u", c->cfg.lease_ms);
@@ -897,6 +968,7 @@ struct cluster *cluster_new(uv_loop_t *loop, const struct cluster_config *cfg,
     snprintf(c->channel, sizeof c->channel, "tavolo:relay:%s", c->id);
     strmap_init(&c->dead);
     strmap_init(&c->outqs);
+    strmap_init(&c->inseqs);
     strmap_init(&c->owned);
     c->cmd = redis_link_new(loop, cfg->redis, "commands", cfg->cmd_ms,
                             on_link_state, c, err, err_cap);
@@ -925,6 +997,7 @@ fail:
     redis_link_free(c->cmd);
     strmap_free(&c->dead);
     strmap_free(&c->outqs);
+    strmap_free(&c->inseqs);
     strmap_free(&c->owned);
     free(c);
     return NULL;
@@ -992,7 +1065,7 @@ const char *cluster_node_id(const struct cluster *c)
 
 bool cluster_is_up(const struct cluster *c)
 {
-    return redis_link_is_up(c->cmd);
+    return redis_link_is_up(c->cmd) && redis_link_is_up(c->sub);
 }
 
 void cluster_get_stats(const struct cluster *c, struct cluster_stats *out)
@@ -1057,6 +1130,7 @@ void cluster_free(struct cluster *c)
             free(q->buf);
     }
     free_map_values(&c->outqs);
+    free_map_values(&c->inseqs);
     free_map_values(&c->owned);
     free_map_values(&c->dead);
     uv_close((uv_handle_t *)&c->lease_timer, on_closed);

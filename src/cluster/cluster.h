@@ -57,6 +57,9 @@ struct cluster_ops {
     /* This node won match_id of dead node `from` at epoch: load and run it. */
     void (*on_claimed)(void *ctx, uint64_t match_id, uint64_t epoch,
                        const char *from);
+    /* Relay messages from node were lost (a gap in their sequence): the
+     * sessions this node shares with it are out of step. */
+    void (*on_relay_gap)(void *ctx, const char *node);
     /* Redis came back (true) or became unreachable (false). */
     void (*on_state)(void *ctx, bool is_up);
     /* The lease was found taken by another incarnation of this id, or
@@ -68,7 +71,7 @@ struct cluster_stats {
     bool is_up;
     unsigned n_peers;
     uint64_t n_relayed_out, n_relayed_in, n_relay_lines_out;
-    uint64_t n_claims, n_peer_deaths;
+    uint64_t n_claims, n_peer_deaths, n_relay_gaps;
     uint64_t redis_last_us, redis_max_us, redis_mean_us;
     uint64_t n_redis_commands, n_redis_failed, n_redis_timeouts;
     uint64_t lease_age_ms; /* since the last confirmed renewal was sent */
@@ -95,6 +98,7 @@ int cluster_take_back(struct cluster *c,
                       void *ctx);
 
 const char *cluster_node_id(const struct cluster *c);
+/* Both links (commands, relay) connected. */
 bool cluster_is_up(const struct cluster *c);
 /* True while the last renewal Redis confirmed was sent less than
  * lease_ms - lease_ms/10 ago, by the monotonic clock: until then no other

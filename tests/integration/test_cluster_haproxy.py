@@ -11,7 +11,7 @@ import time
 from bots import Bot, GameBot, pump_until
 from cluster import HAProxy, RedisServer
 from harness import Client, Server, run
-from test_cluster import FAST, bot_reply, until, wait_ready
+from test_cluster import FAST, bot_reply, healthz, until, wait_ready
 from test_cluster_failover import acked, play_moves, resume_anywhere, stream
 
 LEASE_MS = 1500
@@ -141,7 +141,9 @@ def test_redis_restarted_mid_play():
         redis.restart()  # SIGTERM, then again on the same AOF
         # play goes on: every later move is acknowledged and journaled
         until(lambda: redis.command("PING") == "PONG", what="redis back")
-        time.sleep(0.1)
+        # both nodes back on Redis (their /healthz says so), as a load
+        # balancer would wait for
+        until(lambda: all(healthz(s) == 200 for s in nodes), what="nodes back")
         a.autoplay = b.autoplay = True
         x = a if a.turn == a.seat else b
         x.play(x.hand[0])
