@@ -73,9 +73,6 @@ static const struct opt opts[] = {
     /* Durability of the journal (docs/OPERATIONS.md). */
     STR("durability", durability, "power: a reply waits for fsync; process: for write, fsync every --fsync-ms (process)"),
     U32("fsync-ms", fsync_ms, 1, 10000, "process: the longest a written move waits for its fsync (50)"),
-    /* The store on Redis, shared by a cluster's nodes (docs/CLUSTER.md). */
-    STR("redis", redis, "HOST:PORT or socket path: the store and the cluster on Redis instead of --data (none: one node)"),
-    U32("redis-wait-ms", redis_wait_ms, 1, 600000, "a job waits this long for an unreachable Redis, then UNAVAILABLE (5000)"),
     /* TLS on the game port and the log's format (docs/OPERATIONS.md). */
     STR("tls-cert", tls_cert, "PEM certificate (chain) for TLS on the game port (none: TLS off)"),
     STR("tls-key", tls_key, "PEM private key of --tls-cert"),
@@ -83,10 +80,11 @@ static const struct opt opts[] = {
     U32("max-handshakes", max_handshakes, 1, 10000000, "TLS handshakes in progress at once (256)"),
     STR("log-format", log_format, "text or json: one JSON object per line (text)"),
     U32("max-watchers", max_watchers, 0, 10000000, "spectators per match, past it WATCH is FULL; 0 = no limit (1000)"),
-    /* The cluster (docs/CLUSTER.md). */
+    /* The cluster and its store on Redis (docs/CLUSTER.md). */
+    STR("redis", redis, "HOST:PORT or a unix socket path: the cluster and its store on Redis, not --data (none: one node)"),
+    U32("redis-timeout-ms", redis_timeout_ms, 50, 60000, "a command or store job waits this long for Redis, a relayed command 3x, then UNAVAILABLE (1000)"),
     STR("node-id", server_id, "this node's id in the cluster and the HELLO line (random)"),
     U32("lease-ms", lease_ms, 300, 600000, "cluster: the node lease, renewed every third of it (3000)"),
-    U32("redis-timeout-ms", redis_timeout_ms, 50, 60000, "cluster: a Redis command or relayed command waits this long, then UNAVAILABLE (1000)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -131,7 +129,6 @@ void config_defaults(struct config *cfg)
     /* Durability of the journal (docs/OPERATIONS.md). */
     cfg->durability = mem_strdup("process");
     cfg->fsync_ms = 50;
-    cfg->redis_wait_ms = 5000;
     cfg->tls_handshake_ms = 10000;
     cfg->max_handshakes = 256;
     cfg->log_format = mem_strdup("text");

@@ -58,18 +58,16 @@ struct config {
     char *durability;       /* as given: "power" or "process" */
     bool is_power_durable;  /* power: a reply waits for the fsync */
     uint32_t fsync_ms;      /* process: fsync the WAL at most this often */
-    /* The store on Redis (store/store.h, docs/CLUSTER.md). */
-    char *redis;            /* HOST:PORT or a socket path; NULL: SQLite */
-    uint32_t redis_wait_ms; /* a job waits this long for Redis */
     /* TLS on the game port and the log's format (docs/OPERATIONS.md). */
     char *tls_cert, *tls_key;  /* PEM files; NULL: TLS off */
     uint32_t tls_handshake_ms; /* a handshake must finish within this */
     uint32_t max_handshakes;   /* TLS handshakes in progress at once */
     char *log_format;          /* "text" or "json" */
     uint32_t max_watchers;  /* spectators per match; 0: no limit */
-    /* The cluster (docs/CLUSTER.md), on the Redis of --redis. */
+    /* The cluster (docs/CLUSTER.md): NULL redis is one node on its own. */
+    char *redis;            /* HOST:PORT or a unix socket path */
+    uint32_t redis_timeout_ms; /* a Redis command's (or a store job's) deadline */
     uint32_t lease_ms;      /* the node lease */
-    uint32_t redis_timeout_ms; /* a Redis command's (or a relay's) deadline */
 };
 
 /* Fills cfg with the defaults. */

@@ -742,7 +742,7 @@ static int server_open_store(struct server *srv)
             log_error("cannot use Redis: %s", err);
             return -1;
         }
-        store_redis_set_wait_ms(srv->store, srv->cfg->redis_wait_ms);
+        store_redis_set_wait_ms(srv->store, srv->cfg->redis_timeout_ms);
     } else {
         srv->store = store_open(srv->cfg->data_dir, err, sizeof err);
         if (srv->store == NULL) {

@@ -8,8 +8,8 @@
  * pipeline: one round trip for the group, one EVALSHA of the journal
  * script per op. The script, atomically per op:
  *   - drops a retry of an op it has already appended (each op carries
- *     the writer's id and a counter; the stream's last entry says how far
- *     this writer got in this match): DUP, so that a reply lost with a
+ *     the writer's id and a counter; the match's `last` key says how far
+ *     the last writer got in this match): DUP, so that a reply lost with a
  *     connection never appends twice;
  *   - checks the fencing epoch (op->epoch != 0): FENCED, nothing written;
  *   - refuses an op whose predecessor in the same match (from this
@@ -63,7 +63,8 @@
 #define BACKOFF_MAX_US 1000000
 
 /* The journal's script (docs/CLUSTER.md has it annotated). KEYS: log,
- * epoch, playing, match-id, names, games; END adds top, the records of
+ * epoch, playing, match-id, names, games, last (this match's last
+ * writer and counter); END adds top, the records of
  * its rated seats, the histories of its seats. ARGV: mode 'J', epoch,
  * writer, counter, prev (this writer's counter of the match's previous
  * op, 0: none), kind, id, nf, nf stream field/value items; END adds
@@ -85,11 +86,11 @@ static const char script[] =
     "local c, prev = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
     "local kind, id = ARGV[6], ARGV[7]\n"
     "local lastc = 0\n"
-    "local last = redis.call('XREVRANGE', log, '+', '-', 'COUNT', 1)\n"
-    "if last[1] then\n"
-    "  local f = last[1][2]\n"
-    "  if f[1] == 'w' and f[2] == wid and f[3] == 'c' then\n"
-    "    lastc = tonumber(f[4])\n"
+    "local last = redis.call('GET', KEYS[7])\n"
+    "if last then\n"
+    "  local sp = string.find(last, ' ', 1, true)\n"
+    "  if sp and string.sub(last, 1, sp - 1) == wid then\n"
+    "    lastc = tonumber(string.sub(last, sp + 1))\n"
     "  end\n"
     "end\n"
     "if lastc >= c then return 'DUP' end\n"
@@ -101,8 +102,12 @@ static const char script[] =
     "local nf = tonumber(ARGV[8])\n"
     "local fields = {'w', wid, 'c', ARGV[4], 'e', epoch, 'k', kind}\n"
     "for i = 9, 8 + nf do fields[#fields + 1] = ARGV[i] end\n"
-    "if kind == 'start' then\n"
+    "local function append()\n"
     "  redis.call('XADD', log, '*', unpack(fields))\n"
+    "  redis.call('SET', KEYS[7], wid .. ' ' .. ARGV[4])\n"
+    "end\n"
+    "if kind == 'start' then\n"
+    "  append()\n"
     "  redis.call('ZADD', KEYS[3], id, id)\n"
     "  if tonumber(id) > tonumber(redis.call('GET', KEYS[4]) or '0') then\n"
     "    redis.call('SET', KEYS[4], id)\n"
@@ -110,7 +115,7 @@ static const char script[] =
     "  return 'OK'\n"
     "end\n"
     "if kind ~= 'end' then\n"
-    "  redis.call('XADD', log, '*', unpack(fields))\n"
+    "  append()\n"
     "  return 'OK'\n"
     "end\n"
     "if not redis.call('ZSCORE', KEYS[3], id) then return 'NOTPLAYING' end\n"
@@ -118,17 +123,17 @@ static const char script[] =
     "local game, nreg = ARGV[p], tonumber(ARGV[p + 1])\n"
     "p = p + 2\n"
     "for i = 0, nreg - 1 do\n"
-    "  local old = redis.call('HGET', KEYS[8 + i], game .. ':rating') or ''\n"
+    "  local old = redis.call('HGET', KEYS[9 + i], game .. ':rating') or ''\n"
     "  if old ~= ARGV[p + i * 7 + 1] then return 'RETRY' end\n"
     "end\n"
-    "redis.call('XADD', log, '*', unpack(fields))\n"
+    "append()\n"
     "redis.call('ZREM', KEYS[3], id)\n"
-    "local top = KEYS[7]\n"
+    "local top = KEYS[8]\n"
     "if redis.call('SADD', KEYS[6], game) == 1 then\n"
     "  redis.call('ZUNIONSTORE', top, 1, KEYS[5])\n"
     "end\n"
     "for i = 0, nreg - 1 do\n"
-    "  local b, rk = p + i * 7, KEYS[8 + i]\n"
+    "  local b, rk = p + i * 7, KEYS[9 + i]\n"
     "  redis.call('HSET', rk, game .. ':rating', ARGV[b + 2])\n"
     "  redis.call('HINCRBY', rk, game .. ':played', 1)\n"
     "  redis.call('HINCRBY', rk, game .. ':won', ARGV[b + 4])\n"
@@ -139,7 +144,7 @@ static const char script[] =
     "p = p + nreg * 7\n"
     "local nhist = tonumber(ARGV[p])\n"
     "for j = 1, nhist do\n"
-    "  local hk = KEYS[7 + nreg + j]\n"
+    "  local hk = KEYS[8 + nreg + j]\n"
     "  redis.call('ZADD', hk, id, ARGV[p + j])\n"
     "  redis.call('ZREMRANGEBYRANK', hk, 0, -11)\n"
     "end\n"
@@ -527,6 +532,11 @@ int rstore_set_durability(struct rstore *rs, enum store_durability level)
              strcmp(fsync, "everysec") != 0)
         log_warn("store: --durability process needs Redis's appendfsync "
                  "everysec (or always), it has %s", fsync);
+    char policy[32];
+    if (!config_is(rs->reader, "maxmemory-policy", "noeviction", policy,
+                   sizeof policy) && strcmp(policy, "?") != 0)
+        log_warn("store: Redis's maxmemory-policy is %s: at its maxmemory it "
+                 "may evict a journal (a match lost); use noeviction", policy);
     return 0;
 }
 
@@ -987,7 +997,7 @@ static void build_append(struct rstore *rs, struct argv *a, const struct pend *p
     struct argv f = {0};
 
     op_fields(&f, op);
-    unsigned n_keys = 6 + (e ? 1 + e->n_reg + e->n_hist : 0);
+    unsigned n_keys = 7 + (e ? 1 + e->n_reg + e->n_hist : 0);
     arg(a, "EVALSHA");
     arg(a, rs->sha);
     argf(a, "%u", n_keys);
@@ -999,6 +1009,8 @@ static void build_append(struct rstore *rs, struct argv *a, const struct pend *p
     arg(a, K_MATCH_ID);
     arg(a, K_NAMES);
     arg(a, K_GAMES);
+    snprintf(key, sizeof key, K_PREFIX "match:{%" PRIu64 "}:last", op->match_id);
+    arg(a, key);
     if (e != NULL) {
         argf(a, K_PREFIX "top:%s", e->game[0] ? e->game : "briscola");
         for (unsigned i = 0; i < e->n_reg; i++)

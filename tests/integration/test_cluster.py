@@ -18,7 +18,7 @@ FAST = ("--rate", "100000", "--burst", "100000", "--max-per-ip", "100000",
 
 def node(redis, name, *extra):
     return Server(*FAST, "--redis", redis.addr, "--node-id", name,
-                  "--lease-ms", "1500", "--redis-wait-ms", "800", *extra)
+                  "--lease-ms", "1500", "--redis-timeout-ms", "800", *extra)
 
 
 def until(cond, timeout=10, what="condition"):

@@ -21,7 +21,7 @@ LEASE_MS = 1500
 
 def start_nodes(redis, n=3):
     nodes = [Server(*FAST, "--redis", redis.addr, "--node-id", "f%d" % i,
-                    "--lease-ms", str(LEASE_MS), "--redis-wait-ms", "800",
+                    "--lease-ms", str(LEASE_MS), "--redis-timeout-ms", "800",
                     "--grace-ms", "60000") for i in range(n)]
     wait_ready(*nodes)
     return nodes
@@ -171,7 +171,7 @@ def test_kill_repeat():
             dead.stop()
             nodes.append(Server(*FAST, "--redis", redis.addr, "--node-id",
                                 "f%d" % (r + 3), "--lease-ms", str(LEASE_MS),
-                                "--redis-wait-ms", "800"))
+                                "--redis-timeout-ms", "800"))
             wait_ready(nodes[-1])
     finally:
         for s in nodes:
@@ -247,7 +247,7 @@ def test_sigterm_gives_up_the_lease_at_once():
     redis = RedisServer()
     lease = 9000
     nodes = [Server(*FAST, "--redis", redis.addr, "--node-id", "t%d" % i,
-                    "--lease-ms", str(lease), "--redis-wait-ms", "800")
+                    "--lease-ms", str(lease), "--redis-timeout-ms", "800")
              for i in range(2)]
     try:
         wait_ready(*nodes)

@@ -37,7 +37,7 @@ def hello_node(c):
 def start(n=3, lease_ms=LEASE_MS):
     redis = RedisServer()
     nodes = [Server(*FAST, "--redis", redis.addr, "--node-id", "h%d" % i,
-                    "--lease-ms", str(lease_ms), "--redis-wait-ms", "800")
+                    "--lease-ms", str(lease_ms), "--redis-timeout-ms", "800")
              for i in range(n)]
     wait_ready(*nodes)
     return redis, nodes

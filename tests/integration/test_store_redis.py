@@ -203,10 +203,34 @@ def test_match_in_play_restored_from_redis_after_kill9():
         r.cleanup()
 
 
+def test_durability_mismatch_is_logged():
+    r = RedisServer(appendfsync="everysec")
+    try:
+        s = Server("--redis", r.addr, "--durability", "power")
+        try:
+            assert "--durability power needs Redis's appendfsync always, it " \
+                   "has everysec" in s.log_text(), s.log_text()
+        finally:
+            assert s.stop() == 0
+        s = Server("--redis", r.addr, "--durability", "process")
+        try:
+            assert "appendfsync" not in s.log_text().replace(
+                "(Redis's AOF with appendfsync everysec", ""), s.log_text()
+        finally:
+            assert s.stop() == 0
+    finally:
+        r.cleanup()
+    # No Redis there at all: the server says so and exits 1.
+    p = subprocess.run([BINARY, "--port", "0", "--redis", r.addr, "--admin-port",
+                        "off"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "cannot use Redis: cannot connect to Redis at " + r.addr in p.stderr, p.stderr
+
+
 def test_redis_down_is_unavailable_then_play_goes_on():
     r = RedisServer()
     try:
-        s = Server(*FAST, "--redis", r.addr, "--redis-wait-ms", "300")
+        s = Server(*FAST, "--redis", r.addr, "--redis-timeout-ms", "300")
         try:
             ann, bob = registered(s, "ann", "pa"), registered(s, "bob", "pb")
             r.stop()
@@ -237,4 +261,5 @@ if __name__ == "__main__":
     run([test_records_same_as_sqlite_for_the_same_results,
          test_match_in_play_restored_from_redis_after_kill9,
          test_redis_down_is_unavailable_then_play_goes_on,
+         test_durability_mismatch_is_logged,
          test_registration_and_records_shared_by_a_second_node])
