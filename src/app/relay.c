@@ -198,11 +198,14 @@ void relay_timed_out(struct session *s)
     session_reply_err(s, "UNAVAILABLE",
                       "no answer from the node running your match: RESUME");
     conn_close_after_flush(s->conn, "relay timeout");
+    if (s->is_waiting)
+        session_answered(s);
 }
 
 void relay_session_closed(struct session *s)
 {
     struct server *srv = s->srv;
+    bool is_relaying = dq_linked(&s->relay_node);
 
     dq_remove(&s->relay_node);
     if (s->is_proxy) {
@@ -212,6 +215,8 @@ void relay_session_closed(struct session *s)
     if (s->home[0] != '\0' && srv->cluster != NULL)
         send_fmt(srv, s->home, "G %s %" PRIu64, me(srv), s->conn->id);
     remote_forget(s);
+    if (is_relaying && s->is_waiting)
+        session_answered(s); /* no reply will find it now */
 }
 
 /* Moves s's member to node target, with the command that needs it there.
@@ -470,6 +475,8 @@ static void drop_shared(struct server *srv, const char *node)
         session_write_line_str(s, "ERR UNAVAILABLE the node running your "
                                   "match is gone: RESUME on any node");
         conn_close_after_flush(s->conn, "home node lost");
+        if (s->is_waiting)
+            session_answered(s); /* that ERR was its command's reply */
     }
     free(all);
 }

@@ -129,7 +129,7 @@ struct outq {
     char *buf;
     size_t len, cap;
     struct outq *next_dirty;
-    bool is_dirty, is_lost;
+    bool is_dirty, is_lost, has_warned;
     uint64_t seq;
     struct cluster *c;
 };
@@ -235,10 +235,12 @@ static void on_published(void *ctx, redisReply *r)
     struct outq *q = ctx;
 
     if (r == NULL || r->type != REDIS_REPLY_INTEGER || r->integer < 1) {
-        if (!q->is_lost)
+        if (!q->has_warned)
             log_warn("cluster: a relay message to node %s reached no one; "
                      "it will see the gap", q->node);
-        q->is_lost = true;
+        q->is_lost = q->has_warned = true;
+    } else {
+        q->has_warned = false;
     }
 }
 
