@@ -93,6 +93,8 @@ bench: build
 	cmake --build $(BUILD) --target gameload
 	bench/run.sh
 	bench/tls.py --doc docs/PERFORMANCE.md
+	cmake --build $(BUILD) --target tavolo_next 2>/dev/null || true
+	bench/upgrade.py --bin $(BUILD)/tavolo --conns 10000 --rounds 3
 	bench/cluster.sh --doc docs/CLUSTER.md
 
 # Cross-node vs same-node turn latency, Redis round trips per move (~20 s).
