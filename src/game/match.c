@@ -71,11 +71,29 @@ static void push_deadline(struct lobby *l, struct dqueue *q, struct dq_node *n,
 
 void match_forget_member(struct lobby *l, struct member *m)
 {
-    if (m->name[0] != '\0')
+    if (m->name[0] != '\0') {
         strmap_del(&l->names, m->name, strlen(m->name));
-    if (m->token[0] != '\0')
+        if (l->env.on_name)
+            l->env.on_name(l->env.ctx, m->name, false);
+    }
+    if (m->token[0] != '\0') {
         strmap_del(&l->tokens, m->token, strlen(m->token));
+        if (l->env.on_token)
+            l->env.on_token(l->env.ctx, m->token, false);
+    }
     free(m);
+}
+
+void match_listed(struct lobby *l, struct match *mt)
+{
+    char item[64];
+
+    if (l->env.on_listed == NULL)
+        return;
+    fmt_line(item, sizeof item, "%" PRIu64 ":%s:%u/%u:%s", mt->id,
+             mt->rules->name, mt->n_seated, mt->n_seats,
+             mt->phase == MATCH_WAITING ? "waiting" : "playing");
+    l->env.on_listed(l->env.ctx, mt->id, item);
 }
 
 static void send_to(struct lobby *l, struct member *m, const char *fmt, ...)
@@ -199,8 +217,10 @@ struct match *match_new(struct lobby *l, const struct rules *r,
                         unsigned n_seats)
 {
     struct match *mt = mem_calloc(1, sizeof *mt);
+    uint64_t id = l->env.new_id && !l->is_replaying ? l->env.new_id(l->env.ctx)
+                                                    : 0;
 
-    mt->id = ++l->next_id;
+    mt->id = id ? id : ++l->next_id;
     fmt_line(mt->id_key, sizeof mt->id_key, "%" PRIu64, mt->id);
     mt->rules = r;
     mt->n_seats = n_seats;
@@ -239,6 +259,8 @@ static void match_disown(struct lobby *l, struct match *mt)
 
 void match_free(struct lobby *l, struct match *mt)
 {
+    if (l->env.on_listed)
+        l->env.on_listed(l->env.ctx, mt->id, NULL);
     match_disown(l, mt);
     if (mt->phase == MATCH_WAITING)
         l->n_waiting--;
@@ -525,6 +547,7 @@ void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
     l->n_waiting--;
     l->n_playing++;
     mt->started_ms = now_ms;
+    match_listed(l, mt);
     /* PROTOCOL §13: each seat's current seed, at START. */
     for (unsigned s = 0; s < mt->n_seats; s++) {
         const char *seed = seeds              ? seeds[s]
@@ -572,6 +595,8 @@ unsigned match_seat(struct lobby *l, struct match *mt, struct member *m,
     emit(l, mt, m, "SEATED %" PRIu64 " %u %s", mt->id, s, m->name);
     if (mt->n_seated == mt->n_seats)
         match_start(l, mt, now_ms, NULL, NULL, 0);
+    else
+        match_listed(l, mt);
     return s;
 }
 
@@ -595,6 +620,8 @@ void match_unseat(struct lobby *l, struct match *mt, unsigned seat)
             mt->watchers[i]->watching = NULL;
         mt->n_watchers = 0;
         match_free(l, mt);
+    } else {
+        match_listed(l, mt);
     }
 }
 
@@ -928,6 +955,8 @@ unsigned match_seat_bot(struct lobby *l, struct match *mt, unsigned level,
          mt->seats[s].name);
     if (mt->n_seated == mt->n_seats)
         match_start(l, mt, now_ms, NULL, NULL, 0);
+    else
+        match_listed(l, mt);
     return s;
 }
 
