@@ -274,6 +274,20 @@ static void finish(struct check *k, const char *err_code, const char *err_text)
     if (!session_is_gone(s) && s->member != NULL) {
         if (err_code != NULL) {
             session_reply_err(s, err_code, err_text);
+        } else if (srv->cluster != NULL) {
+            /* In a cluster the name must also be free on every other
+             * node: claimed in Redis first (relay_nick), which answers
+             * NAMETAKEN as lobby_nick does on one node. Our wait ends
+             * before that one starts; the extra reference keeps s. */
+            char name[LOBBY_NAME_MAX + 1];
+            snprintf(name, sizeof name, "%s", k->name);
+            session_ref(s);
+            session_answered(s);
+            relay_nick(s, name, true);
+            sodium_memzero(k, sizeof *k);
+            free(k);
+            session_unref(s);
+            return;
         } else {
             /* Decided now: whoever else checked a password for this name
              * meanwhile did not hold it (issue 8). */
@@ -691,7 +705,7 @@ static void nick_go(struct session *s, struct cmd_word name,
         return;
     }
     if (s->srv->cluster != NULL) { /* unique across the cluster first */
-        relay_nick(s, key);
+        relay_nick(s, key, false);
         return;
     }
     rc = lobby_nick(s->srv->lobby, s->member, name.s, name.len, false, token);

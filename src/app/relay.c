@@ -243,7 +243,9 @@ static void handoff(struct session *s, const char *target, const char *line,
     srv->is_handing_off = false;
     s->member = NULL;
     srv->metrics.n_handoffs++;
-    dq_remove(&s->nick_node); /* NICK is the new home's business now */
+    /* The NICK deadline (PROTOCOL §6) stays with the connection, on its
+     * gateway: an anonymous member that moves keeps it, until a relayed
+     * OK NICK or OK RESUME comes back (on_out). */
     if (s->is_proxy) {
         proxy_drop(s); /* the gateway hears from target from now on */
         return;
@@ -304,6 +306,9 @@ static void on_out(struct server *srv, const char *from, uint64_t conn,
     if (strcmp(s->home, from) != 0) /* a move to another home completed */
         snprintf(s->home, sizeof s->home, "%s", from);
     session_write_line(s, line, len);
+    if ((len > 8 && memcmp(line, "OK NICK ", 8) == 0) ||
+        (len > 10 && memcmp(line, "OK RESUME ", 10) == 0))
+        dq_remove(&s->nick_node); /* named at its home: §6 is met */
     if (is_reply(line, len) && s->is_waiting) {
         dq_remove(&s->relay_node);
         session_answered(s);
@@ -575,6 +580,7 @@ void relay_fill_env(struct server *srv, struct lobby_env *env)
 struct nick_req {
     struct session *s;
     char name[LOBBY_NAME_MAX + 1];
+    bool is_registered;
 };
 
 static bool is_gone(const struct session *s)
@@ -594,7 +600,8 @@ static void on_nick_claimed(void *ctx, int rc)
     } else if (rc == 0) {
         srv->is_name_claimed = true;
         enum lobby_code lc = lobby_nick(srv->lobby, s->member, q->name,
-                                        strlen(q->name), false, token);
+                                        strlen(q->name), q->is_registered,
+                                        token);
         srv->is_name_claimed = false;
         if (lc != LOBBY_OK) {
             session_reply_code(s, lc);
@@ -612,10 +619,11 @@ static void on_nick_claimed(void *ctx, int rc)
     free(q);
 }
 
-void relay_nick(struct session *s, const char *name)
+void relay_nick(struct session *s, const char *name, bool is_registered)
 {
     struct nick_req *q = mem_calloc(1, sizeof *q);
     q->s = s;
+    q->is_registered = is_registered;
     snprintf(q->name, sizeof q->name, "%s", name);
     session_wait_for_answer(s);
     cluster_name_claim(s->srv->cluster, name, on_nick_claimed, q);

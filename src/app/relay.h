@@ -64,8 +64,10 @@ void relay_proxy_evicted(struct session *s);
 void relay_timed_out(struct session *s);
 
 /* ---- verbs that may need another node ---- */
-/* NICK without a password: the name is claimed cluster-wide first. */
-void relay_nick(struct session *s, const char *name);
+/* NICK: the name is claimed cluster-wide first (for a registered name,
+ * once its password has been checked); NAMETAKEN if another node holds
+ * it, as one node answers a name connected twice. */
+void relay_nick(struct session *s, const char *name, bool is_registered);
 /* LIST from the directory. */
 void relay_list(struct session *s);
 /* JOIN/WATCH of a match this lobby does not have: to its owner. */
