@@ -19,7 +19,10 @@
 #include "base/strmap.h"
 #include "cluster/redis_link.h"
 
-#define ID_BLOCK 16
+/* Match ids come in blocks of ID_BLOCK (one INCRBY); the next block is
+ * fetched once half the current one is used, so a burst of CREATEs
+ * (ID_BLOCK / 2 within one round trip to Redis) never finds none. */
+#define ID_BLOCK 256
 #define TOKEN_TTL_S 86400
 #define LIST_MAX 50
 #define ITEM_MAX 64
@@ -177,6 +180,7 @@ struct cluster {
     struct outq *dirty;
     /* ids */
     uint64_t next_id, last_id;  /* the block at hand: next_id..last_id */
+    uint64_t spare_next, spare_last; /* the block fetched ahead (0: none) */
     bool is_fetching_ids;
     /* matches this node owns */
     struct strmap owned;        /* "<id>" -> owned */
@@ -379,8 +383,14 @@ static void on_ids(void *ctx, redisReply *r)
     c->is_fetching_ids = false;
     if (r == NULL || r->type != REDIS_REPLY_INTEGER || r->integer < ID_BLOCK)
         return;
-    c->last_id = (uint64_t)r->integer;
-    c->next_id = c->last_id - ID_BLOCK + 1;
+    uint64_t last = (uint64_t)r->integer;
+    if (c->next_id == 0 || c->next_id > c->last_id) {
+        c->last_id = last;
+        c->next_id = last - ID_BLOCK + 1;
+    } else {
+        c->spare_last = last;
+        c->spare_next = last - ID_BLOCK + 1;
+    }
 }
 
 static void fetch_ids(struct cluster *c)
@@ -395,21 +405,33 @@ static void fetch_ids(struct cluster *c)
     eval(c, LUA_IDS, 2, keys, 1, args, on_ids, c);
 }
 
+/* The spare block becomes the current one when that is used up. */
+static void use_spare(struct cluster *c)
+{
+    if ((c->next_id == 0 || c->next_id > c->last_id) && c->spare_next != 0) {
+        c->next_id = c->spare_next;
+        c->last_id = c->spare_last;
+        c->spare_next = c->spare_last = 0;
+    }
+}
+
 uint64_t cluster_take_id(struct cluster *c)
 {
+    use_spare(c);
     if (c->next_id == 0 || c->next_id > c->last_id) {
         c->next_id = c->last_id = 0;
         fetch_ids(c);
         return 0;
     }
     uint64_t id = c->next_id++;
-    if (c->next_id > c->last_id)
+    if (c->spare_next == 0 && c->last_id - id < ID_BLOCK / 2)
         fetch_ids(c); /* the next block, before it is needed */
     return id;
 }
 
 bool cluster_has_id(struct cluster *c)
 {
+    use_spare(c);
     if (c->next_id != 0 && c->next_id <= c->last_id)
         return true;
     fetch_ids(c);
