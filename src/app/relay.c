@@ -309,6 +309,11 @@ static void on_out(struct server *srv, const char *from, uint64_t conn,
     if ((len > 8 && memcmp(line, "OK NICK ", 8) == 0) ||
         (len > 10 && memcmp(line, "OK RESUME ", 10) == 0))
         dq_remove(&s->nick_node); /* named at its home: §6 is met */
+    if (len > 9 && memcmp(line, "OK QUICK ", 9) == 0)
+        s->is_queued_remote = true;
+    else if ((len > 7 && memcmp(line, "SEATED ", 7) == 0) ||
+             (len >= 8 && memcmp(line, "OK LEAVE", 8) == 0))
+        s->is_queued_remote = false;
     if (is_reply(line, len) && s->is_waiting) {
         dq_remove(&s->relay_node);
         session_answered(s);
@@ -477,8 +482,13 @@ static void drop_shared(struct server *srv, const char *node)
     for (size_t i = 0; i < n; i++) {
         struct session *s = all[i];
         dq_remove(&s->relay_node);
-        session_write_line_str(s, "ERR UNAVAILABLE the node running your "
-                                  "match is gone: RESUME on any node");
+        if (s->is_queued_remote) /* the queue went with its node */
+            session_write_line_str(s, "ERR UNAVAILABLE the quick-play queue's "
+                                      "node is gone: connect, NICK and QUICK "
+                                      "again on any node");
+        else
+            session_write_line_str(s, "ERR UNAVAILABLE the node running your "
+                                      "match is gone: RESUME on any node");
         conn_close_after_flush(s->conn, "home node lost");
         if (s->is_waiting)
             session_answered(s); /* that ERR was its command's reply */
@@ -738,9 +748,16 @@ bool relay_quick(struct session *s, const struct rules *r, unsigned seats)
                           "this node is draining: connect to another one");
         return true;
     }
-    if (node[0] == '\0' || strcmp(node, me(srv)) == 0 ||
-        !cluster_peer_is_alive(srv->cluster, node))
-        return false; /* the queue is here (or its node is being replaced) */
+    if (strcmp(node, me(srv)) == 0)
+        return false; /* the queue is here */
+    if (node[0] == '\0' || !cluster_peer_is_alive(srv->cluster, node)) {
+        /* Its node died (or none holds it yet): another node takes the
+         * queue at its next lease tick. Queued here, this player could
+         * only meet this node's players: it tries again instead. */
+        session_reply_err(s, "UNAVAILABLE", "the quick-play queue is moving "
+                          "to another node; try again in a moment");
+        return true;
+    }
     /* The member is free (checked): it moves, and QUICK with it. */
     session_wait_for_answer(s);
     handoff(s, node, srv->cur_line, srv->cur_len);

@@ -77,7 +77,8 @@ void relay_find_match(struct session *s, uint64_t id, const char *line,
 void relay_find_token(struct session *s, const char *token, size_t token_len,
                       const char *line, size_t len);
 /* QUICK in a cluster: true if the member goes to the queue's node (the
- * reply comes from there); false: queue here. */
+ * reply comes from there) or was answered (ERR UNAVAILABLE while no live
+ * node holds the queue); false: queue here. */
 struct rules;
 bool relay_quick(struct session *s, const struct rules *r, unsigned seats);
 /* CREATE may go on: an id is at hand and the lease holds. */

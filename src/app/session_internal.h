@@ -51,6 +51,9 @@ struct session {
      * session here for connection gw_conn of node gw (conn NULL). */
     char home[CLUSTER_NODE_MAX];
     bool is_proxy, is_proxy_open, is_coming_home;
+    bool is_queued_remote;     /* gateway: its member waits in the quick-play
+                                * queue of node home (OK QUICK relayed, no
+                                * SEATED or OK LEAVE since) */
     char gw[CLUSTER_NODE_MAX];
     uint64_t gw_conn;
     char relay_key[CLUSTER_NODE_MAX + 24]; /* in srv->proxies or ->remotes */

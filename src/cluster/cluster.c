@@ -173,6 +173,7 @@ struct cluster {
     bool is_lease_pending, has_had_lease;
     /* peers */
     struct strmap dead;         /* node id -> dead_node, once told */
+    struct strmap peers;        /* node id -> dead_node: tavolo:nodes as last read */
     unsigned n_peers;
     /* relay */
     struct strmap outqs;        /* node -> outq */
@@ -807,6 +808,24 @@ static void on_reap(void *ctx, redisReply *r)
     free(q);
 }
 
+static void free_map_values(struct strmap *m);
+
+/* Node id is dead to this node from now on: told once (on_peer_dead). */
+static void mark_dead(struct cluster *c, const char *id, size_t len)
+{
+    if (strmap_get(&c->dead, id, len) != NULL)
+        return;
+    struct dead_node *d = mem_calloc(1, sizeof *d);
+    memcpy(d->id, id, len);
+    d->id[len] = '\0';
+    strmap_put(&c->dead, d->id, d);
+    c->stats.n_peer_deaths++;
+    log_warn("cluster: node %s lost its lease: its matches are "
+             "claimed, its players come back with RESUME", d->id);
+    if (c->ops.on_peer_dead)
+        c->ops.on_peer_dead(c->ops.ctx, d->id);
+}
+
 static void on_dead(void *ctx, redisReply *r)
 {
     struct cluster *c = ctx;
@@ -819,16 +838,7 @@ static void on_dead(void *ctx, redisReply *r)
         if (e->type != REDIS_REPLY_STRING || strcmp(e->str, c->id) == 0 ||
             e->len >= CLUSTER_NODE_MAX)
             continue;
-        if (strmap_get(&c->dead, e->str, e->len) == NULL) {
-            struct dead_node *d = mem_calloc(1, sizeof *d);
-            memcpy(d->id, e->str, e->len + 1);
-            strmap_put(&c->dead, d->id, d);
-            c->stats.n_peer_deaths++;
-            log_warn("cluster: node %s lost its lease: its matches are "
-                     "claimed, its players come back with RESUME", e->str);
-            if (c->ops.on_peer_dead)
-                c->ops.on_peer_dead(c->ops.ctx, e->str);
-        }
+        mark_dead(c, e->str, e->len);
         struct reap_req *q = mem_calloc(1, sizeof *q);
         q->c = c;
         snprintf(q->node, sizeof q->node, "%s", e->str);
@@ -837,11 +847,13 @@ static void on_dead(void *ctx, redisReply *r)
         eval(c, LUA_REAP, 1, keys, 1, args, on_reap, q);
     }
     (void)n_alive;
-    /* A node seen dead whose id holds a lease again came back. */
+    /* A node seen dead whose id holds a lease again came back: it is in
+     * tavolo:nodes (as last read) and its lease is there. One that left
+     * the set (reaped) stays dead here until it joins again. */
     for (size_t i = 0; i < c->dead.n_slots; i++) {
         struct dead_node *d = strmap_slot_value(&c->dead, i);
         bool is_dead = false;
-        if (d == NULL)
+        if (d == NULL || strmap_get(&c->peers, d->id, strlen(d->id)) == NULL)
             continue;
         for (size_t k = 0; k < r->elements && !is_dead; k++)
             is_dead = r->element[k]->type == REDIS_REPLY_STRING &&
@@ -861,11 +873,30 @@ static void on_peers(void *ctx, redisReply *r)
     if (r == NULL || r->type != REDIS_REPLY_ARRAY)
         return;
     unsigned n = 0;
-    for (size_t i = 0; i < r->elements; i++)
-        if (r->element[i]->type == REDIS_REPLY_STRING &&
-            strcmp(r->element[i]->str, c->id) != 0)
-            n++;
+    struct strmap now;
+    strmap_init(&now);
+    for (size_t i = 0; i < r->elements; i++) {
+        redisReply *e = r->element[i];
+        if (e->type != REDIS_REPLY_STRING || strcmp(e->str, c->id) == 0 ||
+            e->len >= CLUSTER_NODE_MAX || strmap_get(&now, e->str, e->len))
+            continue;
+        struct dead_node *p = mem_calloc(1, sizeof *p);
+        memcpy(p->id, e->str, e->len + 1);
+        strmap_put(&now, p->id, p);
+        n++;
+    }
     c->n_peers = n;
+    /* A peer that left the set without this node seeing its lease gone
+     * was reaped by another node (it held no match) or left cleanly:
+     * it is dead here too, so the sessions shared with it end (every
+     * node must hear of a death, not only the first to reap it). */
+    for (size_t i = 0; i < c->peers.n_slots; i++) {
+        struct dead_node *p = strmap_slot_value(&c->peers, i);
+        if (p != NULL && strmap_get(&now, p->id, strlen(p->id)) == NULL)
+            mark_dead(c, p->id, strlen(p->id));
+    }
+    free_map_values(&c->peers);
+    c->peers = now;
 }
 
 /* ---------- quick play ---------- */
@@ -991,6 +1022,7 @@ struct cluster *cluster_new(uv_loop_t *loop, const struct cluster_config *cfg,
              c->id);
     snprintf(c->channel, sizeof c->channel, "tavolo:relay:%s", c->id);
     strmap_init(&c->dead);
+    strmap_init(&c->peers);
     strmap_init(&c->outqs);
     strmap_init(&c->inseqs);
     strmap_init(&c->owned);
@@ -1020,6 +1052,7 @@ struct cluster *cluster_new(uv_loop_t *loop, const struct cluster_config *cfg,
 fail:
     redis_link_free(c->cmd);
     strmap_free(&c->dead);
+    strmap_free(&c->peers);
     strmap_free(&c->outqs);
     strmap_free(&c->inseqs);
     strmap_free(&c->owned);
@@ -1157,6 +1190,7 @@ void cluster_free(struct cluster *c)
     free_map_values(&c->inseqs);
     free_map_values(&c->owned);
     free_map_values(&c->dead);
+    free_map_values(&c->peers);
     uv_close((uv_handle_t *)&c->lease_timer, on_closed);
     uv_close((uv_handle_t *)&c->prepare, on_closed);
     uv_close((uv_handle_t *)&c->check, on_closed);
