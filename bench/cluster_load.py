@@ -8,15 +8,18 @@ port with a think time, so players land on every node and most tables
 are cross-node (the joiner moves to the creator's node, relayed).
 
 For each player count of a doubling ladder, one node then three nodes
-(fresh processes and an emptied Redis each time); a count is carried
-when the measured window's turn p99 is under 5 ms with no error. The
-figure is the largest count carried (a configuration that failed stops
-climbing).
+(fresh processes and an emptied Redis each time), --repeat times (the
+row's p99 is the median); a count is carried when its row, and every
+smaller one, had a turn p99 under the limit and no error. The limits
+are 5 ms (the issue's figure) and, since this machine is shared and
+noisy, 10 and 20 ms from the same rows.
 
-  bench/cluster_load.py [--secs S] [--think MIN-MAX] [--ladder 200,400,...]"""
+  bench/cluster_load.py [--secs S] [--think MIN-MAX] [--ladder N,N,...]
+                        [--repeat R] [--limits-ms 5,10,20]"""
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -33,7 +36,6 @@ GAMELOAD = os.path.join(ROOT, "build", "bench", "gameload", "gameload")
 LIFT = ("--rate", "1000000000", "--burst", "1000000000", "--max-per-ip",
         "100000", "--conn-rate", "0", "--max-waiting-per-ip", "0",
         "--max-conns", "100000", "--log-level", "warn")
-LIMIT_US = 5000
 
 
 def load():
@@ -68,39 +70,43 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--secs", type=int, default=8)
     ap.add_argument("--think", default="500-1500")
-    ap.add_argument("--ladder", default="250,500,1000,2000,3000")
+    ap.add_argument("--ladder", default="100,200,400,800,1600")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs per row; the row's p99 is their median")
+    ap.add_argument("--limits-ms", default="5,10,20")
     a = ap.parse_args()
     redis = RedisServer()
-    carried = {1: 0, 3: 0}
-    failed = set()
+    ladder = [int(x) for x in a.ladder.split(",")]
+    p99 = {}  # (nodes, players) -> median p99 us (inf on errors)
     print("$ gameload -p HAPROXY -n N -d %d --warmup 3 --think-ms %s -g briscola:2 -q"
           % (a.secs, a.think))
     try:
-        for n in [int(x) for x in a.ladder.split(",")]:
+        for n in ladder:
             for k in (1, 3):
-                if k in failed:
-                    continue
-                kv = one_row(redis, k, n, a.secs, a.think)
-                p99 = float(kv.get("turn_p99_us", "-1"))
-                errs = int(kv.get("errors", "1")) if "error" not in kv else 1
-                ok = errs == 0 and 0 <= p99 < LIMIT_US
-                print("nodes=%d players=%d turn_p50_us=%s turn_p99_us=%s "
-                      "moves_per_s=%s errors=%s load=%s %s"
-                      % (k, n, kv.get("turn_p50_us"), p99, kv.get("moves_per_s"),
-                         kv.get("errors", kv.get("error")), load(),
-                         "carried" if ok else "NOT carried"), flush=True)
-                if ok:
-                    carried[k] = n
-                else:
-                    failed.add(k)
-            if len(failed) == 2:
-                break
+                runs = []
+                for _ in range(a.repeat):
+                    kv = one_row(redis, k, n, a.secs, a.think)
+                    errs = int(kv.get("errors", "1")) if "error" not in kv else 1
+                    v = float(kv.get("turn_p99_us", "inf")) if errs == 0 else float("inf")
+                    runs.append(v)
+                    print("nodes=%d players=%d turn_p50_us=%s turn_p99_us=%s "
+                          "moves_per_s=%s errors=%s load=%s"
+                          % (k, n, kv.get("turn_p50_us"), kv.get("turn_p99_us"),
+                             kv.get("moves_per_s"), kv.get("errors", kv.get("error")),
+                             load()), flush=True)
+                p99[(k, n)] = statistics.median(runs)
     finally:
         redis.cleanup()
-    print("carried at p99 < 5 ms: one node %d players, three nodes %d players "
-          "(%.2fx); load %s" % (carried[1], carried[3],
-                                carried[3] / carried[1] if carried[1] else 0,
-                                load()))
+    for lim in [float(x) for x in a.limits_ms.split(",")]:
+        carried = {}
+        for k in (1, 3):
+            carried[k] = 0
+            for n in ladder:  # the largest count below which every row held
+                if p99[(k, n)] >= lim * 1000:
+                    break
+                carried[k] = n
+        print("carried at p99 < %g ms: one node %d players, three nodes %d players; load %s"
+              % (lim, carried[1], carried[3], load()))
 
 
 if __name__ == "__main__":

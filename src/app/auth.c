@@ -677,6 +677,56 @@ void cmd_nick(struct session *s, const struct cmd *c)
     nick_go(s, name, c->n_args == 2 ? &c->args[1] : NULL);
 }
 
+/* In a cluster, a name held by another node is NAMETAKEN before any
+ * password is checked, as one node answers a connected name (nick_go's
+ * lobby_nick_check); the claim after a right password (finish) decides
+ * a race. */
+struct held_check {
+    char name[LOBBY_NAME_MAX + 1];
+    char password[OUT_LINE_CAP];
+    size_t password_len;
+};
+
+static void on_name_held(struct session *s, int rc, bool is_other, void *ctx)
+{
+    struct held_check *h = ctx;
+
+    if (!session_is_gone(s) && s->member != NULL) {
+        if (rc != 0) {
+            session_reply_err(s, "UNAVAILABLE", "the cluster's directory is "
+                              "unreachable; try again");
+        } else if (is_other) {
+            session_reply_code(s, LOBBY_NAMETAKEN);
+        } else {
+            struct cmd_word name = {h->name, strlen(h->name)};
+            struct cmd_word password = {h->password, h->password_len};
+            enum lobby_code lc = lobby_nick_check(s->srv->lobby, s->member,
+                                                  name.s, name.len);
+            if (lc != LOBBY_OK)
+                session_reply_code(s, lc); /* taken here meanwhile */
+            else
+                nick_with_password(s, name, password);
+        }
+    }
+    sodium_memzero(h, sizeof *h);
+    free(h);
+}
+
+static void check_held_then_password(struct session *s, struct cmd_word name,
+                                     struct cmd_word password)
+{
+    if (password.len >= sizeof ((struct held_check *)0)->password) {
+        session_reply_err(s, "BADARG", "that password is too long");
+        return;
+    }
+    struct held_check *h = mem_calloc(1, sizeof *h);
+    memcpy(h->name, name.s, name.len);
+    h->name[name.len] = '\0';
+    memcpy(h->password, password.s, password.len);
+    h->password_len = password.len;
+    relay_name_held(s, h->name, on_name_held, h);
+}
+
 /* NICK once the account table knows the name (always, on one node). */
 static void nick_go(struct session *s, struct cmd_word name,
                     const struct cmd_word *password)
@@ -691,6 +741,10 @@ static void nick_go(struct session *s, struct cmd_word name,
         rc = LOBBY_NAMETAKEN;
     if (rc != LOBBY_OK) {
         session_reply_code(s, rc);
+        return;
+    }
+    if (password != NULL && s->srv->cluster != NULL) {
+        check_held_then_password(s, name, *password);
         return;
     }
     if (password != NULL) {

@@ -639,6 +639,36 @@ void relay_nick(struct session *s, const char *name, bool is_registered)
     cluster_name_claim(s->srv->cluster, name, on_nick_claimed, q);
 }
 
+struct held_req {
+    struct session *s;
+    relay_held_fn fn;
+    void *ctx;
+};
+
+static void on_held(void *ctx, int rc, const char *node)
+{
+    struct held_req *q = ctx;
+    struct session *s = q->s;
+    bool is_other = node != NULL && strcmp(node, me(s->srv)) != 0;
+
+    session_ref(s); /* the wait ends before fn, which may wait again */
+    session_answered(s);
+    q->fn(s, rc, is_other, q->ctx);
+    session_unref(s);
+    free(q);
+}
+
+void relay_name_held(struct session *s, const char *name, relay_held_fn fn,
+                     void *ctx)
+{
+    struct held_req *q = mem_calloc(1, sizeof *q);
+    q->s = s;
+    q->fn = fn;
+    q->ctx = ctx;
+    session_wait_for_answer(s);
+    cluster_name_find(s->srv->cluster, name, on_held, q);
+}
+
 static void on_list(void *ctx, const char *text)
 {
     struct session *s = ctx;

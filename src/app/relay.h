@@ -68,6 +68,13 @@ void relay_timed_out(struct session *s);
  * once its password has been checked); NAMETAKEN if another node holds
  * it, as one node answers a name connected twice. */
 void relay_nick(struct session *s, const char *name, bool is_registered);
+/* Before a password is checked: is name held by another node? fn gets
+ * rc 0 and is_other, or rc -1 (Redis unreachable). s waits meanwhile;
+ * fn runs after its wait has ended (the caller may wait again). */
+typedef void (*relay_held_fn)(struct session *s, int rc, bool is_other,
+                              void *ctx);
+void relay_name_held(struct session *s, const char *name, relay_held_fn fn,
+                     void *ctx);
 /* LIST from the directory. */
 void relay_list(struct session *s);
 /* JOIN/WATCH of a match this lobby does not have: to its owner. */

@@ -19,10 +19,10 @@
 #include "base/strmap.h"
 #include "cluster/redis_link.h"
 
-/* Match ids come in blocks of ID_BLOCK (one INCRBY); the next block is
- * fetched once half the current one is used, so a burst of CREATEs
- * (ID_BLOCK / 2 within one round trip to Redis) never finds none. */
-#define ID_BLOCK 256
+/* Match ids come in blocks of ID_BLOCK (one INCRBY), and a spare block
+ * is kept fetched ahead, so a burst of CREATEs (up to ID_BLOCK within
+ * one round trip to Redis) never finds none. */
+#define ID_BLOCK 1024
 #define TOKEN_TTL_S 86400
 #define LIST_MAX 50
 #define ITEM_MAX 64
@@ -425,7 +425,7 @@ uint64_t cluster_take_id(struct cluster *c)
         return 0;
     }
     uint64_t id = c->next_id++;
-    if (c->spare_next == 0 && c->last_id - id < ID_BLOCK / 2)
+    if (c->spare_next == 0)
         fetch_ids(c); /* the next block, before it is needed */
     return id;
 }
@@ -707,6 +707,15 @@ void cluster_name_claim(struct cluster *c, const char *name, cluster_rc_fn fn,
     const char *keys[2] = {key, c->key_names};
     const char *args[1] = {c->id};
     eval(c, LUA_NAME_CLAIM, 2, keys, 1, args, on_name_claim, q);
+}
+
+void cluster_name_find(struct cluster *c, const char *name, cluster_node_fn fn,
+                       void *ctx)
+{
+    struct find_req *q = mem_calloc(1, sizeof *q);
+    q->fn = fn;
+    q->ctx = ctx;
+    redis_link_cmd(c->cmd, on_found, q, "GET tavolo:name:%s", name);
 }
 
 void cluster_name_hold(struct cluster *c, const char *name)

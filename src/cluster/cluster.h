@@ -126,6 +126,11 @@ void cluster_set_draining(struct cluster *c);
 /* rc: 0 claimed for this node, 1 held by another node, -1 unavailable. */
 void cluster_name_claim(struct cluster *c, const char *name, cluster_rc_fn fn,
                         void *ctx);
+/* The node holding name (NULL: none), a read only: what NICK with a
+ * password checks before it hashes (cluster_node_fn, below). */
+typedef void (*cluster_node_fn)(void *ctx, int rc, const char *node);
+void cluster_name_find(struct cluster *c, const char *name, cluster_node_fn fn,
+                       void *ctx);
 /* Fire and forget: this node holds name now (a member moved here). */
 void cluster_name_hold(struct cluster *c, const char *name);
 /* Fire and forget: freed, if this node still holds it. */
@@ -135,7 +140,6 @@ void cluster_name_free(struct cluster *c, const char *name);
 void cluster_token_set(struct cluster *c, const char *token);
 void cluster_token_free(struct cluster *c, const char *token);
 /* node: the node that knows token, or NULL; rc -1 unavailable. */
-typedef void (*cluster_node_fn)(void *ctx, int rc, const char *node);
 void cluster_token_find(struct cluster *c, const char *token,
                         cluster_node_fn fn, void *ctx);
 
