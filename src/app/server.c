@@ -390,6 +390,7 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
             snprintf(op->seats[s].seed, sizeof op->seats[s].seed, "%s",
                      j->seeds[s] ? j->seeds[s] : "");
             op->seats[s].side = j->sides[s];
+            op->seats[s].bot = j->bots[s];
         }
         deal_to_hex(j->secret, DEAL_SECRET_LEN, op->secret);
         break;
@@ -416,6 +417,11 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
         op->seat = j->seat;
         snprintf(op->seats[j->seat].token, sizeof op->seats[0].token, "%s",
                  j->tokens[j->seat]);
+        break;
+    case LOBBY_J_REPLACED:
+        op->kind = STORE_OP_REPLACED;
+        op->seat = j->seat;
+        op->seats[j->seat].bot = j->bots[j->seat];
         break;
     case LOBBY_J_END:
         op->kind = STORE_OP_END;
@@ -546,6 +552,8 @@ static void restore_match(void *ctx, const struct store_open_match *m)
         r.start.tokens[s] = m->seats[s].token;
         r.start.is_registered[s] = m->seats[s].is_registered;
         r.start.seeds[s] = m->seats[s].seed;
+        r.start.bots[s] = (uint8_t)(m->seats[s].bot <= 3 ? m->seats[s].bot : 255);
+        r.start.replaced[s] = m->seats[s].is_replaced;
     }
     for (unsigned i = 0; i < m->n_moves; i++) {
         moves[i].seat = m->moves[i].seat;

@@ -461,6 +461,10 @@ int lobby_restore(struct lobby *l, const struct lobby_restore *r,
         return -1;
     for (unsigned s = 0; s < r->start.n_seats; s++) {
         size_t n = strlen(r->start.names[s]);
+        if (r->start.bots[s] > 3 || (r->start.replaced[s] && r->start.bots[s] == 0))
+            return -1;
+        if (r->start.bots[s] != 0)
+            continue; /* a bot's seat: its name is made again, no token */
         if (!valid_name(r->start.names[s], n) || strmap_get(&l->names, r->start.names[s], n) ||
             !valid_token(r->start.tokens[s], strlen(r->start.tokens[s])) ||
             strmap_get(&l->tokens, r->start.tokens[s], LOBBY_TOKEN_LEN))
@@ -473,6 +477,11 @@ int lobby_restore(struct lobby *l, const struct lobby_restore *r,
 
     l->is_replaying = true;
     for (unsigned s = 0; s < r->start.n_seats; s++) {
+        if (r->start.bots[s] != 0) {
+            match_restore_bot(mt, s, r->start.bots[s] - 1u,
+                              r->start.replaced[s] ? r->start.names[s] : NULL);
+            continue;
+        }
         struct member *m = mem_calloc(1, sizeof *m);
         snprintf(m->name, sizeof m->name, "%s", r->start.names[s]);
         snprintf(m->token, sizeof m->token, "%s", r->start.tokens[s]);
@@ -513,9 +522,12 @@ int lobby_restore(struct lobby *l, const struct lobby_restore *r,
             match_forfeit(l, mt, 0, now_ms);
         return -1;
     }
-    /* Everyone is away: the grace period starts anew, so does the turn. */
+    /* Every person is away: the grace period starts anew, so does the
+     * turn; the bots play on (a bot's move may be due already). */
     for (unsigned s = 0; s < r->start.n_seats; s++)
-        match_away(l, mt, s, now_ms);
+        if (mt->seats[s].m != NULL)
+            match_away(l, mt, s, now_ms);
+    match_ask_bots(l, mt);
     return 0;
 }
 
