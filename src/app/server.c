@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "app/auth.h"
+#include "app/bench_bots.h"
 #include "app/sdnotify.h"
 #include "app/session.h"
 #include "base/log.h"
@@ -913,6 +914,7 @@ static void on_shutdown_tick(uv_timer_t *t)
     uv_close((uv_handle_t *)&srv->shutdown_timer, NULL);
     uv_close((uv_handle_t *)&srv->deadline_timer, NULL);
     uv_close((uv_handle_t *)&srv->quick_timer, NULL);
+    bench_bots_stop(srv);
     bot_runner_close(&srv->bots);
     /* Commits what is queued and runs the last callbacks. */
     store_close(srv->store);
@@ -1028,7 +1030,8 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     char bound[128];
     int rc;
 
-    if (server_init(srv, loop, cfg) != 0 || server_open_store(srv) != 0)
+    if (server_init(srv, loop, cfg) != 0 || server_open_store(srv) != 0 ||
+        bench_bots_start(srv) != 0)
         return -1;
     if ((rc = uv_timer_init(loop, &srv->reload_timer)) != 0) {
         log_error("cannot make the reload timer: %s", uv_strerror(rc));
@@ -1129,6 +1132,8 @@ void server_free(struct server *srv)
     queue_free(&srv->quick);
     lobby_free(srv->lobby);
     srv->lobby = NULL;
+    free(srv->bench_ids);
+    srv->bench_ids = NULL;
     outbox_close(&srv->outbox);
     ban_free(srv->bans);
     srv->bans = NULL;

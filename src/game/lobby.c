@@ -647,6 +647,22 @@ int lobby_bot_view(struct lobby *l, uint64_t match_id, unsigned seat,
     return 0;
 }
 
+uint64_t lobby_bot_match(struct lobby *l, const struct rules *r,
+                         unsigned n_seats, unsigned level, uint64_t now_ms)
+{
+    struct match *mt = match_new(l, r, n_seats);
+    uint64_t id = mt->id;
+
+    assert(level < 3);
+    match_seat_all(l, mt, NULL, 0, n_seats, level, now_ms);
+    return id;
+}
+
+bool lobby_has_match(struct lobby *l, uint64_t id)
+{
+    return find_match(l, id) != NULL;
+}
+
 uint64_t lobby_quick_match(struct lobby *l, const struct rules *r,
                            unsigned n_seats, struct member **members,
                            unsigned n, uint64_t now_ms)

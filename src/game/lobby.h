@@ -238,6 +238,13 @@ int lobby_bot_view(struct lobby *l, uint64_t match_id, unsigned seat,
 uint64_t lobby_quick_match(struct lobby *l, const struct rules *r,
                            unsigned n_seats, struct member **members,
                            unsigned n, uint64_t now_ms);
+/* A match of bots alone, every seat of level (bot.h's enum), started at
+ * once: --bench-bot-matches (docs/BOTS.md, "Load"), never a client's
+ * doing. Returns the match id. */
+uint64_t lobby_bot_match(struct lobby *l, const struct rules *r,
+                         unsigned n_seats, unsigned level, uint64_t now_ms);
+/* Is match id waiting or in play? */
+bool lobby_has_match(struct lobby *l, uint64_t id);
 /* True if m is seated or watching (CREATE/JOIN/... would be ALREADY). */
 bool lobby_is_busy(const struct member *m);
 /* A registered member's flag, for the rating window (§14). */
