@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "app/server.h"
+#include "app/session.h"
 #include "app/session_internal.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -566,15 +567,101 @@ static void nick_with_password(struct session *s, struct cmd_word name,
     pump(a); /* may answer at once (a failed uv_queue_work) */
 }
 
+/* ---------- names registered on other nodes (a shared store) ---------- */
+
+/* On a shared store (Redis, store_is_shared) a name missing from this
+ * node's account table may have been registered on another node: the
+ * store is asked (STORE_JOB_ACCOUNT) before the NICK goes on, and a
+ * registered name joins the table (accounts are never deleted, so the
+ * table only caches). On one node the table is the whole truth and
+ * nothing is asked. */
+struct lookup {
+    struct store_job job;        /* first: the store hands this back */
+    struct session *s;           /* a reference is held (wait_for_answer) */
+    char name[LOBBY_NAME_MAX + 1];
+    char password[OUT_LINE_CAP];
+    size_t password_len;
+    bool has_password;
+};
+
+static void nick_go(struct session *s, struct cmd_word name,
+                    const struct cmd_word *password);
+
+static void on_looked_up(struct store_job *job)
+{
+    struct lookup *l = (struct lookup *)job;
+    struct session *s = l->s;
+
+    if (job->rc == STORE_OK)
+        server_account_add(s->srv, l->name, job->hash);
+    /* Our wait ends before the NICK goes on, which may wait again (a
+     * password check); the extra reference keeps s meanwhile. */
+    session_ref(s);
+    session_answered(s);
+    if (s->conn != NULL && s->member != NULL) {
+        if (job->rc != STORE_OK && job->rc != STORE_NOTFOUND) {
+            session_reply_err(s, "UNAVAILABLE", "the accounts cannot be read "
+                              "right now, try again");
+        } else {
+            struct cmd_word name = {l->name, strlen(l->name)};
+            struct cmd_word password = {l->password, l->password_len};
+            nick_go(s, name, l->has_password ? &password : NULL);
+        }
+    }
+    sodium_memzero(l->password, sizeof l->password);
+    free(l);
+    session_unref(s);
+}
+
 void cmd_nick(struct session *s, const struct cmd *c)
 {
-    char token[LOBBY_TOKEN_LEN + 1];
-
     if (c->n_args < 1 || c->n_args > 2) {
         session_reply_err(s, "BADARG", "usage: NICK <name> [password]");
         return;
     }
     struct cmd_word name = c->args[0];
+    struct store *st = s->srv->store;
+    if (st != NULL && store_is_shared(st) && !s->srv->auth->is_stopping) {
+        enum lobby_code rc = lobby_nick_check(s->srv->lobby, s->member, name.s,
+                                              name.len);
+        char key[LOBBY_NAME_MAX + 1];
+        if (rc != LOBBY_OK) {
+            session_reply_code(s, rc);
+            return;
+        }
+        memcpy(key, name.s, name.len);
+        key[name.len] = '\0';
+        if (server_account_hash(s->srv, key) == NULL) {
+            struct lookup *l = mem_calloc(1, sizeof *l);
+            if (c->n_args == 2) {
+                if (c->args[1].len >= sizeof l->password) {
+                    free(l);
+                    session_reply_err(s, "BADARG", "that password is too long");
+                    return;
+                }
+                memcpy(l->password, c->args[1].s, c->args[1].len);
+                l->password_len = c->args[1].len;
+                l->has_password = true;
+            }
+            l->s = s;
+            memcpy(l->name, key, sizeof key);
+            l->job.kind = STORE_JOB_ACCOUNT;
+            memcpy(l->job.name, key, sizeof key);
+            l->job.done = on_looked_up;
+            l->job.ctx = l;
+            session_wait_for_answer(s);
+            store_submit(st, &l->job);
+            return;
+        }
+    }
+    nick_go(s, name, c->n_args == 2 ? &c->args[1] : NULL);
+}
+
+/* NICK once the account table knows the name (always, on one node). */
+static void nick_go(struct session *s, struct cmd_word name,
+                    const struct cmd_word *password)
+{
+    char token[LOBBY_TOKEN_LEN + 1];
     enum lobby_code rc = lobby_nick_check(s->srv->lobby, s->member, name.s,
                                           name.len);
     /* Only a name being registered is spoken for during its check; a
@@ -586,8 +673,8 @@ void cmd_nick(struct session *s, const struct cmd *c)
         session_reply_code(s, rc);
         return;
     }
-    if (c->n_args == 2) {
-        nick_with_password(s, name, c->args[1]);
+    if (password != NULL) {
+        nick_with_password(s, name, *password);
         return;
     }
     char key[LOBBY_NAME_MAX + 1];

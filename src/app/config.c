@@ -82,6 +82,9 @@ static const struct opt opts[] = {
     U32("max-handshakes", max_handshakes, 1, 10000000, "TLS handshakes in progress at once (256)"),
     STR("log-format", log_format, "text or json: one JSON object per line (text)"),
     U32("max-watchers", max_watchers, 0, 10000000, "spectators per match, past it WATCH is FULL; 0 = no limit (1000)"),
+    /* The cluster and its store on Redis (docs/CLUSTER.md). */
+    STR("redis", redis, "HOST:PORT or a unix socket path: the store on Redis, not --data (none: one node)"),
+    U32("redis-timeout-ms", redis_timeout_ms, 50, 60000, "a job waits this long for an unreachable Redis, then UNAVAILABLE (1000)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -116,6 +119,7 @@ void config_defaults(struct config *cfg)
     cfg->max_waiting_per_ip = 4;
     cfg->waiting_ms = 600000;
     cfg->max_watchers = 1000;
+    cfg->redis_timeout_ms = 1000;
     cfg->auth_threads = 0;
     cfg->auth_queue = 64;
     cfg->auth_per_ip = 2;

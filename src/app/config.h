@@ -69,6 +69,9 @@ struct config {
     uint32_t max_handshakes;   /* TLS handshakes in progress at once */
     char *log_format;          /* "text" or "json" */
     uint32_t max_watchers;  /* spectators per match; 0: no limit */
+    /* The cluster (docs/CLUSTER.md): NULL redis is one node on its own. */
+    char *redis;            /* HOST:PORT or a unix socket path */
+    uint32_t redis_timeout_ms; /* a Redis command's (or a store job's) deadline */
 };
 
 /* Fills cfg with the defaults. */

@@ -45,9 +45,23 @@ int main(int argc, char **argv)
     }
 
     if (cfg.check_data != NULL) {
-        rc = store_check(cfg.check_data, stdout);
+        /* With --redis, the store checked is Redis's (DIR is not read). */
+        rc = cfg.redis ? store_check_redis(cfg.redis, stdout)
+                       : store_check(cfg.check_data, stdout);
         config_free(&cfg);
         return rc;
+    }
+    if (cfg.backup_to != NULL && cfg.redis != NULL) {
+        /* Redis keeps its own copy: an AOF rewrite, in Redis's directory
+         * (FILE is not written; docs/CLUSTER.md). */
+        rc = store_backup_redis(cfg.redis, err, sizeof err);
+        if (rc != 0)
+            fprintf(stderr, "tavolo: %s\n", err);
+        else
+            printf("Redis at %s rewrote its AOF; copy its appendonlydir with "
+                   "Redis tooling (docs/CLUSTER.md)\n", cfg.redis);
+        config_free(&cfg);
+        return rc == 0 ? 0 : 1;
     }
     if (cfg.backup_to != NULL) {
         rc = store_backup(cfg.data_dir, cfg.backup_to, err, sizeof err);

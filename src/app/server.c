@@ -597,10 +597,20 @@ static int server_open_store(struct server *srv)
 {
     char err[512];
 
-    srv->store = store_open(srv->cfg->data_dir, err, sizeof err);
-    if (srv->store == NULL) {
-        log_error("cannot use the data directory: %s", err);
-        return -1;
+    const char *where = srv->cfg->redis ? srv->cfg->redis : srv->cfg->data_dir;
+    if (srv->cfg->redis != NULL) {
+        srv->store = store_open_redis(srv->cfg->redis, err, sizeof err);
+        if (srv->store == NULL) {
+            log_error("cannot use Redis: %s", err);
+            return -1;
+        }
+        store_redis_set_wait_ms(srv->store, srv->cfg->redis_timeout_ms);
+    } else {
+        srv->store = store_open(srv->cfg->data_dir, err, sizeof err);
+        if (srv->store == NULL) {
+            log_error("cannot use the data directory: %s", err);
+            return -1;
+        }
     }
     outbox_init(&srv->outbox, &outbox_ops, srv->store);
     if (store_set_quota(srv->store, srv->cfg->db_max_kb) != 0)
@@ -616,7 +626,7 @@ static int server_open_store(struct server *srv)
     store_on_broken(srv->store, on_store_broken, srv);
     if (store_each_account(srv->store, load_account, srv) != 0 ||
         store_start(srv->store, srv->loop) != 0) {
-        log_error("cannot read the store in %s", srv->cfg->data_dir);
+        log_error("cannot read the store in %s", where);
         store_close(srv->store);
         srv->store = NULL;
         return -1;
@@ -625,10 +635,15 @@ static int server_open_store(struct server *srv)
     /* Restored matches journal their forfeits if they fail to replay:
      * the writer must be running first. */
     if (store_each_open_match(srv->store, restore_match, srv) != 0) {
-        log_error("cannot read the journal in %s", srv->cfg->data_dir);
+        log_error("cannot read the journal in %s", where);
         return -1;
     }
-    if (srv->cfg->is_power_durable)
+    if (srv->cfg->redis != NULL)
+        log_info("store on Redis at %s; durability %s (Redis's AOF with "
+                 "appendfsync %s; docs/CLUSTER.md)", where,
+                 srv->cfg->durability, srv->cfg->is_power_durable ? "always"
+                                                                  : "everysec");
+    else if (srv->cfg->is_power_durable)
         log_info("store %s/tavolo.db open; durability power (a reply waits "
                  "for its fsync)", srv->cfg->data_dir);
     else

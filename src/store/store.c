@@ -41,6 +41,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "store/rating.h"
+#include "store/store_redis.h"
 
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
     /* 1 */
@@ -170,6 +171,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 };
 
 struct store {
+    /* Set: the Redis backend (store_redis.c) answers every call, and
+     * nothing below is used. */
+    struct rstore *redis;
     sqlite3 *db;
     char *path;
     dev_t dev;                 /* the file we write: a rename or an unlink */
@@ -616,6 +620,8 @@ static int apply_quota(struct store *st, uint32_t pages)
 
 int store_set_quota(struct store *st, uint32_t max_kb)
 {
+    if (st->redis != NULL)
+        return 0; /* Redis's maxmemory is the operator's (docs/CLUSTER.md) */
     uint64_t pages = (uint64_t)max_kb * 1024 / (unsigned)st->page_size;
     if (max_kb != 0 && pages == 0)
         pages = 1;
@@ -633,12 +639,18 @@ int store_set_quota(struct store *st, uint32_t max_kb)
 
 void store_set_tick_ms(struct store *st, uint32_t tick_ms)
 {
+    if (st->redis != NULL)
+        return; /* no file, no WAL: nothing to tick for */
     st->tick_ms = tick_ms;
 }
 
 void store_on_broken(struct store *st, void (*fn)(void *ctx, const char *why),
                      void *ctx)
 {
+    if (st->redis != NULL) {
+        rstore_on_broken(st->redis, fn, ctx);
+        return;
+    }
     st->on_broken = fn;
     st->broken_ctx = ctx;
 }
@@ -648,6 +660,8 @@ int store_set_durability(struct store *st, enum store_durability level,
 {
     char err[256];
 
+    if (st->redis != NULL)
+        return rstore_set_durability(st->redis, level);
     assert(!st->has_thread);
     /* In WAL mode, NORMAL drops the WAL fsync of each commit and keeps
      * those of checkpoints: a checkpoint fsyncs the WAL before it copies
@@ -787,6 +801,9 @@ int store_each_account(struct store *st,
     sqlite3_stmt *s;
     int rc;
 
+    if (st->redis != NULL)
+        return rstore_each_account(st->redis, fn, ctx);
+
     if (sqlite3_prepare_v2(st->db, "SELECT name, hash FROM accounts", -1, &s,
                            NULL) != SQLITE_OK)
         return -1;
@@ -808,6 +825,9 @@ int store_each_open_match(struct store *st,
 {
     sqlite3_stmt *ms = NULL, *ss = NULL, *mv = NULL;
     int rc = -1;
+
+    if (st->redis != NULL)
+        return rstore_each_open_match(st->redis, fn, ctx);
 
     if (sqlite3_prepare_v2(st->db, "SELECT id, game, n_seats, deal, secret FROM matches"
                            " WHERE state = 'playing' ORDER BY id", -1, &ms, NULL) != SQLITE_OK ||
@@ -875,6 +895,8 @@ uint64_t store_max_match_id(struct store *st)
 {
     sqlite3_stmt *s;
     uint64_t id = 0;
+    if (st->redis != NULL)
+        return rstore_max_match_id(st->redis);
     if (sqlite3_prepare_v2(st->db, "SELECT COALESCE(MAX(id), 0) FROM matches", -1,
                            &s, NULL) == SQLITE_OK &&
         sqlite3_step(s) == SQLITE_ROW)
@@ -1468,6 +1490,26 @@ static void run_query(struct store *st, struct store_job *job)
         sqlite3_reset(s);
         sqlite3_clear_bindings(s);
         break;
+    case STORE_JOB_ACCOUNT:
+        job->rc = STORE_FAILED;
+        if (sqlite3_prepare_v2(st->db, "SELECT hash FROM accounts WHERE name = ?",
+                               -1, &s, NULL) != SQLITE_OK)
+            break;
+        sqlite3_bind_text(s, 1, job->name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+            copy_text(job->hash, sizeof job->hash, sqlite3_column_text(s, 0));
+        job->rc = rc == SQLITE_ROW ? STORE_OK
+                : rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_FAILED;
+        sqlite3_finalize(s);
+        break;
+    case STORE_JOB_LOAD_MATCH:
+        /* One node restores its matches at start (store_each_open_match);
+         * loading one that another node ran is the cluster's, on Redis. */
+        log_error("store: loading match %" PRIu64 " by itself needs --redis",
+                  job->match_id);
+        job->rc = STORE_FAILED;
+        break;
     case STORE_JOB_JOURNAL:
         break;
     }
@@ -1603,6 +1645,8 @@ static void stop_syncer(struct store *st)
 
 int store_start(struct store *st, uv_loop_t *loop)
 {
+    if (st->redis != NULL)
+        return rstore_start(st->redis, loop);
     if (uv_async_init(loop, &st->async, on_async) != 0)
         return -1;
     st->async.data = st;
@@ -1627,6 +1671,10 @@ int store_start(struct store *st, uv_loop_t *loop)
 
 void store_submit(struct store *st, struct store_job *job)
 {
+    if (st->redis != NULL) {
+        rstore_submit(st->redis, job);
+        return;
+    }
     job->next = NULL;
     pthread_mutex_lock(&st->lock);
     if (st->queue_tail)
@@ -1647,6 +1695,11 @@ void store_close(struct store *st)
 {
     if (st == NULL)
         return;
+    if (st->redis != NULL) {
+        rstore_close(st->redis);
+        free(st);
+        return;
+    }
     if (st->has_thread) {
         pthread_mutex_lock(&st->lock);
         st->is_stopping = true;
@@ -1676,6 +1729,10 @@ void store_close(struct store *st)
 
 void store_get_metrics(struct store *st, struct store_metrics *out)
 {
+    if (st->redis != NULL) {
+        rstore_get_metrics(st->redis, out);
+        return;
+    }
     pthread_mutex_lock(&st->lock);
     *out = st->metrics;
     pthread_mutex_unlock(&st->lock);
@@ -1689,6 +1746,29 @@ void store_ops_free(struct store_op *ops)
         free(ops);
         ops = next;
     }
+}
+
+/* ---------- the Redis backend (store_redis.c) ---------- */
+
+struct store *store_open_redis(const char *addr, char *err, size_t err_cap)
+{
+    struct rstore *r = rstore_open(addr, err, err_cap);
+    if (r == NULL)
+        return NULL;
+    struct store *st = mem_calloc(1, sizeof *st);
+    st->redis = r;
+    return st;
+}
+
+bool store_is_shared(const struct store *st)
+{
+    return st->redis != NULL;
+}
+
+void store_redis_set_wait_ms(struct store *st, uint32_t wait_ms)
+{
+    if (st->redis != NULL)
+        rstore_set_wait_ms(st->redis, wait_ms);
 }
 
 /* ---------- tooling ---------- */

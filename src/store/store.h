@@ -3,6 +3,14 @@
  * sqlite3.h). Accounts, finished matches with their ratings, and the
  * journal of matches in play, so that a crash loses nothing a client saw.
  *
+ * Two backends behind these functions, chosen at start: store_open
+ * (SQLite, one node, described below) and store_open_redis (Redis,
+ * store_redis.c: shared by the nodes of a cluster; docs/CLUSTER.md,
+ * "Store on Redis"). Every function below works on either, with the same
+ * results for the same jobs, except where its comment says otherwise;
+ * the threading model (one writer, done callbacks on the loop in
+ * submission order, consecutive journal jobs in one round) is the same.
+ *
  * Threads: store_open, the store_each_* readers and store_check run on the
  * caller's thread before serving. After store_start every operation is a
  * job handed to one writer thread that owns the connection; its done
@@ -87,6 +95,11 @@ struct store_op {
     struct store_op *next;
     enum store_op_kind kind;
     uint64_t match_id;
+    /* Fencing (Redis): the owner's epoch of the match. Not 0: the append
+     * happens only if tavolo:match:{id}:epoch holds exactly this value,
+     * else the job fails with STORE_FENCED and nothing is written. 0: no
+     * check (one node; SQLite ignores it). */
+    uint64_t epoch;
     /* START */
     char game[24];
     unsigned n_seats;
@@ -127,6 +140,10 @@ struct store_open_match {
     unsigned n_draws;
     struct store_move *moves;
     unsigned n_moves;
+    /* STORE_JOB_LOAD_MATCH (Redis): the journal holds its END, and the
+     * match's epoch (tavolo:match:{id}:epoch, 0 if unset) when read. */
+    bool is_over;
+    uint64_t epoch;
 };
 
 enum store_job_kind {
@@ -135,6 +152,8 @@ enum store_job_kind {
     STORE_JOB_STATS,       /* name */
     STORE_JOB_TOP,
     STORE_JOB_HISTORY,     /* name */
+    STORE_JOB_ACCOUNT,     /* name -> hash, or STORE_NOTFOUND */
+    STORE_JOB_LOAD_MATCH,  /* match_id -> match (Redis only; see below) */
 };
 
 enum store_rc {
@@ -143,15 +162,24 @@ enum store_rc {
     STORE_EXISTS = -2,   /* REGISTER: the name is taken */
     STORE_NOTFOUND = -3, /* STATS: no such registered name */
     STORE_BROKEN = -4,   /* the store writes nothing more (see above) */
+    STORE_FENCED = -5,   /* JOURNAL: an op's epoch is stale; not written */
+    STORE_UNAVAILABLE = -6, /* Redis: unreachable for longer than the
+                               wait (store_redis_set_wait_ms) */
 };
 
 struct store_job {
     struct store_job *next;
     enum store_job_kind kind;
     struct store_op *ops; /* JOURNAL: owned by the job */
+    uint64_t match_id;    /* LOAD_MATCH */
+    /* LOAD_MATCH, when rc is STORE_OK: the match read back from its
+     * journal, allocated by the store and then owned by the job's owner
+     * (the done callback), who frees it with store_open_match_free(). NULL
+     * otherwise; rc STORE_NOTFOUND: no journal for that id. */
+    struct store_open_match *match;
     char name[STORE_NAME_MAX + 1];
     char game[24]; /* STATS, TOP: the game whose records ("": briscola) */
-    char hash[160];
+    char hash[160]; /* REGISTER: in; ACCOUNT: out */
     int rc;
     struct {
         double rating;
@@ -189,6 +217,24 @@ struct store_metrics {
  * one-line reason in err if the directory is not writable, the file is
  * damaged, etc. */
 struct store *store_open(const char *dir, char *err, size_t err_cap);
+
+/* Connects to Redis at addr: "HOST:PORT", or a unix socket path (it
+ * starts with '/'), loads the journal's script and checks that the
+ * server answers. NULL and a one-line reason in err if it cannot. The
+ * connection is made again (with back-off) whenever it breaks; see
+ * docs/CLUSTER.md for what waits and what fails meanwhile. */
+struct store *store_open_redis(const char *addr, char *err, size_t err_cap);
+
+/* True for the Redis backend: accounts and records are shared with other
+ * nodes, so a name missing from a node's memory may still be registered
+ * (ask with STORE_JOB_ACCOUNT). */
+bool store_is_shared(const struct store *st);
+
+/* Redis: the longest a job waits for Redis (connecting again with
+ * back-off) before it fails with STORE_UNAVAILABLE (journal ops are then
+ * kept and retried, in order, as after a failed SQLite commit); before
+ * store_start. Default 5000; SQLite ignores it. */
+void store_redis_set_wait_ms(struct store *st, uint32_t wait_ms);
 
 /* Caps the database file at max_kb KiB (0: no cap). Writes past it fail
  * exactly as on a full disk (SQLITE_FULL). Callable before or after
@@ -235,6 +281,9 @@ void store_close(struct store *st);
 
 void store_get_metrics(struct store *st, struct store_metrics *out);
 
+/* Frees a match and its moves (NULL does nothing). */
+void store_open_match_free(struct store_open_match *m);
+
 /* Frees a list of ops (NULL does nothing). A journal job's ops may have
  * been taken by the store (job->ops is then NULL). */
 void store_ops_free(struct store_op *ops);
@@ -246,5 +295,17 @@ int store_check(const char *dir, FILE *out);
 
 /* --backup: a consistent copy of a live database (SQLite online backup). */
 int store_backup(const char *dir, const char *dest, char *err, size_t err_cap);
+
+/* --check-data with --redis: every match in play has a journal that
+ * starts with START, has no entry after END, and no entry from an epoch
+ * above the match's; every record names an account. Same report and
+ * return values as store_check. */
+int store_check_redis(const char *addr, FILE *out);
+
+/* --backup with --redis: asks Redis for BGREWRITEAOF (the AOF is then a
+ * compact, consistent copy in Redis's own directory) and waits for it;
+ * copying it elsewhere is Redis tooling's job (docs/CLUSTER.md). 0 or
+ * -1 with a reason in err. */
+int store_backup_redis(const char *addr, char *err, size_t err_cap);
 
 #endif
