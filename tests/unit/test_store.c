@@ -227,7 +227,8 @@ static void open_match(void *ctx, const struct store_open_match *m)
     struct store_open_match *out = ctx;
     *out = *m;
     out->moves = malloc(m->n_moves * sizeof *m->moves + 1);
-    memcpy(out->moves, m->moves, m->n_moves * sizeof *m->moves);
+    if (m->n_moves > 0)
+        memcpy(out->moves, m->moves, m->n_moves * sizeof *m->moves);
 }
 
 TEST(journal_round_trip_results_and_queries)
