@@ -93,6 +93,8 @@ bench: build
 	cmake --build $(BUILD) --target gameload
 	bench/run.sh
 	bench/tls.py --doc docs/PERFORMANCE.md
+	cmake --build $(BUILD) --target tavolo_next 2>/dev/null || true
+	bench/upgrade.py --bin $(BUILD)/tavolo --conns 10000 --rounds 3
 
 # Long runs that do not fit make test: the rules' property tests at their
 # full size (100 000 random matches per game; make test runs fewer), with

@@ -473,6 +473,11 @@ static void pump(struct auth *a)
     }
 }
 
+bool auth_is_idle(const struct auth *a)
+{
+    return a == NULL || (a->n_hashing == 0 && a->n_queued == 0);
+}
+
 void auth_stop(struct auth *a)
 {
     struct check *k;

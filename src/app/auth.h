@@ -27,6 +27,8 @@
 #ifndef TAVOLO_APP_AUTH_H
 #define TAVOLO_APP_AUTH_H
 
+#include <stdbool.h>
+
 struct auth;
 struct cmd;
 struct server;
@@ -39,6 +41,10 @@ struct auth *auth_new(struct server *srv);
  * ERR UNAVAILABLE; the ones hashing finish normally; new ones are
  * refused. */
 void auth_stop(struct auth *a);
+
+/* True if no password check is hashing or waiting (an upgrade waits for
+ * this before it moves the sessions). */
+bool auth_is_idle(const struct auth *a);
 
 /* After the loop has ended (nothing is hashing any more). NULL does
  * nothing. */

@@ -79,6 +79,7 @@ static const struct opt opts[] = {
     STR("tls-cert", tls_cert, "PEM certificate (chain) for TLS on the game port (none: TLS off)"),
     STR("tls-key", tls_key, "PEM private key of --tls-cert"),
     U32("tls-handshake-ms", tls_handshake_ms, 1, 86400000, "a TLS handshake must finish within (10000)"),
+    U32("upgrade-timeout-ms", upgrade_timeout_ms, 100, 600000, "SIGUSR2: the new binary must take over within (10000)"),
     U32("max-handshakes", max_handshakes, 1, 10000000, "TLS handshakes in progress at once (256)"),
     STR("log-format", log_format, "text or json: one JSON object per line (text)"),
     U32("max-watchers", max_watchers, 0, 10000000, "spectators per match, past it WATCH is FULL; 0 = no limit (1000)"),
@@ -130,6 +131,7 @@ void config_defaults(struct config *cfg)
     cfg->durability = mem_strdup("process");
     cfg->fsync_ms = 50;
     cfg->tls_handshake_ms = 10000;
+    cfg->upgrade_timeout_ms = 10000;
     cfg->max_handshakes = 256;
     cfg->log_format = mem_strdup("text");
 }

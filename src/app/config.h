@@ -66,6 +66,7 @@ struct config {
     /* TLS on the game port and the log's format (docs/OPERATIONS.md). */
     char *tls_cert, *tls_key;  /* PEM files; NULL: TLS off */
     uint32_t tls_handshake_ms; /* a handshake must finish within this */
+    uint32_t upgrade_timeout_ms; /* SIGUSR2: take-over within this */
     uint32_t max_handshakes;   /* TLS handshakes in progress at once */
     char *log_format;          /* "text" or "json" */
     uint32_t max_watchers;  /* spectators per match; 0: no limit */

@@ -8,11 +8,16 @@
 #include "app/config.h"
 #include "app/sdnotify.h"
 #include "app/server.h"
+#include "app/upgrade.h"
 #include <string.h>
 
 #include "base/log.h"
 #include "base/rnd.h"
 #include "store/store.h"
+
+#ifndef TAVOLO_VERSION
+#define TAVOLO_VERSION "0.13.0"
+#endif
 
 int main(int argc, char **argv)
 {
@@ -21,6 +26,8 @@ int main(int argc, char **argv)
     char err[512];
     int rc = 0;
 
+    tavolo_version_string = TAVOLO_VERSION;
+    upgrade_set_argv(argc, argv);
     config_defaults(&cfg);
     if (config_from_args(&cfg, argc, argv, err, sizeof err) != 0) {
         fprintf(stderr, "tavolo: %s\n", err);
@@ -81,7 +88,8 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    sdnotify_ready(); /* the listeners accept: systemd's Type=notify */
+    if (!upgrade_is_child())
+        sdnotify_ready(); /* the listeners accept: systemd's Type=notify */
     uv_run(loop, UV_RUN_DEFAULT);
     if (srv.exit_code != 0)
         rc = srv.exit_code;

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "app/server.h"
+#include "app/upgrade.h"
+#include "net/tls.h"
 #include "app/session.h"
 #include "game/lobby.h"
 #include "store/store.h"
@@ -80,6 +82,18 @@ size_t metrics_render(struct server *srv, char *out, size_t cap)
     size_t waiting, playing;
     uint64_t finished;
 
+    help(&o, "tavolo_build_info", "gauge", "The running binary's version (changes with a SIGUSR2 upgrade).");
+    put(&o, "tavolo_build_info{version=\"%s\"} 1\n", tavolo_version_string);
+    {
+        size_t n_tls = 0;
+        for (const struct conn *c = srv->conns.all; c != NULL; c = c->next)
+            n_tls += conn_is_tls(c);
+        help(&o, "tavolo_tls_connections_open", "gauge", "TLS connections open now (handshakes included).");
+        put(&o, "tavolo_tls_connections_open %zu\n", n_tls);
+        help(&o, "tavolo_tls_handshakes_in_progress", "gauge", "TLS handshakes begun and not finished.");
+        put(&o, "tavolo_tls_handshakes_in_progress %" PRIu32 "\n",
+            srv->tls != NULL ? tls_server_n_handshakes(srv->tls) : 0);
+    }
     help(&o, "tavolo_connections_open", "gauge", "Connections open now (admin port included).");
     put(&o, "tavolo_connections_open %zu\n", srv->conns.n_open);
     help(&o, "tavolo_connections_accepted_total", "counter", "Connections admitted on the game port.");

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
+#include <unistd.h>
 
 int sdnotify_listen_fd(void)
 {
@@ -63,6 +64,15 @@ void sdnotify_stopping(void)
     sd_notify(0, "STOPPING=1\nSTATUS=shutting down"); /* best effort */
 }
 
+void sdnotify_took_over(void)
+{
+    char msg[96];
+
+    snprintf(msg, sizeof msg, "MAINPID=%ld\nREADY=1\nSTATUS=upgraded; serving",
+             (long)getpid());
+    sd_notify(0, msg); /* best effort */
+}
+
 #else /* built without libsystemd */
 
 #include <stdlib.h>
@@ -86,6 +96,10 @@ void sdnotify_reloading(void)
 }
 
 void sdnotify_stopping(void)
+{
+}
+
+void sdnotify_took_over(void)
 {
 }
 

@@ -37,4 +37,9 @@ void sdnotify_reloading(void);
 /* STOPPING=1: shutdown has begun (SIGINT/SIGTERM). Best effort. */
 void sdnotify_stopping(void);
 
+/* MAINPID=<this pid> and READY=1: this process took over from the one
+ * systemd started (SIGUSR2, app/upgrade.c); needs NotifyAccess=all.
+ * Best effort. */
+void sdnotify_took_over(void);
+
 #endif

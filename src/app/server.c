@@ -24,6 +24,7 @@
 #include "app/bench_bots.h"
 #include "app/sdnotify.h"
 #include "app/session.h"
+#include "app/upgrade.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rnd.h"
@@ -593,7 +594,30 @@ static void on_store_broken(void *ctx, const char *why)
 
 /* Opens the store in cfg->data_dir, loads the accounts, restores the
  * matches that were in play, and starts the writer. Returns 0 or -1. */
+static int open_store(struct server *srv, bool is_reopen);
+
 static int server_open_store(struct server *srv)
+{
+    return open_store(srv, false);
+}
+
+int server_reopen_store(struct server *srv)
+{
+    return open_store(srv, true);
+}
+
+void server_rearm(struct server *srv)
+{
+    srv->armed_ms = 0; /* forces arm_deadlines to start the timer again */
+    arm_deadlines(srv);
+}
+
+void server_shutdown(struct server *srv)
+{
+    server_stop(srv);
+}
+
+static int open_store(struct server *srv, bool is_reopen)
 {
     char err[512];
 
@@ -624,13 +648,15 @@ static int server_open_store(struct server *srv)
         return -1;
     }
     store_on_broken(srv->store, on_store_broken, srv);
-    if (store_each_account(srv->store, load_account, srv) != 0 ||
+    if ((!is_reopen && store_each_account(srv->store, load_account, srv) != 0) ||
         store_start(srv->store, srv->loop) != 0) {
         log_error("cannot read the store in %s", where);
         store_close(srv->store);
         srv->store = NULL;
         return -1;
     }
+    if (is_reopen) /* the lobby has everything still */
+        return 0;
     lobby_set_last_id(srv->lobby, store_max_match_id(srv->store));
     /* Restored matches journal their forfeits if they fail to replay:
      * the writer must be running first. */
@@ -904,6 +930,20 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     struct server *srv = h->data;
 
+    if (signum == SIGUSR2) {
+        upgrade_start(srv); /* logs what it does */
+        return;
+    }
+    if (upgrade_is_relay(srv)) { /* only TLS relays are left here */
+        if (signum != SIGHUP)
+            upgrade_relay_stop(srv);
+        return;
+    }
+    if (signum == SIGHUP && upgrade_is_busy(srv)) {
+        log_warn("SIGHUP during an upgrade: ignored (send it to the new "
+                 "process)");
+        return;
+    }
     if (signum == SIGHUP) {
         sdnotify_reloading();
         start_reload(srv);
@@ -912,6 +952,9 @@ static void on_signal(uv_signal_t *h, int signum)
         return;
     }
     log_info("signal %d: shutting down", signum);
+    upgrade_abort(srv, "the server is shutting down");
+    if (upgrade_is_busy(srv))
+        return; /* it stops once the sockets are back (upgrade.c) */
     sdnotify_stopping();
     server_stop(srv);
 }
@@ -953,6 +996,8 @@ static void server_stop(struct server *srv)
     uv_close((uv_handle_t *)&srv->sig_int, NULL);
     uv_close((uv_handle_t *)&srv->sig_term, NULL);
     uv_close((uv_handle_t *)&srv->sig_hup, NULL);
+    uv_close((uv_handle_t *)&srv->sig_usr2, NULL);
+    upgrade_close(srv);
     uv_close((uv_handle_t *)&srv->reload_timer, NULL);
     auth_stop(srv->auth); /* answers the checks not yet hashing */
     for (struct conn *c = srv->conns.all; c != NULL; c = c->next)
@@ -1045,17 +1090,24 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     char bound[128];
     int rc;
 
-    if (server_init(srv, loop, cfg) != 0 || server_open_store(srv) != 0 ||
-        bench_bots_start(srv) != 0)
+    if (server_init(srv, loop, cfg) != 0)
+        return -1;
+    /* An upgrade's new process: the old one's state first, then its
+     * store (app/upgrade.h). */
+    bool is_upgrade = upgrade_is_child();
+    if (is_upgrade && upgrade_child_receive(srv) != 0)
+        return -1;
+    if (server_open_store(srv) != 0 || bench_bots_start(srv) != 0)
         return -1;
     if ((rc = uv_timer_init(loop, &srv->reload_timer)) != 0) {
         log_error("cannot make the reload timer: %s", uv_strerror(rc));
         return -1;
     }
     srv->reload_timer.data = srv;
-    uv_signal_t *sigs[] = {&srv->sig_int, &srv->sig_term, &srv->sig_hup};
-    int signums[] = {SIGINT, SIGTERM, SIGHUP};
-    for (int i = 0; i < 3; i++) {
+    uv_signal_t *sigs[] = {&srv->sig_int, &srv->sig_term, &srv->sig_hup,
+                           &srv->sig_usr2};
+    int signums[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR2};
+    for (int i = 0; i < 4; i++) {
         uv_signal_init(loop, sigs[i]);
         sigs[i]->data = srv;
         if ((rc = uv_signal_start(sigs[i], on_signal, signums[i])) != 0) {
@@ -1066,7 +1118,9 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     /* A client that vanishes mid-write must not kill us with SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
 
-    int fd = sdnotify_listen_fd(); /* socket activation: systemd's socket */
+    int fd = is_upgrade ? upgrade_child_listen_fd(srv) : -1;
+    if (fd < 0)
+        fd = sdnotify_listen_fd(); /* socket activation: systemd's socket */
     if (fd >= 0)
         rc = listen_adopt(&srv->listener, loop, fd, (int)cfg->backlog,
                           on_listen_readable, bound, sizeof bound);
@@ -1083,7 +1137,32 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     }
     /* The admin port is a convenience: a second server on the same host
      * (or a busy port) must not stop the game server from starting. */
-    if (cfg->admin_port != UINT32_MAX) {
+    int admin_fd = is_upgrade ? upgrade_child_admin_fd(srv) : -1;
+    if (admin_fd >= 0) {
+        /* the old process's admin listener, as it was */
+        uv_tcp_init(loop, &srv->admin_listener);
+        if ((rc = uv_tcp_open(&srv->admin_listener, admin_fd)) != 0 ||
+            (rc = uv_listen((uv_stream_t *)&srv->admin_listener, 64,
+                            on_admin_connection)) != 0) {
+            log_warn("admin port not taken over (%s): no /metrics",
+                     uv_strerror(rc));
+            uv_close((uv_handle_t *)&srv->admin_listener, NULL);
+        } else {
+            struct sockaddr_storage ss;
+            int len = sizeof ss;
+            char host[64] = "127.0.0.1";
+            unsigned port = 0;
+            if (uv_tcp_getsockname(&srv->admin_listener,
+                                   (struct sockaddr *)&ss, &len) == 0 &&
+                ss.ss_family == AF_INET) {
+                uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof host);
+                port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+            }
+            srv->has_admin = true;
+            snprintf(srv->admin_bound, sizeof srv->admin_bound, "%s:%u", host,
+                     port);
+        }
+    } else if (cfg->admin_port != UINT32_MAX) {
         char admin_bound[128];
         uv_tcp_init(loop, &srv->admin_listener);
         rc = listen_tcp(&srv->admin_listener, "127.0.0.1", (uint16_t)cfg->admin_port,
@@ -1117,8 +1196,11 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
             fprintf(stderr, "admin (metrics) on http://%s/metrics\n",
                     srv->admin_bound);
     }
-    log_info("tavolo server %s up (max line %u, rate %u/s burst %u)",
-             srv->server_id, cfg->max_line, cfg->rate, cfg->burst);
+    if (is_upgrade && upgrade_child_finish(srv) != 0)
+        return -1;
+    log_info("tavolo server %s up (version %s, max line %u, rate %u/s burst "
+             "%u)", srv->server_id, tavolo_version_string, cfg->max_line,
+             cfg->rate, cfg->burst);
     return 0;
 }
 
@@ -1130,6 +1212,7 @@ static void free_account(struct account *a)
 
 void server_free(struct server *srv)
 {
+    upgrade_free(srv);
     if (srv->store != NULL) { /* a start that failed half-way */
         store_close(srv->store);
         srv->store = NULL;

@@ -83,7 +83,8 @@ struct server {
     struct tls_server *tls;
     bool is_tls_reloading, wants_tls_reload;
 
-    uv_signal_t sig_int, sig_term, sig_hup;
+    uv_signal_t sig_int, sig_term, sig_hup, sig_usr2;
+    struct upgrade *upgrade;    /* SIGUSR2 (app/upgrade.h); NULL before */
     uv_timer_t shutdown_timer;
     uint64_t shutdown_started_ms;
     bool is_stopping;
@@ -101,6 +102,13 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg);
  * blacklist) and prints "listening on ADDR:PORT" to stderr. Returns 0, or
  * -1 after logging why (the caller exits non-zero). */
 int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg);
+
+/* For app/upgrade.c: reopen the store after a failed hand-over (no
+ * restore: the lobby still has everything), re-arm the deadline timer
+ * after deadlines were set by hand, and stop as SIGTERM does. */
+int server_reopen_store(struct server *srv);
+void server_rearm(struct server *srv);
+void server_shutdown(struct server *srv);
 
 /* Releases what server_start allocated, after the loop has ended. */
 void server_free(struct server *srv);

@@ -112,6 +112,15 @@ static bool ws_is_busy(void *ctx)
 
 static const struct ws_ops ws_ops = {ws_on_text, ws_write, ws_is_busy};
 
+int session_ws_resume(struct session *s)
+{
+    s->ws = ws_new(&ws_ops, s, s->srv->cfg->max_line);
+    if (s->ws == NULL)
+        return -1;
+    s->state = SESSION_WS;
+    return 0;
+}
+
 /* GET /ws: RFC 6455 §4.2. Returns true if the connection is now a
  * WebSocket. */
 static bool upgrade(struct session *s, const struct http_request *req)

@@ -100,4 +100,9 @@ void session_handle_line(struct session *s, const char *line, size_t len);
  * Returns the bytes consumed. */
 size_t session_http_on_data(struct session *s, const char *data, size_t len);
 
+/* A zero-downtime upgrade (app/session_upgrade.c): s continues a
+ * WebSocket that another process accepted (between messages). Returns 0
+ * or -1. */
+int session_ws_resume(struct session *s);
+
 #endif

@@ -57,6 +57,23 @@ static inline void dq_push(struct dqueue *q, struct dq_node *n, uint64_t now_ms)
     q->head.prev = n;
 }
 
+/* Links n with deadline at_ms, in order: for a deadline carried over
+ * from elsewhere (a zero-downtime upgrade), at most the queue's duration
+ * from now, so the walk from the tail is short. */
+static inline void dq_insert_at(struct dqueue *q, struct dq_node *n,
+                                uint64_t at_ms)
+{
+    dq_remove(n);
+    n->deadline_ms = at_ms;
+    struct dq_node *after = q->head.prev;
+    while (after != &q->head && after->deadline_ms > at_ms)
+        after = after->prev;
+    n->prev = after;
+    n->next = after->next;
+    after->next->prev = n;
+    after->next = n;
+}
+
 /* The earliest node, or NULL if the queue is empty. */
 static inline struct dq_node *dq_first(struct dqueue *q)
 {

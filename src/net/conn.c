@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/sockios.h>
 #include <stdlib.h>
@@ -161,7 +162,7 @@ static void stall_watch(struct conn *c)
 
 static void mark_dirty(struct conn *c)
 {
-    if (c->is_dirty)
+    if (c->is_dirty || c->is_handed)
         return;
     c->is_dirty = true;
     c->work_next = c->set->dirty;
@@ -191,7 +192,7 @@ static void queue_close(struct conn *c, const char *reason)
 
 static void pause_reading(struct conn *c)
 {
-    if (c->is_paused || c->is_closing)
+    if (c->is_paused || c->is_closing || c->is_handed)
         return;
     c->is_paused = true;
     if (c->is_reading) {
@@ -221,8 +222,8 @@ static void on_write(uv_write_t *req, int status)
 
     c->inflight = NULL;
     free(w);
-    if (c->is_closing)
-        return;
+    if (c->is_closing || c->is_handed)
+        return; /* handed over: ECANCELED, the bytes left were taken */
     if (status < 0) {
         conn_close(c, "write error");
         return;
@@ -249,6 +250,8 @@ static void on_write(uv_write_t *req, int status)
  * through one uv_write holding a copy of the rest. */
 static void flush(struct conn *c)
 {
+    if (c->is_handed)
+        return;
     seal(c);
     if (c->is_closing || c->inflight != NULL || c->out_len == 0)
         return;
@@ -693,7 +696,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 void conn_kick(struct conn *c)
 {
-    if (c->is_closing || c->is_held)
+    if (c->is_closing || c->is_held || c->is_handed)
         return;
     /* Even with no bytes: the handler may hold input of its own (parsed
      * WebSocket messages) to offer. */
@@ -723,7 +726,7 @@ void conn_release(struct conn *c)
 void conn_start(struct conn *c)
 {
     if (c->is_reading || c->is_closing || c->is_paused || c->is_flush_closing ||
-        c->is_held)
+        c->is_held || c->is_handed || c->set->is_input_frozen)
         return;
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
         conn_close(c, "cannot start reading");
@@ -887,6 +890,125 @@ void conn_set_close(struct conn_set *set)
     uv_close((uv_handle_t *)&set->flush_check, NULL);
     uv_close((uv_handle_t *)&set->wake_idle, NULL);
     uv_close((uv_handle_t *)&set->stall_timer, NULL);
+}
+
+/* ---------- zero-downtime upgrade ---------- */
+
+void conn_set_freeze_input(struct conn_set *set, bool is_frozen)
+{
+    set->is_input_frozen = is_frozen;
+    for (struct conn *c = set->all; c != NULL; c = c->next) {
+        if (!is_frozen) {
+            conn_start(c);
+        } else if (c->is_reading) {
+            uv_read_stop((uv_stream_t *)&c->tcp);
+            c->is_reading = false;
+        }
+    }
+}
+
+static void on_handed_close(uv_handle_t *h)
+{
+    struct conn *c = (struct conn *)h;
+    c->set->n_handing--;
+}
+
+int conn_hand_over(struct conn *c)
+{
+    assert(c->tls == NULL && !c->is_handed && c->fd != -1);
+    int fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+    if (fd == -1)
+        return -1;
+    /* What the uv_write in flight has not written yet is the tail of its
+     * copy: libuv counts the bytes it still holds. It goes before the
+     * queue, which was never handed to the kernel. */
+    size_t rest = 0;
+    if (c->inflight != NULL) {
+        rest = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+        if (rest > c->inflight->len)
+            rest = c->inflight->len;
+    }
+    if (rest > 0) {
+        char *out = mem_alloc(rest + c->out_len);
+        memcpy(out, c->inflight->data + (c->inflight->len - rest), rest);
+        if (c->out_len > 0)
+            memcpy(out + rest, c->out, c->out_len);
+        free(c->out);
+        c->out = out;
+        c->out_len = c->out_cap = (uint32_t)(rest + c->out_len);
+    }
+    c->inflight = NULL; /* freed by its callback (ECANCELED) */
+    c->is_reading = false;
+    c->is_handed = true;
+    dq_remove(&c->stall);
+    c->set->n_handing++;
+    uv_close((uv_handle_t *)&c->tcp, on_handed_close);
+    c->fd = fd;
+    return 0;
+}
+
+int conn_take_back(struct conn *c)
+{
+    int rc, fd = c->fd;
+
+    assert(c->is_handed && c->set->n_handing == 0);
+    c->is_handed = false;
+    c->fd = -1;
+    if ((rc = uv_tcp_init(c->set->loop, &c->tcp)) == 0) {
+        c->tcp.data = c;
+        if ((rc = uv_tcp_open(&c->tcp, fd)) != 0)
+            close(fd);
+    } else {
+        close(fd);
+    }
+    if (rc != 0) {
+        /* No handle: it cannot go through the close path; it is dropped. */
+        log_event(LOG_WARN, "upgrade.take_back_failed",
+                  "conn=%" PRIu64 " error=%s", c->id, uv_strerror(rc));
+        c->fd = -1;
+        c->is_handed = true;
+        return -1;
+    }
+    c->fd = fd;
+    if (c->out_len > 0)
+        mark_dirty(c);
+    if (c->is_paused || c->is_flush_closing || conn_pending_out(c) > 0)
+        stall_watch(c);
+    conn_start(c);
+    return 0;
+}
+
+void conn_forget(struct conn *c)
+{
+    struct conn_set *set = c->set;
+
+    assert(c->is_handed);
+    if (c->fd != -1)
+        close(c->fd);
+    unlink_conn(set, c);
+    /* The work lists may still name it: they are walked again only by a
+     * loop that has nothing more to do with handed connections. */
+    for (struct conn **p = &set->dirty; *p != NULL; p = &(*p)->work_next)
+        if (*p == c) {
+            *p = c->work_next;
+            break;
+        }
+    free(c->seal);
+    free(c->in);
+    free(c->out);
+    free(c);
+}
+
+void conn_restore(struct conn *c, uint64_t id, const char *in, size_t in_len,
+                  const char *out, size_t out_len)
+{
+    c->id = id;
+    if (id > c->set->next_id)
+        c->set->next_id = id;
+    if (in_len > 0)
+        keep_input(c, in, in_len);
+    if (out_len > 0)
+        raw_write(c, out, out_len);
 }
 
 struct conn *conn_new_detached(struct conn_set *set)

@@ -104,6 +104,8 @@ struct conn_set {
     void *pool;
     unsigned n_pool;
     bool is_closed;
+    bool is_input_frozen;  /* conn_set_freeze_input */
+    unsigned n_handing;    /* conn_hand_over closes not yet called back */
     char read_buf[65536];
     char plain_buf[16384];  /* one TLS record's plaintext (conn_start_tls) */
 };
@@ -137,6 +139,7 @@ struct conn {
     bool is_dirty, is_paused, is_closing, is_flush_closing, is_reading;
     bool is_held, is_kick_queued;
     bool is_admitted;          /* the owner counted it at admission */
+    bool is_handed;            /* conn_hand_over: no handle, fd kept */
 };
 
 /* Prepares a set on loop (handles are initialised, not yet referenced). */
@@ -215,6 +218,37 @@ void conn_free_detached(struct conn *c);
 /* Bytes "arrive" on a detached connection: kept and offered to on_data
  * exactly as from a socket; its output so far is discarded, as if read. */
 void conn_feed_detached(struct conn *c, const char *data, size_t len);
+
+/* ---------- zero-downtime upgrade (app/upgrade.c) ---------- */
+
+/* Input freeze: while on, no connection reads from its socket (what is
+ * buffered is still offered, so a released connection finishes the lines
+ * it already has); output flows as usual. Off: reading resumes where it
+ * is allowed. */
+void conn_set_freeze_input(struct conn_set *set, bool is_frozen);
+
+/* Takes c's socket away from libuv without closing it, for handing to
+ * another process: c's unsent output (what a uv_write in flight has not
+ * written, then the queue) is moved into c->out, its handle is closed
+ * (set->n_handing counts the closes until their callback) and c->fd
+ * becomes a duplicate that c owns. Nothing is read or written on c any
+ * more. Returns 0, or -1 (dup failed; c is unchanged). Not for TLS
+ * connections. */
+int conn_hand_over(struct conn *c);
+
+/* The hand-over failed: c gets a new handle on its fd (after every
+ * n_handing close was called back) and flushes and reads again. Returns
+ * 0, or -1 (logged; c is then closed). */
+int conn_take_back(struct conn *c);
+
+/* After a hand-over: c's fd is closed (the other process has its own),
+ * c leaves the set without on_close and is freed. */
+void conn_forget(struct conn *c);
+
+/* A connection adopted from another process: its id, the partial input it
+ * had and its unsent output (queued, flushed by the next loop iteration). */
+void conn_restore(struct conn *c, uint64_t id, const char *in, size_t in_len,
+                  const char *out, size_t out_len);
 
 /* Writes every dirty connection's output now (used at shutdown). */
 void conn_set_flush(struct conn_set *set);

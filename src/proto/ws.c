@@ -356,6 +356,12 @@ void ws_send_text(struct ws *ws, const char *text, size_t len)
     ws->ops->write(ws->ctx, text, len);
 }
 
+bool ws_is_idle(const struct ws *ws)
+{
+    return ws->ev == NULL && ws->head == NULL && !ws->is_in_message &&
+           !ws->is_failed && !ws->is_close_sent;
+}
+
 bool ws_in_progress(const struct ws *ws)
 {
     return ws->is_in_message;

@@ -43,6 +43,11 @@ size_t ws_feed(struct ws *ws, const char *data, size_t len);
  * due within the caller's partial-line timeout (PROTOCOL §6). */
 bool ws_in_progress(const struct ws *ws);
 
+/* True between messages: nothing in progress, nothing kept for later,
+ * not done, so a fresh ws_new continues it exactly (a zero-downtime
+ * upgrade moves such a WebSocket to another process). */
+bool ws_is_idle(const struct ws *ws);
+
 void ws_send_text(struct ws *ws, const char *text, size_t len);
 
 /* True once the connection should close (after its output is flushed):
