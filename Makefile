@@ -9,7 +9,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PORT       ?= 7777
 DATA       ?= ./tavolo-data
 
-.PHONY: all build run test test-release test-asan fuzz bench bench-bots soak deps deps-test deps-fuzz browser-deps clean
+.PHONY: all build run test test-release test-asan fuzz bench bench-cluster bench-bots soak deps deps-test deps-fuzz browser-deps clean
 
 all: build
 
@@ -95,6 +95,11 @@ bench: build
 	bench/tls.py --doc docs/PERFORMANCE.md
 	cmake --build $(BUILD) --target tavolo_next 2>/dev/null || true
 	bench/upgrade.py --bin $(BUILD)/tavolo --conns 10000 --rounds 3
+	bench/cluster.sh --doc docs/CLUSTER.md
+
+# Cross-node vs same-node turn latency, Redis round trips per move (~20 s).
+bench-cluster: build
+	bench/cluster.sh --doc docs/CLUSTER.md
 
 # Long runs that do not fit make test: the rules' property tests at their
 # full size (100 000 random matches per game; make test runs fewer), with
@@ -106,6 +111,9 @@ soak: deps-test
 	cmake --build $(SOAK_BUILD) -j $(JOBS) --target test_briscola test_scopa test_hearts test_match
 	cd $(SOAK_BUILD)/tests && for t in briscola scopa hearts match; do \
 	  CHECK_ALARM_S=0 ./test_$$t || exit 1; done
+	cmake --build $(SOAK_BUILD) -j $(JOBS) --target tavolo
+	TAVOLO_SOAK=1 TAVOLO_BIN=$(CURDIR)/$(SOAK_BUILD)/tavolo \
+	  python3 tests/integration/test_cluster_failover.py test_kill_repeat
 
 # The bots' strength and cost: 2000 matches per pairing (hours: docs/BOTS.md);
 # MATCHES=200 for a shorter run; HARD_BUDGETS="scopa:1000 hearts:150" and

@@ -6,12 +6,17 @@
 # pinned to CPU 0; bench/gameload pinned to CPU 1. The table replaces the
 # one between the DURABILITY markers of docs/PERFORMANCE.md.
 #
-#   bench/durability.sh                 DUR_SECS=10 seconds of play a row
+#   bench/durability.sh                 DUR_SECS=10 seconds of play a row,
+#                                       measured after DUR_WARMUP=5 s of play
+#                                       (the seating burst is not measured)
 #   DUR_ROWS="fast-1000" bench/durability.sh    only some rows
+#   DUR_PROCS=2 bench/durability.sh     gameload split over 2 processes
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DOC=$ROOT/docs/PERFORMANCE.md
 SECS=${DUR_SECS:-10}
+WARMUP=${DUR_WARMUP:-5}
+PROCS=${DUR_PROCS:-1}
 ROWS=${DUR_ROWS:-"fast-1000 think-2000 think-18000"}
 GL=$ROOT/build/bench/gameload/gameload
 [ -x "$ROOT/build/tavolo" ] || cmake --build "$ROOT/build" --target tavolo >/dev/null
@@ -54,7 +59,8 @@ row() {
         sleep 0.05
     done
     [ -n "$port" ] || { echo "bench: server did not start:" >&2; cat "$dir/server.log" >&2; exit 1; }
-    "${PIN_L[@]}" "$GL" -p "$port" --pid "$SRV_PID" -d "$SECS" -q "$@" \
+    "${PIN_L[@]}" "$GL" -p "$port" --pid "$SRV_PID" -d "$SECS" --warmup "$WARMUP" \
+        --procs "$PROCS" -q "$@" \
         > "$dir/out" 2> "$dir/err" || true
     stop_server
     local kv
@@ -73,7 +79,7 @@ for r in $ROWS; do
     think-18000) opts=(-n 18000 -g briscola:2,briscola:4 --think-ms 0-2000) ;;
     *) echo "bench: unknown row $r" >&2; exit 2 ;;
     esac
-    echo "\$ gameload -p PORT --pid PID -d $SECS ${opts[*]}" >> "$RUN/commands"
+    echo "\$ gameload -p PORT --pid PID -d $SECS --warmup $WARMUP --procs $PROCS ${opts[*]}" >> "$RUN/commands"
     for level in power process; do
         row "$r" "$level" "${opts[@]}"
     done
@@ -82,19 +88,19 @@ done
 {
     echo '<!-- DURABILITY BEGIN: written by bench/durability.sh -->'
     echo '```'
-    echo "\$ bench/durability.sh    # DUR_SECS=$SECS; server: taskset -c 0, gameload: taskset -c 1; data in $(df -P "$RUN" | awk 'NR==2 {print $1}') ($(stat -f -c %T "$RUN"))"
+    echo "\$ bench/durability.sh    # DUR_SECS=$SECS DUR_WARMUP=$WARMUP DUR_PROCS=$PROCS; $(uptime | sed 's/^ *//'); server: taskset -c 0, gameload: taskset -c 1; data in $(df -P "$RUN" | awk 'NR==2 {print $1}') ($(stat -f -c %T "$RUN"))"
     echo "#   tavolo ${SRV_ARGS[*]} --data DIR --durability LEVEL"
     sed 's/^/#   /' "$RUN/commands"
     awk '
         function v(k,   i, a) { for (i = 3; i <= NF; i++) { split($i, a, "=");
             if (a[1] == k) return substr($i, length(k) + 2) } return "?" }
-        BEGIN { printf "%-11s %-8s %7s %8s %9s %9s %10s %6s %6s %6s %5s\n",
+        BEGIN { printf "%-11s %-8s %7s %8s %9s %9s %10s %6s %8s %6s %6s %5s\n",
             "row", "level", "players", "moves/s", "turn p50", "turn p99",
-            "turn p99.9", "cpu %", "errors", "gl cpu", "load" }
-        { printf "%-11s %-8s %7s %8s %9s %9s %10s %6s %6s %6s %5s\n",
+            "turn p99.9", "cpu %", "B/player", "errors", "gl cpu", "load" }
+        { printf "%-11s %-8s %7s %8s %9s %9s %10s %6s %8s %6s %6s %5s\n",
             $1, $2, v("players"), v("moves_per_s"), v("turn_p50_us"),
             v("turn_p99_us"), v("turn_p999_us"), v("server_cpu_pct"),
-            v("errors"), v("client_cpu_pct"), v("loadavg") }
+            v("bytes_per_player"), v("errors"), v("client_cpu_pct"), v("loadavg") }
         END { print "turn latencies in us (a PLAY written to the next TURN read); process = --fsync-ms 50;"
               print "cpu % = the server, gl cpu = gameload itself, load = 1-minute load average at the end" }' \
         "$RUN/rows"

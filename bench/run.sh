@@ -9,7 +9,8 @@
 #   bench/run.sh [compare.sh options...]   e.g. --duration 6 --idle-conns 19000
 #   bench/run.sh --gameload-only           the game load alone (~30 s)
 #   bench/run.sh --no-gameload [...]       the PING comparison alone
-# Environment: GAMELOAD_SECS (seconds per game-load row, default 5).
+# Environment: GAMELOAD_SECS (seconds per game-load row, default 5), measured
+# after GAMELOAD_WARMUP (default 2) seconds of play.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 KIT=${BENCH_KIT:-$ROOT/../shared/bench}
@@ -89,6 +90,7 @@ fi
 GL=$ROOT/build/bench/gameload/gameload
 [ -x "$GL" ] || cmake --build "$ROOT/build" --target gameload >/dev/null
 SECS=${GAMELOAD_SECS:-5}
+WARMUP=${GAMELOAD_WARMUP:-2}
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/gameload.XXXXXX")
 PIN_S=() PIN_L=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
@@ -123,8 +125,8 @@ gl_row() {
         sleep 0.05
     done
     [ -n "$port" ] || { echo "bench: server did not start:" >&2; cat "$dir/server.log" >&2; exit 1; }
-    echo "\$ gameload -p PORT --pid PID -d $SECS $*" >> "$RUN/commands"
-    "${PIN_L[@]}" "$GL" -p "$port" --pid "$SRV_PID" -d "$SECS" -q "$@" \
+    echo "\$ gameload -p PORT --pid PID -d $SECS --warmup $WARMUP $*" >> "$RUN/commands"
+    "${PIN_L[@]}" "$GL" -p "$port" --pid "$SRV_PID" -d "$SECS" --warmup "$WARMUP" -q "$@" \
         > "$dir/out" 2> "$dir/err" || true
     cat "$dir/out"
     stop_server
@@ -138,12 +140,13 @@ gl_row() {
 : > "$RUN/commands"
 gl_row "fast-100"    -n 100  -g briscola:2
 gl_row "fast-100x4"  -n 100  -g briscola:4
+gl_row "fast-1000"   -n 1000 -g briscola:2
 gl_row "think-2000"  -n 2000 -g briscola:2 --think-ms 0-2000
 
 {
     echo '<!-- GAMELOAD BEGIN: written by bench/run.sh -->'
     echo '```'
-    echo "\$ bench/run.sh --gameload-only    # GAMELOAD_SECS=$SECS; server: taskset -c 0, gameload: taskset -c 1"
+    echo "\$ bench/run.sh --gameload-only    # GAMELOAD_SECS=$SECS GAMELOAD_WARMUP=$WARMUP; $(uptime | sed 's/^ *//'); server: taskset -c 0, gameload: taskset -c 1"
     echo "#   tavolo --port 0 --bind 127.0.0.1 --admin-port off --rate 1000000000 --burst 1000000000 --max-per-ip 100000 --max-waiting-per-ip 0 --log-level warn"
     sed 's/^/#   /' "$RUN/commands"
     awk '

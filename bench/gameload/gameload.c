@@ -38,6 +38,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -50,6 +52,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,6 +87,8 @@ static uint64_t o_seed;
 static const char *o_tag;
 static int o_quiet;
 static int o_allow_remote;
+static double o_warmup;
+static int o_procs = 1;
 
 /* ---------- time and histograms ---------- */
 
@@ -212,12 +217,14 @@ static struct sockaddr_storage g_addr;
 static socklen_t g_addrlen;
 static uint64_t g_rng;
 static char g_tag[8];
+static int g_base; /* this process's first player, of all processes' */
 
 /* run state */
 static int g_next_new, g_setup_pending, g_running, g_stopping, g_alive;
-static uint64_t g_t_run0, g_deadline;
-static long g_started, g_ended;
+static uint64_t g_t_run0, g_deadline, g_warm_end;
+static long g_started, g_ended, g_ended0;
 static uint64_t g_moves;
+static int g_warm; /* still in the warm-up: what is measured is reset after */
 
 /* metrics */
 static struct hist g_turn, g_reply[C_COUNT];
@@ -462,7 +469,10 @@ static void send_cmd(struct player *p, int kind, const char *text)
     p->q_kind[(p->q_head + p->q_n) % Q_CAP] = kind;
     p->q_ns[(p->q_head + p->q_n) % Q_CAP] = now_ns();
     p->q_n++;
-    snprintf(p->last_cmd, sizeof p->last_cmd, "%s", text);
+    if (len >= sizeof p->last_cmd)
+        len = sizeof p->last_cmd - 1;
+    memcpy(p->last_cmd, text, len);
+    p->last_cmd[len] = 0;
     flush_out(p);
 }
 
@@ -684,13 +694,35 @@ static void on_event(struct player *p, char **w, int n)
     }
 }
 
-static void on_reply(struct player *p, char **w, int n, const char *line)
+/* The words of a split line joined again, for an error message (the
+ * line is not copied before it is split: that would be a copy per line). */
+static const char *joined(char **w, int n, char *buf, size_t cap)
+{
+    size_t len = 0;
+
+    buf[0] = 0;
+    for (int i = 0; i < n && len + 1 < cap; i++) {
+        size_t k = strlen(w[i]);
+        if (i)
+            buf[len++] = ' ';
+        if (k > cap - len - 1)
+            k = cap - len - 1;
+        memcpy(buf + len, w[i], k);
+        len += k;
+        buf[len] = 0;
+    }
+    return buf;
+}
+
+static void on_reply(struct player *p, char **w, int n)
 {
     int kind;
     uint64_t now = now_ns();
+    char line[IN_CAP];
 
     if (!p->q_n) {
-        fail(p, "bad_line", "a reply to no command: %s", line);
+        fail(p, "bad_line", "a reply to no command: %s",
+             joined(w, n, line, sizeof line));
         return;
     }
     kind = p->q_kind[p->q_head];
@@ -701,11 +733,13 @@ static void on_reply(struct player *p, char **w, int n, const char *line)
         if (kind == C_QUICK && n > 1 && !strcmp(w[1], "BADCMD"))
             fail(p, "no_quick", "QUICK is not supported by this server");
         else
-            fail(p, "err_reply", "%s -> %s", p->last_cmd, line);
+            fail(p, "err_reply", "%s -> %s", p->last_cmd,
+                 joined(w, n, line, sizeof line));
         return;
     }
     if (n < 2 || strcmp(w[1], CMD_VERB[kind])) {
-        fail(p, "bad_line", "%s answered with '%s'", CMD_VERB[kind], line);
+        fail(p, "bad_line", "%s answered with '%s'", CMD_VERB[kind],
+             joined(w, n, line, sizeof line));
         return;
     }
     switch (kind) {
@@ -736,10 +770,9 @@ static void on_line(struct player *p, char *line)
     char copy[IN_CAP], *w[MAX_WORDS];
     int n;
 
-    snprintf(copy, sizeof copy, "%.1000s", line);
     n = split(line, w);
     if (n < 0) {
-        fail(p, "bad_line", "more than %d words: %.60s", MAX_WORDS, copy);
+        fail(p, "bad_line", "more than %d words: %.60s", MAX_WORDS, line);
         return;
     }
     if (n == 0)
@@ -752,6 +785,7 @@ static void on_line(struct player *p, char *line)
             p->version = atoi(w[2]);
             return;
         }
+        joined(w, n, copy, sizeof copy);
         fail(p, "greeting", "first line '%.80s'%s", copy,
              strstr(copy, "BUSY") ? " (raise the server's --max-per-ip or "
                                     "--max-conns)"
@@ -759,7 +793,7 @@ static void on_line(struct player *p, char *line)
         return;
     }
     if (!strcmp(w[0], "OK") || !strcmp(w[0], "ERR")) {
-        on_reply(p, w, n, copy);
+        on_reply(p, w, n);
         return;
     }
     if (!strcmp(w[0], "HELLO")) {
@@ -834,7 +868,7 @@ static void player_connected(struct player *p)
 
 static void player_connect(struct player *p)
 {
-    int one = 1, src = p->idx / o_per_src;
+    int one = 1, src = (g_base + p->idx) / o_per_src;
     struct epoll_event ev = {.events = EPOLLOUT | EPOLLIN | EPOLLRDHUP,
                              .data.ptr = p};
 
@@ -978,6 +1012,13 @@ static void usage(void)
         "      --seed N            random seed (default: from the clock)\n"
         "      --tag T             name prefix, 1-5 of A-Za-z0-9 (default: "
         "random)\n"
+        "      --warmup S          play S seconds before the measured window "
+        "(default 0):\n"
+        "                          the seating burst and the first moves are "
+        "not measured\n"
+        "      --procs N           split the players over N processes "
+        "(default 1,\n"
+        "                          at most 64); their figures are merged\n"
         "  -q, --quiet             print no error lines, only the summary\n");
     exit(2);
 }
@@ -1040,6 +1081,8 @@ static void parse_options(int argc, char **argv)
                                        {"seed", 1, 0, 8},
                                        {"tag", 1, 0, 9},
                                        {"allow-non-loopback", 0, 0, 10},
+                                       {"warmup", 1, 0, 11},
+                                       {"procs", 1, 0, 12},
                                        {"quiet", 0, 0, 'q'},
                                        {"help", 0, 0, '?'},
                                        {0, 0, 0, 0}};
@@ -1097,6 +1140,12 @@ static void parse_options(int argc, char **argv)
         case 10:
             o_allow_remote = 1;
             break;
+        case 11:
+            o_warmup = atof(optarg);
+            break;
+        case 12:
+            o_procs = atoi(optarg);
+            break;
         case 'q':
             o_quiet = 1;
             break;
@@ -1107,6 +1156,8 @@ static void parse_options(int argc, char **argv)
     if (optind != argc || o_port <= 0 || o_port > 65535 || o_players < 2 ||
         o_think_min < 0 || o_think_max < o_think_min || o_window < 1 ||
         o_per_src < 1 || o_duration > MAX_DURATION || o_matches < 0 ||
+        !(o_warmup >= 0 && o_warmup <= MAX_DURATION) || o_procs < 1 ||
+        o_procs > 64 || o_players < 2 * o_procs ||
         !(o_connect_timeout > 0) ||
         (o_tag && (strlen(o_tag) < 1 || strlen(o_tag) > 5 ||
                    strspn(o_tag, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
@@ -1145,7 +1196,6 @@ static void setup(void)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
     char port[16];
-    int gi = 0, idx = 0;
 
     snprintf(port, sizeof port, "%d", o_port);
     if (getaddrinfo(o_host, port, &hints, &ai)) {
@@ -1174,6 +1224,12 @@ static void setup(void)
     else
         snprintf(g_tag, sizeof g_tag, "g%04x",
                  (unsigned)(rng_next(&g_rng) & 0xffff));
+}
+
+/* This process's players (o_players of them, from g_base on) and tables. */
+static void setup_players(void)
+{
+    int gi = 0, idx = 0;
 
     /* Tables take the games in turn; players that do not fill one sit out. */
     g_t = calloc((size_t)o_players, sizeof *g_t);
@@ -1199,7 +1255,8 @@ static void setup(void)
             p->fd = -1;
             p->table = g_n_tables;
             p->heap_pos = -1;
-            snprintf(p->name, sizeof p->name, "%.5s_%d", g_tag, idx % 10000000);
+            snprintf(p->name, sizeof p->name, "%.5s_%d", g_tag,
+                     (g_base + idx) % 10000000);
             t->members[i] = idx;
         }
         g_n_tables++;
@@ -1239,23 +1296,62 @@ static void spec_text(char *buf, size_t cap)
                               game_name(o_specs[i].game), o_specs[i].seats);
 }
 
-int main(int argc, char **argv)
+/* What one player process measured over its window, sent whole to the
+ * parent through a pipe and merged there (--procs). */
+struct result {
+    struct hist turn, reply[C_COUNT];
+    uint64_t moves;
+    long ended, errors, lost;
+    int players, connected, version, n_kinds;
+    double secs, self_cpu;
+    char kinds[32][24];
+    long kind_n[32];
+};
+
+/* Writes all of buf, or fails. */
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *b = buf;
+
+    while (len) {
+        ssize_t n = write(fd, b, len);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        b += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The measured window starts: what the warm-up counted is dropped. */
+static void window_start(uint64_t now, double *self_cpu0)
+{
+    memset(&g_turn, 0, sizeof g_turn);
+    memset(g_reply, 0, sizeof g_reply);
+    g_moves = 0;
+    g_ended0 = g_ended;
+    g_t_run0 = now;
+    *self_cpu0 = self_cpu_s();
+    g_warm = 0;
+}
+
+/*
+ * One player process: connects this process's players, says so on
+ * ready_fd ('R'), waits for the parent's 'G' on go_fd, plays for the
+ * warm-up and the window, and writes its struct result to ready_fd.
+ * Returns the exit status.
+ */
+static int player_main(int ready_fd, int go_fd)
 {
     struct epoll_event evs[512];
-    uint64_t last_scan = 0, last_rss = 0, setup_deadline, t_end;
-    long rss0 = -1, rss_peak = -1;
-    long long cpu0 = -1, cpu1 = -1;
-    double self_cpu0 = 0, self_cpu1 = 0;
+    uint64_t last_scan = 0, setup_deadline, t_end;
+    double self_cpu0 = 0;
     int connected = 0;
-    char specs[128];
+    struct result *r;
 
-    parse_options(argc, argv);
-    signal(SIGPIPE, SIG_IGN);
-    setup();
-    probe(&g_addr, g_addrlen, o_host, o_port, o_specs, o_n_specs, o_quick,
-          g_tag);
-    if (o_pid)
-        rss0 = read_rss_kb(o_pid);
+    setup_players();
     setup_deadline = now_ns() + (uint64_t)((o_connect_timeout + 5) * 1e9);
 
     for (;;) {
@@ -1268,23 +1364,31 @@ int main(int argc, char **argv)
                     player_connect(&g_p[g_next_new - 1]);
             if ((g_next_new == g_n_players && g_setup_pending == 0) ||
                 now > setup_deadline) {
+                char go = 0;
                 for (int i = 0; i < g_n_players; i++)
                     if (g_p[i].state == P_IDLE)
                         connected++;
+                /* Every process seated at once: the parent says when. */
+                if (write_all(ready_fd, "R", 1) != 0)
+                    return 2;
+                while (read(go_fd, &go, 1) == -1 && errno == EINTR)
+                    ;
+                if (go != 'G')
+                    return 2;
+                now = now_ns();
                 g_running = 1;
                 g_t_run0 = now;
                 self_cpu0 = self_cpu_s();
-                g_deadline = now + (uint64_t)(o_duration * 1e9);
-                if (o_pid) {
-                    cpu0 = read_cpu_ticks(o_pid);
-                    rss_peak = read_rss_kb(o_pid);
-                    last_rss = now;
-                }
+                g_warm = o_warmup > 0;
+                g_warm_end = now + (uint64_t)(o_warmup * 1e9);
+                g_deadline = g_warm_end + (uint64_t)(o_duration * 1e9);
                 for (int i = 0; i < g_n_players; i++)
                     if (g_p[i].state == P_IDLE)
                         player_free(&g_p[i]);
             }
         } else {
+            if (g_warm && now >= g_warm_end)
+                window_start(now, &self_cpu0);
             if (now >= g_deadline)
                 g_stopping = 1;
             if (g_stopping || g_alive == 0)
@@ -1296,15 +1400,13 @@ int main(int argc, char **argv)
                     do_move(p);
             }
             if (g_heap_n) {
-                uint64_t d = (g_p[g_heap[0]].wake_ns - now) / 1000000ull;
+                /* Rounded up: a timeout of 0 while the next wake is less
+                 * than a millisecond away would spin (it did: 96 % of a
+                 * core at 18 000 players). */
+                uint64_t d =
+                    (g_p[g_heap[0]].wake_ns - now + 999999ull) / 1000000ull;
                 if ((int)d < timeout_ms)
                     timeout_ms = (int)d;
-            }
-            if (o_pid && now - last_rss > 1000000000ull) {
-                long kb = read_rss_kb(o_pid);
-                if (kb > rss_peak)
-                    rss_peak = kb;
-                last_rss = now;
             }
         }
         if (now - last_scan > 100000000ull) {
@@ -1320,60 +1422,114 @@ int main(int argc, char **argv)
             on_io(evs[i].data.ptr, evs[i].events);
     }
     t_end = now_ns();
-    self_cpu1 = self_cpu_s();
-    if (o_pid) {
-        long kb = read_rss_kb(o_pid);
-        cpu1 = read_cpu_ticks(o_pid);
-        if (kb > rss_peak)
-            rss_peak = kb;
-    }
 
-    /* report */
-    double secs = (double)(t_end - g_t_run0) / 1e9;
+    r = calloc(1, sizeof *r);
+    if (!r)
+        return 2;
+    r->turn = g_turn;
+    memcpy(r->reply, g_reply, sizeof g_reply);
+    r->moves = g_moves;
+    r->ended = g_ended - g_ended0;
+    r->errors = g_errors;
+    r->lost = g_lost;
+    r->players = g_n_players;
+    r->connected = connected;
+    r->version = g_p[0].version;
+    r->secs = (double)(t_end - g_t_run0) / 1e9;
+    r->self_cpu = self_cpu_s() - self_cpu0;
+    r->n_kinds = g_n_kinds;
+    for (int i = 0; i < g_n_kinds; i++) {
+        snprintf(r->kinds[i], sizeof r->kinds[i], "%s", g_kinds[i]);
+        r->kind_n[i] = g_kind_n[i];
+    }
+    if (write_all(ready_fd, r, sizeof *r) != 0)
+        return 2;
+    /* The kernel closes the remaining sockets; RST them first (no
+     * TIME_WAIT). */
+    for (int i = 0; i < g_n_players; i++)
+        if (g_p[i].fd >= 0) {
+            struct linger lg = {.l_onoff = 1, .l_linger = 0};
+            setsockopt(g_p[i].fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
+    return g_errors || !g_moves ? 1 : 0;
+}
+
+static void merge(struct result *to, const struct result *r)
+{
+    h_merge(&to->turn, &r->turn);
+    for (int k = 0; k < C_COUNT; k++)
+        h_merge(&to->reply[k], &r->reply[k]);
+    to->moves += r->moves;
+    to->ended += r->ended;
+    to->errors += r->errors;
+    to->lost += r->lost;
+    to->players += r->players;
+    to->connected += r->connected;
+    if (!to->version)
+        to->version = r->version;
+    if (r->secs > to->secs)
+        to->secs = r->secs;
+    to->self_cpu += r->self_cpu;
+    for (int i = 0; i < r->n_kinds; i++) {
+        int j;
+        for (j = 0; j < to->n_kinds; j++)
+            if (!strcmp(to->kinds[j], r->kinds[i]))
+                break;
+        if (j == to->n_kinds) {
+            if (to->n_kinds == 32)
+                j = 31;
+            else
+                memcpy(to->kinds[to->n_kinds++], r->kinds[i],
+                       sizeof r->kinds[i]);
+        }
+        to->kind_n[j] += r->kind_n[i];
+    }
+}
+
+static void report(const struct result *r, double cpu_pct, double bpp,
+                   long rss0, long rss_peak)
+{
     struct hist all = {{0}, 0};
-    double cpu_pct = -1, bpp = -1, load = -1;
-    double self_pct = secs > 0 ? 100.0 * (self_cpu1 - self_cpu0) / secs : 0;
+    double secs = r->secs, load = -1;
+    double self_pct = secs > 0 ? 100.0 * r->self_cpu / secs : 0;
     FILE *la = fopen("/proc/loadavg", "r");
+    char specs[128];
 
     if (la) {
         if (fscanf(la, "%lf", &load) != 1)
             load = -1;
         fclose(la);
     }
-
     for (int k = 0; k < C_COUNT; k++)
         if (k != C_NICK)
-            h_merge(&all, &g_reply[k]);
-    if (cpu0 >= 0 && cpu1 >= 0 && secs > 0)
-        cpu_pct =
-            100.0 * (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) / secs;
-    if (rss0 >= 0 && rss_peak >= 0 && connected)
-        bpp = (double)(rss_peak - rss0) * 1024.0 / connected;
+            h_merge(&all, &r->reply[k]);
     spec_text(specs, sizeof specs);
 
     printf("gameload: %s, %d players (%d connected), think %d-%d ms, %.2f s "
-           "of play, HELLO version %d\n",
-           specs, g_n_players, connected, o_think_min, o_think_max, secs,
-           g_p[0].version);
+           "of play measured after %.1f s of warm-up, %d process%s, HELLO "
+           "version %d\n",
+           specs, r->players, r->connected, o_think_min, o_think_max, secs,
+           o_warmup, o_procs, o_procs > 1 ? "es" : "", r->version);
     printf("  %-14s %10s %10s %10s %10s\n", "latency", "n", "p50 us", "p99 us",
            "p99.9 us");
     printf("  %-14s %10llu %10.1f %10.1f %10.1f\n", "turn",
-           (unsigned long long)g_turn.n, h_us(&g_turn, .5), h_us(&g_turn, .99),
-           h_us(&g_turn, .999));
+           (unsigned long long)r->turn.n, h_us(&r->turn, .5),
+           h_us(&r->turn, .99), h_us(&r->turn, .999));
     for (int k = 0; k < C_COUNT; k++)
-        if (g_reply[k].n)
+        if (r->reply[k].n)
             printf("  reply %-8s %10llu %10.1f %10.1f %10.1f\n", CMD_VERB[k],
-                   (unsigned long long)g_reply[k].n, h_us(&g_reply[k], .5),
-                   h_us(&g_reply[k], .99), h_us(&g_reply[k], .999));
+                   (unsigned long long)r->reply[k].n, h_us(&r->reply[k], .5),
+                   h_us(&r->reply[k], .99), h_us(&r->reply[k], .999));
     printf("  moves %llu (%.0f/s), matches ended %ld (%.1f/s), errors %ld\n",
-           (unsigned long long)g_moves, secs > 0 ? (double)g_moves / secs : 0,
-           g_ended, secs > 0 ? (double)g_ended / secs : 0, g_errors);
+           (unsigned long long)r->moves,
+           secs > 0 ? (double)r->moves / secs : 0, r->ended,
+           secs > 0 ? (double)r->ended / secs : 0, r->errors);
     if (o_pid)
         printf("  server pid %d: cpu %.1f %%, VmRSS %ld -> %ld KiB, %.0f bytes "
                "per connected player\n",
                o_pid, cpu_pct, rss0, rss_peak, bpp);
-    printf("  gameload cpu %.1f %%, load average %.2f (other work on the "
-           "machine skews every figure)\n",
+    printf("  gameload cpu %.1f %% (all its processes), load average %.2f "
+           "(other work on the machine skews every figure)\n",
            self_pct, load);
     printf(
         "gameload games=%s players=%d connected=%d think_ms=%d-%d secs=%.2f "
@@ -1382,24 +1538,234 @@ int main(int argc, char **argv)
         "reply_n=%llu reply_p50_us=%.1f reply_p99_us=%.1f reply_p999_us=%.1f "
         "play_p99_us=%.1f nick_p99_us=%.1f server_cpu_pct=%.1f "
         "bytes_per_player=%.0f lost=%ld errors=%ld error_kinds=",
-        specs, g_n_players, connected, o_think_min, o_think_max, secs,
-        (unsigned long long)g_moves, secs > 0 ? (double)g_moves / secs : 0,
-        g_ended, secs > 0 ? (double)g_ended / secs : 0,
-        (unsigned long long)g_turn.n, h_us(&g_turn, .5), h_us(&g_turn, .99),
-        h_us(&g_turn, .999), (unsigned long long)all.n, h_us(&all, .5),
-        h_us(&all, .99), h_us(&all, .999), h_us(&g_reply[C_PLAY], .99),
-        h_us(&g_reply[C_NICK], .99), cpu_pct, bpp, g_lost, g_errors);
-    for (int i = 0; i < g_n_kinds; i++)
-        printf("%s%s:%ld", i ? "," : "", g_kinds[i], g_kind_n[i]);
-    printf("%s client_cpu_pct=%.1f loadavg=%.2f\n", g_n_kinds ? "" : "-",
-           self_pct, load);
+        specs, r->players, r->connected, o_think_min, o_think_max, secs,
+        (unsigned long long)r->moves, secs > 0 ? (double)r->moves / secs : 0,
+        r->ended, secs > 0 ? (double)r->ended / secs : 0,
+        (unsigned long long)r->turn.n, h_us(&r->turn, .5), h_us(&r->turn, .99),
+        h_us(&r->turn, .999), (unsigned long long)all.n, h_us(&all, .5),
+        h_us(&all, .99), h_us(&all, .999), h_us(&r->reply[C_PLAY], .99),
+        h_us(&r->reply[C_NICK], .99), cpu_pct, bpp, r->lost, r->errors);
+    for (int i = 0; i < r->n_kinds; i++)
+        printf("%s%s:%ld", i ? "," : "", r->kinds[i], r->kind_n[i]);
+    printf("%s client_cpu_pct=%.1f loadavg=%.2f warmup_s=%.1f procs=%d\n",
+           r->n_kinds ? "" : "-", self_pct, load, o_warmup, o_procs);
     fflush(stdout);
-    /* The kernel closes the remaining sockets; RST them first (no TIME_WAIT).
-     */
-    for (int i = 0; i < g_n_players; i++)
-        if (g_p[i].fd >= 0) {
-            struct linger lg = {.l_onoff = 1, .l_linger = 0};
-            setsockopt(g_p[i].fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
+/* One player process (--procs of them; one without it): its pipes, its
+ * result as it arrives, and how it ended. */
+struct child {
+    pid_t pid;
+    int res_fd, go_fd, ready, status;
+    size_t got;
+    struct result r;
+};
+
+static double mono_s(void)
+{
+    return (double)now_ns() / 1e9;
+}
+
+/*
+ * The parent: splits the players over o_procs processes (each its share
+ * of the players, by global index, so names and source addresses do not
+ * collide), lets them all start at once when every one is seated,
+ * measures the server over the window (after the warm-up) and merges
+ * what they measured.
+ */
+int main(int argc, char **argv)
+{
+    struct child *ch;
+    long rss0 = -1, rss_peak = -1;
+    long long cpu0 = -1, cpu1 = -1;
+    double t_go = 0, t_win = 0, t_win_end = 0, t_cpu1 = 0;
+    int n_ready = 0, n_open, rc = 0, total, cycle = 0, units;
+    struct result all;
+
+    parse_options(argc, argv);
+    signal(SIGPIPE, SIG_IGN);
+    setup();
+    probe(&g_addr, g_addrlen, o_host, o_port, o_specs, o_n_specs, o_quick,
+          g_tag);
+    if (o_pid)
+        rss0 = read_rss_kb(o_pid);
+    ch = calloc((size_t)o_procs, sizeof *ch);
+    if (!ch) {
+        fprintf(stderr, "gameload: out of memory\n");
+        return 2;
+    }
+    total = o_players;
+    for (int i = 0; i < o_n_specs; i++)
+        cycle += o_specs[i].seats;
+    units = total / cycle;
+    if (units < o_procs) {
+        fprintf(stderr, "gameload: %d players are fewer than one round of "
+                        "tables (%d players) per process\n", total, cycle);
+        return 2;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    for (int i = 0; i < o_procs; i++) {
+        int res[2], go[2];
+        /* Whole rounds of the games' tables each (the last one takes
+         * what is left), so that the split seats as many as one would. */
+        int from = cycle * (int)((long)units * i / o_procs);
+        int to = i == o_procs - 1 ? total
+                                  : cycle * (int)((long)units * (i + 1) / o_procs);
+        if (pipe2(res, O_CLOEXEC) == -1 || pipe2(go, O_CLOEXEC) == -1) {
+            perror("gameload: pipe");
+            return 2;
         }
-    _exit(g_errors || !g_moves ? 1 : 0);
+        ch[i].pid = fork();
+        if (ch[i].pid == -1) {
+            perror("gameload: fork");
+            return 2;
+        }
+        if (ch[i].pid == 0) {
+            close(res[0]);
+            close(go[1]);
+            for (int j = 0; j < i; j++) {
+                close(ch[j].res_fd);
+                close(ch[j].go_fd);
+            }
+            g_base = from;
+            o_players = to - from;
+            if (o_matches)
+                o_matches = (o_matches + o_procs - 1) / o_procs;
+            g_rng ^= 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1);
+            if (!g_rng)
+                g_rng = 1;
+            _exit(player_main(res[1], go[0]));
+        }
+        close(res[1]);
+        close(go[0]);
+        ch[i].res_fd = res[0];
+        ch[i].go_fd = go[1];
+        ch[i].status = -1;
+    }
+
+    /* Until every process has sent its result (EOF on its pipe). */
+    n_open = o_procs;
+    while (n_open > 0) {
+        struct pollfd pf[64];
+        int idx[64], m = 0;
+        double now = mono_s();
+
+        for (int i = 0; i < o_procs && m < 64; i++)
+            if (ch[i].res_fd >= 0) {
+                pf[m].fd = ch[i].res_fd;
+                pf[m].events = POLLIN;
+                idx[m++] = i;
+            }
+        if (t_go > 0 && !t_win && now >= t_go + o_warmup) {
+            t_win = now;
+            if (o_pid) {
+                cpu0 = read_cpu_ticks(o_pid);
+                rss_peak = read_rss_kb(o_pid);
+            }
+        }
+        if (t_win && !t_win_end && now >= t_win + o_duration) {
+            t_win_end = now;
+            if (o_pid)
+                cpu1 = read_cpu_ticks(o_pid), t_cpu1 = now;
+        }
+        if (o_pid && t_go > 0) {
+            long kb = read_rss_kb(o_pid);
+            if (kb > rss_peak)
+                rss_peak = kb;
+        }
+        int wait_ms = 200;
+        double next = !t_go ? 0 : !t_win ? t_go + o_warmup
+                    : !t_win_end ? t_win + o_duration : 0;
+        if (next > 0 && (next - now) * 1000 < wait_ms)
+            wait_ms = next > now ? (int)((next - now) * 1000) + 1 : 0;
+        if (poll(pf, (nfds_t)m, wait_ms) == -1 && errno != EINTR) {
+            perror("gameload: poll");
+            return 2;
+        }
+        for (int k = 0; k < m; k++) {
+            struct child *c = &ch[idx[k]];
+            if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (!c->ready) {
+                char b;
+                ssize_t n = read(c->res_fd, &b, 1);
+                if (n == 1 && b == 'R') {
+                    c->ready = 1;
+                    if (++n_ready == o_procs) {
+                        for (int i = 0; i < o_procs; i++)
+                            if (write_all(ch[i].go_fd, "G", 1) != 0)
+                                fprintf(stderr, "gameload: a player process "
+                                                "is gone\n");
+                        t_go = mono_s();
+                    }
+                } else if (n == 0 || (n == -1 && errno != EINTR)) {
+                    close(c->res_fd); /* died before it was ready */
+                    c->res_fd = -1;
+                    n_open--;
+                }
+                continue;
+            }
+            ssize_t n = read(c->res_fd, (char *)&c->r + c->got,
+                             sizeof c->r - c->got);
+            if (n > 0) {
+                c->got += (size_t)n;
+                continue;
+            }
+            if (n == -1 && errno == EINTR)
+                continue;
+            close(c->res_fd);
+            c->res_fd = -1;
+            n_open--;
+        }
+        if (n_ready < o_procs && n_open < o_procs)
+            break; /* one died during the setup: the others wait forever */
+    }
+    if (o_pid && cpu1 < 0 && cpu0 >= 0) {
+        cpu1 = read_cpu_ticks(o_pid); /* ended early (--matches, errors) */
+        t_cpu1 = mono_s();
+    }
+    if (o_pid) {
+        long kb = read_rss_kb(o_pid);
+        if (kb > rss_peak)
+            rss_peak = kb;
+    }
+    for (int i = 0; i < o_procs; i++) {
+        int st;
+        if (n_ready < o_procs)
+            kill(ch[i].pid, SIGTERM); /* ours, by its pid */
+        close(ch[i].go_fd);
+        while (waitpid(ch[i].pid, &st, 0) == -1 && errno == EINTR)
+            ;
+        ch[i].status = WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+    }
+
+    memset(&all, 0, sizeof all);
+    for (int i = 0; i < o_procs; i++) {
+        if (ch[i].status == 2 || ch[i].got != sizeof ch[i].r) {
+            if (ch[i].status != 2)
+                fprintf(stderr, "gameload: player process %d sent no result "
+                                "(exit status %d)\n", i, ch[i].status);
+            rc = 2;
+            continue;
+        }
+        merge(&all, &ch[i].r);
+    }
+    if (rc == 2) {
+        for (int i = 0; i < o_procs; i++)
+            if (ch[i].res_fd >= 0)
+                close(ch[i].res_fd);
+        return 2;
+    }
+    double cpu_pct = -1, bpp = -1;
+    if (cpu0 >= 0 && cpu1 >= 0 && t_cpu1 > t_win)
+        cpu_pct = 100.0 * (double)(cpu1 - cpu0) /
+                  (double)sysconf(_SC_CLK_TCK) / (t_cpu1 - t_win);
+    if (rss0 >= 0 && rss_peak >= 0 && all.connected)
+        bpp = (double)(rss_peak - rss0) * 1024.0 / all.connected;
+    report(&all, cpu_pct, bpp, rss0, rss_peak);
+    for (int i = 0; i < o_procs; i++)
+        if (ch[i].status != 0)
+            rc = 1;
+    return rc ? rc : (all.errors || !all.moves ? 1 : 0);
 }

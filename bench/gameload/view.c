@@ -946,7 +946,11 @@ int view_move(struct view *v, int need, uint64_t *rng, char *out, size_t cap)
         return -1;
     v->sent_card = c;
     card_text(c, t);
-    len = (size_t)snprintf(out, cap, "PLAY %s", t);
+    if (cap < 8)
+        return -1;
+    memcpy(out, "PLAY ", 5);
+    memcpy(out + 5, t, 3); /* the code and its NUL */
+    len = 7;
     v->sent_takes = 0;
     if (v->game == G_SCOPA) {
         v->sent_takes = scopa_capture(v->table, c);

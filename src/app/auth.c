@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/relay.h"
 #include "app/server.h"
 #include "app/session.h"
 #include "app/session_internal.h"
@@ -270,7 +271,7 @@ static void finish(struct check *k, const char *err_code, const char *err_text)
     }
     if (k->is_new)
         strmap_del(&a->registering, k->name, strlen(k->name));
-    if (s->conn != NULL && s->member != NULL) {
+    if (!session_is_gone(s) && s->member != NULL) {
         if (err_code != NULL) {
             session_reply_err(s, err_code, err_text);
         } else {
@@ -460,7 +461,7 @@ static void pump(struct auth *a)
         if (k == NULL)
             return;
         a->n_queued--;
-        if (k->s->conn == NULL) { /* gone while it waited: no hash for it */
+        if (session_is_gone(k->s)) { /* gone while it waited: no hash for it */
             finish(k, NULL, NULL);
             continue;
         }
@@ -521,7 +522,7 @@ static void nick_with_password(struct session *s, struct cmd_word name,
     }
     memcpy(key, name.s, name.len);
     key[name.len] = '\0';
-    net_addr_format(&s->conn->addr, addr);
+    session_peer_addr(s, addr, sizeof addr);
     const char *hash = server_account_hash(srv, key);
     struct record *by_addr = record_get(&a->by_addr, addr);
     struct record *by_name = hash ? record_get(&a->by_name, key) : NULL;
@@ -603,7 +604,7 @@ static void on_looked_up(struct store_job *job)
      * password check); the extra reference keeps s meanwhile. */
     session_ref(s);
     session_answered(s);
-    if (s->conn != NULL && s->member != NULL) {
+    if (!session_is_gone(s) && s->member != NULL) {
         if (job->rc != STORE_OK && job->rc != STORE_NOTFOUND) {
             session_reply_err(s, "UNAVAILABLE", "the accounts cannot be read "
                               "right now, try again");
@@ -687,6 +688,10 @@ static void nick_go(struct session *s, struct cmd_word name,
     key[name.len] = '\0';
     if (server_account_hash(s->srv, key) != NULL) {
         session_reply_err(s, "BADPASS", "that name is registered: NICK <name> <password>");
+        return;
+    }
+    if (s->srv->cluster != NULL) { /* unique across the cluster first */
+        relay_nick(s, key);
         return;
     }
     rc = lobby_nick(s->srv->lobby, s->member, name.s, name.len, false, token);

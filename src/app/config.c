@@ -84,8 +84,10 @@ static const struct opt opts[] = {
     STR("log-format", log_format, "text or json: one JSON object per line (text)"),
     U32("max-watchers", max_watchers, 0, 10000000, "spectators per match, past it WATCH is FULL; 0 = no limit (1000)"),
     /* The cluster and its store on Redis (docs/CLUSTER.md). */
-    STR("redis", redis, "HOST:PORT or a unix socket path: the store on Redis, not --data (none: one node)"),
-    U32("redis-timeout-ms", redis_timeout_ms, 50, 60000, "a job waits this long for an unreachable Redis, then UNAVAILABLE (1000)"),
+    STR("redis", redis, "HOST:PORT or a unix socket path: the cluster and its store on Redis, not --data (none: one node)"),
+    U32("redis-timeout-ms", redis_timeout_ms, 50, 60000, "a command or store job waits this long for Redis, a relayed command 3x, then UNAVAILABLE (1000)"),
+    STR("node-id", server_id, "this node's id in the cluster and the HELLO line (random)"),
+    U32("lease-ms", lease_ms, 300, 600000, "cluster: the node lease, renewed every third of it (3000)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -120,6 +122,7 @@ void config_defaults(struct config *cfg)
     cfg->max_waiting_per_ip = 4;
     cfg->waiting_ms = 600000;
     cfg->max_watchers = 1000;
+    cfg->lease_ms = 3000;
     cfg->redis_timeout_ms = 1000;
     cfg->auth_threads = 0;
     cfg->auth_queue = 64;

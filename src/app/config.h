@@ -73,6 +73,7 @@ struct config {
     /* The cluster (docs/CLUSTER.md): NULL redis is one node on its own. */
     char *redis;            /* HOST:PORT or a unix socket path */
     uint32_t redis_timeout_ms; /* a Redis command's (or a store job's) deadline */
+    uint32_t lease_ms;      /* the node lease */
 };
 
 /* Fills cfg with the defaults. */

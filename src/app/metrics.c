@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/relay.h"
 #include "app/server.h"
 #include "app/upgrade.h"
 #include "net/tls.h"
@@ -24,7 +25,7 @@ static const char *const codes[] = {
 };
 #define N_CODES (sizeof codes / sizeof codes[0])
 
-static const int statuses[] = {101, 200, 400, 403, 404, 405, 413, 426, 431, 500,
+static const int statuses[] = {101, 200, 400, 403, 404, 405, 413, 426, 431, 500, 503,
                                505};
 #define N_STATUSES (sizeof statuses / sizeof statuses[0])
 
@@ -190,5 +191,7 @@ size_t metrics_render(struct server *srv, char *out, size_t cap)
         put(&o, "tavolo_store_commit_seconds{which=\"last\"} %.6f\n", sm.last_commit_us / 1e6);
         put(&o, "tavolo_store_commit_seconds{which=\"max\"} %.6f\n", sm.max_commit_us / 1e6);
     }
+    if (o.len < o.cap)
+        o.len += relay_render_metrics(srv, o.buf + o.len, o.cap - o.len);
     return o.len;
 }

@@ -32,6 +32,8 @@ struct metrics {
     uint64_t ws_upgrades;
     uint64_t blacklist_reloads;           /* completed on the thread pool */
     double loop_lag_ms, loop_lag_max_ms;
+    /* The cluster (app/relay.c). */
+    uint64_t n_handoffs, n_adopted, n_failovers, n_redis_state_changes;
 };
 
 /* Counts a command by its index in the session's verb table (index n,

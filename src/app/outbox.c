@@ -36,11 +36,20 @@ struct outbox_batch {
     struct entries replies, sends;
     struct store_op *ops, **ops_tail;
     bool is_durable;      /* nothing to wait for any more */
+    bool is_committed;    /* the journal entries (if any) are durable */
+    unsigned n_holds;     /* outbox_hold()s not released yet */
+    /* The journal job of the batch's ops, while the store has it: made
+     * with the batch, so a move's commit allocates nothing. */
+    struct store_job job;
 };
 
 /* Batches kept for reuse with their buffers: a command's capture costs
- * no allocation once the server is warm. More than this are freed. */
-#define SPARE_MAX 16
+ * no allocation once the server is warm. More than this are freed. As
+ * many batches wait for a commit as there are moves in flight (one per
+ * table playing at full speed): with 16 kept, most were made and freed
+ * again with their buffers (a realloc per line, PERFORMANCE.md "Cost of
+ * a move"). 256 of ~3 KiB each at most. */
+#define SPARE_MAX 256
 
 void outbox_init(struct outbox *ob, const struct outbox_ops *ops,
                  struct store *store)
@@ -131,6 +140,8 @@ void outbox_begin(struct outbox *ob)
     b->ops = NULL;
     b->ops_tail = &b->ops;
     b->is_durable = false;
+    b->is_committed = false;
+    b->n_holds = 0;
     ob->open = b;
 }
 
@@ -199,11 +210,32 @@ static void drain(struct outbox *ob)
 static void on_committed(struct store_job *job)
 {
     struct outbox_batch *b = job->ctx;
+    if (job->rc == STORE_FENCED && b->ob->ops->fenced != NULL)
+        b->ob->ops->fenced(job->ops ? job->ops->match_id : 0); /* no return */
     /* A failed commit was logged by the store; play goes on regardless. */
     store_ops_free(job->ops);
-    free(job);
-    b->is_durable = true;
+    job->ops = NULL;
+    b->is_committed = true;
+    b->is_durable = b->n_holds == 0;
     drain(b->ob);
+}
+
+struct outbox_batch *outbox_hold(struct outbox *ob)
+{
+    if (ob->open == NULL)
+        return NULL;
+    ob->open->n_holds++;
+    return ob->open;
+}
+
+void outbox_release(struct outbox_batch *b)
+{
+    if (b == NULL)
+        return;
+    if (--b->n_holds == 0 && b->is_committed) {
+        b->is_durable = true;
+        drain(b->ob);
+    }
 }
 
 bool outbox_end(struct outbox *ob)
@@ -212,11 +244,12 @@ bool outbox_end(struct outbox *ob)
         return false;
     struct outbox_batch *b = ob->open;
     ob->open = NULL;
-    if (b->ops == NULL && ob->head == NULL) {
+    if (b->ops == NULL && ob->head == NULL && b->n_holds == 0) {
         deliver(b); /* the common case: nothing to wait for */
         return true;
     }
-    if (b->ops == NULL && b->replies.n == 0 && b->sends.n == 0) {
+    if (b->ops == NULL && b->replies.n == 0 && b->sends.n == 0 &&
+        b->n_holds == 0) {
         recycle(b);
         return true;
     }
@@ -227,12 +260,17 @@ bool outbox_end(struct outbox *ob)
     ob->tail = b;
     ob->n_waiting_batches++;
     if (b->ops == NULL) {
-        b->is_durable = true; /* waits only for the batches before it */
+        b->is_committed = true;
+        b->is_durable = b->n_holds == 0; /* else it waits for its holds */
         return false;
     }
-    struct store_job *job = mem_calloc(1, sizeof *job);
+    /* Only what a journal job uses is set: the rest (query results) is
+     * zero from the batch's calloc and no journal job writes it. */
+    struct store_job *job = &b->job;
+    job->next = NULL;
     job->kind = STORE_JOB_JOURNAL;
     job->ops = b->ops;
+    job->rc = 0;
     b->ops = NULL;
     job->done = on_committed;
     job->ctx = b;

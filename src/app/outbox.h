@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct store;
 struct store_op;
@@ -28,6 +29,10 @@ struct outbox_ops {
     void (*deliver)(void *client, const char *line, size_t len, bool is_reply);
     void (*ref)(void *client);
     void (*unref)(void *client);
+    /* Optional: the store refused a batch's journal entries because the
+     * match's epoch is stale (another node owns it now, docs/CLUSTER.md):
+     * its lines must never be delivered. match_id: the first op's. */
+    void (*fenced)(uint64_t match_id);
 };
 
 struct outbox_batch;
@@ -60,6 +65,12 @@ void outbox_reply(struct outbox *ob, void *client, const char *line, size_t len)
 
 /* Adds a journal entry (ownership passes to the outbox). */
 void outbox_journal(struct outbox *ob, struct store_op *op);
+
+/* Inside a capture: the batch also waits until outbox_release(b) (a
+ * write elsewhere that clients must be able to rely on once they see the
+ * batch: a cluster's directory, docs/CLUSTER.md). NULL outside one. */
+struct outbox_batch *outbox_hold(struct outbox *ob);
+void outbox_release(struct outbox_batch *b);
 
 /* Ends the capture. Returns true if its lines were delivered now, false if
  * they wait for the store or for earlier batches. */

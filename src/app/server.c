@@ -7,6 +7,8 @@
  * (PROTOCOL §9), or, from an address that ignores its refusals, reset.
  */
 #include "app/server.h"
+#include "app/relay.h"
+#include "cluster/cluster.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -315,7 +317,7 @@ static void on_deadline_timer(uv_timer_t *t)
 {
     struct server *srv = t->data;
     struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q,
-                               &srv->tls_q};
+                               &srv->tls_q, &srv->relay_q};
     uint64_t now = uv_now(srv->loop);
 
     srv->armed_ms = UINT64_MAX;
@@ -335,7 +337,7 @@ static void on_deadline_timer(uv_timer_t *t)
 static void arm_deadlines(struct server *srv)
 {
     struct dqueue *queues[] = {&srv->sniff_q, &srv->nick_q, &srv->line_q,
-                               &srv->tls_q};
+                               &srv->tls_q, &srv->relay_q};
     uint64_t first = lobby_next_deadline(srv->lobby), now = uv_now(srv->loop);
 
     for (size_t i = 0; i < sizeof queues / sizeof queues[0]; i++) {
@@ -378,8 +380,10 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
     struct server *srv = ctx;
     if (srv->store == NULL)
         return;
-    struct store_op *op = mem_calloc(1, sizeof *op);
+    struct store_op *op = store_op_new();
     op->match_id = j->match_id;
+    /* fencing (docs/CLUSTER.md): 0 outside a cluster, no check */
+    op->epoch = srv->cluster ? cluster_match_epoch(srv->cluster, j->match_id) : 0;
     op->n_seats = j->n_seats;
     switch (j->kind) {
     case LOBBY_J_START:
@@ -472,10 +476,22 @@ static void bot_answer_cb(void *ctx, uint64_t match_id, unsigned seat,
     outbox_end(&srv->outbox);
 }
 
+/* docs/CLUSTER.md, Fencing: an append at a stale epoch means another node
+ * claimed this node's matches (its lease lapsed): not one more line. */
+static void on_fenced(uint64_t match_id)
+{
+    log_error("cluster: the journal refused an append for match %" PRIu64
+              " at a stale epoch: another node owns it now; stopping at once "
+              "without sending another line (docs/CLUSTER.md, Fencing)",
+              match_id);
+    _exit(75);
+}
+
 static const struct outbox_ops outbox_ops = {
     .deliver = session_deliver,
     .ref = session_ref,
     .unref = session_unref,
+    .fenced = on_fenced,
 };
 
 /* ---------- accounts ---------- */
@@ -528,9 +544,15 @@ static bool parse_move(const struct store_move *x, struct rules_move *mv)
     return mv->n > 0;
 }
 
+static int restore_one(struct server *srv, const struct store_open_match *m);
+
 static void restore_match(void *ctx, const struct store_open_match *m)
 {
-    struct server *srv = ctx;
+    (void)restore_one(ctx, m);
+}
+
+static int restore_one(struct server *srv, const struct store_open_match *m)
+{
     struct lobby_move *moves = mem_calloc(m->n_moves + 1, sizeof *moves);
     uint8_t secret[DEAL_SECRET_LEN];
     bool has_secret = strlen(m->secret) == DEAL_HEX_LEN &&
@@ -576,6 +598,131 @@ static void restore_match(void *ctx, const struct store_open_match *m)
         log_error("match %" PRIu64 " could not be restored from the journal; "
                   "recorded as forfeited", m->id);
     free(moves);
+    return rc;
+}
+
+/* docs/CLUSTER.md, Failover: the match is this node's at epoch; its
+ * journal comes back from the shared store and replays, and it runs on
+ * here (its players, all away, come back with RESUME through any node). */
+struct take_over {
+    struct server *srv;
+    uint64_t id, epoch;
+    char from[CLUSTER_NODE_MAX];
+};
+
+static void on_loaded(struct store_job *job)
+{
+    struct take_over *t = job->ctx;
+    struct server *srv = t->srv;
+    struct store_open_match *m = job->match;
+    bool is_running = false;
+
+    if (srv->cluster == NULL || srv->is_stopping) {
+        /* shutting down: the next owner claims it */
+    } else if (job->rc != STORE_OK || m == NULL) {
+        log_error("cluster: match %" PRIu64 " of node %s: its journal cannot "
+                  "be read (rc %d); dropped", t->id, t->from, job->rc);
+    } else if (m->is_over) {
+        log_info("cluster: match %" PRIu64 " of node %s had ended; nothing to "
+                 "run", t->id, t->from);
+    } else if (m->epoch != t->epoch) {
+        log_warn("cluster: match %" PRIu64 " is at epoch %" PRIu64 " now, not "
+                 "ours (%" PRIu64 "): another node claimed it since", t->id,
+                 m->epoch, t->epoch);
+    } else {
+        /* ours before the replay lists it, so the listing does not
+         * make a new epoch */
+        cluster_match_adopted(srv->cluster, t->id, t->epoch, true);
+        is_running = restore_one(srv, m) == 0;
+        if (is_running) {
+            srv->metrics.n_failovers++;
+            log_info("cluster: match %" PRIu64 " of node %s runs here at "
+                     "epoch %" PRIu64 " after %u moves", t->id, t->from,
+                     t->epoch, m->n_moves);
+        }
+    }
+    if (!is_running && srv->cluster != NULL && !(m != NULL && m->epoch != t->epoch))
+        cluster_match_adopted(srv->cluster, t->id, t->epoch, false);
+    store_open_match_free(m);
+    free(t);
+    free(job);
+}
+
+void server_take_over(struct server *srv, uint64_t id, uint64_t epoch,
+                      const char *from)
+{
+    struct store_job *job = mem_calloc(1, sizeof *job);
+    struct take_over *t = mem_calloc(1, sizeof *t);
+
+    t->srv = srv;
+    t->id = id;
+    t->epoch = epoch;
+    snprintf(t->from, sizeof t->from, "%s", from);
+    if (srv->store == NULL || !store_is_shared(srv->store)) {
+        log_error("cluster: match %" PRIu64 " of node %s cannot be taken "
+                  "over: the store is not shared", id, from);
+        cluster_match_adopted(srv->cluster, id, epoch, false);
+        free(t);
+        free(job);
+        return;
+    }
+    job->kind = STORE_JOB_LOAD_MATCH;
+    job->match_id = id;
+    job->done = on_loaded;
+    job->ctx = t;
+    store_submit(srv->store, job);
+}
+
+/* Start-up in a cluster: the matches this node id owned before. */
+struct own_list {
+    struct server *srv;
+    uint64_t ids[4096], epochs[4096];
+    bool is_restored[4096];
+    unsigned n;
+};
+
+static void on_own_claimed(void *ctx, uint64_t id, uint64_t epoch)
+{
+    struct own_list *o = ctx;
+    if (o->n < sizeof o->ids / sizeof o->ids[0]) {
+        o->ids[o->n] = id;
+        o->epochs[o->n++] = epoch;
+    }
+}
+
+static void restore_if_own(void *ctx, const struct store_open_match *m)
+{
+    struct own_list *o = ctx;
+    for (unsigned i = 0; i < o->n; i++) {
+        if (o->ids[i] != m->id)
+            continue;
+        cluster_match_adopted(o->srv->cluster, m->id, o->epochs[i], true);
+        o->is_restored[i] = restore_one(o->srv, m) == 0;
+        return;
+    }
+}
+
+static int take_back_own(struct server *srv)
+{
+    struct own_list *o = mem_calloc(1, sizeof *o);
+    o->srv = srv;
+    int n = cluster_take_back(srv->cluster, on_own_claimed, o);
+    int rc = 0;
+
+    if (n < 0) {
+        log_error("cluster: cannot reach Redis at %s to take this node's "
+                  "lease", srv->cfg->redis);
+        rc = -1;
+    } else if (n > 0 &&
+               store_each_open_match(srv->store, restore_if_own, o) != 0) {
+        log_error("cannot read the journal in Redis");
+        rc = -1;
+    }
+    for (unsigned i = 0; i < o->n && rc == 0; i++)
+        if (!o->is_restored[i]) /* waiting, ended, or not replayable */
+            cluster_match_adopted(srv->cluster, o->ids[i], o->epochs[i], false);
+    free(o);
+    return rc;
 }
 
 static void server_stop(struct server *srv);
@@ -660,7 +807,13 @@ static int open_store(struct server *srv, bool is_reopen)
     lobby_set_last_id(srv->lobby, store_max_match_id(srv->store));
     /* Restored matches journal their forfeits if they fail to replay:
      * the writer must be running first. */
-    if (store_each_open_match(srv->store, restore_match, srv) != 0) {
+    /* In a cluster, a match in play belongs to its owner node: this
+     * node's own (a previous process with the same --node-id) come back
+     * now, a dead node's through the claims (docs/CLUSTER.md). */
+    if (srv->cluster != NULL) {
+        if (take_back_own(srv) != 0)
+            return -1;
+    } else if (store_each_open_match(srv->store, restore_match, srv) != 0) {
         log_error("cannot read the journal in %s", where);
         return -1;
     }
@@ -930,6 +1083,16 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     struct server *srv = h->data;
 
+    if (signum == SIGUSR2 && srv->cluster != NULL) {
+        /* docs/CLUSTER.md: a node's state is shared with its peers (its
+         * lease, proxies, relayed sessions), which a local hand-over does
+         * not carry; upgrade a cluster node by node with SIGUSR1 or
+         * SIGTERM (its matches move to the others). */
+        log_warn("SIGUSR2 ignored: in a cluster, upgrade a node by draining "
+                 "it (SIGUSR1) or stopping it (SIGTERM) and starting the new "
+                 "binary");
+        return;
+    }
     if (signum == SIGUSR2) {
         upgrade_start(srv); /* logs what it does */
         return;
@@ -959,6 +1122,36 @@ static void on_signal(uv_signal_t *h, int signum)
     server_stop(srv);
 }
 
+/* SIGUSR1 (docs/CLUSTER.md, "Drain a node"): no new matches here; the
+ * node stops once none is in play. */
+static void on_drain_timer(uv_timer_t *t)
+{
+    struct server *srv = t->data;
+    size_t waiting, playing;
+    uint64_t finished;
+
+    lobby_counts(srv->lobby, &waiting, &playing, &finished);
+    if (playing > 0)
+        return;
+    log_info("drained: no match in play here any more; stopping");
+    uv_timer_stop(t);
+    server_stop(srv);
+}
+
+static void on_drain_signal(uv_signal_t *h, int signum)
+{
+    struct server *srv = h->data;
+    (void)signum;
+    if (srv->is_draining)
+        return;
+    srv->is_draining = true;
+    if (srv->cluster != NULL)
+        cluster_set_draining(srv->cluster); /* not the quick-play node */
+    log_info("SIGUSR1: draining: no new matches on this node; it stops when "
+             "its matches in play are over");
+    uv_timer_start(&srv->drain_timer, on_drain_timer, 0, 250);
+}
+
 static void on_shutdown_tick(uv_timer_t *t)
 {
     struct server *srv = t->data;
@@ -974,6 +1167,8 @@ static void on_shutdown_tick(uv_timer_t *t)
     uv_close((uv_handle_t *)&srv->quick_timer, NULL);
     bench_bots_stop(srv);
     bot_runner_close(&srv->bots);
+    /* Gives up the lease: the peers take what is left at once. */
+    relay_stop(srv);
     /* Commits what is queued and runs the last callbacks. */
     store_close(srv->store);
     srv->store = NULL;
@@ -996,6 +1191,8 @@ static void server_stop(struct server *srv)
     uv_close((uv_handle_t *)&srv->sig_int, NULL);
     uv_close((uv_handle_t *)&srv->sig_term, NULL);
     uv_close((uv_handle_t *)&srv->sig_hup, NULL);
+    uv_close((uv_handle_t *)&srv->sig_usr1, NULL);
+    uv_close((uv_handle_t *)&srv->drain_timer, NULL);
     uv_close((uv_handle_t *)&srv->sig_usr2, NULL);
     upgrade_close(srv);
     uv_close((uv_handle_t *)&srv->reload_timer, NULL);
@@ -1062,6 +1259,9 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     srv->shutdown_timer.data = srv;
     outbox_init(&srv->outbox, &outbox_ops, NULL);
     strmap_init(&srv->accounts);
+    strmap_init(&srv->proxies);
+    strmap_init(&srv->remotes);
+    dq_init(&srv->relay_q, cfg->redis_timeout_ms * 3);
     srv->auth = auth_new(srv);
     struct lobby_env env = {
         .ctx = srv,
@@ -1081,6 +1281,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         .is_abandon_bot = cfg->is_abandon_bot,
         .max_watchers = cfg->max_watchers,
     };
+    relay_fill_env(srv, &env);
     srv->lobby = lobby_new(&env);
     return 0;
 }
@@ -1093,24 +1294,29 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     if (server_init(srv, loop, cfg) != 0)
         return -1;
     /* An upgrade's new process: the old one's state first, then its
-     * store (app/upgrade.h). */
+     * store (app/upgrade.h). Not in a cluster (on_signal refuses it). */
     bool is_upgrade = upgrade_is_child();
     if (is_upgrade && upgrade_child_receive(srv) != 0)
         return -1;
-    if (server_open_store(srv) != 0 || bench_bots_start(srv) != 0)
+    /* The cluster before the store: restoring matches tells the directory. */
+    if (relay_start(srv) != 0 || server_open_store(srv) != 0 ||
+        bench_bots_start(srv) != 0)
         return -1;
     if ((rc = uv_timer_init(loop, &srv->reload_timer)) != 0) {
         log_error("cannot make the reload timer: %s", uv_strerror(rc));
         return -1;
     }
     srv->reload_timer.data = srv;
+    uv_timer_init(loop, &srv->drain_timer);
+    srv->drain_timer.data = srv;
     uv_signal_t *sigs[] = {&srv->sig_int, &srv->sig_term, &srv->sig_hup,
-                           &srv->sig_usr2};
-    int signums[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR2};
-    for (int i = 0; i < 4; i++) {
+                           &srv->sig_usr2, &srv->sig_usr1};
+    int signums[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR2, SIGUSR1};
+    for (int i = 0; i < 5; i++) {
         uv_signal_init(loop, sigs[i]);
         sigs[i]->data = srv;
-        if ((rc = uv_signal_start(sigs[i], on_signal, signums[i])) != 0) {
+        if ((rc = uv_signal_start(sigs[i], i == 4 ? on_drain_signal : on_signal,
+                                  signums[i])) != 0) {
             log_error("cannot watch signal %d: %s", signums[i], uv_strerror(rc));
             return -1;
         }
@@ -1225,6 +1431,8 @@ void server_free(struct server *srv)
             free_account(a);
     }
     strmap_free(&srv->accounts);
+    strmap_free(&srv->proxies); /* emptied when the sessions closed */
+    strmap_free(&srv->remotes);
     auth_free(srv->auth);
     srv->auth = NULL;
     queue_free(&srv->quick);

@@ -29,6 +29,7 @@
 #include "net/listen.h"
 
 struct auth;
+struct cluster;
 struct lobby;
 struct store;
 struct tls_server;
@@ -83,6 +84,22 @@ struct server {
     struct tls_server *tls;
     bool is_tls_reloading, wants_tls_reload;
 
+    /* The cluster (app/relay.h, docs/CLUSTER.md): NULL without --redis.
+     * proxies: "<gw>/<conn>" -> a session here for a connection on node
+     * gw; remotes: "<conn>" -> our session whose member lives elsewhere;
+     * relay_q: a relayed command's deadline. */
+    struct cluster *cluster;
+    struct strmap proxies, remotes;
+    size_t n_proxies;
+    struct dqueue relay_q;
+    bool is_handing_off;    /* lobby hooks: a member moving to a node */
+    bool is_name_claimed;   /* lobby hooks: NICK claimed the name already */
+    const char *cur_line;   /* the command being dispatched (valid then) */
+    size_t cur_len;
+    bool is_draining;       /* SIGUSR1: no new matches; exit when none runs */
+    uv_timer_t drain_timer;
+    uv_signal_t sig_usr1;
+
     uv_signal_t sig_int, sig_term, sig_hup, sig_usr2;
     struct upgrade *upgrade;    /* SIGUSR2 (app/upgrade.h); NULL before */
     uv_timer_t shutdown_timer;
@@ -117,6 +134,11 @@ void server_free(struct server *srv);
  * for the disk: the argon2id hash of name, or NULL. */
 const char *server_account_hash(struct server *srv, const char *name);
 void server_account_add(struct server *srv, const char *name, const char *hash);
+
+/* The cluster gave this node match id of dead node `from` at epoch:
+ * load it from the store and run it on (docs/CLUSTER.md, Failover). */
+void server_take_over(struct server *srv, uint64_t id, uint64_t epoch,
+                      const char *from);
 
 /* Links n into q with a deadline from now and makes sure the deadline
  * timer will fire for it. */

@@ -22,6 +22,7 @@
 #include "app/auth.h"
 #include "app/metrics.h"
 #include "app/outbox.h"
+#include "app/relay.h"
 #include "app/server.h"
 #include "base/bucket.h"
 #include "base/fmt.h"
@@ -51,17 +52,50 @@ void session_unref(void *client)
 
 /* ---------- output ---------- */
 
-/* One line to the client: LF-terminated on TCP, a text message on WS. */
+/* One line to the client: LF-terminated on TCP, a text message on WS, a
+ * relay line for a proxy (app/relay.h). */
 static void write_line(struct session *s, const char *text, size_t len)
 {
-    if (s->conn == NULL)
-        return;
     if (len > OUT_LINE_CAP)
         len = OUT_LINE_CAP;
+    if (s->is_proxy) {
+        relay_out(s, text, len);
+        return;
+    }
+    if (s->conn == NULL)
+        return;
+    if (s->srv->cluster != NULL)
+        relay_guard(s->srv);
     if (s->ws != NULL)
         ws_send_text(s->ws, text, len); /* one line per text message */
     else
         conn_write_line(s->conn, text, len);
+}
+
+void session_peer_addr(const struct session *s, char *out, size_t cap)
+{
+    char addr[NET_ADDR_STRLEN];
+    struct lobby_identity id;
+
+    if (s->conn != NULL) {
+        net_addr_format(&s->conn->addr, addr);
+        snprintf(out, cap, "%s", addr);
+    } else if (s->member != NULL) {
+        lobby_member_identity(s->member, &id);
+        snprintf(out, cap, "%s", id.key);
+    } else {
+        snprintf(out, cap, "-");
+    }
+}
+
+void session_write_line(struct session *s, const char *text, size_t len)
+{
+    write_line(s, text, len);
+}
+
+void session_write_line_str(struct session *s, const char *text)
+{
+    write_line(s, text, strlen(text));
 }
 
 /* The reply to the command being handled. Inside a lobby capture it goes
@@ -89,7 +123,8 @@ void session_wait_for_answer(struct session *s)
 {
     s->is_waiting = true;
     session_ref(s);
-    conn_hold(s->conn);
+    if (s->conn != NULL)
+        conn_hold(s->conn);
 }
 
 void session_answered(struct session *s)
@@ -140,7 +175,8 @@ static void cmd_quit(struct session *s, const struct cmd *c)
 {
     (void)c;
     session_reply(s, "OK QUIT");
-    conn_close_after_flush(s->conn, "quit");
+    if (s->conn != NULL)
+        conn_close_after_flush(s->conn, "quit");
 }
 
 struct verb {
@@ -194,7 +230,9 @@ void session_handle_line(struct session *s, const char *line, size_t len)
 
     if (is_blank)
         return; /* PROTOCOL §9: no reply */
-    if (!bucket_take(&s->bucket, s->srv->cfg->rate, s->srv->cfg->burst,
+    /* A proxy's commands were counted on their gateway (app/relay.h). */
+    if (!s->is_proxy &&
+        !bucket_take(&s->bucket, s->srv->cfg->rate, s->srv->cfg->burst,
                      uv_now(s->srv->loop))) {
         session_reply_err(s, "RATELIMIT", "too many commands, slow down");
         if (++s->n_limited_in_row >= RATELIMIT_CLOSE_AFTER)
@@ -217,11 +255,19 @@ void session_handle_line(struct session *s, const char *line, size_t len)
             break;
         }
     }
-    metrics_command(&s->srv->metrics, v ? (size_t)(v - verbs) : N_VERBS);
+    if (!s->is_proxy)
+        metrics_command(&s->srv->metrics, v ? (size_t)(v - verbs) : N_VERBS);
     if (v == NULL) {
         session_reply_err(s, "BADCMD", "unknown command");
         return;
     }
+    /* The member lives on another node: everything but PING and QUIT is
+     * its business (app/relay.h). */
+    if (s->home[0] != '\0' && v->run != cmd_ping && v->run != cmd_quit &&
+        relay_takes_line(s, line, len))
+        return;
+    s->srv->cur_line = line;
+    s->srv->cur_len = len;
     if (v->needs_nick && !has_name(s)) {
         session_reply_err(s, "NONAME", "choose a name with NICK first");
         return;
@@ -468,6 +514,7 @@ void session_on_close(struct conn *c)
     dq_remove(&s->sniff_node);
     dq_remove(&s->nick_node);
     dq_remove(&s->line_node);
+    relay_session_closed(s);
     /* Dropping the connection leaves the queue (PROTOCOL §14). */
     quick_leave(s);
     /* May send events to other connections (AWAY, UNSEATED). */
@@ -487,7 +534,9 @@ void session_evict(void *client)
     struct session *s = client;
 
     s->member = NULL; /* the identity now belongs to another connection */
-    if (s->conn != NULL)
+    if (s->is_proxy)
+        relay_proxy_evicted(s);
+    else if (s->conn != NULL)
         conn_close_after_flush(s->conn, "resumed on another connection");
 }
 
@@ -527,6 +576,8 @@ void session_on_deadline(struct server *srv, struct dqueue *q,
             session_reply_err(s, "TIMEOUT", text);
             conn_close_after_flush(s->conn, "no NICK in time");
         }
+    } else if (q == &srv->relay_q) {
+        relay_timed_out(DQ_ENTRY(n, struct session, relay_node));
     } else if (q == &srv->line_q) {
         struct session *s = DQ_ENTRY(n, struct session, line_node);
         snprintf(text, sizeof text, "partial line not completed within %u ms",

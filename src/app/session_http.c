@@ -5,9 +5,11 @@
  * follow each other on keep-alive connections; a head that never ends is
  * cut by the partial-line timeout.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "app/metrics.h"
+#include "app/relay.h"
 #include "app/server.h"
 #include "app/session.h"
 #include "app/session_internal.h"
@@ -171,7 +173,15 @@ static bool upgrade(struct session *s, const struct http_request *req)
 static void serve_admin(struct session *s, const char *path, size_t len,
                         bool head_only, bool keep_alive)
 {
-    if (len == 8 && memcmp(path, "/healthz", 8) == 0) {
+    const char *why = NULL;
+    if (len == 8 && memcmp(path, "/healthz", 8) == 0 &&
+        !relay_is_healthy(s->srv, &why)) {
+        /* docs/CLUSTER.md: a load balancer drains this node */
+        char body[64];
+        int n = snprintf(body, sizeof body, "%s\n", why);
+        http_respond(s, 503, "Service Unavailable", "text/plain; charset=utf-8",
+                     body, (size_t)n, head_only, keep_alive, NULL);
+    } else if (len == 8 && memcmp(path, "/healthz", 8) == 0) {
         http_respond(s, 200, "OK", "text/plain; charset=utf-8", "ok\n", 3,
                      head_only, keep_alive, NULL);
     } else if (len == 8 && memcmp(path, "/metrics", 8) == 0) {

@@ -13,6 +13,7 @@
 
 #include "base/bucket.h"
 #include "base/dqueue.h"
+#include "cluster/cluster.h"
 #include "game/lobby.h"
 
 struct conn;
@@ -45,6 +46,15 @@ struct session {
     uint32_t n_limited_in_row;
     struct bucket bucket;
     struct dq_node sniff_node, nick_node, line_node;
+    /* The cluster (app/relay.h). On the gateway: the node the member
+     * lives on ("" here) and the relayed command's deadline. A proxy is a
+     * session here for connection gw_conn of node gw (conn NULL). */
+    char home[CLUSTER_NODE_MAX];
+    bool is_proxy, is_proxy_open, is_coming_home;
+    char gw[CLUSTER_NODE_MAX];
+    uint64_t gw_conn;
+    char relay_key[CLUSTER_NODE_MAX + 24]; /* in srv->proxies or ->remotes */
+    struct dq_node relay_node;
 };
 
 /* ---------- for the verb files (auth.c, verbs_*.c) ---------- */
@@ -85,10 +95,28 @@ void verb_history(struct session *s, const struct cmd *c);
 /* Bots and quick play (verbs_quick.c, PROTOCOL §14). */
 void verb_quick(struct session *s, const struct cmd *c);
 void verb_bot(struct session *s, const struct cmd *c);
+struct rules;
+/* QUICK's queueing, its arguments checked; is_waiting: s already waits
+ * for its answer (a cluster's lookup came first). */
+void quick_start(struct session *s, const struct rules *r, unsigned seats,
+                 bool is_waiting);
 bool quick_is_queued(const struct session *s);
 /* Out of the queue: true if s was queued. */
 bool quick_leave(struct session *s);
 void quick_on_timer(uv_timer_t *timer);
+
+/* The connection is gone (a proxy: its gateway said so, or it moved on):
+ * an answer that comes back later has no one to go to. */
+static inline bool session_is_gone(const struct session *s)
+{
+    return s->is_proxy ? !s->is_proxy_open : s->conn == NULL;
+}
+/* The peer's address as text (a proxy's: the one its gateway saw). */
+void session_peer_addr(const struct session *s, char *out, size_t cap);
+
+/* One line to the client, now (a socket, a WebSocket, or the relay). */
+void session_write_line(struct session *s, const char *text, size_t len);
+void session_write_line_str(struct session *s, const char *text);
 
 /* Sends HELLO (as a line, or as the first WebSocket message). */
 void session_greet(struct session *s);

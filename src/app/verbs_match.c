@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/relay.h"
 #include "app/server.h"
 #include "base/log.h"
 #include "game/lobby.h"
@@ -53,6 +54,10 @@ void verb_list(struct session *s, const struct cmd *c)
         session_reply_err(s, "BADARG", "usage: LIST");
         return;
     }
+    if (s->srv->cluster != NULL) { /* the cluster's directory */
+        relay_list(s);
+        return;
+    }
     lobby_list(s->srv->lobby, list, sizeof list);
     session_reply(s, "OK LIST %s", list);
 }
@@ -70,6 +75,11 @@ void verb_create(struct session *s, const struct cmd *c)
         (c->n_args == 2 && (!parse_id(c->args[1], &seats) || seats == 0 ||
                             seats > 64))) {
         session_reply_err(s, "BADARG", "usage: CREATE <game> [seats]");
+        return;
+    }
+    const char *why;
+    if (!relay_can_create(s->srv, &why)) {
+        session_reply_err(s, "UNAVAILABLE", why);
         return;
     }
     enum lobby_code rc = lobby_create(s->srv->lobby, s->member, c->args[0].s,
@@ -101,6 +111,11 @@ void verb_join(struct session *s, const struct cmd *c)
     }
     enum lobby_code rc = lobby_join(s->srv->lobby, s->member, id,
                                     uv_now(s->srv->loop), &seat);
+    if (rc == LOBBY_NOMATCH && s->srv->cluster != NULL) {
+        /* it may run on another node (app/relay.h) */
+        relay_find_match(s, id, s->srv->cur_line, s->srv->cur_len);
+        return;
+    }
     if (rc != LOBBY_OK)
         session_reply_code(s, rc);
     else
@@ -122,6 +137,10 @@ void verb_watch(struct session *s, const struct cmd *c)
     }
     enum lobby_code rc = lobby_watch(s->srv->lobby, s->member, id,
                                      uv_now(s->srv->loop));
+    if (rc == LOBBY_NOMATCH && s->srv->cluster != NULL) {
+        relay_find_match(s, id, s->srv->cur_line, s->srv->cur_len);
+        return;
+    }
     if (rc == LOBBY_FULL)
         session_reply_err(s, "FULL", "the match has its most spectators");
     else if (rc != LOBBY_OK)
@@ -270,12 +289,18 @@ void verb_resume(struct session *s, const struct cmd *c)
     enum lobby_code rc = lobby_resume(s->srv->lobby, &s->member, s,
                                       c->args[0].s, c->args[0].len,
                                       uv_now(s->srv->loop), token, &match_id);
+    if (rc == LOBBY_BADTOKEN && s->srv->cluster != NULL) {
+        /* another node's lobby may know it (app/relay.h) */
+        relay_find_token(s, c->args[0].s, c->args[0].len, s->srv->cur_line,
+                         s->srv->cur_len);
+        return;
+    }
     if (rc != LOBBY_OK) {
         session_reply_code(s, rc);
         return;
     }
     dq_remove(&s->nick_node);
-    log_info("conn %" PRIu64 " resumed %s", s->conn->id,
+    log_info("conn %" PRIu64 " resumed %s", s->conn ? s->conn->id : s->gw_conn,
              lobby_member_name(s->member));
     if (match_id != 0)
         session_reply(s, "OK RESUME %s %s %" PRIu64, lobby_member_name(s->member),

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/relay.h"
 #include "app/server.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -104,7 +105,7 @@ static void on_rating(struct store_job *job)
     struct rating_ask *ask = (struct rating_ask *)job;
     struct session *s = job->ctx;
 
-    if (s->conn != NULL && s->member != NULL) {
+    if (!session_is_gone(s) && s->member != NULL) {
         int rating = job->rc == STORE_OK ? (int)(job->stats.rating + 0.5)
                                          : GUEST_RATING;
         /* No command of s ran meanwhile (it waited for this reply). The
@@ -153,10 +154,23 @@ void verb_quick(struct session *s, const struct cmd *c)
         session_reply_code(s, LOBBY_ALREADY);
         return;
     }
+    /* A cluster has one queue, on one node (app/relay.h). */
+    if (s->srv->cluster != NULL && relay_quick(s, r, seats))
+        return;
+    quick_start(s, r, seats, false);
+}
+
+void quick_start(struct session *s, const struct rules *r, unsigned seats,
+                 bool is_waiting)
+{
     /* A guest counts GUEST_RATING; a registered name its rating in that
      * game (§14). */
     if (!lobby_member_is_registered(s->member) || s->srv->store == NULL) {
+        if (is_waiting) /* the reply, through a capture, ends the wait */
+            outbox_begin(&s->srv->outbox);
         enqueue(s, r, seats, GUEST_RATING);
+        if (is_waiting)
+            outbox_end(&s->srv->outbox);
         return;
     }
     struct rating_ask *ask = mem_calloc(1, sizeof *ask);
@@ -168,7 +182,8 @@ void verb_quick(struct session *s, const struct cmd *c)
     snprintf(ask->job.game, sizeof ask->job.game, "%s", r->name);
     ask->job.done = on_rating;
     ask->job.ctx = s;
-    session_wait_for_answer(s);
+    if (!is_waiting)
+        session_wait_for_answer(s);
     store_submit(s->srv->store, &ask->job);
 }
 

@@ -23,7 +23,7 @@ static void on_query(struct store_job *job)
     char out[OUT_LINE_CAP - 32];
     size_t n = 0;
 
-    if (s->conn == NULL) {
+    if (session_is_gone(s)) {
         /* gone meanwhile */
     } else if (job->rc == STORE_NOTFOUND) {
         session_reply_err(s, "BADNAME", "not a registered name");

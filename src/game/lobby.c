@@ -145,12 +145,17 @@ static bool valid_name(const char *s, size_t len)
 
 static void give_token(struct lobby *l, struct member *m)
 {
-    if (m->token[0] != '\0')
+    if (m->token[0] != '\0') {
         strmap_del(&l->tokens, m->token, strlen(m->token));
+        if (l->env.on_token)
+            l->env.on_token(l->env.ctx, m->token, false);
+    }
     do
         l->env.new_token(l->env.ctx, m->token);
     while (strmap_get(&l->tokens, m->token, LOBBY_TOKEN_LEN) != NULL);
     strmap_put(&l->tokens, m->token, m);
+    if (l->env.on_token)
+        l->env.on_token(l->env.ctx, m->token, true);
 }
 
 enum lobby_code lobby_nick_check(struct lobby *l, const struct member *m,
@@ -177,6 +182,8 @@ enum lobby_code lobby_nick(struct lobby *l, struct member *m, const char *name,
     memcpy(m->name, name, len);
     m->name[len] = '\0';
     strmap_put(&l->names, m->name, m);
+    if (l->env.on_name)
+        l->env.on_name(l->env.ctx, m->name, true);
     give_token(l, m);
     memcpy(token, m->token, sizeof m->token);
     return LOBBY_OK;
@@ -190,6 +197,47 @@ static bool valid_token(const char *s, size_t len)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return false;
     return true;
+}
+
+void lobby_member_identity(const struct member *m, struct lobby_identity *out)
+{
+    memset(out, 0, sizeof *out);
+    memcpy(out->name, m->name, sizeof out->name);
+    memcpy(out->token, m->token, sizeof out->token);
+    snprintf(out->seed, sizeof out->seed, "%s", m->seed);
+    memcpy(out->key, m->key, sizeof out->key);
+    out->is_registered = m->is_registered;
+}
+
+enum lobby_code lobby_adopt(struct lobby *l, struct member *m,
+                            const struct lobby_identity *id)
+{
+    size_t n = strlen(id->name);
+
+    if (m->name[0] != '\0')
+        return LOBBY_ALREADY;
+    if (id->seed[0] != '\0' && strlen(id->seed) <= DEAL_SEED_MAX)
+        snprintf(m->seed, sizeof m->seed, "%s", id->seed);
+    lobby_member_set_key(m, id->key);
+    if (n == 0)
+        return LOBBY_OK; /* anonymous: a spectator, or about to RESUME */
+    if (!valid_name(id->name, n))
+        return LOBBY_BADNAME;
+    if (!valid_token(id->token, strlen(id->token)))
+        return LOBBY_BADTOKEN;
+    if (strmap_get(&l->names, id->name, n) != NULL ||
+        strmap_get(&l->tokens, id->token, LOBBY_TOKEN_LEN) != NULL)
+        return LOBBY_NAMETAKEN;
+    memcpy(m->name, id->name, n + 1);
+    memcpy(m->token, id->token, LOBBY_TOKEN_LEN + 1);
+    m->is_registered = id->is_registered;
+    strmap_put(&l->names, m->name, m);
+    strmap_put(&l->tokens, m->token, m);
+    if (l->env.on_name)
+        l->env.on_name(l->env.ctx, m->name, true);
+    if (l->env.on_token)
+        l->env.on_token(l->env.ctx, m->token, true);
+    return LOBBY_OK;
 }
 
 enum lobby_code lobby_resume(struct lobby *l, struct member **mp, void *client,
@@ -472,10 +520,10 @@ int lobby_restore(struct lobby *l, const struct lobby_restore *r,
     }
     uint64_t saved_id = l->next_id;
     l->next_id = r->start.match_id - 1;
+    l->is_replaying = true; /* also: the id is the record's (env.new_id) */
     struct match *mt = match_new(l, rules, r->start.n_seats);
     l->next_id = saved_id > r->start.match_id ? saved_id : r->start.match_id;
 
-    l->is_replaying = true;
     for (unsigned s = 0; s < r->start.n_seats; s++) {
         if (r->start.bots[s] != 0) {
             match_restore_bot(mt, s, r->start.bots[s] - 1u,
@@ -488,6 +536,10 @@ int lobby_restore(struct lobby *l, const struct lobby_restore *r,
         m->is_registered = r->start.is_registered[s];
         strmap_put(&l->names, m->name, m);
         strmap_put(&l->tokens, m->token, m);
+        if (l->env.on_name)
+            l->env.on_name(l->env.ctx, m->name, true);
+        if (l->env.on_token)
+            l->env.on_token(l->env.ctx, m->token, true);
         mt->seats[s].m = m;
         memcpy(mt->seats[s].name, m->name, sizeof m->name);
         mt->n_seated++;

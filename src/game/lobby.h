@@ -141,6 +141,15 @@ struct lobby_env {
     uint8_t away_bot;     /* --away-bot: level + 1; 0 off */
     bool is_abandon_bot;  /* --abandon bot */
     uint32_t max_watchers; /* spectators per match, then FULL; 0: no limit */
+    /* Optional, for a cluster's shared directory (docs/CLUSTER.md): a
+     * name is now held here (NICK, RESUME, restore, adoption) or freed;
+     * a resume token now valid here or dead; a match's LIST item changed
+     * (item NULL: the match is gone). None of them may call the lobby. */
+    void (*on_name)(void *ctx, const char *name, bool is_held);
+    void (*on_token)(void *ctx, const char *token, bool is_valid);
+    void (*on_listed)(void *ctx, uint64_t id, const char *item);
+    /* Optional: a new match's id, or 0 for the lobby's own counter. */
+    uint64_t (*new_id)(void *ctx);
 };
 
 struct lobby;
@@ -176,6 +185,22 @@ enum lobby_code lobby_nick(struct lobby *l, struct member *m, const char *name,
  * ALREADY, BADNAME, NAMETAKEN or OK. */
 enum lobby_code lobby_nick_check(struct lobby *l, const struct member *m,
                                  const char *name, size_t len);
+
+/* A member's identity, to move it to another node (docs/CLUSTER.md):
+ * name "" for an anonymous one. */
+struct lobby_identity {
+    char name[LOBBY_NAME_MAX + 1];
+    char token[LOBBY_TOKEN_LEN + 1];
+    char seed[LOBBY_SEED_MAX + 1];
+    char key[LOBBY_KEY_MAX + 1];
+    bool is_registered;
+};
+void lobby_member_identity(const struct member *m, struct lobby_identity *out);
+/* Gives a new member (no name yet) the identity of one that moved here
+ * from another node: its name, token, seed and key. NAMETAKEN if this
+ * lobby has the name or the token already, BADNAME/BADTOKEN if malformed. */
+enum lobby_code lobby_adopt(struct lobby *l, struct member *m,
+                            const struct lobby_identity *id);
 
 /* RESUME: on success *m is the resumed member (the old *m is freed),
  * new_token its fresh token, *match_id its match or 0; the snapshot has

@@ -71,11 +71,29 @@ static void push_deadline(struct lobby *l, struct dqueue *q, struct dq_node *n,
 
 void match_forget_member(struct lobby *l, struct member *m)
 {
-    if (m->name[0] != '\0')
+    if (m->name[0] != '\0') {
         strmap_del(&l->names, m->name, strlen(m->name));
-    if (m->token[0] != '\0')
+        if (l->env.on_name)
+            l->env.on_name(l->env.ctx, m->name, false);
+    }
+    if (m->token[0] != '\0') {
         strmap_del(&l->tokens, m->token, strlen(m->token));
+        if (l->env.on_token)
+            l->env.on_token(l->env.ctx, m->token, false);
+    }
     free(m);
+}
+
+void match_listed(struct lobby *l, struct match *mt)
+{
+    char item[64];
+
+    if (l->env.on_listed == NULL)
+        return;
+    fmt_line(item, sizeof item, "%" PRIu64 ":%s:%u/%u:%s", mt->id,
+             mt->rules->name, mt->n_seated, mt->n_seats,
+             mt->phase == MATCH_WAITING ? "waiting" : "playing");
+    l->env.on_listed(l->env.ctx, mt->id, item);
 }
 
 static void send_to(struct lobby *l, struct member *m, const char *fmt, ...)
@@ -100,6 +118,21 @@ static void send_to(struct lobby *l, struct member *m, const char *fmt, ...)
 static void emit(struct lobby *l, struct match *mt, const struct member *except,
                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* emit of a line already made (len bytes, no terminator). */
+static void emit_text(struct lobby *l, struct match *mt,
+                      const struct member *except, const char *line, size_t len)
+{
+    log_line(mt, -1, line, len);
+    for (unsigned s = 0; s < mt->n_seats; s++) {
+        struct member *m = mt->seats[s].m;
+        if (m != NULL && m != except && m->client != NULL)
+            deliver(l, m, line, len);
+    }
+    for (size_t i = 0; i < mt->n_watchers; i++)
+        if (mt->watchers[i] != except)
+            deliver(l, mt->watchers[i], line, len);
+}
+
 static void emit(struct lobby *l, struct match *mt, const struct member *except,
                  const char *fmt, ...)
 {
@@ -112,15 +145,39 @@ static void emit(struct lobby *l, struct match *mt, const struct member *except,
     if (n < 0)
         return;
     size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
-    log_line(mt, -1, line, len);
-    for (unsigned s = 0; s < mt->n_seats; s++) {
-        struct member *m = mt->seats[s].m;
-        if (m != NULL && m != except && m->client != NULL)
-            deliver(l, m, line, len);
+    emit_text(l, mt, except, line, len);
+}
+
+/*
+ * The lines every move sends ("PLAYED 12 0 3b", "TURN 12 1 30000",
+ * "TRICK 12 1 10"), built by hand: a verb, the match id and two numbers
+ * or a number and a card, at most 8 + 3 * 21 bytes, so no bound is
+ * needed in LINE_CAP. The formatter's general walk over its format was
+ * ~500 instructions a line (PERFORMANCE.md, "Cost of a move").
+ */
+_Static_assert(LINE_CAP > 8 + 3 * 21, "a hot line fits");
+
+static size_t hot_line(char *line, const char *verb, size_t verb_len,
+                       uint64_t id, unsigned a, const char *word,
+                       unsigned b)
+{
+    char *p = line;
+    memcpy(p, verb, verb_len);
+    p += verb_len;
+    *p++ = ' ';
+    p = fmt_u64(p, id);
+    *p++ = ' ';
+    p = fmt_u64(p, a);
+    *p++ = ' ';
+    if (word != NULL) {
+        size_t n = strlen(word);
+        memcpy(p, word, n);
+        p += n;
+    } else {
+        p = fmt_u64(p, b);
     }
-    for (size_t i = 0; i < mt->n_watchers; i++)
-        if (mt->watchers[i] != except)
-            deliver(l, mt->watchers[i], line, len);
+    *p = '\0';
+    return (size_t)(p - line);
 }
 
 /* A private event for one seat (HAND, DRAW), recorded in the log. */
@@ -160,8 +217,10 @@ struct match *match_new(struct lobby *l, const struct rules *r,
                         unsigned n_seats)
 {
     struct match *mt = mem_calloc(1, sizeof *mt);
+    uint64_t id = l->env.new_id && !l->is_replaying ? l->env.new_id(l->env.ctx)
+                                                    : 0;
 
-    mt->id = ++l->next_id;
+    mt->id = id ? id : ++l->next_id;
     fmt_line(mt->id_key, sizeof mt->id_key, "%" PRIu64, mt->id);
     mt->rules = r;
     mt->n_seats = n_seats;
@@ -200,6 +259,8 @@ static void match_disown(struct lobby *l, struct match *mt)
 
 void match_free(struct lobby *l, struct match *mt)
 {
+    if (l->env.on_listed)
+        l->env.on_listed(l->env.ctx, mt->id, NULL);
     match_disown(l, mt);
     if (mt->phase == MATCH_WAITING)
         l->n_waiting--;
@@ -342,8 +403,10 @@ static void send_turn(struct lobby *l, struct match *mt, uint64_t now_ms)
 {
     dq_remove(&mt->turn);
     push_deadline(l, &l->turn_q, &mt->turn, now_ms);
-    emit(l, mt, NULL, "TURN %" PRIu64 " %u %u", mt->id, seat_to_play(mt),
-         l->env.turn_ms);
+    char line[LINE_CAP];
+    size_t len = hot_line(line, "TURN", 4, mt->id, seat_to_play(mt), NULL,
+                          l->env.turn_ms);
+    emit_text(l, mt, NULL, line, len);
     match_ask_bots(l, mt);
 }
 
@@ -484,6 +547,7 @@ void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
     l->n_waiting--;
     l->n_playing++;
     mt->started_ms = now_ms;
+    match_listed(l, mt);
     /* PROTOCOL §13: each seat's current seed, at START. */
     for (unsigned s = 0; s < mt->n_seats; s++) {
         const char *seed = seeds              ? seeds[s]
@@ -532,6 +596,8 @@ unsigned match_seat(struct lobby *l, struct match *mt, struct member *m,
     emit(l, mt, m, "SEATED %" PRIu64 " %u %s", mt->id, s, m->name);
     if (mt->n_seated == mt->n_seats)
         match_start(l, mt, now_ms, NULL, NULL, 0);
+    else
+        match_listed(l, mt);
     return s;
 }
 
@@ -555,6 +621,8 @@ void match_unseat(struct lobby *l, struct match *mt, unsigned seat)
             mt->watchers[i]->watching = NULL;
         mt->n_watchers = 0;
         match_free(l, mt);
+    } else {
+        match_listed(l, mt);
     }
 }
 
@@ -684,7 +752,8 @@ static bool announce_play(struct lobby *l, struct match *mt, unsigned seat,
     int n;
 
     card_format(mv->cards[0], code);
-    emit(l, mt, NULL, "PLAYED %" PRIu64 " %u %s", mt->id, seat, code);
+    n = (int)hot_line(line, "PLAYED", 6, mt->id, seat, code, 0);
+    emit_text(l, mt, NULL, line, (size_t)n);
     if (out->n_taken > 0) {
         n = fmt_line(line, sizeof line, "TAKE %" PRIu64 " %u", mt->id, seat);
         put_cards(line, sizeof line, &n, out->taken, out->n_taken);
@@ -693,8 +762,11 @@ static bool announce_play(struct lobby *l, struct match *mt, unsigned seat,
     if (out->is_sweep)
         emit(l, mt, NULL, "SWEEP %" PRIu64 " %u", mt->id, seat);
     if (out->trick_done)
-        emit(l, mt, NULL, "TRICK %" PRIu64 " %u %u", mt->id, out->trick_winner,
-             out->trick_points);
+    {
+        n = (int)hot_line(line, "TRICK", 5, mt->id, out->trick_winner, NULL,
+                          out->trick_points);
+        emit_text(l, mt, NULL, line, (size_t)n);
+    }
     for (unsigned i = 0; i < out->n_draws; i++) {
         card_format(out->draws[i].card, code);
         n = fmt_line(line, sizeof line, "DRAW %" PRIu64 " %s", mt->id, code);
@@ -884,6 +956,8 @@ unsigned match_seat_bot(struct lobby *l, struct match *mt, unsigned level,
          mt->seats[s].name);
     if (mt->n_seated == mt->n_seats)
         match_start(l, mt, now_ms, NULL, NULL, 0);
+    else
+        match_listed(l, mt);
     return s;
 }
 

@@ -122,6 +122,8 @@ struct lobby {
 /* A waiting match with a fresh secret (env.new_secret). */
 struct match *match_new(struct lobby *l, const struct rules *r,
                         unsigned n_seats);
+/* The match's LIST item changed: tells env.on_listed, if any. */
+void match_listed(struct lobby *l, struct match *mt);
 /* Unlinks and frees a match; its members must already be released. */
 void match_free(struct lobby *l, struct match *mt);
 /* Seats m in the lowest free seat, announces it, starts when full.

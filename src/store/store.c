@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/pool.h"
 #include "base/mem.h"
 #include "store/rating.h"
 #include "store/store_redis.h"
@@ -170,6 +171,11 @@ static const char *const stmt_sql[ST_COUNT] = {
         " WHERE s.name = ? AND m.state = 'over' ORDER BY m.id DESC LIMIT 10",
 };
 
+/* Rows of one multi-row move INSERT, at most (6 parameters each: 384,
+ * far below SQLite's 32 766); MOVE_ROWS_MAX = 2^(MOVE_LEVELS - 1). */
+#define MOVE_LEVELS 7
+#define MOVE_ROWS_MAX 64
+
 struct store {
     /* Set: the Redis backend (store_redis.c) answers every call, and
      * nothing below is used. */
@@ -180,6 +186,13 @@ struct store {
     ino_t ino;                 /* at path shows as a change */
     int page_size;
     sqlite3_stmt *stmt[ST_COUNT];
+    /* The writer's multi-row move INSERTs: move_stmt[k] inserts 2^k rows,
+     * prepared on first use; a group's moves wait in `moves` until a
+     * non-move op or the commit, then go in as few statements as the
+     * binary decomposition of their count (apply_ops, flush_moves). */
+    sqlite3_stmt *move_stmt[MOVE_LEVELS];
+    const struct store_op *moves[MOVE_ROWS_MAX];
+    size_t n_moves;
     pthread_t thread;
     bool has_thread;
     pthread_mutex_t lock;
@@ -296,9 +309,21 @@ static int migrate(sqlite3 *db, int target, char *err, size_t err_cap)
     return 0;
 }
 
+/* Once per process, before SQLite initialises: no global memory
+ * statistics (nothing reads them), so that no allocation of the writer
+ * takes SQLite's global malloc mutex. */
+static void configure_sqlite(void)
+{
+    if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+        log_debug("store: SQLite was initialised before its configuration; "
+                  "memory statistics stay on");
+}
+
 static int open_db(const char *path, int flags, sqlite3 **db, char *err,
                    size_t err_cap)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_sqlite);
     if (sqlite3_open_v2(path, db, flags, NULL) != SQLITE_OK) {
         snprintf(err, err_cap, "cannot open %s: %s", path,
                  *db ? sqlite3_errmsg(*db) : "out of memory");
@@ -965,16 +990,80 @@ static int apply_replaced(struct store *st, const struct store_op *op)
     return step_done(st, s);
 }
 
+/* The INSERT of 2^level move rows, prepared on its first use. */
+static sqlite3_stmt *move_stmt(struct store *st, unsigned level)
+{
+    if (st->move_stmt[level] != NULL)
+        return st->move_stmt[level];
+    if (level == 0)
+        return st->stmt[ST_MOVE_INSERT];
+    static const char head[] =
+        "INSERT INTO moves(match_id, seq, seat, card, timeout, kind) VALUES ";
+    static const char row[] = "(?, ?, ?, ?, ?, ?)";
+    size_t rows = (size_t)1 << level;
+    char sql[sizeof head + MOVE_ROWS_MAX * sizeof row + 1];
+    size_t n = sizeof head - 1;
+    memcpy(sql, head, n);
+    for (size_t i = 0; i < rows; i++) {
+        if (i > 0)
+            sql[n++] = ',';
+        memcpy(sql + n, row, sizeof row - 1);
+        n += sizeof row - 1;
+    }
+    if (sqlite3_prepare_v3(st->db, sql, (int)n, SQLITE_PREPARE_PERSISTENT,
+                           &st->move_stmt[level], NULL) != SQLITE_OK) {
+        st->last_err = sqlite3_errcode(st->db) & 0xff;
+        log_error("store: preparing a %zu-row move insert: %s", rows,
+                  sqlite3_errmsg(st->db));
+        st->move_stmt[level] = NULL;
+        return NULL;
+    }
+    return st->move_stmt[level];
+}
+
+/* Inserts the moves waiting in st->moves, in order: 2^k rows a statement
+ * for the bits of their count, largest first (45 moves: 32 + 8 + 4 + 1).
+ * One statement for many rows runs SQLite's per-statement work (cursors
+ * opened and closed, the statement journal, the VDBE's setup) once. */
+static int flush_moves(struct store *st)
+{
+    size_t done = 0;
+
+    for (unsigned level = MOVE_LEVELS; level-- > 0;) {
+        size_t rows = (size_t)1 << level;
+        while (st->n_moves - done >= rows) {
+            sqlite3_stmt *s = move_stmt(st, level);
+            if (s == NULL) {
+                st->n_moves = 0;
+                return -1;
+            }
+            for (size_t i = 0; i < rows; i++) {
+                const struct store_op *op = st->moves[done + i];
+                int b = (int)i * 6;
+                sqlite3_bind_int64(s, b + 1, (sqlite3_int64)op->match_id);
+                sqlite3_bind_int(s, b + 2, (int)op->seq);
+                sqlite3_bind_int(s, b + 3, (int)op->seat);
+                sqlite3_bind_text(s, b + 4, op->cards, -1, SQLITE_STATIC);
+                sqlite3_bind_int(s, b + 5, op->is_timeout);
+                sqlite3_bind_int(s, b + 6, (int)op->move_kind);
+            }
+            done += rows;
+            if (step_done(st, s) != 0) {
+                st->n_moves = 0;
+                return -1;
+            }
+        }
+    }
+    st->n_moves = 0;
+    return 0;
+}
+
+/* A move waits for flush_moves (at the next op that is not a move, a
+ * full batch, or the commit). */
 static int apply_move(struct store *st, const struct store_op *op)
 {
-    sqlite3_stmt *s = st->stmt[ST_MOVE_INSERT];
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)op->match_id);
-    sqlite3_bind_int(s, 2, (int)op->seq);
-    sqlite3_bind_int(s, 3, (int)op->seat);
-    sqlite3_bind_text(s, 4, op->cards, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 5, op->is_timeout);
-    sqlite3_bind_int(s, 6, (int)op->move_kind);
-    return step_done(st, s);
+    st->moves[st->n_moves++] = op;
+    return st->n_moves == MOVE_ROWS_MAX ? flush_moves(st) : 0;
 }
 
 static int apply_token(struct store *st, const struct store_op *op)
@@ -1139,8 +1228,11 @@ static int apply_end(struct store *st, const struct store_op *op)
 static int apply_ops(struct store *st, const struct store_op *op)
 {
     for (; op != NULL; op = op->next) {
-        int rc = op->kind == STORE_OP_START ? apply_start(st, op)
-               : op->kind == STORE_OP_MOVE ? apply_move(st, op)
+        /* The moves before any other op go in first: the journal's
+         * order is the lobby's. */
+        int rc = op->kind == STORE_OP_MOVE ? apply_move(st, op)
+               : st->n_moves > 0 && flush_moves(st) != 0 ? -1
+               : op->kind == STORE_OP_START ? apply_start(st, op)
                : op->kind == STORE_OP_TOKEN ? apply_token(st, op)
                : op->kind == STORE_OP_REPLACED ? apply_replaced(st, op)
                : apply_end(st, op);
@@ -1199,9 +1291,11 @@ static size_t count_ops(const struct store_op *op)
     return n;
 }
 
+static void ops_free(struct store_op *ops, bool is_pooled);
+
 static void free_backlog(struct store *st)
 {
-    store_ops_free(st->backlog);
+    ops_free(st->backlog, false); /* on the writer's thread */
     st->backlog = NULL;
     st->backlog_tail = &st->backlog;
     st->n_backlog = 0;
@@ -1226,13 +1320,18 @@ static int try_commit(struct store *st, struct store_job **jobs, size_t n)
     int rc = -1;
 
     st->last_err = SQLITE_ERROR;
+    st->n_moves = 0;
     if (step_done(st, st->stmt[ST_BEGIN]) == 0) {
         rc = apply_ops(st, st->backlog);
         for (size_t i = 0; rc == 0 && i < n; i++)
             rc = apply_ops(st, jobs[i]->ops);
+        if (rc == 0 && st->n_moves > 0 &&
+            (flush_moves(st) != 0 || sqlite3_get_autocommit(st->db)))
+            rc = -1;
         if (rc == 0)
             rc = step_done(st, st->stmt[ST_COMMIT]);
     }
+    st->n_moves = 0;
     if (rc != 0 && !sqlite3_get_autocommit(st->db)) {
         int err = st->last_err;
         step_done(st, st->stmt[ST_ROLLBACK]); /* best effort; logged */
@@ -1714,6 +1813,9 @@ void store_close(struct store *st)
         deliver_done(st); /* the last callbacks, on this (the loop) thread */
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(st->stmt[i]);
+    for (int i = 0; i < MOVE_LEVELS; i++)
+        if (st->move_stmt[i] != st->stmt[ST_MOVE_INSERT])
+            sqlite3_finalize(st->move_stmt[i]);
     /* best effort: a clean close checkpoints the WAL into the database */
     sqlite3_close(st->db);
     free(st->path);
@@ -1738,14 +1840,37 @@ void store_get_metrics(struct store *st, struct store_metrics *out)
     pthread_mutex_unlock(&st->lock);
 }
 
-void store_ops_free(struct store_op *ops)
+/* Journal entries are made on the loop thread (store_op_new) and most
+ * are freed there, by the journal's done callback: a free list on that
+ * thread saves a calloc and a free per move. The writer frees only a
+ * dropped backlog (free_backlog), straight to free(): its thread keeps
+ * none, and a thread that never made an op keeps none either. */
+#define OP_POOL_MAX 512
+static _Thread_local struct pool op_pool;
+
+struct store_op *store_op_new(void)
+{
+    if (op_pool.size == 0)
+        pool_init(&op_pool, sizeof(struct store_op), OP_POOL_MAX);
+    return pool_get(&op_pool);
+}
+
+static void ops_free(struct store_op *ops, bool is_pooled)
 {
     while (ops != NULL) {
         struct store_op *next = ops->next;
         free(ops->log);
-        free(ops);
+        if (is_pooled && op_pool.size != 0)
+            pool_put(&op_pool, ops);
+        else
+            free(ops);
         ops = next;
     }
+}
+
+void store_ops_free(struct store_op *ops)
+{
+    ops_free(ops, true);
 }
 
 /* ---------- the Redis backend (store_redis.c) ---------- */

@@ -281,6 +281,10 @@ void store_close(struct store *st);
 
 void store_get_metrics(struct store *st, struct store_metrics *out);
 
+/* A zeroed op (never NULL), from a free list of the calling thread when
+ * store_ops_free gave it one there; free it with store_ops_free. */
+struct store_op *store_op_new(void);
+
 /* Frees a match and its moves (NULL does nothing). */
 void store_open_match_free(struct store_open_match *m);
 

@@ -4,6 +4,8 @@ command line; ctest runs each as its own test):
 
     gameload_check.py real 2|4     against the real tavolo binary: a few
                                    seconds of briscola, errors=0, moves>0
+    gameload_check.py real 2 procs the same split over 3 processes with a
+                                   warm-up: the merged figures add up
     gameload_check.py fake none    against fake_bad_server.py, no fault:
                                    errors=0 (the fake itself plays right)
     gameload_check.py fake v2      the same, version 2, every game (scopa
@@ -12,6 +14,8 @@ command line; ctest runs each as its own test):
     gameload_check.py fake dup|drop|badend|reorder|nosweep|badscore
                                    a deliberately broken server: gameload
                                    must exit 1 and name the error
+    gameload_check.py fake dup procs | fake drop procs
+                                   the same from one of 2 processes
     gameload_check.py missing      a game or QUICK the server lacks: exit 2
 
 GAMELOAD_BIN and TAVOLO_BIN name the binaries. Every process started here
@@ -82,7 +86,7 @@ def check(cond, what, out, err):
         sys.exit(1)
 
 
-def case_real(seats):
+def case_real(seats, procs=1):
     srv = harness.Server("--rate", "1000000000", "--burst", "1000000000",
                          "--max-per-ip", "100000", "--max-waiting-per-ip", "0",
                          "--log-level", "warn")
@@ -91,7 +95,9 @@ def case_real(seats):
             srv.port, "-n", 10 * seats, "-g", "briscola:%d" % seats,
             "-d", 3, "--pid", srv.proc.pid,
             # 4 seats: from 127.0.0.1 .. 127.0.0.4 (bind before connect)
-            *(["--per-src", 10] if seats == 4 else []))
+            *(["--per-src", 10] if seats == 4 else []),
+            *(["--procs", procs, "--warmup", 1, "--per-src", 7]
+              if procs > 1 else []))
     finally:
         code = srv.stop()
     check(rc == 0, "gameload exit status %d" % rc, out, err)
@@ -100,10 +106,25 @@ def case_real(seats):
     check(int(kv.get("matches", 0)) > 0, "no match ended", out, err)
     check(float(kv.get("server_cpu_pct", -1)) >= 0, "no server CPU", out, err)
     check(code == 0, "server exit status %s" % code, out, srv.log_text())
-    print("ok: real %d seats: %s" % (seats, out.splitlines()[-1]))
+    if procs > 1:
+        # Every process's players, merged; the window after the warm-up.
+        check(kv.get("procs") == str(procs) and kv.get("warmup_s") == "1.0",
+              "procs=%s warmup_s=%s" % (kv.get("procs"), kv.get("warmup_s")),
+              out, err)
+        check(kv.get("players") == str(10 * seats) and
+              kv.get("connected") == str(10 * seats),
+              "players=%s connected=%s" % (kv.get("players"),
+                                           kv.get("connected")), out, err)
+        check(2.5 < float(kv.get("secs", 0)) < 4.5, "secs=%s, expected the "
+              "3 s window" % kv.get("secs"), out, err)
+        check(int(kv.get("turn_n", 0)) > 0 and int(kv.get("reply_n", 0)) >=
+              int(kv.get("moves", 0)), "turn_n=%s reply_n=%s" %
+              (kv.get("turn_n"), kv.get("reply_n")), out, err)
+    print("ok: real %d seats, %d process(es): %s" % (seats, procs,
+                                                     out.splitlines()[-1]))
 
 
-def case_fake(fault):
+def case_fake(fault, procs=1):
     v2 = fault in ("v2", "quick", "nosweep", "badscore")
     if fault in FAULTS:
         games = FAULTS[fault][2]
@@ -114,7 +135,9 @@ def case_fake(fault):
     try:
         rc, kv, out, err = run_gameload(fake.port, "-n", 16 if v2 else 4,
                                         "-g", games, "-d", 3,
-                                        "--stall-ms", 1000, *extra)
+                                        "--stall-ms", 1000, *extra,
+                                        *(["--procs", procs]
+                                          if procs > 1 else []))
     finally:
         fake.stop()
     if fault in ("none", "v2", "quick"):
@@ -155,10 +178,11 @@ def main():
         sys.exit(1)
     t0 = time.monotonic()
     what = sys.argv[1:] or ["fake", "none"]
+    procs = 3 if what[-1] == "procs" else 1
     if what[0] == "real":
-        case_real(int(what[1]))
+        case_real(int(what[1]), procs)
     elif what[0] == "fake":
-        case_fake(what[1])
+        case_fake(what[1], 2 if procs > 1 else 1)
     elif what[0] == "missing":
         case_missing()
     else:

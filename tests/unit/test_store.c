@@ -614,6 +614,102 @@ TEST(full_disk_commits_are_kept_and_retried_in_order)
     store_close(st);
 }
 
+static struct store_open_match kept[8];
+static unsigned n_kept;
+
+static void keep_open(void *ctx, const struct store_open_match *m)
+{
+    (void)ctx;
+    if (n_kept < 8)
+        open_match(&kept[n_kept++], m);
+}
+
+/* The writer puts a group's moves in with multi-row INSERTs (2^k rows a
+ * statement). Whatever the split — 1 to 200 moves a job, STARTs and
+ * TOKENs between them, a job refused by the schema in the middle — every
+ * move is there, once, in order, with its fields, and the refused job's
+ * are not. */
+TEST(batched_moves_keep_order_fields_and_refusals)
+{
+    char err[256];
+    const char *dir = tmpdir();
+    struct store *st = store_open(dir, err, sizeof err);
+    uv_loop_t loop;
+    CHECK(st != NULL);
+    CHECK_INT(uv_loop_init(&loop), 0);
+    CHECK_INT(store_start(st, &loop), 0);
+
+    struct store_job *jobs[64];
+    size_t n = 0;
+    unsigned seq[4] = {0};
+    n_done = 0;
+    jobs[n++] = journal(st, start_op(1));
+    jobs[n++] = journal(st, start_op(2));
+    /* Jobs of 1, 2, ... moves, alternating matches, some with a START or a
+     * TOKEN in the middle of their moves. */
+    for (unsigned k = 1; k <= 200; k += k < 8 ? 1 : 37) {
+        struct store_op *head = NULL, **tail = &head;
+        for (unsigned i = 0; i < k; i++) {
+            uint64_t id = 1 + (i + k) % 2;
+            struct store_op *op = move_op(id, seq[id]++);
+            snprintf(op->cards, sizeof op->cards, "%uc", (op->seq % 9) + 1);
+            op->move_kind = op->seq % 3;
+            op->is_timeout = op->seq % 5 == 0;
+            *tail = op;
+            tail = &op->next;
+            if (k == 45 && i == 20) {
+                *tail = start_op(3);
+                tail = &(*tail)->next;
+            }
+            if (k == 82 && i == 70) {
+                struct store_op *t = op_new(STORE_OP_TOKEN, 1);
+                t->seat = 1;
+                memset(t->seats[1].token, 'z', STORE_TOKEN_LEN);
+                *tail = t;
+                tail = &t->next;
+            }
+        }
+        jobs[n++] = journal(st, head);
+    }
+    /* A job the schema refuses (a move said twice) among good ones. */
+    struct store_op *dup = move_op(2, 0);
+    dup->next = move_op(2, 500);
+    jobs[n++] = journal(st, dup);
+    jobs[n++] = journal(st, move_op(3, 0));
+    run_until(&loop, (int)n);
+    for (size_t i = 0; i < n; i++)
+        CHECK_INT(jobs[i]->rc, i == n - 2 ? STORE_FAILED : STORE_OK);
+    store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    for (size_t i = 0; i < n; i++)
+        free_job(jobs[i]);
+
+    st = store_open(dir, err, sizeof err);
+    CHECK(st != NULL);
+    n_kept = 0;
+    CHECK_INT(store_each_open_match(st, keep_open, NULL), 0);
+    CHECK_INT(n_kept, 3);
+    for (unsigned m = 0; m < 3; m++) {
+        const struct store_open_match *om = &kept[m];
+        unsigned want = om->id == 3 ? 1 : seq[om->id];
+        CHECK_INT(om->n_moves, want);
+        for (unsigned i = 0; om->id != 3 && i < om->n_moves; i++) {
+            char cards[8];
+            snprintf(cards, sizeof cards, "%uc", (i % 9) + 1);
+            CHECK_STR(om->moves[i].cards, cards);
+            CHECK_INT(om->moves[i].seat, i % 2);
+            CHECK_INT(om->moves[i].kind, i % 3);
+            CHECK_INT(om->moves[i].is_timeout, i % 5 == 0);
+        }
+        if (om->id == 1)
+            CHECK_INT(om->seats[1].token[0], 'z');
+        free(om->moves);
+    }
+    CHECK(seq[1] + seq[2] > 300);
+    store_close(st);
+}
+
 static int n_broken;
 static char broken_why[256];
 
