@@ -120,7 +120,9 @@ soak: deps-test
 	  python3 tests/integration/test_cluster_failover.py test_kill_repeat
 
 # The bots' strength and cost: 2000 matches per pairing (hours: docs/BOTS.md);
-# MATCHES=200 for a shorter run.
+# MATCHES=200 for a shorter run; HARD_BUDGETS="scopa:1000 hearts:150" and
+# SHORT="scopa:40" (bench/bots.sh) for per-game budgets and full-budget runs.
+# The bots under load: bench/botload.sh (docs/BOTS.md "Load").
 MATCHES ?= 2000
 bench-bots: build
 	JOBS=$(JOBS) bench/bots.sh $(MATCHES)

@@ -495,7 +495,7 @@ function onEvent(w, line) {
       state.away = new Set();
       state.started = true;
       if (state.quickFound !== null) {
-        const others = state.seats.filter((s, i) => i !== state.mySeat);
+        const others = state.seats.filter((s, i) => i !== state.mySeat).map(displayName);
         chat(`Play now: found ${others.join(", ")} after ${state.quickFound}s`);
         state.quickFound = null;
       }

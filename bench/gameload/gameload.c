@@ -1755,6 +1755,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < o_procs; i++)
             if (ch[i].res_fd >= 0)
                 close(ch[i].res_fd);
+        free(ch);
         return 2;
     }
     double cpu_pct = -1, bpp = -1;
@@ -1767,5 +1768,6 @@ int main(int argc, char **argv)
     for (int i = 0; i < o_procs; i++)
         if (ch[i].status != 0)
             rc = 1;
+    free(ch);
     return rc ? rc : (all.errors || !all.moves ? 1 : 0);
 }

@@ -11,8 +11,11 @@
  */
 #include "app/bot_runner.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "base/mem.h"
 
@@ -26,6 +29,8 @@ struct bot_job {
     unsigned think_ms;
     uint64_t seed, match_id, gen;
     uint64_t ready_ms; /* loop time from which the answer may go */
+    uint64_t asked_ns, begun_ns, ended_ns; /* uv_hrtime: the stats */
+    uint64_t cpu_ns;                       /* the thread's CPU time in work */
     struct rules_move mv;
     int rc;
     bool is_timer_open;
@@ -107,12 +112,56 @@ static uint64_t clock_ms(void *ctx)
     return uv_hrtime() / 1000000u;
 }
 
+/* A search must not starve the loop (and the store's writer) on the same
+ * core: the pool thread that runs one is lowered to BOT_RUNNER_NICE for
+ * good, once (on Linux the nice value is the thread's; an unprivileged
+ * thread cannot raise it back, so it stays). The loop, at the server's
+ * own nice, then wins the core whenever it has work; the searches take
+ * what is left, within their time cap. */
+static void lower_this_thread(void)
+{
+    static __thread bool is_lowered;
+
+    if (is_lowered)
+        return;
+    is_lowered = true;
+    errno = 0;
+    int now = getpriority(PRIO_PROCESS, 0);
+    if (errno == 0 && now < BOT_RUNNER_NICE)
+        (void)setpriority(PRIO_PROCESS, 0, BOT_RUNNER_NICE); /* best effort */
+}
+
 static void work(uv_work_t *req)
 {
     struct bot_job *j = req->data;
-    struct bot_budget budget = {BOT_HARD_ITERATIONS, BOT_HARD_TIME_MS, clock_ms,
+
+    lower_this_thread();
+    struct bot_budget budget = {BOT_HARD_ITERATIONS, j->think_ms, clock_ms,
                                 NULL};
+    struct timespec c0, c1;
+    bool has_cpu = clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0) == 0;
+    j->begun_ns = uv_hrtime();
     j->rc = bot_choose(&j->view, j->level, &budget, j->seed, &j->mv);
+    j->ended_ns = uv_hrtime();
+    if (has_cpu && clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1) == 0)
+        j->cpu_ns = (uint64_t)(c1.tv_sec - c0.tv_sec) * 1000000000u +
+                    (uint64_t)c1.tv_nsec - (uint64_t)c0.tv_nsec;
+}
+
+static void count(struct bot_runner_stats *st, const struct bot_job *j)
+{
+    uint64_t think = (j->ended_ns - j->begun_ns) / 1000u;
+    uint64_t wait = (j->begun_ns - j->asked_ns) / 1000u;
+    unsigned lv = (unsigned)j->level < 3 ? (unsigned)j->level : 2;
+
+    st->n_moves[lv]++;
+    st->think_us[lv] += think;
+    st->cpu_us[lv] += j->cpu_ns / 1000u;
+    if (think > st->max_think_us[lv])
+        st->max_think_us[lv] = think;
+    st->wait_us += wait;
+    if (wait > st->max_wait_us)
+        st->max_wait_us = wait;
 }
 
 static void after_work(uv_work_t *req, int status)
@@ -125,6 +174,7 @@ static void after_work(uv_work_t *req, int status)
         finish(j);
         return;
     }
+    count(&br->stats, j);
     uint64_t now = uv_now(br->loop);
     if (now >= j->ready_ms) {
         deliver(j);
@@ -154,6 +204,7 @@ int bot_runner_ask(struct bot_runner *br, const struct bot_view *v,
     j->match_id = match_id;
     j->gen = gen;
     j->ready_ms = uv_now(br->loop) + delay_ms;
+    j->asked_ns = uv_hrtime();
     j->req.data = j;
     if (uv_queue_work(br->loop, &j->req, work, after_work) != 0) {
         free_job(j);

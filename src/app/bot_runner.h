@@ -38,6 +38,20 @@ typedef void (*bot_runner_done_fn)(void *ctx, uint64_t match_id, unsigned seat,
 
 struct bot_job;
 
+/* The nice value of a pool thread once it has run a search (bot_runner.c;
+ * docs/BOTS.md "Load"). */
+#define BOT_RUNNER_NICE 10
+
+/* What the bots cost, for the metrics (docs/BOTS.md, "Load"): answers
+ * per level, the pool time they thought, and how long asks waited for a
+ * pool thread. Loop thread only. */
+struct bot_runner_stats {
+    uint64_t n_moves[3];
+    uint64_t think_us[3], max_think_us[3]; /* wall time on the pool thread */
+    uint64_t cpu_us[3];                    /* CPU time of the same */
+    uint64_t wait_us, max_wait_us;
+};
+
 struct bot_runner {
     uv_loop_t *loop;
     bot_runner_done_fn done;
@@ -46,6 +60,7 @@ struct bot_runner {
     unsigned n_jobs;
     unsigned think_ms; /* hard's time cap (BOT_HARD_TIME_MS by default) */
     bool is_closing;
+    struct bot_runner_stats stats;
 };
 
 void bot_runner_init(struct bot_runner *br, uv_loop_t *loop,

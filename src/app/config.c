@@ -62,6 +62,8 @@ static const struct opt opts[] = {
     U32("quick-bot-ms", quick_bot_ms, 0, 86400000, "quick play fills a table with bots after, 0 = never (20000)"),
     STR("away-bot", away_bot, "a bot plays an away seat's turn: off, easy, normal, hard (off)"),
     STR("abandon", abandon, "after the grace period: forfeit or bot (forfeit)"),
+    STR("bench-bot-matches", bench_bot_matches,
+        "load benches only: N:GAME:SEATS:LEVEL bot-only matches kept in play (off)"),
     STR("check-data", check_data, "check the store in DIR, print a report, exit 0/1"),
     STR("backup", backup_to, "copy the --data store to FILE (online backup), exit"),
     /* Limits against hostile clients (docs/OPERATIONS.md). */
@@ -112,6 +114,7 @@ void config_defaults(struct config *cfg)
     cfg->quick_bot_ms = 20000;
     cfg->away_bot = mem_strdup("off");
     cfg->abandon = mem_strdup("forfeit");
+    cfg->bench_bot_matches = mem_strdup("off");
     /* Limits against hostile clients (docs/OPERATIONS.md). */
     cfg->sndbuf_kb = 64;
     cfg->conn_rate = 20;
@@ -303,6 +306,28 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err,
         return -1;
     }
     cfg->is_abandon_bot = strcmp(cfg->abandon, "bot") == 0;
+    cfg->bench_bots_n = 0;
+    if (strcmp(cfg->bench_bot_matches, "off") != 0) {
+        char level[8];
+        int used = 0;
+        cfg->bench_bots_level = 3;
+        if (sscanf(cfg->bench_bot_matches, "%u:%23[a-z]:%u:%7[a-z]%n", &cfg->bench_bots_n,
+                   cfg->bench_bots_game, &cfg->bench_bots_seats, level, &used) == 4 &&
+            cfg->bench_bot_matches[used] == '\0') {
+            for (uint32_t i = 1; i < 4; i++)
+                if (strcmp(level, levels[i]) == 0)
+                    cfg->bench_bots_level = i - 1; /* bot.h's enum */
+        }
+        if (cfg->bench_bots_level > 2 || cfg->bench_bots_n < 1 ||
+            cfg->bench_bots_n > 10000 || cfg->bench_bots_seats < 2 ||
+            cfg->bench_bots_seats > 4) {
+            snprintf(err, err_cap, "--bench-bot-matches: expected off or"
+                     " N:GAME:SEATS:LEVEL (N 1-10000, e.g. 20:briscola:2:hard), got '%s'",
+                     cfg->bench_bot_matches);
+            cfg->bench_bots_n = 0;
+            return -1;
+        }
+    }
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
         snprintf(err, err_cap, "--tls-cert and --tls-key go together");
         return -1;

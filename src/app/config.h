@@ -47,6 +47,11 @@ struct config {
     char *abandon;          /* forfeit, bot */
     uint8_t away_bot_level; /* from away_bot: level + 1; 0 off */
     bool is_abandon_bot;
+    /* --bench-bot-matches N:GAME:SEATS:LEVEL (a load bench's, docs/BOTS.md
+     * "Load"): N matches of bots alone kept in play; "off" none. */
+    char *bench_bot_matches;
+    uint32_t bench_bots_n, bench_bots_seats, bench_bots_level;
+    char bench_bots_game[24];
     bool show_help;
     /* Limits against hostile clients (docs/OPERATIONS.md). */
     uint32_t sndbuf_kb;     /* SO_SNDBUF of accepted sockets; 0: kernel's */

@@ -132,6 +132,34 @@ size_t metrics_render(struct server *srv, char *out, size_t cap)
     put(&o, "tavolo_matches{state=\"playing\"} %zu\n", playing);
     help(&o, "tavolo_matches_finished_total", "counter", "Matches finished since start.");
     put(&o, "tavolo_matches_finished_total %" PRIu64 "\n", finished);
+    /* PROTOCOL §14: what the bots cost (docs/BOTS.md, "Load"). */
+    static const char *const levels[] = {"easy", "normal", "hard"};
+    const struct bot_runner_stats *bs = &srv->bots.stats;
+    help(&o, "tavolo_bot_moves_total", "counter", "Bot answers, by level.");
+    for (unsigned i = 0; i < 3; i++)
+        put(&o, "tavolo_bot_moves_total{level=\"%s\"} %" PRIu64 "\n", levels[i],
+            bs->n_moves[i]);
+    help(&o, "tavolo_bot_think_seconds_total", "counter",
+         "Thread-pool time bots spent choosing, by level.");
+    for (unsigned i = 0; i < 3; i++)
+        put(&o, "tavolo_bot_think_seconds_total{level=\"%s\"} %.6f\n", levels[i],
+            bs->think_us[i] / 1e6);
+    help(&o, "tavolo_bot_cpu_seconds_total", "counter",
+         "CPU time bots spent choosing, by level.");
+    for (unsigned i = 0; i < 3; i++)
+        put(&o, "tavolo_bot_cpu_seconds_total{level=\"%s\"} %.6f\n", levels[i],
+            bs->cpu_us[i] / 1e6);
+    help(&o, "tavolo_bot_think_max_seconds", "gauge", "The longest bot answer, by level.");
+    for (unsigned i = 0; i < 3; i++)
+        put(&o, "tavolo_bot_think_max_seconds{level=\"%s\"} %.6f\n", levels[i],
+            bs->max_think_us[i] / 1e6);
+    help(&o, "tavolo_bot_queue_seconds_total", "counter",
+         "Time bot asks waited for a pool thread, summed.");
+    put(&o, "tavolo_bot_queue_seconds_total %.6f\n", bs->wait_us / 1e6);
+    help(&o, "tavolo_bot_queue_max_seconds", "gauge", "The longest wait for a pool thread.");
+    put(&o, "tavolo_bot_queue_max_seconds %.6f\n", bs->max_wait_us / 1e6);
+    help(&o, "tavolo_bots_pending", "gauge", "Bot asks not yet answered.");
+    put(&o, "tavolo_bots_pending %u\n", bot_runner_pending(&srv->bots));
     help(&o, "tavolo_bytes_received_total", "counter", "Bytes read from clients.");
     put(&o, "tavolo_bytes_received_total %" PRIu64 "\n", srv->conns.stats.bytes_in);
     help(&o, "tavolo_bytes_sent_total", "counter", "Bytes handed to the kernel for clients.");

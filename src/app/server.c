@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "app/auth.h"
+#include "app/bench_bots.h"
 #include "app/sdnotify.h"
 #include "app/session.h"
 #include "app/upgrade.h"
@@ -395,6 +396,7 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
             snprintf(op->seats[s].seed, sizeof op->seats[s].seed, "%s",
                      j->seeds[s] ? j->seeds[s] : "");
             op->seats[s].side = j->sides[s];
+            op->seats[s].bot = j->bots[s];
         }
         deal_to_hex(j->secret, DEAL_SECRET_LEN, op->secret);
         break;
@@ -421,6 +423,11 @@ static void lobby_journal_cb(void *ctx, const struct lobby_journal *j)
         op->seat = j->seat;
         snprintf(op->seats[j->seat].token, sizeof op->seats[0].token, "%s",
                  j->tokens[j->seat]);
+        break;
+    case LOBBY_J_REPLACED:
+        op->kind = STORE_OP_REPLACED;
+        op->seat = j->seat;
+        op->seats[j->seat].bot = j->bots[j->seat];
         break;
     case LOBBY_J_END:
         op->kind = STORE_OP_END;
@@ -569,6 +576,8 @@ static int restore_one(struct server *srv, const struct store_open_match *m)
         r.start.tokens[s] = m->seats[s].token;
         r.start.is_registered[s] = m->seats[s].is_registered;
         r.start.seeds[s] = m->seats[s].seed;
+        r.start.bots[s] = (uint8_t)(m->seats[s].bot <= 3 ? m->seats[s].bot : 255);
+        r.start.replaced[s] = m->seats[s].is_replaced;
     }
     for (unsigned i = 0; i < m->n_moves; i++) {
         moves[i].seat = m->moves[i].seat;
@@ -1156,6 +1165,7 @@ static void on_shutdown_tick(uv_timer_t *t)
     uv_close((uv_handle_t *)&srv->shutdown_timer, NULL);
     uv_close((uv_handle_t *)&srv->deadline_timer, NULL);
     uv_close((uv_handle_t *)&srv->quick_timer, NULL);
+    bench_bots_stop(srv);
     bot_runner_close(&srv->bots);
     /* Gives up the lease: the peers take what is left at once. */
     relay_stop(srv);
@@ -1289,7 +1299,8 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     if (is_upgrade && upgrade_child_receive(srv) != 0)
         return -1;
     /* The cluster before the store: restoring matches tells the directory. */
-    if (relay_start(srv) != 0 || server_open_store(srv) != 0)
+    if (relay_start(srv) != 0 || server_open_store(srv) != 0 ||
+        bench_bots_start(srv) != 0)
         return -1;
     if ((rc = uv_timer_init(loop, &srv->reload_timer)) != 0) {
         log_error("cannot make the reload timer: %s", uv_strerror(rc));
@@ -1427,6 +1438,8 @@ void server_free(struct server *srv)
     queue_free(&srv->quick);
     lobby_free(srv->lobby);
     srv->lobby = NULL;
+    free(srv->bench_ids);
+    srv->bench_ids = NULL;
     outbox_close(&srv->outbox);
     ban_free(srv->bans);
     srv->bans = NULL;

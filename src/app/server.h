@@ -74,6 +74,11 @@ struct server {
     struct bot_runner bots;
     struct queue quick;
     uv_timer_t quick_timer;
+    /* --bench-bot-matches (bench_bots.c): the matches it keeps in play. */
+    uv_timer_t bench_timer;
+    bool has_bench_timer;
+    const struct rules *bench_rules;
+    uint64_t *bench_ids;
     /* TLS on the game port (net/tls.h): NULL without --tls-cert. A
      * certificate reload (SIGHUP) runs on the thread pool. */
     struct tls_server *tls;

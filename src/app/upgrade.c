@@ -357,28 +357,6 @@ void upgrade_abort(struct server *srv, const char *why)
 
 /* ---------- the old process: settling ---------- */
 
-/* A match in play with a bot seat: its START names the bot ("~normal1"),
- * which lobby_restore does not take back yet, so the new process could
- * not restore it. */
-static void find_bot_match(void *ctx, const struct lobby_match_state *m)
-{
-    uint64_t *id = ctx;
-    for (unsigned s = 0; s < m->n_seats && s < 4 && *id == 0; s++)
-        if (m->is_playing && m->bot[s] != 0)
-            *id = m->id;
-}
-
-static const char *bot_match(struct server *srv, char *buf, size_t cap)
-{
-    uint64_t id = 0;
-    lobby_each_match(srv->lobby, find_bot_match, &id);
-    if (id == 0)
-        return NULL;
-    snprintf(buf, cap, "match %" PRIu64 " has a bot seat, which the journal "
-             "cannot restore yet", id);
-    return buf;
-}
-
 /* Why the server is not quiet yet, or NULL. */
 static const char *unsettled(struct server *srv)
 {
@@ -409,16 +387,6 @@ static const char *unsettled(struct server *srv)
             return why;
     }
     return NULL;
-}
-
-static bool refuse_bots(struct upgrade *u)
-{
-    char text[160];
-    const char *why = bot_match(u->srv, text, sizeof text);
-    if (why == NULL)
-        return false;
-    fail(u, why);
-    return true;
 }
 
 static void send_all(struct upgrade *u);
@@ -491,8 +459,7 @@ static void on_settle_tick(uv_timer_t *t)
 
     if (why == NULL) {
         uv_timer_stop(t);
-        if (!refuse_bots(u))
-            capture(u);
+        capture(u);
         return;
     }
     if (ms_left(u) == 0) {
@@ -917,8 +884,6 @@ static void on_channel(uv_poll_t *h, int status, int events)
     snprintf(u->child_version, sizeof u->child_version, "%s", v.u.hello.version);
     u->child_pid = v.u.hello.pid;
     uv_poll_stop(u->poll);
-    if (refuse_bots(u))
-        return;
     log_event(LOG_INFO, "upgrade.settling", "pid=%u version=%s",
               u->child_pid, u->child_version);
     /* From now on no client is read: what is in flight finishes. */

@@ -509,6 +509,10 @@ int lobby_restore(struct lobby *l, const struct lobby_restore *r,
         return -1;
     for (unsigned s = 0; s < r->start.n_seats; s++) {
         size_t n = strlen(r->start.names[s]);
+        if (r->start.bots[s] > 3 || (r->start.replaced[s] && r->start.bots[s] == 0))
+            return -1;
+        if (r->start.bots[s] != 0)
+            continue; /* a bot's seat: its name is made again, no token */
         if (!valid_name(r->start.names[s], n) || strmap_get(&l->names, r->start.names[s], n) ||
             !valid_token(r->start.tokens[s], strlen(r->start.tokens[s])) ||
             strmap_get(&l->tokens, r->start.tokens[s], LOBBY_TOKEN_LEN))
@@ -521,6 +525,11 @@ int lobby_restore(struct lobby *l, const struct lobby_restore *r,
     l->next_id = saved_id > r->start.match_id ? saved_id : r->start.match_id;
 
     for (unsigned s = 0; s < r->start.n_seats; s++) {
+        if (r->start.bots[s] != 0) {
+            match_restore_bot(mt, s, r->start.bots[s] - 1u,
+                              r->start.replaced[s] ? r->start.names[s] : NULL);
+            continue;
+        }
         struct member *m = mem_calloc(1, sizeof *m);
         snprintf(m->name, sizeof m->name, "%s", r->start.names[s]);
         snprintf(m->token, sizeof m->token, "%s", r->start.tokens[s]);
@@ -565,9 +574,12 @@ int lobby_restore(struct lobby *l, const struct lobby_restore *r,
             match_forfeit(l, mt, 0, now_ms);
         return -1;
     }
-    /* Everyone is away: the grace period starts anew, so does the turn. */
+    /* Every person is away: the grace period starts anew, so does the
+     * turn; the bots play on (a bot's move may be due already). */
     for (unsigned s = 0; s < r->start.n_seats; s++)
-        match_away(l, mt, s, now_ms);
+        if (mt->seats[s].m != NULL)
+            match_away(l, mt, s, now_ms);
+    match_ask_bots(l, mt);
     return 0;
 }
 
@@ -685,6 +697,22 @@ int lobby_bot_view(struct lobby *l, uint64_t match_id, unsigned seat,
         return -1;
     }
     return 0;
+}
+
+uint64_t lobby_bot_match(struct lobby *l, const struct rules *r,
+                         unsigned n_seats, unsigned level, uint64_t now_ms)
+{
+    struct match *mt = match_new(l, r, n_seats);
+    uint64_t id = mt->id;
+
+    assert(level < 3);
+    match_seat_all(l, mt, NULL, 0, n_seats, level, now_ms);
+    return id;
+}
+
+bool lobby_has_match(struct lobby *l, uint64_t id)
+{
+    return find_match(l, id) != NULL;
 }
 
 uint64_t lobby_quick_match(struct lobby *l, const struct rules *r,

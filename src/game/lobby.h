@@ -56,6 +56,7 @@ enum lobby_journal_kind {
     LOBBY_J_MOVE,      /* seq-th move accepted: seat, the full move, is_timeout */
     LOBBY_J_TOKEN,     /* seat's resume token changed: tokens[seat] */
     LOBBY_J_END,       /* over: result, reason, points, the event log */
+    LOBBY_J_REPLACED,  /* a bot took seat (--abandon bot): bots[seat] */
 };
 
 struct lobby_journal {
@@ -73,6 +74,10 @@ struct lobby_journal {
     const uint8_t *secret;          /* LOBBY_SECRET_LEN bytes */
     const char *seeds[4];           /* lowercase hex, "" for none */
     unsigned sides[4];              /* START: rules->side_of each seat */
+    /* START, REPLACED: a server bot plays the seat (bot.h's level + 1;
+     * 0 a person); START of a restore: replaced[s], a bot took the seat
+     * from names[s], who has the match as lost. */
+    uint8_t bots[4];
     const uint32_t *draws;
     unsigned n_draws;
     unsigned seq, seat;
@@ -86,7 +91,7 @@ struct lobby_journal {
     const char *log;    /* every event line of the match, private ones as
                            "@<seat> <line>", one per line */
     bool is_unrated;    /* END: a bot held a seat (PROTOCOL §14) */
-    bool replaced[4];   /* END: the seat's player was replaced by a bot */
+    bool replaced[4];   /* END, restore: the seat's player was replaced by a bot */
 };
 
 /* A match to rebuild after a restart (lobby_restore): its journal, the
@@ -258,14 +263,23 @@ int lobby_bot_view(struct lobby *l, uint64_t match_id, unsigned seat,
 uint64_t lobby_quick_match(struct lobby *l, const struct rules *r,
                            unsigned n_seats, struct member **members,
                            unsigned n, uint64_t now_ms);
+/* A match of bots alone, every seat of level (bot.h's enum), started at
+ * once: --bench-bot-matches (docs/BOTS.md, "Load"), never a client's
+ * doing. Returns the match id. */
+uint64_t lobby_bot_match(struct lobby *l, const struct rules *r,
+                         unsigned n_seats, unsigned level, uint64_t now_ms);
+/* Is match id waiting or in play? */
+bool lobby_has_match(struct lobby *l, uint64_t id);
 /* True if m is seated or watching (CREATE/JOIN/... would be ALREADY). */
 bool lobby_is_busy(const struct member *m);
 /* A registered member's flag, for the rating window (§14). */
 bool lobby_member_is_registered(const struct member *m);
 
-/* Rebuilds a match that was in play when the server stopped: every seat
- * is held for a dropped player (grace period from now_ms), the turn clock
- * starts afresh. Returns 0, or -1 if the record does not replay. */
+/* Rebuilds a match that was in play when the server stopped: every
+ * person's seat is held for a dropped player (grace period from now_ms),
+ * a bot's seat (start.bots, start.replaced) has its bot again and plays
+ * on, the turn clock starts afresh. Returns 0, or -1 if the record does
+ * not replay. */
 int lobby_restore(struct lobby *l, const struct lobby_restore *r,
                   uint64_t now_ms);
 

@@ -569,6 +569,7 @@ void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
                 mt->seats[s].m ? mt->seats[s].m->is_registered : false;
             j.seeds[s] = mt->seeds[s];
             j.sides[s] = mt->rules->side_of(mt->state, s);
+            j.bots[s] = mt->seats[s].bot;
         }
         l->env.journal(l->env.ctx, &j);
     }
@@ -960,6 +961,19 @@ unsigned match_seat_bot(struct lobby *l, struct match *mt, unsigned level,
     return s;
 }
 
+void match_restore_bot(struct match *mt, unsigned seat, unsigned level,
+                       const char *replaced_name)
+{
+    assert(level < 3 && seat < mt->n_seats && !is_taken(&mt->seats[seat]));
+    name_bot(mt, seat, level);
+    mt->n_seated++;
+    if (replaced_name != NULL) {
+        mt->replaced[seat] = true;
+        snprintf(mt->replaced_name[seat], sizeof mt->replaced_name[seat], "%s",
+                 replaced_name);
+    }
+}
+
 void match_seat_all(struct lobby *l, struct match *mt, struct member **members,
                     unsigned n, unsigned n_bots, unsigned level,
                     uint64_t now_ms)
@@ -1042,6 +1056,16 @@ void match_replace(struct lobby *l, struct match *mt, unsigned seat,
     m->match = NULL;
     match_forget_member(l, m);
     name_bot(mt, seat, 1);
+    /* Journaled with the REPLACED line (the caller's capture), so that a
+     * restart finds the bot in the seat. */
+    if (l->env.journal && !l->is_replaying) {
+        struct lobby_journal j = {
+            .kind = LOBBY_J_REPLACED, .match_id = mt->id, .seat = seat,
+            .n_seats = mt->n_seats,
+        };
+        j.bots[seat] = st->bot;
+        l->env.journal(l->env.ctx, &j);
+    }
     emit(l, mt, NULL, "REPLACED %" PRIu64 " %u %s", mt->id, seat, st->name);
     match_ask_bots(l, mt);
 }

@@ -182,6 +182,11 @@ void match_seat_all(struct lobby *l, struct match *mt, struct member **members,
 /* Asks the env for a bot move for every seat that owes one and has a
  * bot (its own, or --away-bot's for an away seat), unless asked already. */
 void match_ask_bots(struct lobby *l, struct match *mt);
+/* lobby_restore: seat's bot of level (bot.h's enum) again, before
+ * match_start, without a SEATED line; replaced_name: the player it
+ * replaced (--abandon bot), or NULL. */
+void match_restore_bot(struct match *mt, unsigned seat, unsigned level,
+                       const char *replaced_name);
 /* Seat's view, rebuilt from the match's decks and moves: 0 or -1. */
 int match_bot_view(const struct match *mt, unsigned seat, struct bot_view *v);
 /* The grace period of an away seat ran out with --abandon bot: a normal

@@ -39,10 +39,14 @@ _Static_assert(sizeof(struct scopa) ==
 
 unsigned scopa_value(card_t c)
 {
-    /* By rank A..K; 8, 9 and T are not in the 40-card deck. */
-    static const uint8_t value[CARD_N_RANKS] = {1, 2, 3, 4, 5, 6, 7,
-                                                0, 0, 0, 8, 9, 10};
-    return value[card_rank(c)];
+    /* By rank A..K; 8, 9 and T are not in the 40-card deck. Indexed by
+     * the card itself (no division: captures ask this in their loop). */
+#define SCOPA_SUIT_VALUES 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 8, 9, 10
+    static const uint8_t value[CARD_N_RANKS * CARD_N_SUITS] = {
+        SCOPA_SUIT_VALUES, SCOPA_SUIT_VALUES, SCOPA_SUIT_VALUES,
+        SCOPA_SUIT_VALUES};
+#undef SCOPA_SUIT_VALUES
+    return c < CARD_N_RANKS * CARD_N_SUITS ? value[c] : 0;
 }
 
 unsigned scopa_primiera_points(card_t c)
@@ -154,18 +158,28 @@ static void each_capture(const card_t *table, unsigned n_table, card_t played,
                          capture_fn fn, void *ctx)
 {
     uint8_t val[64];
+    unsigned target = scopa_value(played);
+    uint32_t sums = 1; /* bit k: some subset of the table adds up to k */
+    bool is_pair = false;
 
     assert(n_table <= 64);
-    if (has_rank(table, n_table, played)) {
+    /* In the 40-card deck a value is a rank: the same value is the same
+     * rank. One pass finds a pair and the sums the table makes, so that
+     * a card that captures nothing, the common case, costs no walk. */
+    for (unsigned j = 0; j < n_table; j++) {
+        val[j] = (uint8_t)scopa_value(table[j]);
+        is_pair |= val[j] == target;
+        sums |= sums << val[j];
+    }
+    if (is_pair) {
         for (unsigned j = 0; j < n_table; j++)
-            if (card_rank(table[j]) == card_rank(played) &&
-                !fn(ctx, UINT64_C(1) << j))
+            if (val[j] == target && !fn(ctx, UINT64_C(1) << j))
                 return;
         return;
     }
-    for (unsigned j = 0; j < n_table; j++)
-        val[j] = (uint8_t)scopa_value(table[j]);
-    walk_sums(val, n_table, 0, scopa_value(played), 0, fn, ctx);
+    if (target == 0 || target >= 32 || !(sums & (UINT32_C(1) << target)))
+        return;
+    walk_sums(val, n_table, 0, target, 0, fn, ctx);
 }
 
 /* Collects masks up to cap, and counts them up to limit (0: all). */

@@ -17,6 +17,10 @@
  *      there (none: 1500 and no games); every account's old record
  *      becomes its briscola row (all earlier matches were briscola), and
  *      the accounts table loses its record columns (and their index)
+ *   5  seats.bot (PROTOCOL §14: a server bot's level + 1, 0 a person) and
+ *      seats.replaced (1: a bot took the seat from the named player,
+ *      --abandon bot), so that a match in play restores with its bots;
+ *      0 in older rows (a person, as those servers restored them)
  */
 #include "store/store.h"
 
@@ -110,13 +114,16 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "  SELECT name, hash, created_at FROM accounts;"
     "DROP TABLE accounts;"
     "ALTER TABLE accounts_4 RENAME TO accounts;",
+    /* 5 */
+    "ALTER TABLE seats ADD COLUMN bot INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE seats ADD COLUMN replaced INTEGER NOT NULL DEFAULT 0;",
 };
 
 enum stmt_id {
     ST_BEGIN = 0, ST_COMMIT, ST_ROLLBACK,
     ST_MATCH_INSERT, ST_SEAT_INSERT, ST_MOVE_INSERT, ST_TOKEN_UPDATE,
     ST_MATCH_END, ST_SEAT_POINTS, ST_SEATS_OF, ST_RATING_OF, ST_ACCOUNT_RESULT,
-    ST_REGISTER, ST_STATS, ST_TOP, ST_HISTORY,
+    ST_REGISTER, ST_STATS, ST_TOP, ST_HISTORY, ST_SEAT_REPLACED,
     ST_COUNT,
 };
 
@@ -127,7 +134,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MATCH_INSERT] = "INSERT INTO matches(id, game, n_seats, state, deal,"
                         " started_at, secret) VALUES (?, ?, ?, 'playing', '', ?, ?)",
     [ST_SEAT_INSERT] = "INSERT INTO seats(match_id, seat, name, token, registered,"
-                       " seed, side) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       " seed, side, bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    /* The name stays the replaced player's: END counts it a loss. */
+    [ST_SEAT_REPLACED] = "UPDATE seats SET bot = ?, replaced = 1, token = ''"
+                         " WHERE match_id = ? AND seat = ?",
     [ST_MOVE_INSERT] = "INSERT INTO moves(match_id, seq, seat, card, timeout, kind)"
                        " VALUES (?, ?, ?, ?, ?, ?)",
     [ST_TOKEN_UPDATE] = "UPDATE seats SET token = ? WHERE match_id = ? AND seat = ?",
@@ -473,6 +483,9 @@ static int check_db(sqlite3 *db, const char *path, FILE *out, char *first,
          " OR played < 0 OR won < 0 OR lost < 0 OR drawn < 0"},
         {"records of unknown accounts",
          "SELECT COUNT(*) FROM records WHERE name NOT IN (SELECT name FROM accounts)"},
+        {"seats with an impossible bot",
+         "SELECT COUNT(*) FROM seats WHERE bot NOT BETWEEN 0 AND 3"
+         " OR replaced NOT IN (0, 1) OR (replaced = 1 AND bot = 0)"},
     };
     if (!damaged) {
         for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
@@ -843,7 +856,8 @@ int store_each_open_match(struct store *st,
 
     if (sqlite3_prepare_v2(st->db, "SELECT id, game, n_seats, deal, secret FROM matches"
                            " WHERE state = 'playing' ORDER BY id", -1, &ms, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(st->db, "SELECT seat, name, token, registered, seed FROM seats"
+        sqlite3_prepare_v2(st->db, "SELECT seat, name, token, registered, seed, bot,"
+                           " replaced FROM seats"
                            " WHERE match_id = ? ORDER BY seat", -1, &ss, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(st->db, "SELECT seat, card, timeout, kind FROM moves"
                            " WHERE match_id = ? ORDER BY seq", -1, &mv, NULL) != SQLITE_OK)
@@ -873,6 +887,8 @@ int store_each_open_match(struct store *st,
             m.seats[seat].is_registered = sqlite3_column_int(ss, 3) != 0;
             copy_text(m.seats[seat].seed, sizeof m.seats[seat].seed,
                       sqlite3_column_text(ss, 4));
+            m.seats[seat].bot = (unsigned)sqlite3_column_int(ss, 5);
+            m.seats[seat].is_replaced = sqlite3_column_int(ss, 6) != 0;
         }
         sqlite3_reset(ss);
         unsigned cap = 0;
@@ -958,10 +974,20 @@ static int apply_start(struct store *st, const struct store_op *op)
         sqlite3_bind_int(s, 5, op->seats[i].is_registered);
         sqlite3_bind_text(s, 6, op->seats[i].seed, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 7, (int)op->seats[i].side);
+        sqlite3_bind_int(s, 8, (int)op->seats[i].bot);
         if (step_done(st, s) != 0)
             return -1;
     }
     return 0;
+}
+
+static int apply_replaced(struct store *st, const struct store_op *op)
+{
+    sqlite3_stmt *s = st->stmt[ST_SEAT_REPLACED];
+    sqlite3_bind_int(s, 1, (int)op->seats[op->seat].bot);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)op->match_id);
+    sqlite3_bind_int(s, 3, (int)op->seat);
+    return step_done(st, s);
 }
 
 /* The INSERT of 2^level move rows, prepared on its first use. */
@@ -1208,6 +1234,7 @@ static int apply_ops(struct store *st, const struct store_op *op)
                : st->n_moves > 0 && flush_moves(st) != 0 ? -1
                : op->kind == STORE_OP_START ? apply_start(st, op)
                : op->kind == STORE_OP_TOKEN ? apply_token(st, op)
+               : op->kind == STORE_OP_REPLACED ? apply_replaced(st, op)
                : apply_end(st, op);
         /* After SQLITE_FULL or an I/O error SQLite may roll the whole
          * transaction back by itself: a write after that would commit

@@ -57,7 +57,7 @@
 #define STORE_TOKEN_LEN 32
 #define STORE_TOP_MAX 20
 #define STORE_HISTORY_MAX 10
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 #define STORE_SEED_MAX 64    /* hex digits (PROTOCOL §13) */
 #define STORE_SECRET_HEX 64  /* a match secret, in hex */
 #define STORE_MOVE_TEXT 40   /* a move's cards: up to 12 codes, space-separated */
@@ -71,6 +71,11 @@ struct store_seat {
     char seed[STORE_SEED_MAX + 1]; /* "" for none */
     unsigned side;                 /* START: the team or seat it plays for */
     bool is_registered;
+    /* PROTOCOL §14: a server bot plays the seat (bot.h's level + 1; 0 a
+     * person), since START or since a REPLACED (is_replaced: then name
+     * is still the replaced player's, who has the match as lost). */
+    unsigned bot;
+    bool is_replaced;
 };
 
 enum store_durability {
@@ -83,6 +88,7 @@ enum store_op_kind {
     STORE_OP_MOVE,      /* a move was accepted: its kind and cards */
     STORE_OP_TOKEN,     /* a seat's resume token changed */
     STORE_OP_END,       /* the match is over: result, points, event log */
+    STORE_OP_REPLACED,  /* a bot took seat (--abandon bot): seats[seat].bot */
 };
 
 struct store_op {
@@ -100,7 +106,7 @@ struct store_op {
     struct store_seat seats[STORE_MAX_SEATS];
     char secret[STORE_SECRET_HEX + 1];
     /* MOVE (seat, kind, cards, seq, is_timeout); TOKEN (seat,
-     * seats[seat].token) */
+     * seats[seat].token); REPLACED (seat, seats[seat].bot) */
     unsigned seq, seat, move_kind;
     char cards[STORE_MOVE_TEXT];
     bool is_timeout;

@@ -576,6 +576,8 @@ static bool apply_entry(struct store_open_match *m, const redisReply *f)
             s->side = fget_u(f, key);
             snprintf(key, sizeof key, "reg%u", i);
             s->is_registered = fget_u(f, key) != 0;
+            snprintf(key, sizeof key, "bot%u", i); /* absent: a person */
+            s->bot = fget_u(f, key);
         }
     } else if (strcmp(k, "move") == 0) {
         if (m->n_moves % 64 == 0)
@@ -589,6 +591,14 @@ static bool apply_entry(struct store_open_match *m, const redisReply *f)
         unsigned seat = fget_u(f, "seat");
         if (seat < STORE_MAX_SEATS)
             copy(m->seats[seat].token, sizeof m->seats[0].token, fget(f, "token"));
+    } else if (strcmp(k, "replaced") == 0) {
+        /* A bot took the seat (store.h): the name stays the player's. */
+        unsigned seat = fget_u(f, "seat");
+        if (seat < STORE_MAX_SEATS) {
+            m->seats[seat].bot = fget_u(f, "bot");
+            m->seats[seat].is_replaced = true;
+            m->seats[seat].token[0] = '\0';
+        }
     } else if (strcmp(k, "end") == 0) {
         m->is_over = true;
     } else {
@@ -768,7 +778,15 @@ static void op_fields(struct argv *a, const struct store_op *op)
             argf(a, "%u", op->seats[i].side);
             argf(a, "reg%u", i);
             argf(a, "%d", op->seats[i].is_registered ? 1 : 0);
+            argf(a, "bot%u", i);
+            argf(a, "%u", op->seats[i].bot);
         }
+        break;
+    case STORE_OP_REPLACED:
+        arg(a, "seat");
+        argf(a, "%u", op->seat);
+        arg(a, "bot");
+        argf(a, "%u", op->seat < STORE_MAX_SEATS ? op->seats[op->seat].bot : 0);
         break;
     case STORE_OP_MOVE:
         arg(a, "seq");
@@ -818,7 +836,7 @@ static void op_fields(struct argv *a, const struct store_op *op)
     }
 }
 
-static const char *const kind_names[] = {"start", "move", "token", "end"};
+static const char *const kind_names[] = {"start", "move", "token", "end", "replaced"};
 
 /* What END writes besides its entry, computed as store.c's apply_end. */
 struct end_prep {

@@ -582,6 +582,81 @@ try {
       fast.proc.kill("SIGTERM");
     }
   });
+  // Play now alone, in every game: nobody else comes, so after
+  // --quick-bot-ms the queue seats normal bots, marked at the table.
+  if (!ONLY || ONLY === "quickbots") await test("Play now alone in every game: a table with bots within --quick-bot-ms", async () => {
+    if (!(await serverHas(server.port, "QUICK ~"))) throw new Skip("QUICK is not on this server yet");
+    const QUICK_MS = 1500;
+    const fast = await startServer(["--quick-bot-ms", String(QUICK_MS), "--bot-delay-ms", "30"]);
+    try {
+      const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+      for (const [game, n] of [["briscola", 2], ["briscola", 4], ["scopa", 2], ["hearts", 4]]) {
+        const page = await ctx.newPage();
+        const frames = []; // [ms, line] of what the server sent the page
+        page.on("websocket", (ws) => ws.on("framereceived", (f) => {
+          for (const l of String(f.payload).split(/\r?\n/)) if (l) frames.push([Date.now(), l]);
+        }));
+        await enter(page, `http://127.0.0.1:${fast.port}/`, `pn${game.slice(0, 3)}${n}`);
+        await page.selectOption("#game", game);
+        if (game !== "hearts") await page.selectOption("#seats-n", String(n));
+        const t0 = Date.now();
+        await page.click("#quick");
+        await page.waitForSelector("#hand .card", { timeout: QUICK_MS + 5000 });
+        const waited = Date.now() - t0;
+        // the server's side: from OK QUICK to START, --quick-bot-ms (the
+        // page's own time adds its rendering, on a loaded machine)
+        const at = (re) => (frames.find(([, l]) => re.test(l)) || [null])[0];
+        const okAt = at(/^OK QUICK/), startAt = at(/^START /);
+        if (okAt === null || startAt === null) throw new Error(`${game} ${n}: no OK QUICK or START in ${JSON.stringify(frames.slice(-5))}`);
+        const queued = startAt - okAt;
+        if (queued < QUICK_MS - 100 || queued > QUICK_MS + 1000)
+          throw new Error(`${game} ${n}: START ${queued} ms after OK QUICK, --quick-bot-ms ${QUICK_MS}`);
+        const bots = await page.$$eval("#seats .seat.bot", (els) => els.map((e) => e.textContent));
+        if (bots.length !== n - 1 || !bots.every((t) => /^normal\d \(bot\)/.test(t)))
+          throw new Error(`${game} ${n}: bot seats ${JSON.stringify(bots)}`);
+        await page.waitForFunction(() => /Play now: found (normal\d \(bot\)(, )?)+ after \d+s/.test(document.getElementById("chat-log").textContent),
+          null, { timeout: 3000 });
+        await page.screenshot({ path: join(ARTIFACTS, `quick-bots-${game}${n}.png`), fullPage: true });
+        // the page plays: the bots answer (its first move, or pass)
+        const stats = { plays: 0, choices: 0, passes: 0, illegalShown: 0, retries: 0 };
+        const deadline = Date.now() + 15000;
+        while (stats.plays + stats.passes < 1) {
+          if (Date.now() > deadline) throw new Error(`${game} ${n}: the page never moved`);
+          const v = await look(page);
+          if (!(await pageMove(page, stats, v))) await page.waitForTimeout(20);
+        }
+        console.log(`     Play now ${game} ${n}: START ${queued} ms after OK QUICK (the hand on the page after ${waited} ms), with ${bots.map((t) => t.split(" (bot)")[0]).join(", ")}`);
+        await page.close();
+      }
+      await ctx.close();
+    } finally {
+      fast.proc.kill("SIGTERM");
+    }
+  });
+
+  // A waiting match of our own: "Add a bot" of each level fills it.
+  if (!ONLY || ONLY === "addbot") await test("Add a bot: a waiting 4-seat match filled with bots of three levels, marked", async () => {
+    if (!(await serverHas(server.port, "BOT ~"))) throw new Skip("BOT is not on this server yet");
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
+    await enter(page, url, "abby");
+    await page.selectOption("#game", "briscola");
+    await page.selectOption("#seats-n", "4");
+    await page.click("#create");
+    await page.waitForSelector("#bot-box:not([hidden])");
+    for (const [i, level] of ["hard", "easy", "normal"].entries()) {
+      await page.selectOption("#bot-level", level);
+      await page.click("#add-bot");
+      if (i < 2) await page.waitForFunction((k) => document.querySelectorAll("#seats .seat.bot").length === k, i + 1, { timeout: 5000 });
+    }
+    await page.waitForSelector("#hand .card", { timeout: 10000 });
+    const seats = await page.$$eval("#seats .seat", (els) => els.map((e) => [e.className, e.textContent]));
+    const bots = seats.filter(([c]) => / bot/.test(c)).map(([, t]) => t.split(" (bot)")[0]);
+    if (JSON.stringify(bots) !== JSON.stringify(["hard1", "easy2", "normal3"])) throw new Error("bot seats: " + JSON.stringify(seats));
+    if (!(await page.$eval("#bot-box", (e) => e.hidden))) throw new Error("Add a bot still offered in a match in play");
+    await page.screenshot({ path: join(ARTIFACTS, "add-bot.png"), fullPage: true });
+    await ctx.close();
+  });
 } finally {
   await browser.close();
   server.proc.kill("SIGTERM");

@@ -22,8 +22,10 @@ def verify(lines, *args):
 
 
 def against_bots(game, n, level, think_ms=15, timeout=150):
+    # The bots answer within think_ms (--bot-think-ms reaches the search):
+    # the person plays as fast, past the default command rate.
     s = Server("--bot-delay-ms", "0", "--bot-think-ms", str(think_ms),
-               "--turn-ms", "20000")
+               "--turn-ms", "20000", "--rate", "1000000000", "--burst", "1000000000")
     try:
         ann = GameBot(s.connect(), "ann", rng=random.Random(game))
         ann.nick()

@@ -418,10 +418,12 @@ def test_clocks_keep_running_through_the_hand_over():
         s.stop()
 
 
-def test_bot_match_refuses_the_hand_over():
-    """A match in play with a server bot cannot be restored from the
-    journal yet: the upgrade is refused at once and the old one serves."""
-    s = UpServer(*FAST, "--bot-delay-ms", "60000")
+def test_bot_match_goes_across():
+    """A match in play against a server bot is handed over: the new
+    process seats the same bot again (the journal's START says who
+    plays each seat) and the match plays on to END with every trick
+    recomputed by the person's checks."""
+    s = UpServer(*FAST, "--bot-delay-ms", "50")
     try:
         v0 = s.version()
         c = connect(s, "tcp")
@@ -430,17 +432,16 @@ def test_bot_match_refuses_the_hand_over():
         mid = int(c.ask("CREATE briscola 2", r"OK CREATE (\d+)").split()[2])
         c.expect_line(r"SEATED %d 0 human" % mid)
         c.expect_line(r"COMMIT %d [0-9a-f]{64}" % mid)
-        c.ask("BOT", r"OK BOT 1 \S+")
+        c.ask("BOT easy", r"OK BOT 1 ~easy1")
+        play([p], lambda: p.match is not None and len(p.trick_winners) >= 3)
         s.put(NEXT)
-        ok, took = s.upgrade()
-        assert not ok and took < 5, took
-        assert re.search(r"upgrade\.failed.*match %d has a bot seat" % mid,
-                         s.log_text()), s.log_text()[-2000:]
-        assert s.version() == v0
-        c.cmd("PING still")
-        deadline = time.monotonic() + 5
-        while "OK PING still" not in c.poll_lines(0.1):  # after the deal
-            assert time.monotonic() < deadline
+        ok, took = s.upgrade(pump=lambda: pump([p], 0.01))
+        assert ok, s.log_text()[-3000:]
+        assert s.version() != v0 and s.version().endswith("-next"), s.version()
+        finish([p])
+        assert re.match(r"START %d briscola 2 human ~easy1" % mid,
+                        next(l for l in p.lines if l.startswith("START"))), p.lines[:5]
+        assert len(p.trick_winners) == 20, p.trick_winners
     finally:
         s.stop()
 
@@ -488,5 +489,5 @@ if __name__ == "__main__":
     run([test_upgrade_200_clients_tcp_ws_tls,
          test_failed_binary_leaves_the_old_one_serving,
          test_clocks_keep_running_through_the_hand_over,
-         test_bot_match_refuses_the_hand_over,
+         test_bot_match_goes_across,
          test_upgrade_ten_times_under_load])

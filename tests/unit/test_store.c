@@ -105,8 +105,13 @@ TEST(migrate_from_every_earlier_schema_keeps_data)
         CHECK_INT(scalar(path, "PRAGMA user_version"), from);
         sqlite3 *db;
         CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-        CHECK(sqlite3_exec(db, "INSERT INTO accounts(name, hash, rating, played,"
-                               " won, created_at) VALUES ('old', 'h', 1600, 1, 1, 0)",
+        /* from schema 4 on, a record is a row of records */
+        CHECK(sqlite3_exec(db, from < 4
+                ? "INSERT INTO accounts(name, hash, rating, played,"
+                  " won, created_at) VALUES ('old', 'h', 1600, 1, 1, 0)"
+                : "INSERT INTO accounts(name, hash, created_at) VALUES ('old', 'h', 0);"
+                  "INSERT INTO records(name, game, rating, played, won)"
+                  " VALUES ('old', 'briscola', 1600, 1, 1)",
                            NULL, NULL, NULL) == SQLITE_OK);
         sqlite3_close(db);
         CHECK_INT(store_migrate_file(path, STORE_SCHEMA_VERSION, err, sizeof err), 0);
@@ -149,6 +154,8 @@ TEST(migrate_3_to_4_moves_records_to_briscola)
     CHECK_INT(scalar(path, "SELECT rating FROM records WHERE name = 'cy'"), 1500);
     CHECK_INT(scalar(path, "SELECT COUNT(*) FROM accounts"), 3);
     CHECK_INT(scalar(path, "SELECT COUNT(*) FROM pragma_table_info('accounts')"), 3);
+    /* --check-data knows only the current schema */
+    CHECK_INT(store_migrate_file(path, STORE_SCHEMA_VERSION, err, sizeof err), 0);
     FILE *report = tmpfile();
     CHECK_INT(store_check(dir, report), 0);
     fclose(report);
@@ -220,7 +227,8 @@ static void open_match(void *ctx, const struct store_open_match *m)
     struct store_open_match *out = ctx;
     *out = *m;
     out->moves = malloc(m->n_moves * sizeof *m->moves + 1);
-    memcpy(out->moves, m->moves, m->n_moves * sizeof *m->moves);
+    if (m->n_moves > 0)
+        memcpy(out->moves, m->moves, m->n_moves * sizeof *m->moves);
 }
 
 TEST(journal_round_trip_results_and_queries)
@@ -356,6 +364,113 @@ TEST(journal_round_trip_results_and_queries)
         free(jobs[i]);
     }
     free(m.moves);
+}
+
+/* Schema 5 (PROTOCOL §14): START says who plays each seat, REPLACED
+ * gives a person's seat to a bot and keeps the person's name; a match in
+ * play reads back with both; an impossible bot is a finding. */
+TEST(journal_bots_and_replaced_seats_round_trip)
+{
+    char err[256];
+    const char *dir = tmpdir();
+    struct store *st = store_open(dir, err, sizeof err);
+    uv_loop_t loop;
+    CHECK(st != NULL);
+    CHECK_INT(uv_loop_init(&loop), 0);
+    CHECK_INT(store_start(st, &loop), 0);
+    n_done = 0;
+
+    struct store_op *start = op_new(STORE_OP_START, 3);
+    strcpy(start->game, "briscola");
+    start->n_seats = 2;
+    strcpy(start->seats[0].name, "ann");
+    strcpy(start->seats[0].token, "0123456789abcdef0123456789abcdef");
+    strcpy(start->seats[1].name, "~hard1");
+    start->seats[1].bot = 3; /* hard + 1 */
+    start->seats[1].side = 1;
+    strcpy(start->secret, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+    struct store_job *j1 = job_new(STORE_JOB_JOURNAL, NULL);
+    j1->ops = start;
+    store_submit(st, j1);
+    struct store_op *rep = op_new(STORE_OP_REPLACED, 3);
+    rep->seat = 0;
+    rep->seats[0].bot = 2; /* normal + 1 */
+    struct store_job *j2 = job_new(STORE_JOB_JOURNAL, NULL);
+    j2->ops = rep;
+    run_until(&loop, 1);
+    CHECK_INT(j1->rc, STORE_OK);
+
+    struct store_open_match m;
+    memset(&m, 0, sizeof m);
+    CHECK_INT(store_each_open_match(st, open_match, &m), 0);
+    CHECK_INT(m.seats[0].bot, 0);
+    CHECK(!m.seats[0].is_replaced);
+    CHECK_INT(m.seats[1].bot, 3);
+    CHECK(!m.seats[1].is_replaced);
+    CHECK_STR(m.seats[1].name, "~hard1");
+    free(m.moves);
+
+    store_submit(st, j2);
+    run_until(&loop, 2);
+    CHECK_INT(j2->rc, STORE_OK);
+    memset(&m, 0, sizeof m);
+    CHECK_INT(store_each_open_match(st, open_match, &m), 0);
+    CHECK_INT(m.seats[0].bot, 2);
+    CHECK(m.seats[0].is_replaced);
+    CHECK_STR(m.seats[0].name, "ann"); /* END counts it as ann's loss */
+    CHECK_STR(m.seats[0].token, "");   /* the token is no one's now */
+    CHECK_INT(m.seats[1].bot, 3);
+    free(m.moves);
+
+    store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    FILE *report = tmpfile();
+    CHECK_INT(store_check(dir, report), 0);
+    fclose(report);
+    char path[512];
+    snprintf(path, sizeof path, "%s/tavolo.db", dir);
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "UPDATE seats SET bot = 0 WHERE seat = 0", NULL, NULL,
+                       NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    report = tmpfile();
+    CHECK_INT(store_check(dir, report), 1);
+    char text[1024] = "";
+    rewind(report);
+    size_t n = fread(text, 1, sizeof text - 1, report);
+    text[n] = '\0';
+    CHECK(strstr(text, "seats with an impossible bot: 1") != NULL);
+    fclose(report);
+    store_ops_free(j1->ops);
+    free(j1);
+    store_ops_free(j2->ops);
+    free(j2);
+}
+
+/* Schema 4 to 5: the seats of older matches are people's. */
+TEST(migrate_4_to_5_seats_are_people)
+{
+    const char *dir = tmpdir();
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/tavolo.db", dir);
+    CHECK_INT(store_migrate_file(path, 4, err, sizeof err), 0);
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+        "INSERT INTO matches(id, game, n_seats, state, deal, started_at, secret)"
+        " VALUES (1, 'briscola', 2, 'playing', '', 0, '');"
+        "INSERT INTO seats(match_id, seat, name, token, registered, seed, side)"
+        " VALUES (1, 0, 'ann', 't0', 0, '', 0), (1, 1, 'bo', 't1', 0, '', 1)",
+        NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_INT(store_migrate_file(path, 5, err, sizeof err), 0);
+    CHECK_INT(scalar(path, "PRAGMA user_version"), 5);
+    CHECK_INT(scalar(path, "SELECT COUNT(*) FROM seats WHERE bot = 0 AND replaced = 0"), 2);
+    FILE *report = tmpfile();
+    CHECK_INT(store_check(dir, report), 0);
+    fclose(report);
 }
 
 TEST(unwritable_directory_is_reported)
