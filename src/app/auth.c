@@ -605,7 +605,7 @@ struct lookup {
 };
 
 static void nick_go(struct session *s, struct cmd_word name,
-                    const struct cmd_word *password);
+                    const struct cmd_word *password, bool is_held_checked);
 
 static void on_looked_up(struct store_job *job)
 {
@@ -625,7 +625,7 @@ static void on_looked_up(struct store_job *job)
         } else {
             struct cmd_word name = {l->name, strlen(l->name)};
             struct cmd_word password = {l->password, l->password_len};
-            nick_go(s, name, l->has_password ? &password : NULL);
+            nick_go(s, name, l->has_password ? &password : NULL, false);
         }
     }
     sodium_memzero(l->password, sizeof l->password);
@@ -674,7 +674,7 @@ void cmd_nick(struct session *s, const struct cmd *c)
             return;
         }
     }
-    nick_go(s, name, c->n_args == 2 ? &c->args[1] : NULL);
+    nick_go(s, name, c->n_args == 2 ? &c->args[1] : NULL, false);
 }
 
 /* In a cluster, a name held by another node is NAMETAKEN before any
@@ -700,12 +700,7 @@ static void on_name_held(struct session *s, int rc, bool is_other, void *ctx)
         } else {
             struct cmd_word name = {h->name, strlen(h->name)};
             struct cmd_word password = {h->password, h->password_len};
-            enum lobby_code lc = lobby_nick_check(s->srv->lobby, s->member,
-                                                  name.s, name.len);
-            if (lc != LOBBY_OK)
-                session_reply_code(s, lc); /* taken here meanwhile */
-            else
-                nick_with_password(s, name, password);
+            nick_go(s, name, &password, true); /* checked here again */
         }
     }
     sodium_memzero(h, sizeof *h);
@@ -727,9 +722,10 @@ static void check_held_then_password(struct session *s, struct cmd_word name,
     relay_name_held(s, h->name, on_name_held, h);
 }
 
-/* NICK once the account table knows the name (always, on one node). */
+/* NICK once the account table knows the name (always, on one node);
+ * is_held_checked: the cluster has been asked who holds it. */
 static void nick_go(struct session *s, struct cmd_word name,
-                    const struct cmd_word *password)
+                    const struct cmd_word *password, bool is_held_checked)
 {
     char token[LOBBY_TOKEN_LEN + 1];
     enum lobby_code rc = lobby_nick_check(s->srv->lobby, s->member, name.s,
@@ -743,7 +739,7 @@ static void nick_go(struct session *s, struct cmd_word name,
         session_reply_code(s, rc);
         return;
     }
-    if (password != NULL && s->srv->cluster != NULL) {
+    if (password != NULL && s->srv->cluster != NULL && !is_held_checked) {
         check_held_then_password(s, name, *password);
         return;
     }
