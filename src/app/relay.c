@@ -168,6 +168,7 @@ static void remote_forget(struct session *s)
     strmap_del(&s->srv->remotes, s->relay_key, strlen(s->relay_key));
     s->relay_key[0] = '\0';
     s->home[0] = '\0';
+    s->is_queued_remote = false;
     session_unref(s);
 }
 
