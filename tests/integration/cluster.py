@@ -66,6 +66,17 @@ class RedisServer:
                                      stderr=subprocess.DEVNULL)
         harness._started.append(self.proc)
         _wait_port(self.port, self.proc, "redis-server")
+        # Listening is not serving: while it replays its AOF, Redis
+        # answers -LOADING to every command. Ready means PONG.
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if self.command("PING") == "PONG":
+                    return
+            except AssertionError as e:
+                if "LOADING" not in str(e) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.05)
 
     def command(self, *args, timeout=5):
         """One command over RESP; returns the decoded reply (str, int,
