@@ -430,6 +430,11 @@ bool redis_link_is_up(const struct redis_link *l)
     return l->is_connected;
 }
 
+bool redis_link_is_idle(const struct redis_link *l)
+{
+    return l->head == NULL && l->failed == NULL;
+}
+
 void redis_link_get_stats(const struct redis_link *l,
                           struct redis_link_stats *out)
 {
