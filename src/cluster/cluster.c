@@ -166,7 +166,7 @@ struct cluster_bridge {
     redisContext *rc;
 };
 
-#define MARKER_MS 20 /* markers to this node's channel while bridged */
+#define MARKER_MS 5 /* markers to this node's channel while bridged */
 
 struct cluster {
     uv_loop_t *loop;
@@ -363,20 +363,20 @@ void cluster_send(struct cluster *c, const char *node, const char *line,
  * at or below the last one delivered from its sender (the same
  * incarnation) is a duplicate — only an upgrade's bridge gives those —
  * and is dropped. */
-static void deliver(struct cluster *c, const char *data, size_t len)
+static bool deliver(struct cluster *c, const char *data, size_t len)
 {
     const char *nl = memchr(data, '\n', len);
     char head[CLUSTER_NODE_MAX + 64], from[CLUSTER_NODE_MAX], inc[33];
     unsigned long long seq;
 
     if (nl == NULL || (size_t)(nl - data) >= sizeof head)
-        return;
+        return false;
     memcpy(head, data, (size_t)(nl - data));
     head[nl - data] = '\0';
     if (sscanf(head, "%39s %32s %llu", from, inc, &seq) != 3)
-        return;
+        return false;
     if (from[0] == '~')
-        return; /* an upgrade's marker, not a node's message */
+        return false; /* an upgrade's marker, not a node's message */
     struct inseq *in = strmap_get(&c->inseqs, from, strlen(from));
     if (in == NULL) {
         in = mem_calloc(1, sizeof *in);
@@ -384,7 +384,7 @@ static void deliver(struct cluster *c, const char *data, size_t len)
         strmap_put(&c->inseqs, in->node, in);
     }
     if (strcmp(in->incarnation, inc) == 0 && seq <= in->seq)
-        return; /* delivered already (by the process this one replaced) */
+        return false; /* delivered already (by the process this one replaced) */
     c->stats.n_relayed_in++;
     bool is_gap = strcmp(in->incarnation, inc) == 0 ? seq != in->seq + 1
                                                     : seq != 1;
@@ -399,11 +399,12 @@ static void deliver(struct cluster *c, const char *data, size_t len)
                  from);
         if (c->ops.on_relay_gap)
             c->ops.on_relay_gap(c->ops.ctx, from);
-        return; /* its lines belong to the exchange that broke */
+        return true; /* its lines belong to the exchange that broke */
     }
     if (c->ops.on_message && nl + 1 < data + len)
         c->ops.on_message(c->ops.ctx, from, nl + 1,
                           len - (size_t)(nl + 1 - data));
+    return true;
 }
 
 /* A marker "~ <nonce> 0": its nonce, or 0 if data is not one. */
@@ -436,7 +437,7 @@ static void bridge_free(struct cluster_bridge *b)
 static void finish_bridge(struct cluster *c, uint64_t nonce)
 {
     struct cluster_bridge *b = c->bridge;
-    unsigned n = 0;
+    unsigned n = 0, n_dup = 0;
     bool is_found = false;
 
     c->bridge = NULL;
@@ -458,16 +459,17 @@ static void finish_bridge(struct cluster *c, uint64_t nonce)
             uint64_t m = marker_of(d, len);
             if (m == nonce)
                 is_found = true;
-            else if (m == 0) {
-                deliver(c, d, len);
+            else if (m == 0 && deliver(c, d, len))
                 n++;
-            }
+            else if (m == 0)
+                n_dup++;
         }
         freeReplyObject(r);
     }
     bridge_free(b);
-    log_info("cluster: relay taken over from the upgrade's bridge (%u "
-             "messages read from it)", n);
+    log_info("cluster: relay taken over from the upgrade's bridge: %u "
+             "messages delivered from it, %u dropped as delivered already",
+             n, n_dup);
 }
 
 static void on_relay_message(void *ctx, const char *data, size_t len)
