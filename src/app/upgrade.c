@@ -374,7 +374,7 @@ static const char *unsettled(struct server *srv)
         return "a reload in flight";
     if (srv->conns.kicks != NULL || srv->conns.closing != NULL)
         return "connections being served";
-    const char *cwhy = upgrade_cluster_unsettled(srv);
+    const char *cwhy = upgrade_cluster_unsettled(srv, srv->upgrade->child_pid);
     if (cwhy != NULL)
         return cwhy;
     uint64_t now = uv_now(srv->loop);
@@ -468,6 +468,12 @@ static void on_settle_tick(uv_timer_t *t)
     if (why == NULL) {
         uv_timer_stop(t);
         capture(u);
+        return;
+    }
+    if (upgrade_cluster_marker_late(u->srv, u->child_pid,
+                                    uv_now(u->srv->loop) - u->frozen_ms)) {
+        fail(u, "the new process's relay subscription was not seen (is it "
+             "on this node's Redis?)");
         return;
     }
     if (ms_left(u) == 0) {
@@ -568,6 +574,17 @@ static void send_all(struct upgrade *u)
     char buf_err[260];
     const char *why = NULL;
     uint64_t now = uv_now(srv->loop);
+    uint32_t window_ms = 0;
+
+    /* A cluster node: from here to READY this loop does not run, so the
+     * lease is renewed first and bounds the wait. */
+    if (upgrade_cluster_renew(srv, &window_ms, &why) != 0)
+        goto fail;
+    if (window_ms > 0) {
+        uv_update_time(srv->loop);
+        if (uv_now(srv->loop) + window_ms < u->deadline_ms)
+            u->deadline_ms = uv_now(srv->loop) + window_ms;
+    }
 
     /* The final commit: the journal is the new process's to read now. */
     store_close(srv->store);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/relay.h"
 #include "app/server.h"
@@ -21,10 +22,12 @@
 
 /* ---------- the old process ---------- */
 
-const char *upgrade_cluster_unsettled(struct server *srv)
+const char *upgrade_cluster_unsettled(struct server *srv, uint64_t child_pid)
 {
     if (srv->cluster == NULL)
         return NULL;
+    if (!cluster_saw_marker(srv->cluster, child_pid))
+        return "the new process's relay subscription not seen yet";
     if (!cluster_is_quiet(srv->cluster))
         return "relay messages or Redis commands in flight";
     for (size_t i = 0; i < srv->proxies.n_slots; i++) {
@@ -42,6 +45,26 @@ const char *upgrade_cluster_unsettled(struct server *srv)
             return "a member coming back to this node";
     }
     return NULL;
+}
+
+bool upgrade_cluster_marker_late(struct server *srv, uint64_t child_pid,
+                                 uint64_t waited_ms)
+{
+    return srv->cluster != NULL && !cluster_saw_marker(srv->cluster, child_pid) &&
+           waited_ms > srv->cfg->redis_timeout_ms;
+}
+
+int upgrade_cluster_renew(struct server *srv, uint32_t *window_ms,
+                          const char **why)
+{
+    if (srv->cluster == NULL)
+        return 0;
+    if (cluster_renew_now(srv->cluster, why) != 0)
+        return -1;
+    /* the lease holds 0.9 of lease_ms from now (cluster_lease_ok); the
+     * old process must be back renewing well before */
+    *window_ms = cluster_lease_ms(srv->cluster) * 6 / 10;
+    return 0;
 }
 
 void upgrade_cluster_capture(struct server *srv)
@@ -190,6 +213,7 @@ int upgrade_cluster_child_begin(struct server *srv, const char **why)
     }
     child.is_active = true;
     child.bridge = cluster_bridge_open(srv->cfg->redis, id,
+                                       (uint64_t)getpid(),
                                        srv->cfg->redis_timeout_ms, err,
                                        sizeof err);
     if (child.bridge == NULL) {

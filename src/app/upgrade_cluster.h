@@ -34,8 +34,18 @@ struct upgrade_msg_view;
 #define UPGRADE_NODE_ENV "TAVOLO_UPGRADE_NODE"
 
 /* ---- the old process (srv->cluster != NULL) ---- */
-/* Why the node is not quiet for the cluster yet, or NULL. */
-const char *upgrade_cluster_unsettled(struct server *srv);
+/* Why the node is not quiet for the cluster yet, or NULL; child_pid's
+ * marker must have come through the relay channel first. */
+const char *upgrade_cluster_unsettled(struct server *srv, uint64_t child_pid);
+/* The marker has not come through within the Redis timeout after HELLO:
+ * the new process is not subscribed where this node is (give up). */
+bool upgrade_cluster_marker_late(struct server *srv, uint64_t child_pid,
+                                 uint64_t waited_ms);
+/* Before the synchronous hand-over: the lease renewed now, and *window_ms
+ * (what is left of it, with a margin) bounds the wait for READY, so a new
+ * process that hangs cannot make the lease lapse. 0, or -1 (why). */
+int upgrade_cluster_renew(struct server *srv, uint32_t *window_ms,
+                          const char **why);
 /* At the capture: relay input is kept from now on. */
 void upgrade_cluster_capture(struct server *srv);
 /* The CLUSTER messages, ready to send (*out allocated; each finished).

@@ -208,6 +208,7 @@ struct cluster {
     struct cluster_bridge *bridge;
     uv_timer_t marker_timer;
     uint64_t marker_nonce;
+    uint64_t hello_marker;     /* the last new process's marker seen */
     struct cluster_stats stats;
 };
 
@@ -407,11 +408,12 @@ static bool deliver(struct cluster *c, const char *data, size_t len)
     return true;
 }
 
-/* A marker "~ <nonce> 0": its nonce, or 0 if data is not one. */
-static uint64_t marker_of(const char *data, size_t len)
+/* A marker "~ <nonce> <kind>" (kind 0: the bridge's, 1: a new process's
+ * HELLO, its nonce the pid): its nonce, or 0 if data is not one. */
+static uint64_t marker_of(const char *data, size_t len, int *kind)
 {
     char head[64];
-    unsigned long long nonce, zero;
+    unsigned long long nonce, k;
     const char *nl = memchr(data, '\n', len);
 
     if (len < 2 || data[0] != '~' || data[1] != ' ' || nl == NULL ||
@@ -419,8 +421,9 @@ static uint64_t marker_of(const char *data, size_t len)
         return 0;
     memcpy(head, data, (size_t)(nl - data));
     head[nl - data] = '\0';
-    if (sscanf(head, "~ %llu %llu", &nonce, &zero) != 2)
+    if (sscanf(head, "~ %llu %llu", &nonce, &k) != 2 || k > 1)
         return 0;
+    *kind = (int)k;
     return nonce;
 }
 
@@ -456,8 +459,9 @@ static void finish_bridge(struct cluster *c, uint64_t nonce)
             r->element[2]->type == REDIS_REPLY_STRING) {
             const char *d = r->element[2]->str;
             size_t len = r->element[2]->len;
-            uint64_t m = marker_of(d, len);
-            if (m == nonce)
+            int kind = 0;
+            uint64_t m = marker_of(d, len, &kind);
+            if (m == nonce && kind == 0)
                 is_found = true;
             else if (m == 0 && deliver(c, d, len))
                 n++;
@@ -476,9 +480,16 @@ static void on_relay_message(void *ctx, const char *data, size_t len)
 {
     struct cluster *c = ctx;
 
+    int kind = 0;
+    uint64_t nonce = marker_of(data, len, &kind);
+    if (nonce != 0 && kind == 1) {
+        /* a new process is subscribed: everything before this was
+         * delivered here, or is kept (an upgrade's capture) */
+        c->hello_marker = nonce;
+        return;
+    }
     if (c->bridge != NULL) {
         /* Until a marker: the bridge has this message too, earlier. */
-        uint64_t nonce = marker_of(data, len);
         if (nonce != 0)
             finish_bridge(c, nonce);
         return;
@@ -1437,12 +1448,22 @@ void cluster_free_for_successor(struct cluster *c)
     cluster_free(c);
 }
 
+uint32_t cluster_lease_ms(const struct cluster *c)
+{
+    return c->cfg.lease_ms;
+}
+
+bool cluster_saw_marker(const struct cluster *c, uint64_t pid)
+{
+    return c->hello_marker == pid;
+}
+
 struct cluster_bridge *cluster_bridge_open(const char *redis,
                                            const char *node_id,
-                                           uint32_t timeout_ms, char *err,
-                                           size_t err_cap)
+                                           uint64_t pid, uint32_t timeout_ms,
+                                           char *err, size_t err_cap)
 {
-    char channel[96];
+    char channel[96], marker[48];
 
     if (!valid_id(node_id)) {
         snprintf(err, err_cap, "not a node id: %s", node_id);
@@ -1462,6 +1483,19 @@ struct cluster_bridge *cluster_bridge_open(const char *redis,
         return NULL;
     }
     freeReplyObject(r);
+    /* The marker the old process waits for before its capture: once it
+     * has seen it, every message it has not delivered is in the bridge. */
+    snprintf(marker, sizeof marker, "~ %" PRIu64 " 1\n", pid);
+    redisContext *pc = connect_blocking(redis, timeout_ms);
+    r = pc ? redisCommand(pc, "PUBLISH %s %s", channel, marker) : NULL;
+    bool is_ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
+    freeReplyObject(r);
+    redisFree(pc);
+    if (!is_ok) {
+        snprintf(err, err_cap, "cannot publish to %s", channel);
+        redisFree(rc);
+        return NULL;
+    }
     struct cluster_bridge *b = mem_calloc(1, sizeof *b);
     b->rc = rc;
     return b;
@@ -1488,8 +1522,6 @@ static void on_marker_timer(uv_timer_t *t)
 int cluster_handover_import(struct cluster *c, const struct cluster_handover *h,
                             struct cluster_bridge *bridge, const char **why)
 {
-    char ms[16];
-
     c->keeps_lease = true;
     c->bridge = bridge;
     snprintf(c->incarnation, sizeof c->incarnation, "%s", h->incarnation);
@@ -1527,6 +1559,17 @@ int cluster_handover_import(struct cluster *c, const struct cluster_handover *h,
         c->n_owned++;
     }
     /* The lease, renewed now: still this incarnation's, not lapsed. */
+    if (cluster_renew_now(c, why) != 0)
+        return -1;
+    uv_timer_start(&c->marker_timer, on_marker_timer, 0, MARKER_MS);
+    *why = NULL;
+    return 0;
+}
+
+int cluster_renew_now(struct cluster *c, const char **why)
+{
+    char ms[16];
+
     snprintf(ms, sizeof ms, "%u", c->cfg.lease_ms);
     redisContext *rc = connect_blocking(c->cfg.redis, c->cfg.cmd_ms);
     if (rc == NULL) {
@@ -1551,7 +1594,6 @@ int cluster_handover_import(struct cluster *c, const struct cluster_handover *h,
     }
     c->has_had_lease = true;
     c->lease_ok_until_us = sent + (uint64_t)c->cfg.lease_ms * 900;
-    uv_timer_start(&c->marker_timer, on_marker_timer, 0, MARKER_MS);
     *why = NULL;
     return 0;
 }

@@ -179,8 +179,10 @@ void cluster_list(struct cluster *c, cluster_text_fn fn, void *ctx);
  * epochs (no new epoch: nothing is fenced). Relay messages published to
  * this node while the hand-over runs are delivered exactly once: the new
  * process subscribes on a blocking connection of its own (the bridge)
- * before it says HELLO; the old one stops delivering at the capture
- * (cluster_hold) and sends the last sequence it delivered from each node;
+ * and publishes a marker before it says HELLO; the old one captures only
+ * once that marker has come through its own subscription (so whatever
+ * it has not delivered by then is in the bridge), stops delivering at
+ * the capture (cluster_hold) and sends the last sequence it delivered from each node;
  * the new one drops what is at or below it. Once its own subscriber link
  * is up, it publishes markers to its channel: the first marker that link
  * sees is read from the bridge too, and everything before it is taken
@@ -222,13 +224,25 @@ void cluster_handover_free(struct cluster_handover *h);
  * lease, which is the new process's now. Frees c. */
 void cluster_free_for_successor(struct cluster *c);
 
+/* The lease renewed at once, on a blocking connection (an upgrade's
+ * synchronous hand-over starts with a full lease): 0, or -1 (why) if it
+ * is not this incarnation's any more or Redis cannot be reached. */
+int cluster_renew_now(struct cluster *c, const char **why);
+uint32_t cluster_lease_ms(const struct cluster *c);
+
+/* Old process: the new process pid's marker has come through this
+ * node's channel (it is subscribed: nothing undelivered here is missing
+ * from its bridge). The capture waits for it. */
+bool cluster_saw_marker(const struct cluster *c, uint64_t pid);
+
 /* New process, before HELLO: subscribes to node_id's relay channel on a
- * blocking connection. NULL (and err) if Redis cannot be reached. */
+ * blocking connection, then publishes its marker (pid) to it. NULL (and
+ * err) if Redis cannot be reached. */
 struct cluster_bridge;
 struct cluster_bridge *cluster_bridge_open(const char *redis,
                                            const char *node_id,
-                                           uint32_t timeout_ms, char *err,
-                                           size_t err_cap);
+                                           uint64_t pid, uint32_t timeout_ms,
+                                           char *err, size_t err_cap);
 void cluster_bridge_close(struct cluster_bridge *b);
 /* New process, right after cluster_new: takes h (copied) and the bridge
  * (owned from now on), and renews the lease at once on a blocking

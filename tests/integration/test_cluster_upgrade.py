@@ -17,6 +17,7 @@ PING counter (every reply once, in order), by the spectators' streams
 (every card the players saw played, in the same order), and no client
 ever sees ERR UNAVAILABLE or a closed socket (none reconnects). Neither
 node may log a relay gap or a peer's lost lease."""
+import os
 import re
 import time
 
@@ -27,6 +28,31 @@ from test_cluster import reply, until, wait_ready
 from test_upgrade import FAST, NEXT, Player, UpServer, pump
 
 LEASE_MS = 1500
+# PINGs a relayed client sends at once: a relayed command waits for its
+# home's answer before the next is read (PROTOCOL §1), and what waits must
+# fit the input buffer (--max-line + 16 bytes), or the connection is
+# closed as it would be on any node. So at most 20 + 5 are unanswered.
+PIPELINED = 20
+# The next binary, started with --redis ADDR instead of the node's own.
+WRONG_REDIS = """#!/bin/sh
+prev=
+for a in "$@"; do
+    shift
+    orig=$a
+    if [ "$prev" = "--redis" ]; then a=%s; fi
+    set -- "$@" "$a"
+    prev=$orig
+done
+exec %s "$@"
+"""
+# The next binary, hanging before its READY (tests/stall/stall_ready.c).
+STALL_LIB = os.environ.get("STALL_LIB") or os.path.join(
+    os.path.dirname(harness.BINARY), "tests", "libstall_ready.so")
+STALL = """#!/bin/sh
+export LD_PRELOAD=%s STALL_READY_MS=5000
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+exec %s "$@"
+"""
 
 
 def node(redis, name):
@@ -70,7 +96,7 @@ class Game:
         if now - self.last_ping >= 0.05:
             self.last_ping = now
             for p in self.everyone:
-                if p.end is None:
+                if p.end is None and p.n_ping_sent - p.n_ping_got < 5:
                     p.ping()
         for p in self.players:
             if now - getattr(p, "last_move", 0) >= pace_s:
@@ -102,22 +128,23 @@ def chats(p, tag):
 
 
 def upgrade(s, game, what, relayed, spammer, receivers, tag):
-    """SIGUSR2 with relayed traffic in flight both ways: the relayed
-    clients have 100 PINGs each queued (commands relayed to their home
-    one at a time), and spammer, a player on the other node, says a
+    """SIGUSR2 with relayed traffic in flight both ways: right after it
+    the relayed clients queue PIPELINED PINGs each (commands relayed to their
+    home one at a time), and spammer, a player on the other node, says a
     numbered chat line every step from the signal on (before the new
     process subscribes, while both are subscribed, after the old one has
     stopped delivering): receivers, whose socket is on s, get them relayed
     through s. Each must get every one once, in order, while s changes
     process under them."""
     s.put(NEXT)
-    for p in relayed:
-        for _ in range(100):
-            p.ping()
     sent = []
 
     def pump():
-        game.step(pace_s=0.15)
+        if not sent:  # right after the signal: while the new one starts
+            for p in relayed:
+                for _ in range(PIPELINED):
+                    p.ping()
+        game.step(pace_s=0.3)
         sent.append("%s%d" % (tag, len(sent) + 1))
         spammer.c.cmd("SAY " + sent[-1])
 
@@ -198,14 +225,51 @@ def test_cluster_upgrade_node_by_node():
 
         # a new binary that fails at start: A serves on, lease held
         a.put_script("#!/bin/sh\nexit 3\n")
-        ok, _ = a.upgrade(pump=g.step)
+        ok, _ = a.upgrade(pump=lambda: g.step(pace_s=1.5))
         assert not ok
         t_end = time.monotonic() + 2 * LEASE_MS / 1000.0
-        g.run(lambda: time.monotonic() > t_end, timeout=10, pace_s=0.5)
+        g.run(lambda: time.monotonic() > t_end, timeout=10, pace_s=1.5)
         assert all(p.end is None for p in players), "the matches ended early"
         assert redis.command("GET", "tavolo:node:A") == inc_a
         assert redis.command("PTTL", "tavolo:node:A") > 0
         assert "A" in redis.command("SMEMBERS", "tavolo:nodes")
+
+        # a new binary on another Redis: A sees no subscription of it
+        # where it is, gives up within --redis-timeout-ms, serves on
+        other = RedisServer()
+        try:
+            a.put_script(WRONG_REDIS % (other.addr, NEXT))
+            ok, took = a.upgrade(pump=lambda: g.step(pace_s=1.5))
+            assert not ok and took < 5, took
+            assert "relay subscription was not seen" in a.log_text()
+        finally:
+            other.cleanup()
+
+        # a new binary that hangs after A has handed everything over (the
+        # capture: A stopped delivering relay messages): A gives up before
+        # its lease could lapse, takes everything back, delivers what it
+        # kept meanwhile, in order, and serves on; B never reaps it
+        a.put_script(STALL % (STALL_LIB, NEXT))
+        sent = []
+
+        def spam():
+            g.step(pace_s=0.3)
+            sent.append("w%d" % (len(sent) + 1))
+            b2.c.cmd("SAY " + sent[-1])
+
+        for p in relayed:
+            for _ in range(PIPELINED):
+                p.ping()
+        ok, took = a.upgrade(pump=spam)
+        assert not ok, took
+        assert "the new process did not confirm in time" in a.log_text()
+        assert took < LEASE_MS / 1000.0, took
+        g.run(lambda: all(len(chats(r, "w")) >= len(sent) for r in (a2, sa)))
+        for r in (a2, sa):
+            assert chats(r, "w") == sent, (r.name, chats(r, "w"), sent)
+        t_end = time.monotonic() + 2 * LEASE_MS / 1000.0
+        g.run(lambda: time.monotonic() > t_end, timeout=10, pace_s=1.5)
+        assert redis.command("GET", "tavolo:node:A") == inc_a
 
         # a few more upgrades of A under light load
         took = [took_a, took_b]
@@ -242,7 +306,6 @@ def test_cluster_upgrade_node_by_node():
         print("bridge: %d messages delivered from it, %d duplicates dropped"
               % (n_from, n_dup))
         assert a.pid != a.proc.pid and b.pid != b.proc.pid
-        import os
         if os.environ.get("SHOWLOG"):
             for s in (a, b):
                 print("\n".join(l for l in s.log_text().splitlines()
