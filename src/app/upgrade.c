@@ -828,8 +828,6 @@ static void become_relay(struct upgrade *u)
 {
     struct server *srv = u->srv;
 
-    /* The node is the new process's: its lease stays (not given up). */
-    upgrade_cluster_leave(srv);
     close_channel(u);
     if (srv->has_listener) {
         listen_close(&srv->listener);
@@ -851,6 +849,9 @@ static void become_relay(struct upgrade *u)
     }
     if (u->n_relays == 0)
         relay_exit(u, "no TLS connection to relay");
+    /* Staying on for TLS: the node is the new process's, and its lease
+     * stays (not given up). */
+    upgrade_cluster_leave(srv);
     uv_timer_stop(&srv->lag_timer);
     uv_timer_stop(&srv->deadline_timer);
     uv_timer_stop(&srv->quick_timer);

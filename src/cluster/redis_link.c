@@ -168,7 +168,9 @@ static void set_down(struct redis_link *l, const char *why)
     l->is_connected = false;
     l->stats.is_up = false;
     l->ac = NULL;
-    if (was_up) {
+    if (was_up && l->is_closing) {
+        log_debug("redis %s: connection to %s closed", l->name, l->host);
+    } else if (was_up) {
         l->stats.n_drops++;
         log_warn("redis %s: connection to %s lost (%s); reconnecting", l->name,
                  l->host, why);
