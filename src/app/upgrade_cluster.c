@@ -278,8 +278,12 @@ void upgrade_cluster_child_take(const struct upgrade_msg_view *v)
 
 int upgrade_cluster_child_import(struct server *srv, const char **why)
 {
-    if (!child.is_active && !child.has_node)
-        return 0;
+    if (!child.is_active && !child.has_node && srv->cluster == NULL)
+        return 0; /* one node to one node */
+    if (srv->cluster != NULL && !child.is_active) {
+        *why = "this process is a cluster node and the old one is not";
+        return -1;
+    }
     if (srv->cluster == NULL || !child.has_node || child.bridge == NULL) {
         *why = "the old and the new process disagree about the cluster";
         return -1;

@@ -1373,7 +1373,10 @@ void cluster_free(struct cluster *c)
 
 bool cluster_is_quiet(const struct cluster *c)
 {
-    return c->dirty == NULL && redis_link_is_idle(c->cmd);
+    /* an open bridge (the previous upgrade's) holds messages not
+     * delivered yet: they would be lost to the next process */
+    return c->dirty == NULL && c->bridge == NULL && c->kept == NULL &&
+           redis_link_is_idle(c->cmd);
 }
 
 void cluster_hold(struct cluster *c)

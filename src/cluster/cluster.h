@@ -209,7 +209,8 @@ struct cluster_handover {
 };
 
 /* Nothing is queued for a peer and every command sent has its answer:
- * what this process said has reached Redis. */
+ * what this process said has reached Redis; and no relay message waits
+ * here undelivered (no bridge of a previous upgrade still open). */
 bool cluster_is_quiet(const struct cluster *c);
 /* Old process, at the capture: relay messages are kept, not delivered;
  * no peer is reaped, nothing is published. cluster_release (the upgrade
