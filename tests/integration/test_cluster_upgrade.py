@@ -312,6 +312,15 @@ def test_cluster_upgrade_node_by_node():
                                 if "upgrade" in l or "relay" in l or "cluster" in l))
         print("hand-over seconds (with the test's own polling): %s" %
               " ".join("%.3f" % t for t in took))
+    except BaseException:
+        import traceback
+        traceback.print_exc()
+        for s in (a, b):  # what the nodes said, for the failure's report
+            if s is not None:
+                print("---- log of node %d ----" % s.port)
+                print("\n".join(l for l in s.log_text().splitlines()
+                                if "conn.opened" not in l)[-5000:])
+        raise
     finally:
         for s in (a, b):
             if s is not None:
