@@ -33,6 +33,9 @@ LEASE_MS = 1500
 # fit the input buffer (--max-line + 16 bytes), or the connection is
 # closed as it would be on any node. So at most 20 + 5 are unanswered.
 PIPELINED = 20
+# Chat lines said through one hand-over at most (as fast as the test
+# steps: they span it; their CHATs stay well inside every output cap).
+SAYS_MAX = 300
 # The next binary, started with --redis ADDR instead of the node's own.
 WRONG_REDIS = """#!/bin/sh
 prev=
@@ -127,6 +130,16 @@ def chats(p, tag):
             if l.startswith("CHAT ") and l.split(None, 3)[3].startswith(tag)]
 
 
+def say(spammer, sent, tag, cap=SAYS_MAX):
+    """The next numbered chat line, unless cap have been said: as fast as
+    the test steps, but bounded, so the receivers' output queues (64 KiB,
+    PROTOCOL §6) are never what they are judged by."""
+    if len(sent) >= cap:
+        return
+    sent.append("%s%d" % (tag, len(sent) + 1))
+    spammer.c.cmd("SAY " + sent[-1])
+
+
 def upgrade(s, game, what, relayed, spammer, receivers, tag):
     """SIGUSR2 with relayed traffic in flight both ways: right after it
     the relayed clients queue PIPELINED PINGs each (commands relayed to their
@@ -145,14 +158,12 @@ def upgrade(s, game, what, relayed, spammer, receivers, tag):
                 for _ in range(PIPELINED):
                     p.ping()
         game.step(pace_s=0.3)
-        sent.append("%s%d" % (tag, len(sent) + 1))
-        spammer.c.cmd("SAY " + sent[-1])
+        say(spammer, sent, tag)
 
     ok, took = s.upgrade(pump=pump)
     assert ok, what + ":\n" + s.log_text()[-4000:]
     for _ in range(5):
-        sent.append("%s%d" % (tag, len(sent) + 1))
-        spammer.c.cmd("SAY " + sent[-1])
+        say(spammer, sent, tag, cap=len(sent) + 1)
     game.run(lambda: all(len(chats(r, tag)) >= len(sent) for r in receivers))
     for r in receivers:
         assert chats(r, tag) == sent, (what, r.name, chats(r, tag), sent)
@@ -254,8 +265,7 @@ def test_cluster_upgrade_node_by_node():
 
         def spam():
             g.step(pace_s=0.3)
-            sent.append("w%d" % (len(sent) + 1))
-            b2.c.cmd("SAY " + sent[-1])
+            say(b2, sent, "w")
 
         for p in relayed:
             for _ in range(PIPELINED):
@@ -312,9 +322,15 @@ def test_cluster_upgrade_node_by_node():
                                 if "upgrade" in l or "relay" in l or "cluster" in l))
         print("hand-over seconds (with the test's own polling): %s" %
               " ".join("%.3f" % t for t in took))
+        print("handover_ms (freeze to GO, from the logs): A %s, B %s" % tuple(
+            " ".join(re.findall(r"upgrade\.done .*handover_ms=(\d+)",
+                                s.log_text())) for s in (a, b)))
     except BaseException:
         import traceback
         traceback.print_exc()
+        for p in list(locals().get("g").everyone if "g" in locals() else []):
+            print("client %s: %d lines, last %r" % (p.name, len(p.lines),
+                                                   p.lines[-3:]))
         for s in (a, b):  # what the nodes said, for the failure's report
             if s is not None:
                 print("---- log of node %d ----" % s.port)
