@@ -213,6 +213,7 @@ static void resume_reading(struct conn *c)
 
 static void flush(struct conn *c);
 static void seal(struct conn *c);
+static void handle_eof(struct conn *c);
 static void pool_put(struct conn_set *set, char *buf, size_t cap);
 
 static void on_write(uv_write_t *req, int status)
@@ -480,6 +481,10 @@ static void run_work(struct conn_set *set)
             if (c->is_closing || c->is_held)
                 continue;
             conn_kick(c);
+            if (c->is_eof_pending && !c->is_closing && !c->is_held) {
+                c->is_eof_pending = false;
+                handle_eof(c);
+            }
             conn_start(c);
         }
         while (set->dirty != NULL) {
@@ -525,6 +530,30 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     (void)suggested;
     buf->base = c->set->read_buf;
     buf->len = sizeof c->set->read_buf;
+    /* Held: read no further than the input cap (cap_held_input stops
+     * reading once it is reached, so the room here is never 0). */
+    size_t max_in = c->set->limits.max_in;
+    if (c->is_held && c->in_len < max_in && max_in - c->in_len < buf->len)
+        buf->len = max_in - c->in_len;
+}
+
+/* A held connection keeps reading (no epoll_ctl pair per held command:
+ * PERFORMANCE.md, "Cost of a move") into c->in, up to the input cap; at
+ * the cap it stops, and the rest waits in the kernel as before. */
+static void cap_held_input(struct conn *c)
+{
+    if (c->is_held && c->is_reading && c->in_len >= c->set->limits.max_in) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->is_reading = false;
+    }
+}
+
+static bool may_read(const struct conn *c)
+{
+    return !c->is_reading && !c->is_closing && !c->is_paused &&
+           !c->is_flush_closing && !c->is_handed && !c->is_eof_pending &&
+           !c->set->is_input_frozen &&
+           !(c->is_held && c->in_len >= c->set->limits.max_in);
 }
 
 static void keep_input(struct conn *c, const char *data, size_t len)
@@ -580,16 +609,17 @@ static void deliver(struct conn *c, const char *data, size_t len)
     if (data == c->in && used > 0 && used < len) {
         memmove(c->in, c->in + used, len - used);
         c->in_len = (uint32_t)(len - used);
-        return;
+    } else {
+        keep_input(c, data + used, len - used);
     }
-    keep_input(c, data + used, len - used);
+    cap_held_input(c);
 }
 
 /* New bytes: offered straight from the read buffer when nothing is kept,
  * else appended to what is kept. */
 static void arrive(struct conn *c, const char *data, size_t len)
 {
-    if (c->in_len == 0) {
+    if (c->in_len == 0 && !c->is_held) {
         deliver(c, data, len);
         return;
     }
@@ -600,7 +630,32 @@ static void arrive(struct conn *c, const char *data, size_t len)
     }
     memcpy(c->in + c->in_len, data, len);
     c->in_len = (uint32_t)total;
-    deliver(c, c->in, total);
+    /* Held: kept, offered at conn_release (one command at a time,
+     * PROTOCOL §1). */
+    if (c->is_held)
+        cap_held_input(c);
+    else
+        deliver(c, c->in, total);
+}
+
+/* The peer's EOF seen while held: handled once the held command is
+ * answered and what was read before it is offered (PROTOCOL §9,
+ * half-close), from the release's kick. */
+static void defer_eof(struct conn *c)
+{
+    c->is_eof_pending = true;
+    if (c->is_reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->is_reading = false;
+    }
+}
+
+static void handle_eof(struct conn *c)
+{
+    if (c->set->ops->on_eof)
+        c->set->ops->on_eof(c);
+    else
+        conn_close(c, "peer closed");
 }
 
 /* Ciphertext from the peer: the handshake advances, and each record's
@@ -625,14 +680,11 @@ static void tls_in(struct conn *c, const char *data, size_t len)
         if (n == 0)
             break;
         if (n == TLS_EOF) {
-            if (c->is_reading) {
-                uv_read_stop((uv_stream_t *)&c->tcp);
-                c->is_reading = false;
+            defer_eof(c);
+            if (!c->is_held) {
+                c->is_eof_pending = false;
+                handle_eof(c);
             }
-            if (c->set->ops->on_eof)
-                c->set->ops->on_eof(c);
-            else
-                conn_close(c, "peer closed");
             break;
         }
         if (n < 0) {
@@ -672,10 +724,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             uv_read_stop(s);
             c->is_reading = false;
         }
-        if (nread == UV_EOF && c->set->ops->on_eof)
-            c->set->ops->on_eof(c);
+        if (nread == UV_EOF && c->is_held)
+            defer_eof(c);
+        else if (nread == UV_EOF)
+            handle_eof(c);
         else
-            conn_close(c, nread == UV_EOF ? "peer closed" : "read error");
+            conn_close(c, "read error");
         return;
     }
     c->set->stats.bytes_in += (uint64_t)nread;
@@ -705,11 +759,9 @@ void conn_kick(struct conn *c)
 
 void conn_hold(struct conn *c)
 {
+    /* Reading goes on (arrive keeps the bytes; cap_held_input stops at
+     * the input cap, which deliver checks after this on_data). */
     c->is_held = true;
-    if (c->is_reading) {
-        uv_read_stop((uv_stream_t *)&c->tcp);
-        c->is_reading = false;
-    }
 }
 
 void conn_release(struct conn *c)
@@ -725,8 +777,7 @@ void conn_release(struct conn *c)
 
 void conn_start(struct conn *c)
 {
-    if (c->is_reading || c->is_closing || c->is_paused || c->is_flush_closing ||
-        c->is_held || c->is_handed || c->set->is_input_frozen)
+    if (!may_read(c))
         return;
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
         conn_close(c, "cannot start reading");
