@@ -27,29 +27,17 @@
 #include "base/fmt.h"
 #include "base/mem.h"
 #include "game/deal.h"
+#include "game/evlog.h"
 
 #define LINE_CAP 1024
 
 /* ---------- the match's own record ---------- */
 
-/* Appends one event line to the match log; private lines are prefixed
- * with "@<seat> " (lobby.h, LOBBY_J_END). */
+/* Appends one event line to the match log (evlog.h); private lines
+ * carry their seat (lobby.h, LOBBY_J_END). */
 static void log_line(struct match *mt, int seat, const char *line, size_t len)
 {
-    size_t need = mt->log_len + len + 8;
-    if (need > mt->log_cap) {
-        size_t cap = mt->log_cap ? mt->log_cap * 2 : 2048;
-        while (cap < need)
-            cap *= 2;
-        mt->log = mem_realloc(mt->log, cap);
-        mt->log_cap = cap;
-    }
-    if (seat >= 0)
-        mt->log_len += (size_t)fmt_line(mt->log + mt->log_len, 8, "@%d ", seat);
-    memcpy(mt->log + mt->log_len, line, len);
-    mt->log_len += len;
-    mt->log[mt->log_len++] = '\n';
-    mt->log[mt->log_len] = '\0';
+    evlog_add(&mt->log, mt->id_key, seat, line, len);
 }
 
 /* ---------- fan-out ---------- */
@@ -283,7 +271,7 @@ void match_free(struct lobby *l, struct match *mt)
     free(mt->watchers);
     free(mt->decks);
     free(mt->moves);
-    free(mt->log);
+    evlog_free(&mt->log);
     free(mt->state);
     free(mt);
 }
@@ -326,10 +314,12 @@ static void match_end(struct lobby *l, struct match *mt, int res,
     /* Journaled in the same lobby call as the END line: the caller keeps
      * END from every client until the record is on disk. */
     if (l->env.journal && !l->is_replaying) {
+        /* The log's text, made once, now (evlog.h). */
+        char *text = evlog_text(&mt->log, mt->id_key, NULL);
         struct lobby_journal j = {
             .kind = LOBBY_J_END, .match_id = mt->id, .game = mt->rules->name,
             .n_seats = mt->n_seats, .result = result, .reason = reason,
-            .is_teams = mt->rules->is_teams, .log = mt->log ? mt->log : "",
+            .is_teams = mt->rules->is_teams, .log = text,
             .loser = loser,
             .is_unrated = mt->had_bot,
         };
@@ -339,6 +329,7 @@ static void match_end(struct lobby *l, struct match *mt, int res,
             j.replaced[s] = mt->replaced[s];
         }
         l->env.journal(l->env.ctx, &j);
+        free(text);
     }
 
     for (unsigned s = 0; s < mt->n_seats; s++) {

@@ -21,6 +21,7 @@
 #include "base/strmap.h"
 #include "game/bot_view.h"
 #include "game/deal.h"
+#include "game/evlog.h"
 #include "game/lobby.h"
 #include "game/rules.h"
 
@@ -86,8 +87,7 @@ struct match {
     bool had_bot;       /* a bot held a seat: unrated (PROTOCOL §14) */
     bool replaced[RULES_MAX_SEATS]; /* handed to a bot (--abandon bot) */
     char replaced_name[RULES_MAX_SEATS][LOBBY_NAME_MAX + 1];
-    char *log;          /* every event line, for the record (lobby.h) */
-    size_t log_len, log_cap;
+    struct evlog log;   /* every event line, for the record (lobby.h) */
     void *state;        /* rules->state_size bytes */
 };
 
