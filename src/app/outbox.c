@@ -48,7 +48,8 @@ struct outbox_batch {
  * many batches wait for a commit as there are moves in flight (one per
  * table playing at full speed): with 16 kept, most were made and freed
  * again with their buffers (a realloc per line, PERFORMANCE.md "Cost of
- * a move"). 256 of ~3 KiB each at most. */
+ * a move"). 256 of ~3 KiB each at most (a busy one's buffers; they start at 256
+ * bytes and 4 entries). */
 #define SPARE_MAX 256
 
 void outbox_init(struct outbox *ob, const struct outbox_ops *ops,
@@ -106,7 +107,11 @@ static void append(struct outbox_batch *b, struct entries *to, void *client,
 
     if (!is_same) {
         if (b->len + len > b->cap) {
-            size_t cap = b->cap ? b->cap * 2 : 1024;
+            /* Small first: a burst of commands (every table seating at
+             * once) has one batch waiting per command, most of them a
+             * reply of a few dozen bytes (PERFORMANCE.md, "Third round");
+             * a kept batch keeps what it grew to. */
+            size_t cap = b->cap ? b->cap * 2 : 256;
             while (cap < b->len + len)
                 cap *= 2;
             b->buf = mem_realloc(b->buf, cap);
@@ -117,7 +122,7 @@ static void append(struct outbox_batch *b, struct entries *to, void *client,
         b->len += len;
     }
     if (to->n == to->cap) {
-        to->cap = to->cap ? to->cap * 2 : 16;
+        to->cap = to->cap ? to->cap * 2 : 4;
         to->v = mem_realloc(to->v, to->cap * sizeof *to->v);
     }
     to->v[to->n++] = (struct entry){client, (uint32_t)b->last_off, (uint32_t)len};

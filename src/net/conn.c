@@ -42,8 +42,12 @@ static void wake(struct conn_set *set)
  * that keeps up costs one ioctl per KQ_SAMPLE_BYTES, not one per write. */
 #define KQ_SAMPLE_BYTES 8192
 
-#define CONN_POOL_BUF 2048 /* an output queue from the pool: most lines of a turn */
-#define CONN_POOL_MAX 512  /* queues the pool holds: 1 MiB at most */
+/* An output queue from the pool: a turn's lines (PLAYED + TURN ~40
+ * bytes; a HAND, START ~100) fit. 512 and not 2 KiB: a group commit
+ * delivers to thousands of connections before any is flushed, each
+ * holding one (PERFORMANCE.md, "Third round"). */
+#define CONN_POOL_BUF 512
+#define CONN_POOL_MAX 2048 /* queues the pool holds: 1 MiB at most */
 
 size_t conn_pending_out(const struct conn *c)
 {
