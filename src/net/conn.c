@@ -43,11 +43,12 @@ static void wake(struct conn_set *set)
 #define KQ_SAMPLE_BYTES 8192
 
 /* An output queue from the pool: a turn's lines (PLAYED + TURN ~40
- * bytes; a HAND, START ~100) fit. 512 and not 2 KiB: a group commit
- * delivers to thousands of connections before any is flushed, each
- * holding one (PERFORMANCE.md, "Third round"). */
-#define CONN_POOL_BUF 512
-#define CONN_POOL_MAX 2048 /* queues the pool holds: 1 MiB at most */
+ * bytes; START + HAND + TURN ~150) fit; more grows it (and it is freed
+ * after the flush). 256 and not 2 KiB: a group commit delivers to
+ * thousands of connections before any is flushed, each holding one
+ * (PERFORMANCE.md, "Third round"). */
+#define CONN_POOL_BUF 256
+#define CONN_POOL_MAX 4096 /* queues the pool holds: 1 MiB at most */
 
 size_t conn_pending_out(const struct conn *c)
 {
