@@ -11,14 +11,21 @@
 
 #include "base/mem.h"
 
-/* The verbs of match events (PROTOCOL §4, §12); index 0 is a whole line. */
-static const char *const verbs[] = {
-    NULL,     "PLAYED", "TURN",  "TRICK",    "DRAW",     "HAND",
-    "TAKE",   "SWEEP",  "PASSED", "PASSING", "RECEIVED", "TABLE",
-    "TRUMP",  "DEAL",   "SCORE", "START",    "COMMIT",   "SEATED",
-    "UNSEATED", "AWAY", "BACK",  "CHAT",     "TIMEOUT",  "REPLACED",
-    "END",    "REVEAL",
+/* The verbs of match events (PROTOCOL §4, §12), the ones of every move
+ * first (match_form tries them in order); index 0 is a whole line. */
+#define V(w) {w, sizeof w - 1}
+static const struct {
+    const char *w;
+    size_t len;
+} verbs[] = {
+    {NULL, 0},     V("PLAYED"),   V("TURN"),     V("TRICK"),   V("DRAW"),
+    V("HAND"),     V("TAKE"),     V("SWEEP"),    V("PASSED"),  V("PASSING"),
+    V("RECEIVED"), V("TABLE"),    V("TRUMP"),    V("DEAL"),    V("SCORE"),
+    V("START"),    V("COMMIT"),   V("SEATED"),   V("UNSEATED"), V("AWAY"),
+    V("BACK"),     V("CHAT"),     V("TIMEOUT"),  V("REPLACED"), V("END"),
+    V("REVEAL"),
 };
+#undef V
 #define N_VERBS (sizeof verbs / sizeof verbs[0])
 _Static_assert(N_VERBS <= 32, "a verb index fits five bits");
 
@@ -29,22 +36,25 @@ _Static_assert(N_VERBS <= 32, "a verb index fits five bits");
 static unsigned match_form(const char *id_key, const char *line, size_t len,
                            size_t *rest)
 {
-    const char *sp = memchr(line, ' ', len);
-    if (sp == NULL)
+    size_t vlen = 0;
+    while (vlen < len && vlen < 9 && line[vlen] != ' ')
+        vlen++;
+    if (vlen == len || line[vlen] != ' ')
         return 0;
-    size_t vlen = (size_t)(sp - line), klen = strlen(id_key);
-    if (len < vlen + 1 + klen || memcmp(sp + 1, id_key, klen) != 0)
+    unsigned v = 1;
+    while (v < N_VERBS &&
+           (verbs[v].len != vlen || verbs[v].w[0] != line[0] ||
+            memcmp(verbs[v].w, line, vlen) != 0))
+        v++;
+    if (v == N_VERBS)
         return 0;
-    size_t end = vlen + 1 + klen;
+    size_t klen = strlen(id_key), end = vlen + 1 + klen;
+    if (len < end || memcmp(line + vlen + 1, id_key, klen) != 0)
+        return 0;
     if (end < len && (line[end] != ' ' || end + 1 == len))
         return 0;
-    for (unsigned v = 1; v < N_VERBS; v++) {
-        if (strlen(verbs[v]) == vlen && memcmp(verbs[v], line, vlen) == 0) {
-            *rest = end < len ? end + 1 : len;
-            return v;
-        }
-    }
-    return 0;
+    *rest = end < len ? end + 1 : len;
+    return v;
 }
 
 static void reserve(struct evlog *e, size_t more)
@@ -72,6 +82,7 @@ void evlog_add(struct evlog *e, const char *id_key, int seat,
     const char *p = v ? line + rest : line;
     size_t n = v ? len - rest : len;
 
+    e->text_len += (uint32_t)(len + 1 + (seat >= 0 ? 3 : 0));
     reserve(e, 1 + 5 + n);
     e->buf[e->len++] = (uint8_t)(v | (unsigned)(seat + 1) << 5);
     size_t k = n;
@@ -103,11 +114,11 @@ static void entry(const struct evlog *e, size_t *at, unsigned *h,
 }
 
 /* The text of one entry, LF included: into out if not NULL; its length. */
-static size_t put_line(char *out, const char *id_key, unsigned h,
-                       const uint8_t *p, size_t n)
+static size_t put_line(char *out, const char *id_key, size_t klen,
+                       unsigned h, const uint8_t *p, size_t n)
 {
     unsigned v = h & 0x1f, seat1 = h >> 5;
-    size_t len = 0, klen = strlen(id_key);
+    size_t len = 0;
 
 #define PUT(src, sz)                                                       \
     do {                                                                   \
@@ -120,7 +131,7 @@ static size_t put_line(char *out, const char *id_key, unsigned h,
         PUT(at, 3);
     }
     if (v > 0) {
-        PUT(verbs[v], strlen(verbs[v]));
+        PUT(verbs[v].w, verbs[v].len);
         PUT(" ", 1);
         PUT(id_key, klen);
         if (n > 0)
@@ -134,21 +145,17 @@ static size_t put_line(char *out, const char *id_key, unsigned h,
 
 char *evlog_text(const struct evlog *e, const char *id_key, size_t *len_out)
 {
-    size_t total = 0, at = 0;
+    size_t total = e->text_len, at = 0, klen = strlen(id_key);
     unsigned h;
     const uint8_t *p;
     size_t n;
 
-    while (at < e->len) {
-        entry(e, &at, &h, &p, &n);
-        total += put_line(NULL, id_key, h, p, n);
-    }
     char *text = mem_alloc(total + 1);
     size_t len = 0;
     at = 0;
     while (at < e->len) {
         entry(e, &at, &h, &p, &n);
-        len += put_line(text + len, id_key, h, p, n);
+        len += put_line(text + len, id_key, klen, h, p, n);
     }
     assert(len == total);
     text[len] = '\0';
@@ -178,6 +185,7 @@ bool evlog_drop_last(struct evlog *e, const char *id_key, const char *line,
     if (h != v || n != want_n || memcmp(p, want, n) != 0)
         return false;
     e->len = (uint32_t)last;
+    e->text_len -= (uint32_t)(len + 1);
     return true;
 }
 
@@ -185,5 +193,5 @@ void evlog_free(struct evlog *e)
 {
     free(e->buf);
     e->buf = NULL;
-    e->len = e->cap = 0;
+    e->len = e->cap = e->text_len = 0;
 }

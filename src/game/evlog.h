@@ -28,6 +28,7 @@
 struct evlog {
     uint8_t *buf; /* owned; NULL while empty */
     uint32_t len, cap;
+    uint32_t text_len; /* evlog_text's length: one pass to make it */
 };
 
 /* Appends one line (len bytes, no LF; it must hold none) of the match

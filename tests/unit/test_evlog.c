@@ -87,6 +87,7 @@ TEST(every_form_comes_back_byte_for_byte)
     size_t len = 0;
     char *t = evlog_text(&e, "12", &len);
     CHECK_INT(len, at);
+    CHECK_INT(e.text_len, at); /* what evlog_text sized its buffer by */
     CHECK_STR(t, ref);
     free(t);
     evlog_free(&e);
@@ -135,6 +136,7 @@ TEST(drop_last_removes_only_the_line_asked_for)
     add(&e, "7", -1, "TURN 7 0 100");
     t = evlog_text(&e, "7", NULL);
     CHECK_STR(t, "PLAYED 7 0 3b\n@1 AWAY 7 1\nTURN 7 0 100\n");
+    CHECK_INT(e.text_len, strlen(t));
     free(t);
     evlog_free(&e);
 }
@@ -162,6 +164,7 @@ TEST(random_lines_match_the_reference)
         }
         char *t = evlog_text(&e, "99", NULL);
         CHECK_STR(t, ref);
+        CHECK_INT(e.text_len, at);
         free(t);
         evlog_free(&e);
     }
