@@ -558,7 +558,8 @@ static bool may_read(const struct conn *c)
     return !c->is_reading && !c->is_closing && !c->is_paused &&
            !c->is_flush_closing && !c->is_handed && !c->is_eof_pending &&
            !c->set->is_input_frozen &&
-           !(c->is_held && c->in_len >= c->set->limits.max_in);
+           !(c->is_held &&
+             (c->tls != NULL || c->in_len >= c->set->limits.max_in));
 }
 
 static void keep_input(struct conn *c, const char *data, size_t len)
@@ -624,7 +625,9 @@ static void deliver(struct conn *c, const char *data, size_t len)
  * else appended to what is kept. */
 static void arrive(struct conn *c, const char *data, size_t len)
 {
-    if (c->in_len == 0 && !c->is_held) {
+    /* TLS holds as it always did (conn_hold): its plaintext is offered. */
+    bool is_keeping = c->is_held && c->tls == NULL;
+    if (c->in_len == 0 && !is_keeping) {
         deliver(c, data, len);
         return;
     }
@@ -637,7 +640,7 @@ static void arrive(struct conn *c, const char *data, size_t len)
     c->in_len = (uint32_t)total;
     /* Held: kept, offered at conn_release (one command at a time,
      * PROTOCOL §1). */
-    if (c->is_held)
+    if (is_keeping)
         cap_held_input(c);
     else
         deliver(c, c->in, total);
@@ -685,11 +688,11 @@ static void tls_in(struct conn *c, const char *data, size_t len)
         if (n == 0)
             break;
         if (n == TLS_EOF) {
-            defer_eof(c);
-            if (!c->is_held) {
-                c->is_eof_pending = false;
-                handle_eof(c);
+            if (c->is_reading) {
+                uv_read_stop((uv_stream_t *)&c->tcp);
+                c->is_reading = false;
             }
+            handle_eof(c);
             break;
         }
         if (n < 0) {
@@ -729,7 +732,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             uv_read_stop(s);
             c->is_reading = false;
         }
-        if (nread == UV_EOF && c->is_held)
+        if (nread == UV_EOF && c->is_held && c->tls == NULL)
             defer_eof(c);
         else if (nread == UV_EOF)
             handle_eof(c);
@@ -765,8 +768,14 @@ void conn_kick(struct conn *c)
 void conn_hold(struct conn *c)
 {
     /* Reading goes on (arrive keeps the bytes; cap_held_input stops at
-     * the input cap, which deliver checks after this on_data). */
+     * the input cap, which deliver checks after this on_data). Not for
+     * TLS: one record's plaintext (up to 16 KiB) could pass the cap, so
+     * it stops reading as it always did. */
     c->is_held = true;
+    if (c->tls != NULL && c->is_reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->is_reading = false;
+    }
 }
 
 void conn_release(struct conn *c)

@@ -195,8 +195,8 @@ void conn_kick(struct conn *c);
 /* Hold: the handler is busy with this connection's last command (its
  * answer waits for the disk or the thread pool); offer it nothing until
  * conn_release. Reading goes on into the input buffer up to max_in, and
- * stops there (the rest waits in the kernel); an EOF read meanwhile is
- * handled after the release's offer. Release: from the loop's next check
+ * stops there (the rest waits in the kernel; TLS stops at once); an EOF
+ * read meanwhile is handled after the release's offer. Release: from the loop's next check
  * phase, offer the buffered input again and read on. Neither is ever
  * re-entrant. */
 void conn_hold(struct conn *c);
