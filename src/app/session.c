@@ -423,7 +423,7 @@ size_t session_on_data(struct conn *c, const char *data, size_t len)
         if (kind < 0)
             return 0; /* wait for more, up to the sniff window */
         if (kind == 1) {
-            s->state = SESSION_HTTP;
+            session_set_state(s, SESSION_HTTP);
             dq_remove(&s->sniff_node);
         } else {
             session_greet(s);
@@ -499,12 +499,22 @@ void session_new(struct server *srv, struct conn *c)
     server_deadline_push(srv, &srv->nick_q, &s->nick_node);
 }
 
+/* A line is at most --max-line (the connection's default cap, server.c);
+ * an HTTP request head may arrive in parts up to HTTP_MAX_HEAD (refused
+ * past it, 431), so HTTP keeps up to a whole read. */
+void session_set_state(struct session *s, enum session_state state)
+{
+    s->state = state;
+    if (s->conn != NULL)
+        conn_set_input_cap(s->conn, state == SESSION_HTTP ? CONN_READ_MAX : 0);
+}
+
 void session_new_admin(struct server *srv, struct conn *c)
 {
     session_new(srv, c);
     struct session *s = c->user;
     s->is_admin = true;
-    s->state = SESSION_HTTP;
+    session_set_state(s, SESSION_HTTP);
     dq_remove(&s->sniff_node);
 }
 

@@ -18,8 +18,6 @@
 #include "proto/http.h"
 #include "proto/ws.h"
 
-#define HTTP_MAX_HEAD 8192
-
 static void http_respond(struct session *s, int status, const char *reason,
                          const char *type, const void *body, size_t len,
                          bool head_only, bool keep_alive, const char *extra)
@@ -119,7 +117,7 @@ int session_ws_resume(struct session *s)
     s->ws = ws_new(&ws_ops, s, s->srv->cfg->max_line);
     if (s->ws == NULL)
         return -1;
-    s->state = SESSION_WS;
+    session_set_state(s, SESSION_WS);
     return 0;
 }
 
@@ -165,7 +163,7 @@ static bool upgrade(struct session *s, const struct http_request *req)
     metrics_http(&s->srv->metrics, 101);
     s->srv->metrics.ws_upgrades++;
     conn_write(s->conn, extra, (size_t)n);
-    s->state = SESSION_WS;
+    session_set_state(s, SESSION_WS);
     session_greet(s); /* HELLO as the first text message (PROTOCOL §2) */
     return true;
 }

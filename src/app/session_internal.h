@@ -123,6 +123,8 @@ void session_write_line_str(struct session *s, const char *text);
 
 /* Sends HELLO (as a line, or as the first WebSocket message). */
 void session_greet(struct session *s);
+/* Sets the state and the input its connection may keep for it. */
+void session_set_state(struct session *s, enum session_state state);
 
 /* One protocol line (from TCP framing or one WebSocket message). */
 void session_handle_line(struct session *s, const char *line, size_t len);

@@ -121,10 +121,10 @@ int session_adopt(struct server *srv, struct conn *c,
         return -1;
     }
     switch (rec->state) {
-    case UPGRADE_SNIFF: s->state = SESSION_SNIFF; break;
-    case UPGRADE_LINE: s->state = SESSION_LINE; break;
-    case UPGRADE_HTTP: s->state = SESSION_HTTP; break;
-    default: s->state = SESSION_WS; break;
+    case UPGRADE_SNIFF: session_set_state(s, SESSION_SNIFF); break;
+    case UPGRADE_LINE: session_set_state(s, SESSION_LINE); break;
+    case UPGRADE_HTTP: session_set_state(s, SESSION_HTTP); break;
+    default: session_set_state(s, SESSION_WS); break;
     }
     if (s->state == SESSION_WS && session_ws_resume(s) != 0) {
         *why = "no WebSocket";

@@ -85,7 +85,7 @@ enum upgrade_conn_state {
 #define UPGRADE_TOKEN_LEN 32
 #define UPGRADE_SEED_MAX 64
 #define UPGRADE_KEY_MAX 47
-#define UPGRADE_MAX_IN 8192      /* a partial line (or request) at most */
+#define UPGRADE_MAX_IN (65536 + 8192) /* what conn keeps: one read behind a held command */
 #define UPGRADE_MAX_OUT (256 * 1024) /* unsent output at most */
 
 /* One connection: its socket travels as the message's fds[fd_index]. */

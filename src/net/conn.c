@@ -529,6 +529,16 @@ void conn_set_flush(struct conn_set *set)
 
 /* ---------- input ---------- */
 
+static size_t input_cap(const struct conn *c)
+{
+    return c->max_in != 0 ? c->max_in : c->set->limits.max_in;
+}
+
+void conn_set_input_cap(struct conn *c, size_t max_in)
+{
+    c->max_in = max_in > UINT32_MAX ? UINT32_MAX : (uint32_t)max_in;
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     struct conn *c = (struct conn *)h;
@@ -537,7 +547,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = sizeof c->set->read_buf;
     /* Held: read no further than the input cap (cap_held_input stops
      * reading once it is reached, so the room here is never 0). */
-    size_t max_in = c->set->limits.max_in;
+    size_t max_in = input_cap(c);
     if (c->is_held && c->in_len < max_in && max_in - c->in_len < buf->len)
         buf->len = max_in - c->in_len;
 }
@@ -547,7 +557,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
  * the cap it stops, and the rest waits in the kernel as before. */
 static void cap_held_input(struct conn *c)
 {
-    if (c->is_held && c->is_reading && c->in_len >= c->set->limits.max_in) {
+    if (c->is_held && c->is_reading && c->in_len >= input_cap(c)) {
         uv_read_stop((uv_stream_t *)&c->tcp);
         c->is_reading = false;
     }
@@ -559,7 +569,7 @@ static bool may_read(const struct conn *c)
            !c->is_flush_closing && !c->is_handed && !c->is_eof_pending &&
            !c->set->is_input_frozen &&
            !(c->is_held &&
-             (c->tls != NULL || c->in_len >= c->set->limits.max_in));
+             (c->tls != NULL || c->in_len >= input_cap(c)));
 }
 
 static void keep_input(struct conn *c, const char *data, size_t len)
@@ -608,7 +618,13 @@ static void deliver(struct conn *c, const char *data, size_t len)
         free(kept);
         return;
     }
-    if (len - used > c->set->limits.max_in) {
+    /* Past the cap: a handler that cannot consume what it was offered
+     * (a line or request head too long, which it refuses itself first).
+     * Unless the handler now waits (conn_hold, by a command of this very
+     * input): what the same read brought behind that command is kept, at
+     * most one read (PROTOCOL §1: it is read after the answer), and
+     * reading stops until the release. */
+    if (len - used > input_cap(c) && !c->is_held) {
         conn_close(c, "input buffer over limit");
         return;
     }

@@ -68,6 +68,9 @@ struct conn_ops {
     void (*on_secure)(struct conn *c);
 };
 
+/* The most one read takes. */
+#define CONN_READ_MAX 65536
+
 struct conn_limits {
     size_t hwm;       /* stop reading above this many unsent bytes */
     size_t lwm;       /* resume reading at or below this */
@@ -106,7 +109,7 @@ struct conn_set {
     bool is_closed;
     bool is_input_frozen;  /* conn_set_freeze_input */
     unsigned n_handing;    /* conn_hand_over closes not yet called back */
-    char read_buf[65536];
+    char read_buf[CONN_READ_MAX];
     char plain_buf[16384];  /* one TLS record's plaintext (conn_start_tls) */
 };
 
@@ -122,6 +125,7 @@ struct conn {
     struct net_addr addr;
     uint16_t port;
     uint32_t in_len, in_cap;
+    uint32_t max_in;           /* 0: limits.max_in (conn_set_input_cap) */
     char *in;                  /* unconsumed input, NULL when empty */
     uint32_t out_len, out_cap;
     char *out;                 /* not yet handed to the kernel */
@@ -188,6 +192,13 @@ void conn_write(struct conn *c, const char *data, size_t len);
 
 /* conn_write of text followed by one LF, in one append. */
 void conn_write_line(struct conn *c, const char *text, size_t len);
+
+/* The most unconsumed input this connection may keep (0: the set's
+ * limits.max_in): more is closed as "input buffer over limit", except
+ * behind a command that made the handler wait (conn_hold) during the
+ * offer: what the same read brought is kept (at most CONN_READ_MAX more)
+ * and reading stops until the release. */
+void conn_set_input_cap(struct conn *c, size_t max_in);
 
 /* Offers the buffered unconsumed input (possibly none) to on_data now. */
 void conn_kick(struct conn *c);

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 
-from harness import Server, Client, run
+from harness import Server, Client, WSClient, run
 
 FAST = ("--rate", "1000000", "--burst", "1000000")
 
@@ -49,6 +49,31 @@ def test_thousand_pings_in_one_write_in_order():
             c.expect_line("OK PING %d" % i)
     finally:
         s.stop()
+
+
+def test_commands_pipelined_behind_a_waiting_one_all_answered():
+    # NICK with a password waits for argon2id on the thread pool; 3 000
+    # PINGs (~25 KB, ~50 times the input cap) in the same write behind it
+    # wait in the kernel (PROTOCOL section 1), not in an input buffer that
+    # overflows: each is answered, in order, on the same connection. Over
+    # WebSocket too (the same cap on the frames' bytes).
+    s = Server(*FAST)
+    try:
+        c = s.connect()
+        c.send("NICK piper pw-of-the-piper\n" + "".join("PING %d\n" % i for i in range(3000)))
+        c.expect_line(r"OK NICK piper \S+", timeout=10)
+        for i in range(3000):
+            c.expect_line("OK PING %d" % i)
+        c.ask("PING end", r"OK PING end")
+        w = WSClient("127.0.0.1", s.port)
+        w.expect_line(r"HELLO tavolo 2 \S+")
+        w.send(w.frame(1, "NICK wspiper pw-of-the-wspiper") +
+               b"".join(w.frame(1, "PING %d" % i) for i in range(1000)))
+        w.expect_line(r"OK NICK wspiper \S+", timeout=10)
+        for i in range(1000):
+            w.expect_line("OK PING %d" % i)
+    finally:
+        assert s.stop() == 0
 
 
 def test_command_one_byte_at_a_time():
