@@ -21,6 +21,11 @@
  *      seats.replaced (1: a bot took the seat from the named player,
  *      --abandon bot), so that a match in play restores with its bots;
  *      0 in older rows (a person, as those servers restored them)
+ *   6  moves becomes a WITHOUT ROWID table keyed by (match_id, seq):
+ *      the same columns and rows, but a move is one B-tree insert (the
+ *      key's) rather than two (the rowid table's and its key's index);
+ *      rebuilt in key order, then renamed (docs/PERFORMANCE.md, "Third
+ *      round")
  */
 #include "store/store.h"
 
@@ -117,6 +122,20 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     /* 5 */
     "ALTER TABLE seats ADD COLUMN bot INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE seats ADD COLUMN replaced INTEGER NOT NULL DEFAULT 0;",
+    /* 6 */
+    "CREATE TABLE moves_6("
+    "  match_id INTEGER NOT NULL REFERENCES matches(id),"
+    "  seq INTEGER NOT NULL,"
+    "  seat INTEGER NOT NULL,"
+    "  card TEXT NOT NULL,"
+    "  timeout INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (match_id, seq)) WITHOUT ROWID;"
+    "INSERT INTO moves_6(match_id, seq, seat, card, timeout, kind)"
+    "  SELECT match_id, seq, seat, card, timeout, kind FROM moves"
+    "  ORDER BY match_id, seq;"
+    "DROP TABLE moves;"
+    "ALTER TABLE moves_6 RENAME TO moves;",
 };
 
 enum stmt_id {
