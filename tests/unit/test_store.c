@@ -908,6 +908,41 @@ TEST(deleted_database_file_breaks_the_store)
     free_job(reg);
 }
 
+/* Without the tick, a commit checks the file itself, at most every
+ * 100 ms (store.c, CHECK_FILE_US): the first commit 100 ms after the
+ * file went away finds it gone. */
+TEST(deleted_database_file_found_by_a_commit_without_the_tick)
+{
+    char err[256], path[256];
+    const char *dir = tmpdir();
+    struct store *st = store_open(dir, err, sizeof err);
+    uv_loop_t loop;
+    CHECK(st != NULL);
+    CHECK_INT(uv_loop_init(&loop), 0);
+    store_set_tick_ms(st, 0);
+    store_on_broken(st, on_broken, NULL);
+    CHECK_INT(store_start(st, &loop), 0);
+    n_done = 0;
+    struct store_job *j1 = journal(st, start_op(1));
+    run_until(&loop, 1);
+    CHECK_INT(j1->rc, STORE_OK);
+    snprintf(path, sizeof path, "%s/tavolo.db", dir);
+    CHECK_INT(unlink(path), 0);
+    usleep(110000); /* what is tested is the interval itself */
+    struct store_job *j2 = journal(st, move_op(1, 1));
+    run_until(&loop, 2);
+    CHECK_INT(j2->rc, STORE_BROKEN);
+    for (int i = 0; i < 500 && n_broken == 0; i++)
+        uv_run(&loop, UV_RUN_NOWAIT), usleep(2000);
+    CHECK_INT(n_broken, 1);
+    CHECK(strstr(broken_why, "tavolo.db is gone") != NULL);
+    store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    free_job(j1);
+    free_job(j2);
+}
+
 TEST(wal_checkpointed_while_running)
 {
     char err[256], path[256];
