@@ -16,7 +16,7 @@ rm -rf "$OUT" && mkdir -p "$OUT/data"
 strace -f -c -o "$OUT/strace.txt" \
     "$B/tavolo" --port 0 --bind 127.0.0.1 --data "$OUT/data" \
     --rate 1000000000 --burst 1000000000 --max-per-ip 100000 \
-    --conn-rate 0 --max-waiting-per-ip 0 --admin-port off $EXTRA 2>"$OUT/server.err" &
+    --conn-rate 0 --max-waiting-per-ip 0 --admin-port 0 $EXTRA 2>"$OUT/server.err" &
 PID=$!
 PORT=
 for _ in $(seq 1 200); do
@@ -27,13 +27,19 @@ done
 [ -n "$PORT" ] || { echo "server did not start"; kill "$PID"; exit 1; }
 "$B/bench/gameload/gameload" -p "$PORT" -n "$N" -g briscola:2 \
     -m "$M" -d 600 --seed 1 -q >"$OUT/load.txt" || true
+# The commits (how many moves each group commit held decides the
+# writer's calls per move): the admin port's metrics.
+URL=$(sed -n 's/^admin (metrics) on \(http:[^ ]*\)$/\1/p' "$OUT/server.err")
+COMMITS=$(python3 -c 'import sys, urllib.request
+for l in urllib.request.urlopen(sys.argv[1], timeout=5).read().decode().splitlines():
+    if l.startswith("tavolo_store_commits_total "): print(l.split()[1])' "$URL" || echo 0)
 # SIGTERM to the server (strace's child), not to strace: strace exits
 # with it and writes its table.
 SRV=$(pgrep -P "$PID" || true)
 [ -n "$SRV" ] && kill -TERM "$SRV" 2>/dev/null
 wait "$PID" || true
 MOVES=$(sed -n 's/.*moves=\([0-9]*\).*/\1/p' "$OUT/load.txt" | tail -1)
-echo "moves $MOVES"
+echo "moves $MOVES commits $COMMITS"
 # strace -c: "% time seconds usecs/call calls errors syscall"
 awk -v m="$MOVES" '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" {
         name = $NF; calls = $4; err = (NF == 6) ? $5 : 0

@@ -195,6 +195,18 @@ static const char *const stmt_sql[ST_COUNT] = {
 #define MOVE_LEVELS 7
 #define MOVE_ROWS_MAX 64
 
+/* The group commit's wait at --durability process (gather): when the
+ * writer is busy (its last commit ended less than GROUP_BUSY_US ago) and
+ * fewer than GROUP_MIN jobs wait, it sleeps GROUP_WAIT_US first, so that
+ * the moves arriving meanwhile share the commit. A commit's system calls
+ * (SQLite's WAL locks, the frames' pwrites, the hand-off) are per commit,
+ * not per move: under fast play this made commits 5-6x larger (docs/
+ * PERFORMANCE.md, "Third round"). An idle writer never waits, and at
+ * power the fsync is the wait. */
+#define GROUP_MIN 8
+#define GROUP_WAIT_US 200
+#define GROUP_BUSY_US 1000
+
 /* check_file before a commit at most this often (and at every tick): a
  * stat(2) per commit was 0.18 system calls per move under fast play.
  * What a commit into a deleted file loses is lost with the file anyway;
@@ -241,6 +253,7 @@ struct store {
     int last_err;              /* primary code of the last failed step */
     uint64_t last_fail_us;     /* when a commit last failed */
     uint64_t last_check_us;    /* when check_file last ran */
+    uint64_t last_group_end_us; /* when the last group commit ended */
     uint32_t tick_ms;
     /* Durability (store_set_durability). At PROCESS the syncer thread
      * fdatasync()s the WAL through its own descriptor: the writer only
@@ -1654,6 +1667,29 @@ static void finish(struct store *st, struct store_job *job)
     pthread_mutex_unlock(&st->lock);
 }
 
+/* The jobs taken from the queue, and more if the group commit should
+ * wait for them (GROUP_WAIT_US above). Writer thread. */
+static struct store_job *gather(struct store *st, struct store_job *jobs)
+{
+    if (st->durability != STORE_DURABLE_PROCESS ||
+        mono_us() - st->last_group_end_us >= GROUP_BUSY_US)
+        return jobs;
+    struct store_job *tail = jobs;
+    size_t n = 1;
+    for (; tail->next != NULL; tail = tail->next)
+        n++;
+    if (n >= GROUP_MIN)
+        return jobs;
+    struct timespec ts = {0, GROUP_WAIT_US * 1000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    pthread_mutex_lock(&st->lock);
+    tail->next = st->queue_head;
+    st->queue_head = st->queue_tail = NULL;
+    pthread_mutex_unlock(&st->lock);
+    return jobs;
+}
+
 static void *writer(void *arg)
 {
     struct store *st = arg;
@@ -1682,6 +1718,8 @@ static void *writer(void *arg)
         pthread_mutex_unlock(&st->lock);
         if (jobs == NULL && stopping)
             break;
+        if (jobs != NULL && !stopping)
+            jobs = gather(st, jobs);
         if (st->tick_ms != 0 && mono_us() >= next_tick_us) {
             writer_tick(st);
             next_tick_us = mono_us() + (uint64_t)st->tick_ms * 1000;
@@ -1699,6 +1737,7 @@ static void *writer(void *arg)
             }
             if (n > 0) {
                 commit_group(st, group, n);
+                st->last_group_end_us = mono_us();
                 for (size_t i = 0; i < n; i++)
                     finish(st, group[i]);
                 continue;
