@@ -598,9 +598,22 @@ struct store *store_open(const char *dir, char *err, size_t err_cap)
                  has_frames ? "a write-ahead log SQLite could not read" : "tables");
         goto fail;
     }
+    int from_version = user_version(st->db);
     if (migrate(st->db, STORE_SCHEMA_VERSION, inner, sizeof inner) != 0) {
         snprintf(err, err_cap, "%s: %s", st->path, inner);
         goto fail;
+    }
+    /* A migration's frames (schema 6 rewrites every move) would leave
+     * the WAL that large for good: SQLite reuses a WAL from its start
+     * after a checkpoint but never shrinks it. Copied into the file and
+     * truncated now, while no commit of ours waits; a reader in the way
+     * (--backup) only leaves it for the regular checkpoints. */
+    if (from_version >= 0 && from_version < STORE_SCHEMA_VERSION) {
+        int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                           NULL, NULL);
+        if (rc != SQLITE_OK)
+            log_warn("store: the write-ahead log after the migration: %s",
+                     sqlite3_errmsg(st->db));
     }
     /* The same checks as --check-data: a damaged journal would restore
      * matches wrongly, or forfeit them. */

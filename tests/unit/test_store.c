@@ -564,6 +564,12 @@ TEST(migrate_5_to_6_moves_without_rowid_restore_identically)
     CHECK_INT(scalar(path, "SELECT COUNT(*) FROM sqlite_master WHERE tbl_name = 'moves'"
                            " AND type = 'index'"), 0); /* the key is the table */
     CHECK_INT(scalar(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'moves_6'"), 0);
+    /* the migration's frames are in the file, and the WAL truncated */
+    char wal[560];
+    struct stat wb;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    CHECK(stat(wal, &wb) == 0);
+    CHECK_INT(wb.st_size, 0);
     moves_text(path, after, sizeof after);
     CHECK_STR(after, before);
     struct restored r;
