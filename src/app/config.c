@@ -5,6 +5,7 @@
 #include "app/config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <ini.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -328,13 +329,11 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err,
             cfg->bench_bots_n = 0;
             return -1;
         }
-        /* Here, not at start: refused before the store is opened (and
-         * the data directory created). */
-        const struct rules *r = rules_find(cfg->bench_bots_game,
-                                           strlen(cfg->bench_bots_game));
+        /* Here, not when the bots start: before the store creates --data. */
+        const struct rules *r = rules_find(cfg->bench_bots_game, strlen(cfg->bench_bots_game));
         if (r == NULL || !rules_has_seats(r, cfg->bench_bots_seats)) {
-            snprintf(err, err_cap, "--bench-bot-matches: no game %s with %u seats",
-                     cfg->bench_bots_game, (unsigned)cfg->bench_bots_seats);
+            snprintf(err, err_cap, "--bench-bot-matches: no game %s with %" PRIu32
+                     " seats", cfg->bench_bots_game, cfg->bench_bots_seats);
             cfg->bench_bots_n = 0;
             return -1;
         }

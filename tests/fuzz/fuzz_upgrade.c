@@ -39,8 +39,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct upgrade_match m;
             while (upgrade_next_match(&v, &pos, &m) == 1)
                 n++;
+        } else if (v.type == UPGRADE_CLUSTER) {
+            struct upgrade_cluster_rec r;
+            while (upgrade_next_cluster(&v, &pos, &r) == 1) {
+                if (r.kind < UPGRADE_C_NODE || r.kind > UPGRADE_C_REMOTE ||
+                    strlen(r.node) >= sizeof r.node)
+                    abort();
+                n++;
+            }
         }
-        if ((v.type == UPGRADE_CONNS || v.type == UPGRADE_MATCHES) &&
+        if ((v.type == UPGRADE_CONNS || v.type == UPGRADE_MATCHES ||
+             v.type == UPGRADE_CLUSTER) &&
             n != v.n_items)
             abort();
     }
