@@ -5,9 +5,12 @@
  * match is created, and of the seeds the seated players chose before
  * START. The commitment SHA-256("tavolo-commit-1" || S) is published
  * before any seed is used, and S is revealed after END, so anyone can
- * recompute every deck. libsodium provides SHA-256 and HMAC-SHA256;
- * nothing here is hand-written cryptography. Pure: no I/O, no clock, no
- * allocation, no global state.
+ * recompute every deck. libcrypto (OpenSSL) provides SHA-256, with the
+ * CPU's SHA instructions where it has them; HMAC-SHA256 is RFC 2104's
+ * two keyed hashes over it, tested against libsodium's. Pure: no I/O, no
+ * clock, no state but libcrypto's SHA-256 handle, fetched once per
+ * process; libcrypto allocates its hash states (an allocation failure
+ * ends the process, as everywhere: base/mem.h).
  */
 #ifndef TAVOLO_GAME_DEAL_H
 #define TAVOLO_GAME_DEAL_H

@@ -21,6 +21,11 @@
  *      seats.replaced (1: a bot took the seat from the named player,
  *      --abandon bot), so that a match in play restores with its bots;
  *      0 in older rows (a person, as those servers restored them)
+ *   6  moves becomes a WITHOUT ROWID table keyed by (match_id, seq):
+ *      the same columns and rows, but a move is one B-tree insert (the
+ *      key's) rather than two (the rowid table's and its key's index);
+ *      rebuilt in key order, then renamed (docs/PERFORMANCE.md, "Third
+ *      round")
  */
 #include "store/store.h"
 
@@ -117,6 +122,20 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     /* 5 */
     "ALTER TABLE seats ADD COLUMN bot INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE seats ADD COLUMN replaced INTEGER NOT NULL DEFAULT 0;",
+    /* 6 */
+    "CREATE TABLE moves_6("
+    "  match_id INTEGER NOT NULL REFERENCES matches(id),"
+    "  seq INTEGER NOT NULL,"
+    "  seat INTEGER NOT NULL,"
+    "  card TEXT NOT NULL,"
+    "  timeout INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (match_id, seq)) WITHOUT ROWID;"
+    "INSERT INTO moves_6(match_id, seq, seat, card, timeout, kind)"
+    "  SELECT match_id, seq, seat, card, timeout, kind FROM moves"
+    "  ORDER BY match_id, seq;"
+    "DROP TABLE moves;"
+    "ALTER TABLE moves_6 RENAME TO moves;",
 };
 
 enum stmt_id {
@@ -176,6 +195,24 @@ static const char *const stmt_sql[ST_COUNT] = {
 #define MOVE_LEVELS 7
 #define MOVE_ROWS_MAX 64
 
+/* The group commit's wait at --durability process (gather): when the
+ * writer is busy (its last commit ended less than GROUP_BUSY_US ago) and
+ * fewer than GROUP_MIN jobs wait, it sleeps GROUP_WAIT_US first, so that
+ * the moves arriving meanwhile share the commit. A commit's system calls
+ * (SQLite's WAL locks, the frames' pwrites, the hand-off) are per commit,
+ * not per move: under fast play this made commits 5-6x larger (docs/
+ * PERFORMANCE.md, "Third round"). An idle writer never waits, and at
+ * power the fsync is the wait. */
+#define GROUP_MIN 8
+#define GROUP_WAIT_US 200
+#define GROUP_BUSY_US 1000
+
+/* check_file before a commit at most this often (and at every tick): a
+ * stat(2) per commit was 0.18 system calls per move under fast play.
+ * What a commit into a deleted file loses is lost with the file anyway;
+ * the check is there to stop writing, soon. */
+#define CHECK_FILE_US 100000
+
 struct store {
     /* Set: the Redis backend (store_redis.c) answers every call, and
      * nothing below is used. */
@@ -215,6 +252,8 @@ struct store {
     uint64_t n_commits_since_checkpoint;
     int last_err;              /* primary code of the last failed step */
     uint64_t last_fail_us;     /* when a commit last failed */
+    uint64_t last_check_us;    /* when check_file last ran */
+    uint64_t last_group_end_us; /* when the last group commit ended */
     uint32_t tick_ms;
     /* Durability (store_set_durability). At PROCESS the syncer thread
      * fdatasync()s the WAL through its own descriptor: the writer only
@@ -559,9 +598,22 @@ struct store *store_open(const char *dir, char *err, size_t err_cap)
                  has_frames ? "a write-ahead log SQLite could not read" : "tables");
         goto fail;
     }
+    int from_version = user_version(st->db);
     if (migrate(st->db, STORE_SCHEMA_VERSION, inner, sizeof inner) != 0) {
         snprintf(err, err_cap, "%s: %s", st->path, inner);
         goto fail;
+    }
+    /* A migration's frames (schema 6 rewrites every move) would leave
+     * the WAL that large for good: SQLite reuses a WAL from its start
+     * after a checkpoint but never shrinks it. Copied into the file and
+     * truncated now, while no commit of ours waits; a reader in the way
+     * (--backup) only leaves it for the regular checkpoints. */
+    if (from_version >= 0 && from_version < STORE_SCHEMA_VERSION) {
+        int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                           NULL, NULL);
+        if (rc != SQLITE_OK)
+            log_warn("store: the write-ahead log after the migration: %s",
+                     sqlite3_errmsg(st->db));
     }
     /* The same checks as --check-data: a damaged journal would restore
      * matches wrongly, or forfeit them. */
@@ -1270,6 +1322,7 @@ static void check_file(struct store *st)
     struct stat sb;
     char why[256];
 
+    st->last_check_us = mono_us();
     if (stat(st->path, &sb) != 0)
         snprintf(why, sizeof why, "%s is gone (%s) while the server runs: "
                  "nothing more is written", st->path, strerror(errno));
@@ -1386,7 +1439,7 @@ static void commit_group(struct store *st, struct store_job **jobs, size_t n)
     int err = 0;
 
     apply_new_quota(st);
-    if (!is_broken(st))
+    if (!is_broken(st) && t0 - st->last_check_us >= CHECK_FILE_US)
         check_file(st);
     if (is_broken(st)) {
         /* Nothing more is written: the ops stay with their jobs and are
@@ -1627,6 +1680,29 @@ static void finish(struct store *st, struct store_job *job)
     pthread_mutex_unlock(&st->lock);
 }
 
+/* The jobs taken from the queue, and more if the group commit should
+ * wait for them (GROUP_WAIT_US above). Writer thread. */
+static struct store_job *gather(struct store *st, struct store_job *jobs)
+{
+    if (st->durability != STORE_DURABLE_PROCESS ||
+        mono_us() - st->last_group_end_us >= GROUP_BUSY_US)
+        return jobs;
+    struct store_job *tail = jobs;
+    size_t n = 1;
+    for (; tail->next != NULL; tail = tail->next)
+        n++;
+    if (n >= GROUP_MIN)
+        return jobs;
+    struct timespec ts = {0, GROUP_WAIT_US * 1000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    pthread_mutex_lock(&st->lock);
+    tail->next = st->queue_head;
+    st->queue_head = st->queue_tail = NULL;
+    pthread_mutex_unlock(&st->lock);
+    return jobs;
+}
+
 static void *writer(void *arg)
 {
     struct store *st = arg;
@@ -1655,6 +1731,8 @@ static void *writer(void *arg)
         pthread_mutex_unlock(&st->lock);
         if (jobs == NULL && stopping)
             break;
+        if (jobs != NULL && !stopping)
+            jobs = gather(st, jobs);
         if (st->tick_ms != 0 && mono_us() >= next_tick_us) {
             writer_tick(st);
             next_tick_us = mono_us() + (uint64_t)st->tick_ms * 1000;
@@ -1672,6 +1750,7 @@ static void *writer(void *arg)
             }
             if (n > 0) {
                 commit_group(st, group, n);
+                st->last_group_end_us = mono_us();
                 for (size_t i = 0; i < n; i++)
                     finish(st, group[i]);
                 continue;

@@ -57,7 +57,7 @@
 #define STORE_TOKEN_LEN 32
 #define STORE_TOP_MAX 20
 #define STORE_HISTORY_MAX 10
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 #define STORE_SEED_MAX 64    /* hex digits (PROTOCOL §13) */
 #define STORE_SECRET_HEX 64  /* a match secret, in hex */
 #define STORE_MOVE_TEXT 40   /* a move's cards: up to 12 codes, space-separated */

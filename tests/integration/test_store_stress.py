@@ -68,8 +68,10 @@ def full_then_room(s, fill, unfill):
     fill()
     n = 4
     deadline = time.monotonic() + 60
+    # The file's free pages and the WAL's slack take writes first: with
+    # schema 6 (moves one B-tree, not two) ~80 matches here.
     while not commit_failed(s):
-        assert time.monotonic() < deadline and n < 60, s.log_text()[-1500:]
+        assert time.monotonic() < deadline and n < 200, s.log_text()[-1500:]
         matches.append(start_match(s, n))  # STARTs while the disk is full
         play_on(matches[-1:], 1)
         n += 1

@@ -2,7 +2,11 @@
  * PROTOCOL §13, what the key depends on, the rejection bound of
  * uniform(n), chi-squared tests of card positions (10^6 shuffles of the
  * algorithm, 2 * 10^5 of the real HMAC stream, and proof that the same
- * statistic catches two classic biased shuffles), and the hex helpers. */
+ * statistic catches two classic biased shuffles), the hex helpers, and
+ * deal.c's HMAC-SHA256 over libcrypto against libsodium's on random
+ * inputs. */
+#include <sodium.h>
+
 #include "check.h"
 #include "game/deal.h"
 #include "game/rules.h"
@@ -166,6 +170,125 @@ TEST(shuffle_is_a_permutation)
         for (unsigned c = 0; c < 52; c++)
             CHECK_INT(seen[c], 1);
     }
+}
+
+/* ---- libcrypto (deal.c) against libsodium, on random inputs ---- */
+
+/* §13 written again over libsodium's SHA-256 and HMAC-SHA256 (what
+ * deal.c was before it used libcrypto): the reference. */
+static void ref_commit_hex(const uint8_t secret[DEAL_SECRET_LEN], char out[DEAL_HEX_LEN + 1])
+{
+    crypto_hash_sha256_state st;
+    uint8_t d[crypto_hash_sha256_BYTES];
+
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, (const uint8_t *)"tavolo-commit-1", 15);
+    crypto_hash_sha256_update(&st, secret, DEAL_SECRET_LEN);
+    crypto_hash_sha256_final(&st, d);
+    deal_to_hex(d, sizeof d, out);
+}
+
+static void ref_key(const uint8_t secret[DEAL_SECRET_LEN], const char *game,
+                    unsigned n_seats, const char *const *seeds, uint8_t key[DEAL_KEY_LEN])
+{
+    crypto_auth_hmacsha256_state st;
+    uint8_t b;
+
+    crypto_auth_hmacsha256_init(&st, secret, DEAL_SECRET_LEN);
+    crypto_auth_hmacsha256_update(&st, (const uint8_t *)"tavolo-deal-1", 13);
+    crypto_auth_hmacsha256_update(&st, (const uint8_t *)game, strlen(game));
+    b = 0;
+    crypto_auth_hmacsha256_update(&st, &b, 1);
+    b = (uint8_t)n_seats;
+    crypto_auth_hmacsha256_update(&st, &b, 1);
+    for (unsigned i = 0; i < n_seats; i++) {
+        b = (uint8_t)strlen(seeds[i]);
+        crypto_auth_hmacsha256_update(&st, &b, 1);
+        crypto_auth_hmacsha256_update(&st, (const uint8_t *)seeds[i], b);
+    }
+    crypto_auth_hmacsha256_final(&st, key);
+}
+
+struct ref_stream {
+    const uint8_t *key;
+    uint32_t hand, next_block;
+    uint8_t block[32];
+    unsigned used;
+    unsigned n_blocks;
+};
+
+static uint64_t ref_word(void *ctx)
+{
+    struct ref_stream *s = ctx;
+
+    if (s->used == sizeof s->block) {
+        uint8_t msg[12] = {'h', 'a', 'n', 'd'};
+        for (int i = 0; i < 4; i++) {
+            msg[4 + i] = (uint8_t)(s->hand >> (24 - 8 * i));
+            msg[8 + i] = (uint8_t)(s->next_block >> (24 - 8 * i));
+        }
+        s->next_block++;
+        s->n_blocks++;
+        crypto_auth_hmacsha256(s->block, msg, sizeof msg, s->key);
+        s->used = 0;
+    }
+    uint64_t w = 0;
+    for (int i = 0; i < 8; i++)
+        w = w << 8 | s->block[s->used + i];
+    s->used += 8;
+    return w;
+}
+
+static uint32_t rnd_below(uint32_t n)
+{
+    return randombytes_uniform(n);
+}
+
+TEST(libcrypto_hmac_matches_libsodium_on_random_inputs)
+{
+    static const char *const games[] = {"briscola", "scopa", "hearts", "", "x"};
+    unsigned n_blocks_max = 0;
+
+    CHECK(sodium_init() >= 0);
+    for (unsigned iter = 0; iter < 2000; iter++) {
+        uint8_t secret[DEAL_SECRET_LEN], k1[DEAL_KEY_LEN], k2[DEAL_KEY_LEN];
+        char c1[DEAL_HEX_LEN + 1], c2[DEAL_HEX_LEN + 1];
+        char seed_text[8][DEAL_SEED_MAX + 1];
+        const char *seeds[8];
+        unsigned n_seats = 1 + rnd_below(8);
+
+        randombytes_buf(secret, sizeof secret);
+        deal_commit_hex(secret, c1);
+        ref_commit_hex(secret, c2);
+        CHECK_STR(c1, c2);
+        for (unsigned i = 0; i < n_seats; i++) {
+            unsigned len = rnd_below(DEAL_SEED_MAX + 1); /* 0: no seed */
+            for (unsigned j = 0; j < len; j++)
+                seed_text[i][j] = "0123456789abcdef"[rnd_below(16)];
+            seed_text[i][len] = '\0';
+            seeds[i] = seed_text[i];
+        }
+        const char *game = games[rnd_below(5)];
+        deal_key(secret, game, n_seats, seeds, k1);
+        ref_key(secret, game, n_seats, seeds, k2);
+        CHECK(memcmp(k1, k2, sizeof k1) == 0);
+        /* Any key (not only a derived one), any hand, any deck size:
+         * up to 52 cards, many blocks of the stream. */
+        if (iter % 2)
+            randombytes_buf(k1, sizeof k1);
+        uint32_t hand = iter % 3 ? randombytes_random() : 1 + iter % 7;
+        unsigned n = 1 + rnd_below(52);
+        card_t a[52], b[52];
+        rules_canonical_deck(n > 40 ? 52 : 40, a);
+        memcpy(b, a, sizeof a);
+        deal_shuffle(k1, hand, a, n);
+        struct ref_stream rs = {.key = k1, .hand = hand, .used = 32};
+        deal_shuffle_words(b, n, ref_word, &rs);
+        CHECK(memcmp(a, b, n * sizeof a[0]) == 0);
+        if (rs.n_blocks > n_blocks_max)
+            n_blocks_max = rs.n_blocks;
+    }
+    CHECK(n_blocks_max >= 13); /* 51 words of a 52-card deck: 13 blocks */
 }
 
 /* ---- uniform(n): the rejection bound ---- */

@@ -468,9 +468,165 @@ TEST(migrate_4_to_5_seats_are_people)
     CHECK_INT(store_migrate_file(path, 5, err, sizeof err), 0);
     CHECK_INT(scalar(path, "PRAGMA user_version"), 5);
     CHECK_INT(scalar(path, "SELECT COUNT(*) FROM seats WHERE bot = 0 AND replaced = 0"), 2);
+    /* --check-data knows only the current schema */
+    CHECK_INT(store_migrate_file(path, STORE_SCHEMA_VERSION, err, sizeof err), 0);
     FILE *report = tmpfile();
     CHECK_INT(store_check(dir, report), 0);
     fclose(report);
+}
+
+/* Schema 5 to 6: moves, rebuilt WITHOUT ROWID, keeps every row, and
+ * every match in play restores as it did. The schema-5 file is written
+ * with the INSERT the schema-5 writer used, the matches' moves
+ * interleaved (a rowid order unlike the key's). */
+struct restored {
+    struct store_open_match m[4];
+    unsigned n;
+};
+
+static void collect_match(void *ctx, const struct store_open_match *m)
+{
+    struct restored *r = ctx;
+    if (r->n < 4)
+        open_match(&r->m[r->n++], m);
+}
+
+static void moves_text(const char *path, char *out, size_t cap)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    size_t len = 0;
+    out[0] = '\0';
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "SELECT match_id, seq, seat, card, timeout, kind"
+                             " FROM moves ORDER BY match_id, seq", -1, &s, NULL) == SQLITE_OK);
+    while (sqlite3_step(s) == SQLITE_ROW && len + 64 < cap)
+        len += (size_t)snprintf(out + len, cap - len, "%lld %d %d %s %d %d\n",
+                                sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1),
+                                sqlite3_column_int(s, 2),
+                                (const char *)sqlite3_column_text(s, 3),
+                                sqlite3_column_int(s, 4), sqlite3_column_int(s, 5));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+TEST(migrate_5_to_6_moves_without_rowid_restore_identically)
+{
+    const char *dir = tmpdir();
+    char path[512], err[256];
+    static char before[65536], after[65536];
+    snprintf(path, sizeof path, "%s/tavolo.db", dir);
+    CHECK_INT(store_migrate_file(path, 5, err, sizeof err), 0);
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    /* matches 3 and 5 in play (5 with a bot on seat 1), 4 over */
+    CHECK(sqlite3_exec(db,
+        "INSERT INTO matches(id, game, n_seats, state, deal, started_at, secret)"
+        " VALUES (3, 'briscola', 2, 'playing', '', 0, 'aa'),"
+        " (4, 'scopa', 2, 'over', '', 0, 'bb'), (5, 'hearts', 4, 'playing', '', 0, 'cc');"
+        "UPDATE matches SET result = 'team0', reason = 'forfeit' WHERE id = 4;"
+        "INSERT INTO seats(match_id, seat, name, token, registered, seed, side, bot)"
+        " VALUES (3, 0, 'ann', 't0', 0, '', 0, 0), (3, 1, 'bo', 't1', 0, '0f', 1, 0),"
+        " (4, 0, 'ann', 't2', 0, '', 0, 0), (4, 1, 'cy', 't3', 0, '', 1, 0),"
+        " (5, 0, 'ann', 't4', 0, '', 0, 0), (5, 1, 'bot', '', 0, '', 1, 2),"
+        " (5, 2, 'cy', 't5', 0, '', 2, 0), (5, 3, 'di', 't6', 0, '', 3, 0)",
+        NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_stmt *ins;
+    CHECK(sqlite3_prepare_v2(db, "INSERT INTO moves(match_id, seq, seat, card, timeout, kind)"
+                             " VALUES (?, ?, ?, ?, ?, ?)", -1, &ins, NULL) == SQLITE_OK);
+    static const char *const cards[] = {"Ac", "2d 3h 4s", "Kb", "7c", "Qd Jd"};
+    CHECK(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
+    for (int seq = 1; seq <= 40; seq++) {
+        for (int id = 5; id >= 3; id--) {
+            int seats = id == 5 ? 4 : 2;
+            sqlite3_bind_int(ins, 1, id);
+            sqlite3_bind_int(ins, 2, seq);
+            sqlite3_bind_int(ins, 3, seq % seats);
+            sqlite3_bind_text(ins, 4, cards[(seq * id) % 5], -1, SQLITE_STATIC);
+            sqlite3_bind_int(ins, 5, seq % 7 == 0);
+            sqlite3_bind_int(ins, 6, id == 5 && seq <= 4 ? 1 : 0);
+            CHECK_INT(sqlite3_step(ins), SQLITE_DONE);
+            sqlite3_reset(ins);
+        }
+    }
+    CHECK(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_finalize(ins);
+    sqlite3_close(db);
+    moves_text(path, before, sizeof before);
+    CHECK(strlen(before) > 100);
+
+    /* The server's own path: store_open migrates, then runs its checks. */
+    struct store *st = store_open(dir, err, sizeof err);
+    CHECK(st != NULL);
+    CHECK_INT(scalar(path, "PRAGMA user_version"), 6);
+    CHECK_INT(scalar(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'moves'"
+                           " AND sql LIKE '%WITHOUT ROWID%'"), 1);
+    CHECK_INT(scalar(path, "SELECT COUNT(*) FROM sqlite_master WHERE tbl_name = 'moves'"
+                           " AND type = 'index'"), 0); /* the key is the table */
+    CHECK_INT(scalar(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'moves_6'"), 0);
+    /* the migration's frames are in the file, and the WAL truncated */
+    char wal[560];
+    struct stat wb;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    CHECK(stat(wal, &wb) == 0);
+    CHECK_INT(wb.st_size, 0);
+    moves_text(path, after, sizeof after);
+    CHECK_STR(after, before);
+    struct restored r;
+    memset(&r, 0, sizeof r);
+    CHECK_INT(store_each_open_match(st, collect_match, &r), 0);
+    CHECK_INT(r.n, 2);
+    for (unsigned k = 0; k < r.n; k++) {
+        const struct store_open_match *m = &r.m[k];
+        unsigned id = k == 0 ? 3 : 5, seats = id == 5 ? 4 : 2;
+        CHECK_INT(m->id, id);
+        CHECK_INT(m->n_seats, seats);
+        CHECK_INT(m->n_moves, 40);
+        for (unsigned i = 0; i < m->n_moves; i++) {
+            unsigned seq = i + 1;
+            CHECK_INT(m->moves[i].seat, seq % seats);
+            CHECK_STR(m->moves[i].cards, cards[(seq * id) % 5]);
+            CHECK_INT(m->moves[i].is_timeout, seq % 7 == 0);
+            CHECK_INT(m->moves[i].kind, id == 5 && seq <= 4 ? 1 : 0);
+        }
+        free(r.m[k].moves);
+    }
+    CHECK_INT(r.m[1].seats[1].bot, 2);
+    CHECK_STR(r.m[0].seats[1].seed, "0f");
+
+    /* The writer goes on in the new table; the key still refuses a move
+     * said twice. */
+    uv_loop_t loop;
+    CHECK_INT(uv_loop_init(&loop), 0);
+    CHECK_INT(store_start(st, &loop), 0);
+    n_done = 0;
+    struct store_op *m41 = op_new(STORE_OP_MOVE, 3);
+    m41->seq = 41; m41->seat = 1; strcpy(m41->cards, "3c");
+    struct store_job *j1 = job_new(STORE_JOB_JOURNAL, NULL);
+    j1->ops = m41;
+    store_submit(st, j1);
+    run_until(&loop, 1);
+    CHECK_INT(j1->rc, STORE_OK);
+    struct store_op *dup = op_new(STORE_OP_MOVE, 3);
+    dup->seq = 41; dup->seat = 1; strcpy(dup->cards, "4c");
+    struct store_job *j2 = job_new(STORE_JOB_JOURNAL, NULL);
+    j2->ops = dup;
+    store_submit(st, j2);
+    run_until(&loop, 2);
+    CHECK_INT(j2->rc, STORE_FAILED);
+    store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    CHECK_INT(scalar(path, "SELECT COUNT(*) FROM moves"), 121);
+    CHECK_INT(scalar(path, "SELECT COUNT(*) FROM moves WHERE match_id = 3 AND seq = 41"
+                           " AND card = '3c'"), 1);
+    FILE *report = tmpfile();
+    CHECK_INT(store_check(dir, report), 0);
+    fclose(report);
+    store_ops_free(j1->ops);
+    free(j1);
+    store_ops_free(j2->ops);
+    free(j2);
 }
 
 TEST(unwritable_directory_is_reported)
@@ -756,6 +912,41 @@ TEST(deleted_database_file_breaks_the_store)
     free_job(j1);
     free_job(j2);
     free_job(reg);
+}
+
+/* Without the tick, a commit checks the file itself, at most every
+ * 100 ms (store.c, CHECK_FILE_US): the first commit 100 ms after the
+ * file went away finds it gone. */
+TEST(deleted_database_file_found_by_a_commit_without_the_tick)
+{
+    char err[256], path[256];
+    const char *dir = tmpdir();
+    struct store *st = store_open(dir, err, sizeof err);
+    uv_loop_t loop;
+    CHECK(st != NULL);
+    CHECK_INT(uv_loop_init(&loop), 0);
+    store_set_tick_ms(st, 0);
+    store_on_broken(st, on_broken, NULL);
+    CHECK_INT(store_start(st, &loop), 0);
+    n_done = 0;
+    struct store_job *j1 = journal(st, start_op(1));
+    run_until(&loop, 1);
+    CHECK_INT(j1->rc, STORE_OK);
+    snprintf(path, sizeof path, "%s/tavolo.db", dir);
+    CHECK_INT(unlink(path), 0);
+    usleep(110000); /* what is tested is the interval itself */
+    struct store_job *j2 = journal(st, move_op(1, 1));
+    run_until(&loop, 2);
+    CHECK_INT(j2->rc, STORE_BROKEN);
+    for (int i = 0; i < 500 && n_broken == 0; i++)
+        uv_run(&loop, UV_RUN_NOWAIT), usleep(2000);
+    CHECK_INT(n_broken, 1);
+    CHECK(strstr(broken_why, "tavolo.db is gone") != NULL);
+    store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    free_job(j1);
+    free_job(j2);
 }
 
 TEST(wal_checkpointed_while_running)
