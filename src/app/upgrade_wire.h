@@ -23,6 +23,13 @@
  *               batches (fds attached to CONNS), then END
  *   new -> old  READY   everything adopted (counts), or FAIL with why
  *   old -> new  GO      the old one has let go: serve
+ * Between the last MATCHES and END the old process may also send (types
+ * appended after GO; a binary that predates them refuses the upgrade
+ * whole, and the old one serves on):
+ *               QUEUE   the quick-play queue, in its order (if not empty)
+ *               TLS_PENDING  the TLS connections relayed mid-handshake
+ *                       (if any): their plaintext side starts with
+ *                       UPGRADE_TLS_SECURE_MARK when the handshake ends
  */
 #ifndef TAVOLO_APP_UPGRADE_WIRE_H
 #define TAVOLO_APP_UPGRADE_WIRE_H
@@ -48,6 +55,9 @@ enum upgrade_msg {
     UPGRADE_READY,
     UPGRADE_FAIL,
     UPGRADE_GO,
+    /* appended (records like CONNS/MATCHES: a count, then the records) */
+    UPGRADE_QUEUE = 9,
+    UPGRADE_TLS_PENDING = 10,
 };
 
 #define UPGRADE_NONE_MS UINT32_MAX /* a deadline that is not running */
@@ -129,6 +139,24 @@ struct upgrade_match {
     uint8_t bot[UPGRADE_MAX_SEATS];       /* a bot's level+1, or 0 */
 };
 
+/* One player in the quick-play queue (QUEUE records are in queue order):
+ * the connection it is on (a CONNS record of this upgrade), what it
+ * asked for, its rating, and how long it has waited (so that the window
+ * and --quick-bot-ms keep counting from its QUICK). */
+struct upgrade_queued {
+    uint64_t conn_id;
+    char game[16];
+    uint8_t n_seats;
+    int32_t rating;
+    uint32_t waited_ms;
+};
+
+/* The byte the old process writes first on a TLS_PENDING connection's
+ * plaintext side once the client's handshake has completed: the new
+ * process starts that connection's sniff window then (as the end of a
+ * handshake does on its own TLS connections) and drops the byte. */
+#define UPGRADE_TLS_SECURE_MARK 0x06
+
 struct upgrade_ready {
     uint32_t n_conns, n_matches;
 };
@@ -158,6 +186,10 @@ void upgrade_put_state(struct upgrade_buf *b, const struct upgrade_state *s);
  * one by one after upgrade_begin (the count is fixed by upgrade_finish). */
 void upgrade_put_conn(struct upgrade_buf *b, const struct upgrade_conn *c);
 void upgrade_put_match(struct upgrade_buf *b, const struct upgrade_match *m);
+/* QUEUE: one record; TLS_PENDING: one connection id (added one by one
+ * after upgrade_begin, as CONNS). */
+void upgrade_put_queued(struct upgrade_buf *b, const struct upgrade_queued *q);
+void upgrade_put_tls_pending(struct upgrade_buf *b, uint64_t conn_id);
 void upgrade_put_ready(struct upgrade_buf *b, const struct upgrade_ready *r);
 void upgrade_put_fail(struct upgrade_buf *b, const char *why);
 
@@ -172,7 +204,8 @@ struct upgrade_msg_view {
         struct upgrade_ready ready;
         struct upgrade_fail fail;
     } u;
-    const char *items;   /* CONNS, MATCHES: the records, for upgrade_next_* */
+    const char *items;   /* CONNS, MATCHES, QUEUE, TLS_PENDING: the records,
+                            for upgrade_next_* */
     size_t items_len;
     uint32_t n_items;
 };
@@ -193,5 +226,9 @@ int upgrade_next_conn(const struct upgrade_msg_view *v, size_t *pos,
                       struct upgrade_conn *c);
 int upgrade_next_match(const struct upgrade_msg_view *v, size_t *pos,
                        struct upgrade_match *m);
+int upgrade_next_queued(const struct upgrade_msg_view *v, size_t *pos,
+                        struct upgrade_queued *q);
+int upgrade_next_tls_pending(const struct upgrade_msg_view *v, size_t *pos,
+                             uint64_t *conn_id);
 
 #endif
