@@ -877,6 +877,9 @@ static void check_handshakes(struct upgrade *u, uint64_t now)
             c->is_closing)
             continue; /* done, one way or the other */
         if (now >= u->hs[i].deadline_ms) {
+            /* the relay's close callbacks log nothing of their own */
+            log_event(LOG_INFO, "upgrade.relay_handshake_timeout",
+                      "conn=%" PRIu64, c->id);
             conn_close(c, "TLS handshake timeout");
             continue;
         }

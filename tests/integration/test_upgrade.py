@@ -592,6 +592,50 @@ def test_tls_mid_handshake_goes_across():
         s.stop()
 
 
+def test_tls_mid_handshake_times_out_in_the_relay():
+    """The handshake clock of a client relayed mid-handshake is not
+    restarted by the upgrade: one that never finishes is closed by the
+    old process --tls-handshake-ms after it began (checked every 100 ms),
+    and the relay then exits."""
+    import threading
+    s = UpServer("--tls-cert", CERT, "--tls-key", KEY, *FAST,
+                 "--tls-handshake-ms", "2000")
+    try:
+        proxy = _HoldProxy(s.port)
+        t0 = time.monotonic()
+        t = threading.Thread(target=lambda: _try_tls(proxy.port), daemon=True)
+        t.start()
+        assert proxy.got_server_bytes.wait(5), "no ServerHello from the server"
+        time.sleep(0.5)
+        s.put(NEXT)
+        ok, took = s.upgrade()
+        assert ok, s.log_text()[-3000:]
+        old = [p for p in s.pids if p != s.pid]
+        deadline = time.monotonic() + 10
+        while proxy.closed_at is None:
+            assert time.monotonic() < deadline, "the handshake was never timed out"
+            time.sleep(0.02)
+        waited = proxy.closed_at - t0
+        assert 1.9 <= waited <= 2.0 + took + 0.5, (waited, took)
+        deadline = time.monotonic() + 10
+        while alive(old[0]):
+            assert time.monotonic() < deadline, "the relay did not exit"
+            time.sleep(0.05)
+        assert re.search(r"upgrade\.relay_handshake_timeout conn=1\b", s.log_text()), \
+            s.log_text()[-2000:]
+        c = connect(s, "tcp")
+        c.ask("PING x", "OK PING x")
+    finally:
+        s.stop()
+
+
+def _try_tls(port):
+    try:
+        TLSClient("127.0.0.1", port, timeout=15).close()
+    except (OSError, ssl.SSLError):
+        pass
+
+
 class _HoldProxy:
     """A loopback TCP proxy that forwards the client's bytes at once and
     holds the server's until release(): a client behind it is stuck in
@@ -607,6 +651,7 @@ class _HoldProxy:
         self.held = threading.Event()
         self.go = threading.Event()
         self.got_server_bytes = threading.Event()
+        self.closed_at = None
         self.t = threading.Thread(target=self.run, daemon=True)
         self.t.start()
 
@@ -628,6 +673,7 @@ class _HoldProxy:
             if u in r:
                 d = u.recv(65536)
                 if not d:
+                    self.closed_at = time.monotonic()
                     if held:
                         c.sendall(held)
                     c.close()
@@ -666,4 +712,5 @@ if __name__ == "__main__":
          test_bot_match_goes_across,
          test_upgrade_ten_times_under_load,
          test_quick_play_queue_goes_across,
-         test_tls_mid_handshake_goes_across])
+         test_tls_mid_handshake_goes_across,
+         test_tls_mid_handshake_times_out_in_the_relay])
