@@ -12,7 +12,7 @@ GL=$ROOT/build/bench/gameload/gameload
 D=$(mktemp -d "${TMPDIR:-/tmp}/ab.XXXXXX")
 taskset -c 0 "$BIN" --port 0 --bind 127.0.0.1 --data "$D/data" --admin-port off \
     --rate 1000000000 --burst 1000000000 --max-per-ip 100000 --conn-rate 0 \
-    --max-waiting-per-ip 0 --max-conns 100000 --log-level warn 2> "$D/log" &
+    --max-waiting-per-ip 0 --max-conns 100000 --log-level ${LOGLEVEL:-warn} ${SRVOPTS:-} 2> "$D/log" &
 P=$!
 port=
 for _ in $(seq 100); do
@@ -27,4 +27,4 @@ kill -TERM "$P"
 wait "$P"
 kv=$(grep '^gameload games' "$D/out")
 echo "$LABEL n=$N $(echo "$kv" | tr ' ' '\n' | grep -E '^(moves_per_s|turn_p50_us|turn_p99_us|server_cpu_pct|client_cpu_pct|errors|bytes_per_player|loadavg)=' | tr '\n' ' ')"
-rm -rf "$D"
+[ -n "${KEEP:-}" ] && echo "ab: kept $D" || rm -rf "$D"
