@@ -589,8 +589,9 @@ static int send_queue(struct upgrade *u, uint64_t now)
     for (size_t i = 0; i < srv->quick.n && rc == 0; i++) {
         const struct queue_entry *e = &srv->quick.entries[i];
         const struct session *s = e->who;
-        if (s->conn == NULL || (!s->conn->is_handed && relay_of(u, s->conn) == NULL))
-            continue;
+        if (s->conn == NULL || s->conn->is_flush_closing ||
+            (!s->conn->is_handed && relay_of(u, s->conn) == NULL))
+            continue; /* leaving anyway */
         struct upgrade_queued q;
         memset(&q, 0, sizeof q);
         q.conn_id = s->conn->id;
@@ -616,22 +617,34 @@ static int send_queue(struct upgrade *u, uint64_t now)
     return rc;
 }
 
-/* TLS_PENDING: the relayed connections still in their handshake. */
+static int put_tls_pending(struct upgrade *u, struct upgrade_buf *b,
+                           uint64_t id)
+{
+    upgrade_put_tls_pending(b, id);
+    if (b->len <= UPGRADE_MAX_PAYLOAD / 2)
+        return 0;
+    upgrade_finish(b);
+    int rc = send_msg(u->fd, b, NULL, 0, ms_left(u));
+    upgrade_begin(b, UPGRADE_TLS_PENDING);
+    return rc;
+}
+
+/* TLS_PENDING: the relayed connections still in their handshake: ours,
+ * and those we adopted mid-handshake from an earlier upgrade whose relay
+ * has not sent the mark yet (it will reach the next process). */
 static int send_tls_pending(struct upgrade *u)
 {
     struct upgrade_buf b = {0};
     int rc = 0;
 
     upgrade_begin(&b, UPGRADE_TLS_PENDING);
-    for (size_t i = 0; i < u->n_relays && rc == 0; i++) {
-        if (!u->relays[i].is_handshaking)
-            continue;
-        upgrade_put_tls_pending(&b, u->relays[i].tls->id);
-        if (b.len > UPGRADE_MAX_PAYLOAD / 2) {
-            upgrade_finish(&b);
-            rc = send_msg(u->fd, &b, NULL, 0, ms_left(u));
-            upgrade_begin(&b, UPGRADE_TLS_PENDING);
-        }
+    for (size_t i = 0; i < u->n_relays && rc == 0; i++)
+        if (u->relays[i].is_handshaking)
+            rc = put_tls_pending(u, &b, u->relays[i].tls->id);
+    for (struct conn *c = u->srv->conns.all; c != NULL && rc == 0; c = c->next) {
+        const struct session *s = c->user;
+        if (c->is_handed && s != NULL && s->is_tls_pending)
+            rc = put_tls_pending(u, &b, c->id);
     }
     if (rc == 0 && b.n_items > 0) {
         upgrade_finish(&b);

@@ -565,6 +565,12 @@ def test_tls_mid_handshake_goes_across():
             s.log_text()[-2000:]
         old = [p for p in s.pids if p != s.pid]
         assert old and alive(old[0]), "the old process stays on as the relay"
+        # a second upgrade before the handshake ends: the connection the
+        # first new process adopted mid-handshake goes on to the next one
+        s.put(ORIG)
+        ok, took = s.upgrade()
+        assert ok, s.log_text()[-3000:]
+        assert s.version() == v0, s.version()
         proxy.release()
         t.join(15)
         assert "c" in box, (box.get("e"), s.log_text()[-2000:])
