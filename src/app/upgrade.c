@@ -807,6 +807,8 @@ static void send_all(struct upgrade *u)
         goto fail;
     }
     upgrade_buf_free(&b);
+    /* systemd follows the new main pid before this one can exit */
+    sdnotify_hand_main_pid((long)u->child_pid);
     uv_update_time(srv->loop);
     log_event(LOG_INFO, "upgrade.done",
               "pid=%u version=%s conns=%" PRIu32 " matches=%" PRIu32
