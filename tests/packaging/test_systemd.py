@@ -8,7 +8,9 @@
   (sd_listen_fds(3)), must serve HELLO on that socket and ignore --port;
   once by a launcher of our own, once by systemd-socket-activate(1) if it
   is installed (it starts the server on the first connection, which must
-  then be served, not refused).
+  then be served, not refused);
+- an upgrade (SIGUSR2): the old process hands MAINPID= to the new one and
+  waits on the notify barrier before it exits.
 
 Every process is stopped by its PID; waits are bounded; loopback only.
 """
