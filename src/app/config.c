@@ -5,12 +5,14 @@
 #include "app/config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <ini.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
+#include "game/rules.h"
 
 enum opt_type {
     OPT_U32 = 0,
@@ -324,6 +326,14 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err,
             snprintf(err, err_cap, "--bench-bot-matches: expected off or"
                      " N:GAME:SEATS:LEVEL (N 1-10000, e.g. 20:briscola:2:hard), got '%s'",
                      cfg->bench_bot_matches);
+            cfg->bench_bots_n = 0;
+            return -1;
+        }
+        /* Here, not when the bots start: before the store creates --data. */
+        const struct rules *r = rules_find(cfg->bench_bots_game, strlen(cfg->bench_bots_game));
+        if (r == NULL || !rules_has_seats(r, cfg->bench_bots_seats)) {
+            snprintf(err, err_cap, "--bench-bot-matches: no game %s with %" PRIu32
+                     " seats", cfg->bench_bots_game, cfg->bench_bots_seats);
             cfg->bench_bots_n = 0;
             return -1;
         }

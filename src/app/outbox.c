@@ -38,17 +38,21 @@ struct outbox_batch {
     bool is_durable;      /* nothing to wait for any more */
     bool is_committed;    /* the journal entries (if any) are durable */
     unsigned n_holds;     /* outbox_hold()s not released yet */
-    /* The journal job of the batch's ops, while the store has it: made
-     * with the batch, so a move's commit allocates nothing. */
-    struct store_job job;
 };
+
+/* Journal jobs kept for reuse (a move's commit allocates nothing once
+ * warm). Not inside every batch: a store_job is ~0.8 KB, and in a burst
+ * of commands (every table seating at once) most waiting batches have no
+ * journal entry of their own (PERFORMANCE.md, "Third round"). */
+#define SPARE_JOBS_MAX 256
 
 /* Batches kept for reuse with their buffers: a command's capture costs
  * no allocation once the server is warm. More than this are freed. As
  * many batches wait for a commit as there are moves in flight (one per
  * table playing at full speed): with 16 kept, most were made and freed
  * again with their buffers (a realloc per line, PERFORMANCE.md "Cost of
- * a move"). 256 of ~3 KiB each at most. */
+ * a move"). 256 of ~3 KiB each at most (a busy one's buffers; they start at 256
+ * bytes and 4 entries). */
 #define SPARE_MAX 256
 
 void outbox_init(struct outbox *ob, const struct outbox_ops *ops,
@@ -56,12 +60,16 @@ void outbox_init(struct outbox *ob, const struct outbox_ops *ops,
 {
     struct outbox_batch *spare = ob->spare;
     unsigned n_spare = ob->n_spare;
+    struct store_job *spare_jobs = ob->spare_jobs;
+    unsigned n_spare_jobs = ob->n_spare_jobs;
 
     memset(ob, 0, sizeof *ob);
     ob->ops = ops;
     ob->store = store;
     ob->spare = spare;
     ob->n_spare = n_spare;
+    ob->spare_jobs = spare_jobs;
+    ob->n_spare_jobs = n_spare_jobs;
 }
 
 static void batch_free(struct outbox_batch *b)
@@ -74,6 +82,12 @@ static void batch_free(struct outbox_batch *b)
 
 void outbox_close(struct outbox *ob)
 {
+    while (ob->spare_jobs != NULL) {
+        struct store_job *job = ob->spare_jobs;
+        ob->spare_jobs = job->next;
+        free(job);
+    }
+    ob->n_spare_jobs = 0;
     while (ob->spare != NULL) {
         struct outbox_batch *b = ob->spare;
         ob->spare = b->next;
@@ -106,7 +120,11 @@ static void append(struct outbox_batch *b, struct entries *to, void *client,
 
     if (!is_same) {
         if (b->len + len > b->cap) {
-            size_t cap = b->cap ? b->cap * 2 : 1024;
+            /* Small first: a burst of commands (every table seating at
+             * once) has one batch waiting per command, most of them a
+             * reply of a few dozen bytes (PERFORMANCE.md, "Third round");
+             * a kept batch keeps what it grew to. */
+            size_t cap = b->cap ? b->cap * 2 : 256;
             while (cap < b->len + len)
                 cap *= 2;
             b->buf = mem_realloc(b->buf, cap);
@@ -117,7 +135,7 @@ static void append(struct outbox_batch *b, struct entries *to, void *client,
         b->len += len;
     }
     if (to->n == to->cap) {
-        to->cap = to->cap ? to->cap * 2 : 16;
+        to->cap = to->cap ? to->cap * 2 : 4;
         to->v = mem_realloc(to->v, to->cap * sizeof *to->v);
     }
     to->v[to->n++] = (struct entry){client, (uint32_t)b->last_off, (uint32_t)len};
@@ -215,6 +233,14 @@ static void on_committed(struct store_job *job)
     /* A failed commit was logged by the store; play goes on regardless. */
     store_ops_free(job->ops);
     job->ops = NULL;
+    struct outbox *ob = b->ob;
+    if (ob->n_spare_jobs < SPARE_JOBS_MAX) {
+        job->next = ob->spare_jobs;
+        ob->spare_jobs = job;
+        ob->n_spare_jobs++;
+    } else {
+        free(job);
+    }
     b->is_committed = true;
     b->is_durable = b->n_holds == 0;
     drain(b->ob);
@@ -265,8 +291,14 @@ bool outbox_end(struct outbox *ob)
         return false;
     }
     /* Only what a journal job uses is set: the rest (query results) is
-     * zero from the batch's calloc and no journal job writes it. */
-    struct store_job *job = &b->job;
+     * zero from the calloc and no journal job writes it. */
+    struct store_job *job = ob->spare_jobs;
+    if (job != NULL) {
+        ob->spare_jobs = job->next;
+        ob->n_spare_jobs--;
+    } else {
+        job = mem_calloc(1, sizeof *job);
+    }
     job->next = NULL;
     job->kind = STORE_JOB_JOURNAL;
     job->ops = b->ops;

@@ -46,6 +46,8 @@ struct outbox {
     unsigned long long n_waiting_batches;
     struct outbox_batch *spare; /* for reuse (outbox.c) */
     unsigned n_spare;
+    struct store_job *spare_jobs; /* journal jobs for reuse (outbox.c) */
+    unsigned n_spare_jobs;
 };
 
 void outbox_init(struct outbox *ob, const struct outbox_ops *ops,

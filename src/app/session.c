@@ -119,7 +119,8 @@ void session_reply(struct session *s, const char *fmt, ...)
         write_line(s, line, (size_t)n);
 }
 
-/* A command whose answer comes later: read nothing more until then. */
+/* A command whose answer comes later: offer nothing more until then
+ * (conn_hold keeps reading into its buffer, up to the input cap). */
 void session_wait_for_answer(struct session *s)
 {
     s->is_waiting = true;

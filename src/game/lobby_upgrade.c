@@ -189,12 +189,9 @@ static void drop_restore_aways(struct match *mt)
 {
     for (unsigned s = mt->n_seats; s-- > 0;) {
         char line[48];
-        int n = fmt_line(line, sizeof line, "AWAY %" PRIu64 " %u\n", mt->id, s);
-        if (n <= 0 || mt->log == NULL || mt->log_len < (size_t)n ||
-            memcmp(mt->log + mt->log_len - (size_t)n, line, (size_t)n) != 0)
+        int n = fmt_line(line, sizeof line, "AWAY %" PRIu64 " %u", mt->id, s);
+        if (n <= 0 || !evlog_drop_last(&mt->log, mt->id_key, line, (size_t)n))
             return;
-        mt->log_len -= (size_t)n;
-        mt->log[mt->log_len] = '\0';
     }
 }
 

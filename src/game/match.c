@@ -27,29 +27,41 @@
 #include "base/fmt.h"
 #include "base/mem.h"
 #include "game/deal.h"
+#include "game/evlog.h"
 
 #define LINE_CAP 1024
 
 /* ---------- the match's own record ---------- */
 
-/* Appends one event line to the match log; private lines are prefixed
- * with "@<seat> " (lobby.h, LOBBY_J_END). */
+/* Appends one event line to the match log (evlog.h); private lines
+ * carry their seat (lobby.h, LOBBY_J_END). */
 static void log_line(struct match *mt, int seat, const char *line, size_t len)
 {
-    size_t need = mt->log_len + len + 8;
-    if (need > mt->log_cap) {
-        size_t cap = mt->log_cap ? mt->log_cap * 2 : 2048;
+    evlog_add(&mt->log, mt->id_key, seat, line, len);
+}
+
+/* Appends a move to mt->moves, packed: (seat | kind << 3), n, then the
+ * n cards; 3 bytes for briscola's where a struct bot_logged_move is 15
+ * (PERFORMANCE.md, "Third round"). match_bot_view unpacks them. */
+static void log_move(struct match *mt, unsigned seat,
+                     const struct rules_move *mv)
+{
+    assert(seat < 8 && mv->kind < 32 && mv->n <= RULES_MAX_MOVE);
+    size_t need = (size_t)mt->moves_len + 2 + mv->n;
+    if (need > mt->moves_cap) {
+        /* A hand's cards first (briscola's whole match), then 1.5x. */
+        size_t cap = mt->moves_cap ? mt->moves_cap : 3 * mt->rules->deck_size;
         while (cap < need)
-            cap *= 2;
-        mt->log = mem_realloc(mt->log, cap);
-        mt->log_cap = cap;
+            cap += cap / 2;
+        mt->moves = mem_realloc(mt->moves, cap);
+        mt->moves_cap = (unsigned)cap;
     }
-    if (seat >= 0)
-        mt->log_len += (size_t)fmt_line(mt->log + mt->log_len, 8, "@%d ", seat);
-    memcpy(mt->log + mt->log_len, line, len);
-    mt->log_len += len;
-    mt->log[mt->log_len++] = '\n';
-    mt->log[mt->log_len] = '\0';
+    uint8_t *p = mt->moves + mt->moves_len;
+    *p++ = (uint8_t)(seat | (unsigned)mv->kind << 3);
+    *p++ = mv->n;
+    memcpy(p, mv->cards, mv->n);
+    mt->moves_len = (unsigned)need;
+    mt->n_logged++;
 }
 
 /* ---------- fan-out ---------- */
@@ -283,7 +295,8 @@ void match_free(struct lobby *l, struct match *mt)
     free(mt->watchers);
     free(mt->decks);
     free(mt->moves);
-    free(mt->log);
+    free(mt->seeds);
+    evlog_free(&mt->log);
     free(mt->state);
     free(mt);
 }
@@ -320,16 +333,18 @@ static void match_end(struct lobby *l, struct match *mt, int res,
         n = fmt_line(line, sizeof line, "REVEAL %" PRIu64 " %s", mt->id, hex);
         for (unsigned s = 0; s < mt->n_seats; s++)
             n += fmt_line(line + n, sizeof line - (size_t)n, " %s",
-                          mt->seeds[s][0] ? mt->seeds[s] : "-");
+                          mt->seeds && mt->seeds[s][0] ? mt->seeds[s] : "-");
         emit(l, mt, NULL, "%s", line);
     }
     /* Journaled in the same lobby call as the END line: the caller keeps
      * END from every client until the record is on disk. */
     if (l->env.journal && !l->is_replaying) {
+        /* The log's text, made once, now (evlog.h). */
+        char *text = evlog_text(&mt->log, mt->id_key, NULL);
         struct lobby_journal j = {
             .kind = LOBBY_J_END, .match_id = mt->id, .game = mt->rules->name,
             .n_seats = mt->n_seats, .result = result, .reason = reason,
-            .is_teams = mt->rules->is_teams, .log = mt->log ? mt->log : "",
+            .is_teams = mt->rules->is_teams, .log = text,
             .loser = loser,
             .is_unrated = mt->had_bot,
         };
@@ -339,6 +354,7 @@ static void match_end(struct lobby *l, struct match *mt, int res,
             j.replaced[s] = mt->replaced[s];
         }
         l->env.journal(l->env.ctx, &j);
+        free(text);
     }
 
     for (unsigned s = 0; s < mt->n_seats; s++) {
@@ -553,8 +569,17 @@ void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
         const char *seed = seeds              ? seeds[s]
                            : mt->seats[s].m ? mt->seats[s].m->seed
                                             : ""; /* a bot's (§13) */
-        fmt_line(mt->seeds[s], sizeof mt->seeds[s], "%s", seed ? seed : "");
-        seed_ptrs[s] = mt->seeds[s];
+        seed_ptrs[s] = seed ? seed : "";
+        if (seed_ptrs[s][0] != '\0' && mt->seeds == NULL)
+            mt->seeds = mem_calloc(RULES_MAX_SEATS, sizeof *mt->seeds);
+    }
+    for (unsigned s = 0; s < mt->n_seats; s++) {
+        if (mt->seeds != NULL) {
+            fmt_line(mt->seeds[s], sizeof mt->seeds[s], "%s", seed_ptrs[s]);
+            seed_ptrs[s] = mt->seeds[s];
+        } else {
+            seed_ptrs[s] = "";
+        }
     }
     deal_key(mt->secret, mt->rules->name, mt->n_seats, seed_ptrs, mt->key);
     if (l->env.journal && !l->is_replaying) {
@@ -567,7 +592,7 @@ void match_start(struct lobby *l, struct match *mt, uint64_t now_ms,
             j.tokens[s] = mt->seats[s].m ? mt->seats[s].m->token : "";
             j.is_registered[s] =
                 mt->seats[s].m ? mt->seats[s].m->is_registered : false;
-            j.seeds[s] = mt->seeds[s];
+            j.seeds[s] = seed_ptrs[s];
             j.sides[s] = mt->rules->side_of(mt->state, s);
             j.bots[s] = mt->seats[s].bot;
         }
@@ -821,13 +846,7 @@ enum lobby_code match_move(struct lobby *l, struct match *mt, unsigned seat,
     memset(&out, 0, sizeof out);
     r->apply(mt->state, seat, mv, &out);
     mt->n_moves++;
-    if (mt->n_logged == mt->cap_logged) {
-        mt->cap_logged = mt->cap_logged ? 2 * mt->cap_logged : 64;
-        mt->moves =
-            mem_realloc(mt->moves, mt->cap_logged * sizeof *mt->moves);
-    }
-    mt->moves[mt->n_logged].seat = (uint8_t)seat;
-    mt->moves[mt->n_logged++].mv = *mv;
+    log_move(mt, seat, mv);
     /* Whoever moved, a bot's answer still on its way is stale now. */
     mt->seats[seat].is_thinking = false;
     mt->seats[seat].bot_gen++;
@@ -1034,8 +1053,21 @@ int match_bot_view(const struct match *mt, unsigned seat, struct bot_view *v)
     bot_view_init(v, mt->rules, mt->n_seats, seat);
     if (mt->n_decks == 0)
         return -1;
-    return bot_view_replay(v, replay_deck, (void *)mt, mt->moves,
-                           mt->n_logged);
+    /* Unpacked for the replay (log_move): once per bot decision. */
+    struct bot_logged_move *log =
+        mem_alloc((mt->n_logged ? mt->n_logged : 1) * sizeof *log);
+    const uint8_t *p = mt->moves;
+    for (unsigned i = 0; i < mt->n_logged; i++) {
+        memset(&log[i], 0, sizeof log[i]);
+        log[i].seat = p[0] & 7;
+        log[i].mv.kind = p[0] >> 3;
+        log[i].mv.n = p[1];
+        memcpy(log[i].mv.cards, p + 2, p[1]);
+        p += 2 + p[1];
+    }
+    int rc = bot_view_replay(v, replay_deck, (void *)mt, log, mt->n_logged);
+    free(log);
+    return rc;
 }
 
 void match_replace(struct lobby *l, struct match *mt, unsigned seat,

@@ -21,6 +21,7 @@
 #include "base/strmap.h"
 #include "game/bot_view.h"
 #include "game/deal.h"
+#include "game/evlog.h"
 #include "game/lobby.h"
 #include "game/rules.h"
 
@@ -72,7 +73,8 @@ struct match {
      * seeds fixed at START and the key they make. */
     uint8_t secret[DEAL_SECRET_LEN];
     char commit[DEAL_HEX_LEN + 1];
-    char seeds[RULES_MAX_SEATS][DEAL_SEED_MAX + 1];
+    /* NULL when no seat has a seed (most matches): 260 bytes less */
+    char (*seeds)[DEAL_SEED_MAX + 1];
     uint8_t key[DEAL_KEY_LEN];
     /* false only for a match restored from a version-1 record, dealt
      * from recorded random draws: no COMMIT, no REVEAL (nothing to prove) */
@@ -81,13 +83,13 @@ struct match {
      * deck as dealt and every move as completed by the rules. */
     card_t (*decks)[RULES_MAX_DECK];
     unsigned n_decks;
-    struct bot_logged_move *moves;
-    unsigned n_logged, cap_logged;
+    /* every move, packed (match.c, log_move): 2 + n bytes a move */
+    uint8_t *moves;
+    unsigned n_logged, moves_len, moves_cap;
     bool had_bot;       /* a bot held a seat: unrated (PROTOCOL §14) */
     bool replaced[RULES_MAX_SEATS]; /* handed to a bot (--abandon bot) */
     char replaced_name[RULES_MAX_SEATS][LOBBY_NAME_MAX + 1];
-    char *log;          /* every event line, for the record (lobby.h) */
-    size_t log_len, log_cap;
+    struct evlog log;   /* every event line, for the record (lobby.h) */
     void *state;        /* rules->state_size bytes */
 };
 

@@ -42,8 +42,13 @@ static void wake(struct conn_set *set)
  * that keeps up costs one ioctl per KQ_SAMPLE_BYTES, not one per write. */
 #define KQ_SAMPLE_BYTES 8192
 
-#define CONN_POOL_BUF 2048 /* an output queue from the pool: most lines of a turn */
-#define CONN_POOL_MAX 512  /* queues the pool holds: 1 MiB at most */
+/* An output queue from the pool: a turn's lines (PLAYED + TURN ~40
+ * bytes; START + HAND + TURN ~150) fit; more grows it (and it is freed
+ * after the flush). 256 and not 2 KiB: a group commit delivers to
+ * thousands of connections before any is flushed, each holding one
+ * (PERFORMANCE.md, "Third round"). */
+#define CONN_POOL_BUF 256
+#define CONN_POOL_MAX 4096 /* queues the pool holds: 1 MiB at most */
 
 size_t conn_pending_out(const struct conn *c)
 {
@@ -213,6 +218,7 @@ static void resume_reading(struct conn *c)
 
 static void flush(struct conn *c);
 static void seal(struct conn *c);
+static void handle_eof(struct conn *c);
 static void pool_put(struct conn_set *set, char *buf, size_t cap);
 
 static void on_write(uv_write_t *req, int status)
@@ -480,6 +486,10 @@ static void run_work(struct conn_set *set)
             if (c->is_closing || c->is_held)
                 continue;
             conn_kick(c);
+            if (c->is_eof_pending && !c->is_closing && !c->is_held) {
+                c->is_eof_pending = false;
+                handle_eof(c);
+            }
             conn_start(c);
         }
         while (set->dirty != NULL) {
@@ -525,6 +535,31 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     (void)suggested;
     buf->base = c->set->read_buf;
     buf->len = sizeof c->set->read_buf;
+    /* Held: read no further than the input cap (cap_held_input stops
+     * reading once it is reached, so the room here is never 0). */
+    size_t max_in = c->set->limits.max_in;
+    if (c->is_held && c->in_len < max_in && max_in - c->in_len < buf->len)
+        buf->len = max_in - c->in_len;
+}
+
+/* A held connection keeps reading (no epoll_ctl pair per held command:
+ * PERFORMANCE.md, "Cost of a move") into c->in, up to the input cap; at
+ * the cap it stops, and the rest waits in the kernel as before. */
+static void cap_held_input(struct conn *c)
+{
+    if (c->is_held && c->is_reading && c->in_len >= c->set->limits.max_in) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->is_reading = false;
+    }
+}
+
+static bool may_read(const struct conn *c)
+{
+    return !c->is_reading && !c->is_closing && !c->is_paused &&
+           !c->is_flush_closing && !c->is_handed && !c->is_eof_pending &&
+           !c->set->is_input_frozen &&
+           !(c->is_held &&
+             (c->tls != NULL || c->in_len >= c->set->limits.max_in));
 }
 
 static void keep_input(struct conn *c, const char *data, size_t len)
@@ -580,16 +615,19 @@ static void deliver(struct conn *c, const char *data, size_t len)
     if (data == c->in && used > 0 && used < len) {
         memmove(c->in, c->in + used, len - used);
         c->in_len = (uint32_t)(len - used);
-        return;
+    } else {
+        keep_input(c, data + used, len - used);
     }
-    keep_input(c, data + used, len - used);
+    cap_held_input(c);
 }
 
 /* New bytes: offered straight from the read buffer when nothing is kept,
  * else appended to what is kept. */
 static void arrive(struct conn *c, const char *data, size_t len)
 {
-    if (c->in_len == 0) {
+    /* TLS holds as it always did (conn_hold): its plaintext is offered. */
+    bool is_keeping = c->is_held && c->tls == NULL;
+    if (c->in_len == 0 && !is_keeping) {
         deliver(c, data, len);
         return;
     }
@@ -600,7 +638,32 @@ static void arrive(struct conn *c, const char *data, size_t len)
     }
     memcpy(c->in + c->in_len, data, len);
     c->in_len = (uint32_t)total;
-    deliver(c, c->in, total);
+    /* Held: kept, offered at conn_release (one command at a time,
+     * PROTOCOL §1). */
+    if (is_keeping)
+        cap_held_input(c);
+    else
+        deliver(c, c->in, total);
+}
+
+/* The peer's EOF seen while held: handled once the held command is
+ * answered and what was read before it is offered (PROTOCOL §9,
+ * half-close), from the release's kick. */
+static void defer_eof(struct conn *c)
+{
+    c->is_eof_pending = true;
+    if (c->is_reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->is_reading = false;
+    }
+}
+
+static void handle_eof(struct conn *c)
+{
+    if (c->set->ops->on_eof)
+        c->set->ops->on_eof(c);
+    else
+        conn_close(c, "peer closed");
 }
 
 /* Ciphertext from the peer: the handshake advances, and each record's
@@ -629,10 +692,7 @@ static void tls_in(struct conn *c, const char *data, size_t len)
                 uv_read_stop((uv_stream_t *)&c->tcp);
                 c->is_reading = false;
             }
-            if (c->set->ops->on_eof)
-                c->set->ops->on_eof(c);
-            else
-                conn_close(c, "peer closed");
+            handle_eof(c);
             break;
         }
         if (n < 0) {
@@ -672,10 +732,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             uv_read_stop(s);
             c->is_reading = false;
         }
-        if (nread == UV_EOF && c->set->ops->on_eof)
-            c->set->ops->on_eof(c);
+        if (nread == UV_EOF && c->is_held && c->tls == NULL)
+            defer_eof(c);
+        else if (nread == UV_EOF)
+            handle_eof(c);
         else
-            conn_close(c, nread == UV_EOF ? "peer closed" : "read error");
+            conn_close(c, "read error");
         return;
     }
     c->set->stats.bytes_in += (uint64_t)nread;
@@ -705,8 +767,12 @@ void conn_kick(struct conn *c)
 
 void conn_hold(struct conn *c)
 {
+    /* Reading goes on (arrive keeps the bytes; cap_held_input stops at
+     * the input cap, which deliver checks after this on_data). Not for
+     * TLS: one record's plaintext (up to 16 KiB) could pass the cap, so
+     * it stops reading as it always did. */
     c->is_held = true;
-    if (c->is_reading) {
+    if (c->tls != NULL && c->is_reading) {
         uv_read_stop((uv_stream_t *)&c->tcp);
         c->is_reading = false;
     }
@@ -725,8 +791,7 @@ void conn_release(struct conn *c)
 
 void conn_start(struct conn *c)
 {
-    if (c->is_reading || c->is_closing || c->is_paused || c->is_flush_closing ||
-        c->is_held || c->is_handed || c->set->is_input_frozen)
+    if (!may_read(c))
         return;
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
         conn_close(c, "cannot start reading");

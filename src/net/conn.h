@@ -138,6 +138,7 @@ struct conn {
     const char *close_reason;
     bool is_dirty, is_paused, is_closing, is_flush_closing, is_reading;
     bool is_held, is_kick_queued;
+    bool is_eof_pending;       /* EOF read while held: handled at release */
     bool is_admitted;          /* the owner counted it at admission */
     bool is_handed;            /* conn_hand_over: no handle, fd kept */
 };
@@ -192,9 +193,12 @@ void conn_write_line(struct conn *c, const char *text, size_t len);
 void conn_kick(struct conn *c);
 
 /* Hold: the handler is busy with this connection's last command (its
- * answer waits for the disk or the thread pool); stop reading until
- * conn_release. Release: from the loop's next check phase, offer the
- * buffered input again and read on. Neither is ever re-entrant. */
+ * answer waits for the disk or the thread pool); offer it nothing until
+ * conn_release. Reading goes on into the input buffer up to max_in, and
+ * stops there (the rest waits in the kernel; TLS stops at once); an EOF
+ * read meanwhile is handled after the release's offer. Release: from the loop's next check
+ * phase, offer the buffered input again and read on. Neither is ever
+ * re-entrant. */
 void conn_hold(struct conn *c);
 void conn_release(struct conn *c);
 

@@ -1,8 +1,11 @@
 """--bench-bot-matches (docs/BOTS.md "Load"): the server keeps N matches of
 bots alone in play, a new one as soon as one ends; the bot metrics count
 their moves and time; a malformed value is refused at start."""
+import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 import urllib.request
 
@@ -46,13 +49,22 @@ def test_bot_matches_are_kept_in_play_and_counted():
 
 
 def test_malformed_bench_bot_matches_refused():
-    for bad in ["3:briscola:2", "0:briscola:2:hard", "3:briscola:2:expert",
-                "3:briscola:2:hard:x", "3:chess:2:hard", "3:briscola:3:hard"]:
-        r = subprocess.run([BINARY, "--port", "0", "--bind", "127.0.0.1", "--data",
-                            "/nonexistent-tavolo-dir-for-test", "--bench-bot-matches", bad],
-                           capture_output=True, text=True, timeout=10)
-        assert r.returncode != 0, bad
-        assert "bench-bot-matches" in r.stderr, (bad, r.stderr)
+    # A data directory of the test's own that must never be created: the
+    # option is refused before the store opens (a shared fixed path, left
+    # by another run's server, once gave a different error).
+    root = tempfile.mkdtemp(prefix="tavolo-benchbots-")
+    data = os.path.join(root, "never-created")
+    try:
+        for bad in ["3:briscola:2", "0:briscola:2:hard", "3:briscola:2:expert",
+                    "3:briscola:2:hard:x", "3:chess:2:hard", "3:briscola:3:hard"]:
+            r = subprocess.run([BINARY, "--port", "0", "--bind", "127.0.0.1", "--data",
+                                data, "--bench-bot-matches", bad],
+                               capture_output=True, text=True, timeout=10)
+            assert r.returncode != 0, bad
+            assert "bench-bot-matches" in r.stderr, (bad, r.stderr)
+            assert not os.path.exists(data), (bad, "the data directory was created")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

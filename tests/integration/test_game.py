@@ -1,6 +1,7 @@
 """Black-box tests of the lobby and briscola (PROTOCOL §3, §4, §5, §7, §9):
 scripted clients play whole matches and recompute every trick."""
 import re
+import socket
 import time
 
 from bots import Bot, DECK, auto_card, lines_matching, pump_until
@@ -348,6 +349,31 @@ def test_watch_mid_match_snapshot():
         w.ask("LEAVE", r"ERR NONAME .*")  # LEAVE needs a NICK (PROTOCOL §3)
         w.ask("NICK watcher", r"OK NICK watcher \S+")
         w.ask("LEAVE", "OK LEAVE %d" % mid)
+    finally:
+        s.stop()
+
+
+def test_commands_behind_a_held_play_then_half_close():
+    """A PLAY waits for its journal entry (the connection is held) while
+    the commands sent after it are read, not handled: they are answered
+    after it, in order, and the EOF after them closes only then
+    (PROTOCOL §1, §2, §9)."""
+    s = Server(*FAST)
+    try:
+        mid, bots = start_match(s, ["a", "b"])
+        for b in bots:
+            b.autoplay = False
+        pump_until(bots, lambda: all(x.hand for x in bots) and any(
+            l.startswith("TURN %d 0 " % mid) for l in bots[0].lines))
+        card = bots[0].hand[0]
+        bots[0].c.send("PLAY %s\nPING 1\nPING 2\nPING part" % card)
+        bots[0].c.sock.shutdown(socket.SHUT_WR)
+        out = bots[0].c.expect_eof()
+        assert re.fullmatch(r"OK PLAY %s\nPLAYED %d 0 %s\nTURN %d 1 \d+\n"
+                            r"OK PING 1\nOK PING 2\n" % (card, mid, card, mid),
+                            out), out
+        # the other seat saw the move
+        bots[1].c.expect_line("PLAYED %d 0 %s" % (mid, card))
     finally:
         s.stop()
 

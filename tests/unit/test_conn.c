@@ -140,13 +140,66 @@ TEST(hold_stops_input_and_release_offers_it_again)
     CHECK_INT(n_calls, 1);
     CHECK_INT(write(fd, "B\n", 2), 2);
     spin(&loop, 100);
-    CHECK_INT(n_calls, 1); /* held: not read */
+    CHECK_INT(n_calls, 1); /* held: not offered */
+    /* but read: kept behind the unconsumed "A\n", still reading */
+    CHECK_MEM(server_side->in, server_side->in_len, "A\nB\n");
+    CHECK(server_side->is_reading);
     consume_upto = 1 << 20;
     conn_release(server_side);
     spin(&loop, 100);
     CHECK(n_calls >= 2);
-    /* the kept bytes first, then the ones that waited in the kernel */
+    /* the kept bytes first, then the ones read while held */
     CHECK_MEM(consumed, consumed_len, "A\nB\n");
+    teardown(&loop, &listener, fd);
+}
+
+TEST(held_input_stops_at_the_cap_and_the_rest_waits_in_the_kernel)
+{
+    uv_loop_t loop;
+    uv_tcp_t listener;
+    int fd = setup(&loop, &listener, 65536); /* max_in 1024 */
+    static char lines[3001]; /* a string for CHECK_MEM */
+    hold_on_first_call = 1;
+    consume_upto = 2;
+    CHECK_INT(write(fd, "A\n", 2), 2);
+    spin(&loop, 50);
+    CHECK_INT(n_calls, 1);
+    for (size_t i = 0; i < sizeof lines - 1; i++)
+        lines[i] = (i % 10 == 9) ? '\n' : (char)('a' + i % 26);
+    CHECK_INT(write(fd, lines, 3000), 3000);
+    spin(&loop, 100);
+    CHECK_INT(n_calls, 1);
+    CHECK_INT(server_side->in_len, 1024); /* exactly the cap, no more */
+    CHECK(!server_side->is_reading);
+    CHECK(closed_reason == NULL);
+    consume_upto = 1 << 20;
+    conn_release(server_side);
+    spin(&loop, 100);
+    CHECK_INT(consumed_len, 2 + 3000);
+    CHECK_MEM(consumed + 2, consumed_len - 2, lines);
+    CHECK(server_side != NULL && server_side->is_reading);
+    teardown(&loop, &listener, fd);
+}
+
+TEST(eof_while_held_is_handled_after_the_release)
+{
+    uv_loop_t loop;
+    uv_tcp_t listener;
+    int fd = setup(&loop, &listener, 65536);
+    hold_on_first_call = 1;
+    consume_upto = 2;
+    CHECK_INT(write(fd, "A\nB\n", 4), 4);
+    spin(&loop, 50);
+    CHECK_INT(n_calls, 1);
+    CHECK_INT(shutdown(fd, SHUT_WR), 0);
+    spin(&loop, 100);
+    CHECK(closed_reason == NULL); /* the held command is not answered yet */
+    CHECK(server_side->is_eof_pending);
+    consume_upto = 1 << 20;
+    conn_release(server_side);
+    spin(&loop, 100);
+    CHECK_MEM(consumed, consumed_len, "A\nB\n"); /* B offered before EOF */
+    CHECK_STR(closed_reason, "peer closed");
     teardown(&loop, &listener, fd);
 }
 
