@@ -18,6 +18,7 @@
 #include "base/mem.h"
 #include "cluster/cluster.h"
 #include "game/lobby.h"
+#include "game/lobby_upgrade.h"
 #include "net/conn.h"
 
 #define RELAY_LINE_CAP (OUT_LINE_CAP + 128)
@@ -812,6 +813,42 @@ bool relay_can_create(struct server *srv, const char **why)
         return false;
     }
     return true;
+}
+
+/* ---------- the upgrade ---------- */
+
+int relay_proxy_adopt(struct server *srv, const char *gw, uint64_t conn,
+                      const struct lobby_member_state *st)
+{
+    struct session *s = proxy_new(srv, gw, conn);
+
+    /* proxy_new made an anonymous member: the old one's comes instead */
+    srv->is_handing_off = true;
+    lobby_member_gone(srv->lobby, s->member, uv_now(srv->loop));
+    srv->is_handing_off = false;
+    s->member = lobby_adopt_member(srv->lobby, s, st);
+    if (s->member == NULL) {
+        proxy_drop(s);
+        return -1;
+    }
+    return 0;
+}
+
+void relay_remote_adopt(struct session *s, const char *home, bool is_queued)
+{
+    struct server *srv = s->srv;
+
+    if (s->member != NULL) {
+        srv->is_handing_off = true;
+        lobby_member_gone(srv->lobby, s->member, uv_now(srv->loop));
+        srv->is_handing_off = false;
+        s->member = NULL;
+    }
+    snprintf(s->home, sizeof s->home, "%s", home);
+    conn_key(s->relay_key, sizeof s->relay_key, s->conn->id);
+    s->is_queued_remote = is_queued;
+    session_ref(s); /* the map's */
+    strmap_put(&srv->remotes, s->relay_key, s);
 }
 
 /* ---------- health and metrics ---------- */

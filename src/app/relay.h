@@ -91,4 +91,14 @@ bool relay_quick(struct session *s, const struct rules *r, unsigned seats);
 /* CREATE may go on: an id is at hand and the lease holds. */
 bool relay_can_create(struct server *srv, const char **why);
 
+/* ---- the zero-downtime upgrade of a node (app/upgrade_cluster.c) ---- */
+struct lobby_member_state;
+/* The new process: a proxy for connection conn of node gw, its member
+ * as the old process had it. 0, or -1 (the lobby cannot place it). */
+int relay_proxy_adopt(struct server *srv, const char *gw, uint64_t conn,
+                      const struct lobby_member_state *st);
+/* The new process: gateway session s (adopted with a connection) lives
+ * on node home, as in the old process; its anonymous member goes. */
+void relay_remote_adopt(struct session *s, const char *home, bool is_queued);
+
 #endif

@@ -27,6 +27,7 @@
 #include "app/sdnotify.h"
 #include "app/session.h"
 #include "app/upgrade.h"
+#include "app/upgrade_cluster.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rnd.h"
@@ -725,6 +726,29 @@ static int take_back_own(struct server *srv)
     return rc;
 }
 
+/* An upgrade's new process on a cluster node: the matches the old one
+ * owned, at the epochs it had (no take-back: nothing is fenced, and the
+ * names it holds stay held). Waiting ones come with the MATCHES. */
+static void collect_owned(void *ctx, uint64_t id, uint64_t epoch)
+{
+    on_own_claimed(ctx, id, epoch);
+}
+
+static int take_over_own(struct server *srv)
+{
+    struct own_list *o = mem_calloc(1, sizeof *o);
+    int rc = 0;
+
+    o->srv = srv;
+    cluster_each_owned(srv->cluster, collect_owned, o);
+    if (o->n > 0 && store_each_open_match(srv->store, restore_if_own, o) != 0) {
+        log_error("cannot read the journal in Redis");
+        rc = -1;
+    }
+    free(o);
+    return rc;
+}
+
 static void server_stop(struct server *srv);
 
 /* The store writes nothing more (its file was deleted or replaced, or
@@ -811,7 +835,8 @@ static int open_store(struct server *srv, bool is_reopen)
      * node's own (a previous process with the same --node-id) come back
      * now, a dead node's through the claims (docs/CLUSTER.md). */
     if (srv->cluster != NULL) {
-        if (take_back_own(srv) != 0)
+        if ((upgrade_cluster_child_active() ? take_over_own(srv)
+                                            : take_back_own(srv)) != 0)
             return -1;
     } else if (store_each_open_match(srv->store, restore_match, srv) != 0) {
         log_error("cannot read the journal in %s", where);
@@ -1083,17 +1108,8 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     struct server *srv = h->data;
 
-    if (signum == SIGUSR2 && srv->cluster != NULL) {
-        /* docs/CLUSTER.md: a node's state is shared with its peers (its
-         * lease, proxies, relayed sessions), which a local hand-over does
-         * not carry; upgrade a cluster node by node with SIGUSR1 or
-         * SIGTERM (its matches move to the others). */
-        log_warn("SIGUSR2 ignored: in a cluster, upgrade a node by draining "
-                 "it (SIGUSR1) or stopping it (SIGTERM) and starting the new "
-                 "binary");
-        return;
-    }
     if (signum == SIGUSR2) {
+        /* on a cluster node too: app/upgrade_cluster.h */
         upgrade_start(srv); /* logs what it does */
         return;
     }
@@ -1294,13 +1310,20 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     if (server_init(srv, loop, cfg) != 0)
         return -1;
     /* An upgrade's new process: the old one's state first, then its
-     * store (app/upgrade.h). Not in a cluster (on_signal refuses it). */
+     * store (app/upgrade.h); on a cluster node the node itself, right
+     * after joining (app/upgrade_cluster.h). */
     bool is_upgrade = upgrade_is_child();
     if (is_upgrade && upgrade_child_receive(srv) != 0)
         return -1;
     /* The cluster before the store: restoring matches tells the directory. */
-    if (relay_start(srv) != 0 || server_open_store(srv) != 0 ||
-        bench_bots_start(srv) != 0)
+    if (relay_start(srv) != 0)
+        return -1;
+    const char *why = NULL;
+    if (is_upgrade && upgrade_cluster_child_import(srv, &why) != 0) {
+        log_event(LOG_ERROR, "upgrade.child_failed", "error=%s", why);
+        return -1; /* the old process serves on, its lease untouched */
+    }
+    if (server_open_store(srv) != 0 || bench_bots_start(srv) != 0)
         return -1;
     if ((rc = uv_timer_init(loop, &srv->reload_timer)) != 0) {
         log_error("cannot make the reload timer: %s", uv_strerror(rc));

@@ -29,6 +29,7 @@
 #include "app/session.h"
 #include "app/session_internal.h"
 #include "app/session_upgrade.h"
+#include "app/upgrade_cluster.h"
 #include "app/upgrade_wire.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -350,6 +351,9 @@ static void fail(struct upgrade *u, const char *why)
         uv_timer_start(&srv->quick_timer, quick_on_timer, 0, 0);
         server_rearm(srv);
         u->is_captured = false;
+        /* what peers sent meanwhile, in order, now that the sockets are
+         * back (its lease never lapsed: the node goes on) */
+        upgrade_cluster_release(srv);
     }
     conn_set_freeze_input(&srv->conns, false);
     u->phase = U_IDLE;
@@ -382,6 +386,9 @@ static const char *unsettled(struct server *srv)
         return "a reload in flight";
     if (srv->conns.kicks != NULL || srv->conns.closing != NULL)
         return "connections being served";
+    const char *cwhy = upgrade_cluster_unsettled(srv, srv->upgrade->child_pid);
+    if (cwhy != NULL)
+        return cwhy;
     uint64_t now = uv_now(srv->loop);
     for (struct conn *c = srv->conns.all; c != NULL; c = c->next) {
         if (c->is_closing)
@@ -447,6 +454,7 @@ static void capture(struct upgrade *u)
     struct server *srv = u->srv;
 
     u->is_captured = true;
+    upgrade_cluster_capture(srv); /* relay input kept from now on */
     uv_timer_stop(&srv->deadline_timer);
     srv->armed_ms = UINT64_MAX;
     uv_timer_stop(&srv->quick_timer);
@@ -485,6 +493,12 @@ static void on_settle_tick(uv_timer_t *t)
     if (why == NULL) {
         uv_timer_stop(t);
         capture(u);
+        return;
+    }
+    if (upgrade_cluster_marker_late(u->srv, u->child_pid,
+                                    uv_now(u->srv->loop) - u->frozen_ms)) {
+        fail(u, "the new process's relay subscription was not seen (is it "
+             "on this node's Redis?)");
         return;
     }
     if (ms_left(u) == 0) {
@@ -664,6 +678,17 @@ static void send_all(struct upgrade *u)
     char buf_err[260];
     const char *why = NULL;
     uint64_t now = uv_now(srv->loop);
+    uint32_t window_ms = 0;
+
+    /* A cluster node: from here to READY this loop does not run, so the
+     * lease is renewed first and bounds the wait. */
+    if (upgrade_cluster_renew(srv, &window_ms, &why) != 0)
+        goto fail;
+    if (window_ms > 0) {
+        uv_update_time(srv->loop);
+        if (uv_now(srv->loop) + window_ms < u->deadline_ms)
+            u->deadline_ms = uv_now(srv->loop) + window_ms;
+    }
 
     /* The final commit: the journal is the new process's to read now. */
     store_close(srv->store);
@@ -757,6 +782,22 @@ static void send_all(struct upgrade *u)
     if (mb.rc != 0) {
         why = "cannot send the matches";
         goto fail;
+    }
+    if (srv->cluster != NULL) {
+        struct upgrade_buf *cm = NULL;
+        const char *cwhy;
+        int n_cm = upgrade_cluster_build(srv, &cm, &cwhy);
+        int crc = n_cm < 0 ? -1 : 0;
+        for (int i = 0; i < n_cm; i++) {
+            if (crc == 0 && send_msg(u->fd, &cm[i], NULL, 0, ms_left(u)) != 0)
+                crc = -1;
+            upgrade_buf_free(&cm[i]);
+        }
+        free(cm);
+        if (crc != 0) {
+            why = cwhy ? cwhy : "cannot send the cluster state";
+            goto fail;
+        }
     }
     if (send_queue(u, now) != 0) {
         why = "cannot send the quick-play queue";
@@ -962,6 +1003,9 @@ static void become_relay(struct upgrade *u)
     }
     if (u->n_relays == 0)
         relay_exit(u, "no TLS connection to relay");
+    /* Staying on for TLS: the node is the new process's, and its lease
+     * stays (not given up). */
+    upgrade_cluster_leave(srv);
     uv_timer_stop(&srv->lag_timer);
     uv_timer_stop(&srv->deadline_timer);
     uv_timer_stop(&srv->quick_timer);
@@ -1082,13 +1126,23 @@ void upgrade_start(struct server *srv)
     size_t n_env = 0;
     while (environ[n_env] != NULL)
         n_env++;
-    char **env = mem_calloc(n_env + 2, sizeof *env);
+    char **env = mem_calloc(n_env + 3, sizeof *env);
+    char env_node[80];
     size_t k = 0;
     for (size_t i = 0; i < n_env; i++)
-        if (strncmp(environ[i], "TAVOLO_UPGRADE_FD=", 18) != 0)
+        if (strncmp(environ[i], "TAVOLO_UPGRADE_FD=", 18) != 0 &&
+            strncmp(environ[i], UPGRADE_NODE_ENV "=",
+                    sizeof UPGRADE_NODE_ENV) != 0)
             env[k++] = environ[i];
     snprintf(env_fd, sizeof env_fd, "TAVOLO_UPGRADE_FD=3");
     env[k++] = env_fd;
+    if (srv->cluster != NULL) {
+        /* a cluster node: the new process subscribes to its relay channel
+         * before it says HELLO (docs/CLUSTER.md, "Upgrading a node") */
+        snprintf(env_node, sizeof env_node, UPGRADE_NODE_ENV "=%s",
+                 srv->server_id);
+        env[k++] = env_node;
+    }
     uv_stdio_container_t stdio[4] = {
         {.flags = UV_INHERIT_FD, .data.fd = 0},
         {.flags = UV_INHERIT_FD, .data.fd = 1},
@@ -1157,6 +1211,7 @@ void upgrade_close(struct server *srv)
 void upgrade_free(struct server *srv)
 {
     free_msgs(); /* a new process that failed half-way */
+    upgrade_cluster_child_free();
     (void)srv;
 }
 
@@ -1226,6 +1281,11 @@ int upgrade_child_receive(struct server *srv)
         return -1;
     }
     fcntl(child.fd, F_SETFL, fcntl(child.fd, F_GETFL) | O_NONBLOCK);
+    const char *cwhy = NULL;
+    if (upgrade_cluster_child_begin(srv, &cwhy) != 0) {
+        child_fail(srv, cwhy);
+        return -1;
+    }
     struct upgrade_hello h = {.pid = (uint32_t)getpid()};
     snprintf(h.version, sizeof h.version, "%s", tavolo_version_string);
     upgrade_begin(&b, UPGRADE_HELLO);
@@ -1270,6 +1330,11 @@ int upgrade_child_receive(struct server *srv)
                 child.listen_fd = m.fds[i++];
             if (child.st.has_admin)
                 child.admin_fd = m.fds[i++];
+            free(m.data);
+            continue;
+        }
+        if (m.v.type == UPGRADE_CLUSTER) {
+            upgrade_cluster_child_take(&m.v);
             free(m.data);
             continue;
         }
@@ -1459,6 +1524,15 @@ int upgrade_child_finish(struct server *srv)
     free(ms);
     const char *qwhy = adopt_queue_and_handshakes(srv, adopted, n_adopted, now);
     free_msgs();
+    /* a cluster node's proxies and gateway sessions, once their
+     * matches and connections are in */
+    if (upgrade_cluster_child_adopt(srv) != 0) {
+        child_fail(srv, "a relayed session could not be placed");
+        close(child.fd);
+        child.fd = -1;
+        free(adopted);
+        return -1;
+    }
     if (qwhy != NULL) {
         child_fail(srv, qwhy);
         close(child.fd);
@@ -1498,6 +1572,7 @@ int upgrade_child_finish(struct server *srv)
         free(adopted);
         return -1;
     }
+    upgrade_cluster_child_done(srv); /* the lease is this process's now */
     for (size_t i = 0; i < n_adopted; i++)
         conn_start(adopted[i]);
     free(adopted);

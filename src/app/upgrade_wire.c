@@ -73,7 +73,8 @@ static void put_bytes(struct upgrade_buf *b, const char *p, uint32_t n)
 static bool has_records(uint8_t type)
 {
     return type == UPGRADE_CONNS || type == UPGRADE_MATCHES ||
-           type == UPGRADE_QUEUE || type == UPGRADE_TLS_PENDING;
+           type == UPGRADE_CLUSTER || type == UPGRADE_QUEUE ||
+           type == UPGRADE_TLS_PENDING;
 }
 
 static void poke_u32(char *at, uint32_t v)
@@ -169,6 +170,55 @@ void upgrade_put_match(struct upgrade_buf *b, const struct upgrade_match *m)
     put_u32(b, m->wait_ms);
     put_str(b, m->owner_key);
     put(b, m->bot, sizeof m->bot);
+    b->n_items++;
+}
+
+void upgrade_put_cluster(struct upgrade_buf *b,
+                         const struct upgrade_cluster_rec *r)
+{
+    put_u8(b, r->kind);
+    switch (r->kind) {
+    case UPGRADE_C_NODE:
+        put_str(b, r->incarnation);
+        put_u64(b, r->next_id);
+        put_u64(b, r->last_id);
+        put_u64(b, r->spare_next);
+        put_u64(b, r->spare_last);
+        break;
+    case UPGRADE_C_OUTSEQ:
+        put_str(b, r->node);
+        put_u64(b, r->seq);
+        break;
+    case UPGRADE_C_INSEQ:
+        put_str(b, r->node);
+        put_str(b, r->incarnation);
+        put_u64(b, r->seq);
+        break;
+    case UPGRADE_C_OWNED:
+        put_u64(b, r->id);
+        put_u64(b, r->epoch);
+        put_u8(b, r->is_owned);
+        break;
+    case UPGRADE_C_PROXY:
+        put_str(b, r->node);
+        put_u64(b, r->id);
+        put_u8(b, (uint8_t)(r->has_name | r->is_registered << 1));
+        put_str(b, r->name);
+        put_str(b, r->token);
+        put_str(b, r->seed);
+        put_str(b, r->key);
+        put_u64(b, r->match_id);
+        put_u8(b, r->seat);
+        put_u64(b, r->watch_id);
+        break;
+    case UPGRADE_C_REMOTE:
+        put_str(b, r->node);
+        put_u64(b, r->id);
+        put_u8(b, r->is_queued);
+        break;
+    default:
+        break;
+    }
     b->n_items++;
 }
 
@@ -380,6 +430,97 @@ static void get_match(struct cursor *cur, struct upgrade_match *m)
             cur->is_bad = true;
 }
 
+/* A node id: 1 to 39 of [A-Za-z0-9_-] (cluster/cluster.h). */
+static bool is_node_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= UPGRADE_NODE_MAX)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+              (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+            return false;
+    return true;
+}
+
+static void get_cluster(struct cursor *cur, struct upgrade_cluster_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    r->kind = get_u8(cur);
+    switch (r->kind) {
+    case UPGRADE_C_NODE:
+        get_str(cur, r->incarnation, sizeof r->incarnation);
+        r->next_id = get_u64(cur);
+        r->last_id = get_u64(cur);
+        r->spare_next = get_u64(cur);
+        r->spare_last = get_u64(cur);
+        if (r->incarnation[0] == '\0' || !all_hex(r->incarnation) ||
+            (r->next_id != 0 && r->next_id > r->last_id + 1) ||
+            (r->spare_next != 0 && r->spare_next > r->spare_last))
+            cur->is_bad = true;
+        break;
+    case UPGRADE_C_OUTSEQ:
+        get_str(cur, r->node, sizeof r->node);
+        r->seq = get_u64(cur);
+        if (!cur->is_bad && !is_node_id(r->node))
+            cur->is_bad = true;
+        break;
+    case UPGRADE_C_INSEQ:
+        get_str(cur, r->node, sizeof r->node);
+        get_str(cur, r->incarnation, sizeof r->incarnation);
+        r->seq = get_u64(cur);
+        if (!cur->is_bad && (!is_node_id(r->node) || r->incarnation[0] == '\0' ||
+                             !all_hex(r->incarnation)))
+            cur->is_bad = true;
+        break;
+    case UPGRADE_C_OWNED:
+        r->id = get_u64(cur);
+        r->epoch = get_u64(cur);
+        r->is_owned = get_bool(cur);
+        if (r->id == 0)
+            cur->is_bad = true;
+        break;
+    case UPGRADE_C_PROXY: {
+        get_str(cur, r->node, sizeof r->node);
+        r->id = get_u64(cur);
+        uint8_t flags = get_u8(cur);
+        if (flags >> 2)
+            cur->is_bad = true;
+        r->has_name = flags & 1;
+        r->is_registered = flags >> 1 & 1;
+        get_str(cur, r->name, sizeof r->name);
+        get_str(cur, r->token, sizeof r->token);
+        get_str(cur, r->seed, sizeof r->seed);
+        get_str(cur, r->key, sizeof r->key);
+        r->match_id = get_u64(cur);
+        r->seat = get_u8(cur);
+        r->watch_id = get_u64(cur);
+        /* as a CONNS record's member (get_conn) */
+        if (cur->is_bad || !is_node_id(r->node) || r->id == 0 ||
+            r->has_name != (r->name[0] != '\0') ||
+            (r->has_name && (strlen(r->token) != UPGRADE_TOKEN_LEN ||
+                             !all_hex(r->token))) ||
+            (!r->has_name && (r->token[0] != '\0' || r->is_registered ||
+                              r->match_id != 0)) ||
+            !all_hex(r->seed) || r->seat >= UPGRADE_MAX_SEATS ||
+            (r->match_id == 0 && r->seat != 0) ||
+            (r->match_id != 0 && r->watch_id != 0))
+            cur->is_bad = true;
+        break;
+    }
+    case UPGRADE_C_REMOTE:
+        get_str(cur, r->node, sizeof r->node);
+        r->id = get_u64(cur);
+        r->is_queued = get_bool(cur);
+        if (!cur->is_bad && (!is_node_id(r->node) || r->id == 0))
+            cur->is_bad = true;
+        break;
+    default:
+        cur->is_bad = true;
+        break;
+    }
+}
+
 static void get_queued(struct cursor *cur, struct upgrade_queued *q)
 {
     memset(q, 0, sizeof *q);
@@ -454,7 +595,8 @@ int upgrade_parse(const char *data, size_t len, size_t n_fds,
         break;
     }
     case UPGRADE_CONNS:
-    case UPGRADE_MATCHES: {
+    case UPGRADE_MATCHES:
+    case UPGRADE_CLUSTER: {
         v->n_items = get_u32(&cur);
         v->items = (const char *)cur.p;
         v->items_len = cur.left;
@@ -470,9 +612,12 @@ int upgrade_parse(const char *data, size_t len, size_t n_fds,
                     return -1;
                 }
                 used[c.fd_index] = true;
-            } else {
+            } else if (type == UPGRADE_MATCHES) {
                 struct upgrade_match m;
                 get_match(&cur, &m);
+            } else {
+                struct upgrade_cluster_rec r;
+                get_cluster(&cur, &r);
             }
         }
         if (type == UPGRADE_CONNS && !cur.is_bad && n_fds != v->n_items) {
@@ -534,6 +679,18 @@ int upgrade_next_match(const struct upgrade_msg_view *v, size_t *pos,
     struct cursor cur = {(const uint8_t *)v->items + *pos, v->items_len - *pos,
                          false};
     get_match(&cur, m);
+    *pos = v->items_len - cur.left;
+    return cur.is_bad ? 0 : 1;
+}
+
+int upgrade_next_cluster(const struct upgrade_msg_view *v, size_t *pos,
+                         struct upgrade_cluster_rec *r)
+{
+    if (*pos >= v->items_len)
+        return 0;
+    struct cursor cur = {(const uint8_t *)v->items + *pos, v->items_len - *pos,
+                         false};
+    get_cluster(&cur, r);
     *pos = v->items_len - cur.left;
     return cur.is_bad ? 0 : 1;
 }

@@ -23,6 +23,12 @@
  *               batches (fds attached to CONNS), then END
  *   new -> old  READY   everything adopted (counts), or FAIL with why
  *   old -> new  GO      the old one has let go: serve
+ *
+ * On a cluster node (--redis, docs/CLUSTER.md "Upgrading a node") CLUSTER
+ * batches follow MATCHES, before END: the node's lease incarnation and
+ * id block, the relay's sequence numbers (sent to each node, last
+ * delivered from each), the matches it owns with their epochs, its proxy
+ * sessions and its gateway sessions' homes.
  * Between the last MATCHES and END the old process may also send (types
  * appended after GO; a binary that predates them refuses the upgrade
  * whole, and the old one serves on):
@@ -55,9 +61,10 @@ enum upgrade_msg {
     UPGRADE_READY,
     UPGRADE_FAIL,
     UPGRADE_GO,
+    UPGRADE_CLUSTER,
     /* appended (records like CONNS/MATCHES: a count, then the records) */
-    UPGRADE_QUEUE = 9,
-    UPGRADE_TLS_PENDING = 10,
+    UPGRADE_QUEUE = 10,
+    UPGRADE_TLS_PENDING = 11,
 };
 
 #define UPGRADE_NONE_MS UINT32_MAX /* a deadline that is not running */
@@ -139,6 +146,38 @@ struct upgrade_match {
     uint8_t bot[UPGRADE_MAX_SEATS];       /* a bot's level+1, or 0 */
 };
 
+/* ---- CLUSTER records: one kind byte, then the kind's fields ---- */
+enum upgrade_cluster_kind {
+    UPGRADE_C_NODE = 1, /* incarnation, id block (first, once) */
+    UPGRADE_C_OUTSEQ,   /* node, seq: the last message sent to node */
+    UPGRADE_C_INSEQ,    /* node, incarnation, seq: the last delivered */
+    UPGRADE_C_OWNED,    /* match id, epoch, is_owned */
+    UPGRADE_C_PROXY,    /* a member here whose socket is on node gw */
+    UPGRADE_C_REMOTE,   /* conn id (a CONNS record), the node it lives on */
+};
+
+#define UPGRADE_NODE_MAX 40 /* a node id with its NUL (CLUSTER_NODE_MAX) */
+#define UPGRADE_INC_MAX 33  /* an incarnation with its NUL */
+
+struct upgrade_cluster_rec {
+    uint8_t kind;
+    char node[UPGRADE_NODE_MAX];    /* OUTSEQ, INSEQ, PROXY (gw), REMOTE (home) */
+    char incarnation[UPGRADE_INC_MAX]; /* NODE, INSEQ */
+    uint64_t seq;                   /* OUTSEQ, INSEQ */
+    uint64_t next_id, last_id, spare_next, spare_last; /* NODE */
+    uint64_t id, epoch;             /* OWNED: match; PROXY, REMOTE: conn */
+    bool is_owned;                  /* OWNED */
+    bool is_queued;                 /* REMOTE: queued for quick play there */
+    /* PROXY: the member, as a CONNS record has it */
+    bool has_name, is_registered;
+    char name[UPGRADE_NAME_MAX + 1];
+    char token[UPGRADE_TOKEN_LEN + 1];
+    char seed[UPGRADE_SEED_MAX + 1];
+    char key[UPGRADE_KEY_MAX + 1];
+    uint64_t match_id;
+    uint8_t seat;
+    uint64_t watch_id;
+};
 /* One player in the quick-play queue (QUEUE records are in queue order):
  * the connection it is on (a CONNS record of this upgrade), what it
  * asked for, its rating, and how long it has waited (so that the window
@@ -182,10 +221,12 @@ void upgrade_buf_free(struct upgrade_buf *b);
 
 void upgrade_put_hello(struct upgrade_buf *b, const struct upgrade_hello *h);
 void upgrade_put_state(struct upgrade_buf *b, const struct upgrade_state *s);
-/* CONNS and MATCHES: a 32-bit record count, then the records; add them
+/* CONNS, MATCHES and CLUSTER: a 32-bit record count, then the records; add them
  * one by one after upgrade_begin (the count is fixed by upgrade_finish). */
 void upgrade_put_conn(struct upgrade_buf *b, const struct upgrade_conn *c);
 void upgrade_put_match(struct upgrade_buf *b, const struct upgrade_match *m);
+void upgrade_put_cluster(struct upgrade_buf *b,
+                         const struct upgrade_cluster_rec *r);
 /* QUEUE: one record; TLS_PENDING: one connection id (added one by one
  * after upgrade_begin, as CONNS). */
 void upgrade_put_queued(struct upgrade_buf *b, const struct upgrade_queued *q);
@@ -226,6 +267,8 @@ int upgrade_next_conn(const struct upgrade_msg_view *v, size_t *pos,
                       struct upgrade_conn *c);
 int upgrade_next_match(const struct upgrade_msg_view *v, size_t *pos,
                        struct upgrade_match *m);
+int upgrade_next_cluster(const struct upgrade_msg_view *v, size_t *pos,
+                         struct upgrade_cluster_rec *r);
 int upgrade_next_queued(const struct upgrade_msg_view *v, size_t *pos,
                         struct upgrade_queued *q);
 int upgrade_next_tls_pending(const struct upgrade_msg_view *v, size_t *pos,

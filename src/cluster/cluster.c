@@ -154,6 +154,20 @@ struct dead_node {
     char id[CLUSTER_NODE_MAX];
 };
 
+/* A relay message kept while the node is held (an upgrade's capture). */
+struct kept {
+    struct kept *next;
+    size_t len;
+    char data[];
+};
+
+/* The new process's own subscription during an upgrade (cluster.h). */
+struct cluster_bridge {
+    redisContext *rc;
+};
+
+#define MARKER_MS 5 /* markers to this node's channel while bridged */
+
 struct cluster {
     uv_loop_t *loop;
     struct cluster_config cfg;
@@ -188,6 +202,13 @@ struct cluster {
     size_t n_owned;
     char quick_node[CLUSTER_NODE_MAX]; /* as last seen */
     bool is_draining;
+    /* the upgrade (cluster.h) */
+    bool is_held, keeps_lease;
+    struct kept *kept, *kept_tail;
+    struct cluster_bridge *bridge;
+    uv_timer_t marker_timer;
+    uint64_t marker_nonce;
+    uint64_t hello_marker;     /* the last new process's marker seen */
     struct cluster_stats stats;
 };
 
@@ -270,6 +291,8 @@ static void publish(struct cluster *c, struct outq *q)
 
 static void flush_relay(struct cluster *c)
 {
+    if (c->is_held)
+        return; /* an upgrade's capture: nothing more leaves this process */
     while (c->dirty != NULL) {
         struct outq *q = c->dirty;
         c->dirty = q->next_dirty;
@@ -302,8 +325,7 @@ static void on_check(uv_check_t *h)
     flush_relay(h->data);
 }
 
-void cluster_send(struct cluster *c, const char *node, const char *line,
-                  size_t len)
+static struct outq *outq_get(struct cluster *c, const char *node)
 {
     struct outq *q = strmap_get(&c->outqs, node, strlen(node));
 
@@ -315,6 +337,14 @@ void cluster_send(struct cluster *c, const char *node, const char *line,
         q->buf = mem_alloc(q->cap);
         strmap_put(&c->outqs, q->node, q);
     }
+    return q;
+}
+
+void cluster_send(struct cluster *c, const char *node, const char *line,
+                  size_t len)
+{
+    struct outq *q = outq_get(c, node);
+
     while (q->len + len + 1 > q->cap) {
         q->cap *= 2;
         q->buf = mem_realloc(q->buf, q->cap);
@@ -330,26 +360,33 @@ void cluster_send(struct cluster *c, const char *node, const char *line,
     }
 }
 
-static void on_relay_message(void *ctx, const char *data, size_t len)
+/* One relay message, delivered in order: a gap is reported, a message
+ * at or below the last one delivered from its sender (the same
+ * incarnation) is a duplicate — only an upgrade's bridge gives those —
+ * and is dropped. */
+static bool deliver(struct cluster *c, const char *data, size_t len)
 {
-    struct cluster *c = ctx;
     const char *nl = memchr(data, '\n', len);
     char head[CLUSTER_NODE_MAX + 64], from[CLUSTER_NODE_MAX], inc[33];
     unsigned long long seq;
 
     if (nl == NULL || (size_t)(nl - data) >= sizeof head)
-        return;
+        return false;
     memcpy(head, data, (size_t)(nl - data));
     head[nl - data] = '\0';
     if (sscanf(head, "%39s %32s %llu", from, inc, &seq) != 3)
-        return;
-    c->stats.n_relayed_in++;
+        return false;
+    if (from[0] == '~')
+        return false; /* an upgrade's marker, not a node's message */
     struct inseq *in = strmap_get(&c->inseqs, from, strlen(from));
     if (in == NULL) {
         in = mem_calloc(1, sizeof *in);
         snprintf(in->node, sizeof in->node, "%s", from);
         strmap_put(&c->inseqs, in->node, in);
     }
+    if (strcmp(in->incarnation, inc) == 0 && seq <= in->seq)
+        return false; /* delivered already (by the process this one replaced) */
+    c->stats.n_relayed_in++;
     bool is_gap = strcmp(in->incarnation, inc) == 0 ? seq != in->seq + 1
                                                     : seq != 1;
     if (in->incarnation[0] == '\0' && seq != 1)
@@ -363,11 +400,113 @@ static void on_relay_message(void *ctx, const char *data, size_t len)
                  from);
         if (c->ops.on_relay_gap)
             c->ops.on_relay_gap(c->ops.ctx, from);
-        return; /* its lines belong to the exchange that broke */
+        return true; /* its lines belong to the exchange that broke */
     }
     if (c->ops.on_message && nl + 1 < data + len)
         c->ops.on_message(c->ops.ctx, from, nl + 1,
                           len - (size_t)(nl + 1 - data));
+    return true;
+}
+
+/* A marker "~ <nonce> <kind>" (kind 0: the bridge's, 1: a new process's
+ * HELLO, its nonce the pid): its nonce, or 0 if data is not one. */
+static uint64_t marker_of(const char *data, size_t len, int *kind)
+{
+    char head[64];
+    unsigned long long nonce, k;
+    const char *nl = memchr(data, '\n', len);
+
+    if (len < 2 || data[0] != '~' || data[1] != ' ' || nl == NULL ||
+        (size_t)(nl - data) >= sizeof head)
+        return 0;
+    memcpy(head, data, (size_t)(nl - data));
+    head[nl - data] = '\0';
+    if (sscanf(head, "~ %llu %llu", &nonce, &k) != 2 || k > 1)
+        return 0;
+    *kind = (int)k;
+    return nonce;
+}
+
+static void bridge_free(struct cluster_bridge *b)
+{
+    if (b == NULL)
+        return;
+    redisFree(b->rc);
+    free(b);
+}
+
+/* The subscriber link saw marker nonce: everything before it comes from
+ * the bridge (read up to the same marker), the rest from the link. */
+static void finish_bridge(struct cluster *c, uint64_t nonce)
+{
+    struct cluster_bridge *b = c->bridge;
+    unsigned n = 0, n_dup = 0;
+    bool is_found = false;
+
+    c->bridge = NULL;
+    uv_timer_stop(&c->marker_timer);
+    while (!is_found) {
+        redisReply *r = NULL;
+        if (redisGetReply(b->rc, (void **)&r) != REDIS_OK || r == NULL) {
+            log_warn("cluster: the upgrade's relay bridge failed after %u "
+                     "messages (%s): a message lost now shows as a gap",
+                     n, b->rc->errstr);
+            break;
+        }
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+            r->element[0]->type == REDIS_REPLY_STRING &&
+            strcmp(r->element[0]->str, "message") == 0 &&
+            r->element[2]->type == REDIS_REPLY_STRING) {
+            const char *d = r->element[2]->str;
+            size_t len = r->element[2]->len;
+            int kind = 0;
+            uint64_t m = marker_of(d, len, &kind);
+            if (m == nonce && kind == 0)
+                is_found = true;
+            else if (m == 0 && deliver(c, d, len))
+                n++;
+            else if (m == 0)
+                n_dup++;
+        }
+        freeReplyObject(r);
+    }
+    bridge_free(b);
+    log_info("cluster: relay taken over from the upgrade's bridge: %u "
+             "messages delivered from it, %u dropped as delivered already",
+             n, n_dup);
+}
+
+static void on_relay_message(void *ctx, const char *data, size_t len)
+{
+    struct cluster *c = ctx;
+
+    int kind = 0;
+    uint64_t nonce = marker_of(data, len, &kind);
+    if (nonce != 0 && kind == 1) {
+        /* a new process is subscribed: everything before this was
+         * delivered here, or is kept (an upgrade's capture) */
+        c->hello_marker = nonce;
+        return;
+    }
+    if (c->bridge != NULL) {
+        /* Until a marker: the bridge has this message too, earlier. */
+        if (nonce != 0)
+            finish_bridge(c, nonce);
+        return;
+    }
+    if (c->is_held) {
+        struct kept *k = mem_alloc(sizeof *k + len);
+        k->next = NULL;
+        k->len = len;
+        memcpy(k->data, data, len);
+        if (c->kept_tail)
+            c->kept_tail->next = k;
+        else
+            c->kept = k;
+        c->kept_tail = k;
+        return;
+    }
+    deliver(c, data, len);
 }
 
 bool cluster_peer_is_alive(const struct cluster *c, const char *node)
@@ -955,6 +1094,8 @@ static void on_lease(void *ctx, redisReply *r)
     c->has_had_lease = true;
     c->lease_ok_until_us = c->lease_sent_us + (uint64_t)c->cfg.lease_ms * 1000
                            - (uint64_t)c->cfg.lease_ms * 100;
+    if (c->is_held)
+        return; /* an upgrade's capture: no claim, nothing published */
     resend_lost(c);
     /* The quick-play queue's node, kept with its holder's lease. */
     char ms[16];
@@ -1056,7 +1197,9 @@ struct cluster *cluster_new(uv_loop_t *loop, const struct cluster_config *cfg,
     uv_check_start(&c->check, on_check);
     uv_unref((uv_handle_t *)&c->prepare);
     uv_unref((uv_handle_t *)&c->check);
-    c->n_handles = 3;
+    uv_timer_init(loop, &c->marker_timer);
+    c->marker_timer.data = c;
+    c->n_handles = 4;
     return c;
 fail:
     redis_link_free(c->cmd);
@@ -1069,6 +1212,34 @@ fail:
     return NULL;
 }
 
+/* A blocking connection to addr (HOST:PORT or a socket path) whose
+ * connect and every reply wait at most ms; NULL if it cannot be made. */
+static redisContext *connect_blocking(const char *addr, uint32_t ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    char host[256];
+    int port = 0;
+
+    if (addr[0] == '/') {
+        snprintf(host, sizeof host, "%s", addr);
+    } else {
+        const char *colon = strrchr(addr, ':');
+        if (colon == NULL || (size_t)(colon - addr) >= sizeof host)
+            return NULL;
+        memcpy(host, addr, (size_t)(colon - addr));
+        host[colon - addr] = '\0';
+        port = atoi(colon + 1);
+    }
+    redisContext *rc = port ? redisConnectWithTimeout(host, port, tv)
+                            : redisConnectUnixWithTimeout(host, tv);
+    if (rc == NULL || rc->err) {
+        redisFree(rc);
+        return NULL;
+    }
+    redisSetTimeout(rc, tv);
+    return rc;
+}
+
 int cluster_take_back(struct cluster *c,
                       void (*fn)(void *ctx, uint64_t id, uint64_t epoch),
                       void *ctx)
@@ -1078,28 +1249,11 @@ int cluster_take_back(struct cluster *c,
                           "tavolo:nodes", c->key_matches, c->key_names,
                           c->incarnation, ms, c->id};
     size_t lens[10];
-    struct timeval tv = {c->cfg.cmd_ms / 1000, (c->cfg.cmd_ms % 1000) * 1000};
-    char host[256];
-    int port = 0;
 
     snprintf(ms, sizeof ms, "%u", c->cfg.lease_ms);
-    if (c->cfg.redis[0] == '/') {
-        snprintf(host, sizeof host, "%s", c->cfg.redis);
-    } else {
-        const char *colon = strrchr(c->cfg.redis, ':');
-        if (colon == NULL || (size_t)(colon - c->cfg.redis) >= sizeof host)
-            return -1;
-        memcpy(host, c->cfg.redis, (size_t)(colon - c->cfg.redis));
-        host[colon - c->cfg.redis] = '\0';
-        port = atoi(colon + 1);
-    }
-    redisContext *rc = port ? redisConnectWithTimeout(host, port, tv)
-                            : redisConnectUnixWithTimeout(host, tv);
-    if (rc == NULL || rc->err) {
-        redisFree(rc);
+    redisContext *rc = connect_blocking(c->cfg.redis, c->cfg.cmd_ms);
+    if (rc == NULL)
         return -1;
-    }
-    redisSetTimeout(rc, tv);
     for (int i = 0; i < 10; i++)
         lens[i] = strlen(argv[i]);
     uint64_t sent = now_us();
@@ -1185,9 +1339,18 @@ void cluster_free(struct cluster *c)
      * lease goes now, if it is still this incarnation's (the loop does not
      * run again to send it on the async link). */
     const char *argv[5] = {"EVAL", LUA_CAD, "1", c->key_lease, c->incarnation};
-    if (redis_link_call_once(c->cfg.redis, 200, 5, argv) != 0)
+    if (c->keeps_lease)
+        log_debug("cluster: the lease stays (an upgrade's other process)");
+    else if (redis_link_call_once(c->cfg.redis, 200, 5, argv) != 0)
         log_warn("cluster: could not give up the lease; peers take this "
                  "node's matches when it expires");
+    while (c->kept != NULL) {
+        struct kept *k = c->kept;
+        c->kept = k->next;
+        free(k);
+    }
+    bridge_free(c->bridge);
+    c->bridge = NULL;
     redis_link_free(c->cmd);
     redis_link_free(c->sub);
     for (size_t i = 0; i < c->outqs.n_slots; i++) {
@@ -1203,4 +1366,253 @@ void cluster_free(struct cluster *c)
     uv_close((uv_handle_t *)&c->lease_timer, on_closed);
     uv_close((uv_handle_t *)&c->prepare, on_closed);
     uv_close((uv_handle_t *)&c->check, on_closed);
+    uv_close((uv_handle_t *)&c->marker_timer, on_closed);
+}
+
+/* ---------- the upgrade (cluster.h) ---------- */
+
+bool cluster_is_quiet(const struct cluster *c)
+{
+    /* an open bridge (the previous upgrade's) holds messages not
+     * delivered yet: they would be lost to the next process */
+    return c->dirty == NULL && c->bridge == NULL && c->kept == NULL &&
+           redis_link_is_idle(c->cmd);
+}
+
+void cluster_hold(struct cluster *c)
+{
+    c->is_held = true;
+}
+
+void cluster_release(struct cluster *c)
+{
+    c->is_held = false;
+    while (c->kept != NULL) {
+        struct kept *k = c->kept;
+        c->kept = k->next;
+        if (c->kept == NULL)
+            c->kept_tail = NULL;
+        deliver(c, k->data, k->len);
+        free(k);
+    }
+    flush_relay(c);
+}
+
+void cluster_handover_export(const struct cluster *c,
+                             struct cluster_handover *h)
+{
+    memset(h, 0, sizeof *h);
+    snprintf(h->incarnation, sizeof h->incarnation, "%s", c->incarnation);
+    h->next_id = c->next_id;
+    h->last_id = c->last_id;
+    h->spare_next = c->spare_next;
+    h->spare_last = c->spare_last;
+    h->out = mem_calloc(c->outqs.n_slots + 1, sizeof *h->out);
+    for (size_t i = 0; i < c->outqs.n_slots; i++) {
+        struct outq *q = strmap_slot_value(&c->outqs, i);
+        if (q == NULL || q->seq == 0)
+            continue;
+        struct cluster_seq *o = &h->out[h->n_out++];
+        snprintf(o->node, sizeof o->node, "%s", q->node);
+        o->seq = q->seq;
+    }
+    h->in = mem_calloc(c->inseqs.n_slots + 1, sizeof *h->in);
+    for (size_t i = 0; i < c->inseqs.n_slots; i++) {
+        struct inseq *in = strmap_slot_value(&c->inseqs, i);
+        if (in == NULL || in->incarnation[0] == '\0')
+            continue;
+        struct cluster_seq *o = &h->in[h->n_in++];
+        snprintf(o->node, sizeof o->node, "%s", in->node);
+        snprintf(o->incarnation, sizeof o->incarnation, "%s", in->incarnation);
+        o->seq = in->seq;
+    }
+    h->owned = mem_calloc(c->owned.n_slots + 1, sizeof *h->owned);
+    for (size_t i = 0; i < c->owned.n_slots; i++) {
+        struct owned *o = strmap_slot_value(&c->owned, i);
+        if (o != NULL)
+            h->owned[h->n_owned++] = (struct cluster_owned_match){
+                o->id, o->epoch, o->is_owned};
+    }
+}
+
+void cluster_handover_free(struct cluster_handover *h)
+{
+    free(h->out);
+    free(h->in);
+    free(h->owned);
+    memset(h, 0, sizeof *h);
+}
+
+void cluster_free_for_successor(struct cluster *c)
+{
+    if (c == NULL)
+        return;
+    c->keeps_lease = true;
+    cluster_free(c);
+}
+
+uint32_t cluster_lease_ms(const struct cluster *c)
+{
+    return c->cfg.lease_ms;
+}
+
+bool cluster_saw_marker(const struct cluster *c, uint64_t pid)
+{
+    return c->hello_marker == pid;
+}
+
+struct cluster_bridge *cluster_bridge_open(const char *redis,
+                                           const char *node_id,
+                                           uint64_t pid, uint32_t timeout_ms,
+                                           char *err, size_t err_cap)
+{
+    char channel[96], marker[48];
+
+    if (!valid_id(node_id)) {
+        snprintf(err, err_cap, "not a node id: %s", node_id);
+        return NULL;
+    }
+    redisContext *rc = connect_blocking(redis, timeout_ms);
+    if (rc == NULL) {
+        snprintf(err, err_cap, "cannot reach Redis at %s", redis);
+        return NULL;
+    }
+    snprintf(channel, sizeof channel, "tavolo:relay:%s", node_id);
+    redisReply *r = redisCommand(rc, "SUBSCRIBE %s", channel);
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+        snprintf(err, err_cap, "cannot subscribe to %s", channel);
+        freeReplyObject(r);
+        redisFree(rc);
+        return NULL;
+    }
+    freeReplyObject(r);
+    /* The marker the old process waits for before its capture: once it
+     * has seen it, every message it has not delivered is in the bridge. */
+    snprintf(marker, sizeof marker, "~ %" PRIu64 " 1\n", pid);
+    redisContext *pc = connect_blocking(redis, timeout_ms);
+    r = pc ? redisCommand(pc, "PUBLISH %s %s", channel, marker) : NULL;
+    bool is_ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
+    freeReplyObject(r);
+    redisFree(pc);
+    if (!is_ok) {
+        snprintf(err, err_cap, "cannot publish to %s", channel);
+        redisFree(rc);
+        return NULL;
+    }
+    struct cluster_bridge *b = mem_calloc(1, sizeof *b);
+    b->rc = rc;
+    return b;
+}
+
+void cluster_bridge_close(struct cluster_bridge *b)
+{
+    bridge_free(b);
+}
+
+static void on_marker_timer(uv_timer_t *t)
+{
+    struct cluster *c = t->data;
+    char head[48];
+
+    if (c->bridge == NULL || !redis_link_is_up(c->cmd))
+        return;
+    int n = snprintf(head, sizeof head, "~ %" PRIu64 " 0\n", ++c->marker_nonce);
+    const char *argv[3] = {"PUBLISH", c->channel, head};
+    size_t lens[3] = {7, strlen(c->channel), (size_t)n};
+    redis_link_cmdv(c->cmd, 3, argv, lens, NULL, NULL);
+}
+
+int cluster_handover_import(struct cluster *c, const struct cluster_handover *h,
+                            struct cluster_bridge *bridge, const char **why)
+{
+    c->keeps_lease = true;
+    c->bridge = bridge;
+    snprintf(c->incarnation, sizeof c->incarnation, "%s", h->incarnation);
+    c->next_id = h->next_id;
+    c->last_id = h->last_id;
+    c->spare_next = h->spare_next;
+    c->spare_last = h->spare_last;
+    for (size_t i = 0; i < h->n_out; i++) {
+        /* an empty queue, numbered on from the old process's last */
+        outq_get(c, h->out[i].node)->seq = h->out[i].seq;
+    }
+    for (size_t i = 0; i < h->n_in; i++) {
+        struct inseq *in = mem_calloc(1, sizeof *in);
+        snprintf(in->node, sizeof in->node, "%s", h->in[i].node);
+        snprintf(in->incarnation, sizeof in->incarnation, "%s",
+                 h->in[i].incarnation);
+        in->seq = h->in[i].seq;
+        if (strmap_get(&c->inseqs, in->node, strlen(in->node)) != NULL) {
+            free(in);
+            continue;
+        }
+        strmap_put(&c->inseqs, in->node, in);
+    }
+    for (size_t i = 0; i < h->n_owned; i++) {
+        char key[24];
+        int n = snprintf(key, sizeof key, "%" PRIu64, h->owned[i].id);
+        if (strmap_get(&c->owned, key, (size_t)n) != NULL)
+            continue;
+        struct owned *o = mem_calloc(1, sizeof *o);
+        o->id = h->owned[i].id;
+        o->epoch = h->owned[i].epoch;
+        o->is_owned = h->owned[i].is_owned;
+        memcpy(o->key, key, (size_t)n + 1);
+        strmap_put(&c->owned, o->key, o);
+        c->n_owned++;
+    }
+    /* The lease, renewed now: still this incarnation's, not lapsed. */
+    if (cluster_renew_now(c, why) != 0)
+        return -1;
+    uv_timer_start(&c->marker_timer, on_marker_timer, 0, MARKER_MS);
+    *why = NULL;
+    return 0;
+}
+
+int cluster_renew_now(struct cluster *c, const char **why)
+{
+    char ms[16];
+
+    snprintf(ms, sizeof ms, "%u", c->cfg.lease_ms);
+    redisContext *rc = connect_blocking(c->cfg.redis, c->cfg.cmd_ms);
+    if (rc == NULL) {
+        *why = "cannot reach Redis to renew the lease";
+        return -1;
+    }
+    const char *argv[] = {"EVAL", LUA_LEASE, "2", c->key_lease, "tavolo:nodes",
+                          c->incarnation, ms, c->id};
+    size_t lens[8];
+    for (int i = 0; i < 8; i++)
+        lens[i] = strlen(argv[i]);
+    uint64_t sent = now_us();
+    redisReply *r = redisCommandArgv(rc, 8, argv, lens);
+    long long v = r != NULL && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    redisFree(rc);
+    if (v != 1) {
+        *why = v == 0   ? "the lease is another process's"
+               : v == 2 ? "the lease had lapsed during the hand-over"
+                        : "the lease could not be renewed";
+        return -1;
+    }
+    c->has_had_lease = true;
+    c->lease_ok_until_us = sent + (uint64_t)c->cfg.lease_ms * 900;
+    *why = NULL;
+    return 0;
+}
+
+void cluster_handover_done(struct cluster *c)
+{
+    c->keeps_lease = false;
+}
+
+void cluster_each_owned(const struct cluster *c,
+                        void (*fn)(void *ctx, uint64_t id, uint64_t epoch),
+                        void *ctx)
+{
+    for (size_t i = 0; i < c->owned.n_slots; i++) {
+        struct owned *o = strmap_slot_value(&c->owned, i);
+        if (o != NULL)
+            fn(ctx, o->id, o->epoch);
+    }
 }

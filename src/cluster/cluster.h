@@ -169,4 +169,94 @@ void cluster_match_owner(struct cluster *c, uint64_t id, cluster_node_fn fn,
 typedef void (*cluster_text_fn)(void *ctx, const char *text);
 void cluster_list(struct cluster *c, cluster_text_fn fn, void *ctx);
 
+/* ---- the zero-downtime upgrade of a node (docs/CLUSTER.md,
+ * "Upgrading a node") ----
+ *
+ * The new process keeps the node id and the lease's incarnation (both
+ * processes renew the same lease value, so it never lapses and a failed
+ * upgrade leaves the old one holding it), the relay's sequence numbers
+ * (peers see one sender going on), the id block and the owned matches'
+ * epochs (no new epoch: nothing is fenced). Relay messages published to
+ * this node while the hand-over runs are delivered exactly once: the new
+ * process subscribes on a blocking connection of its own (the bridge)
+ * and publishes a marker before it says HELLO; the old one captures only
+ * once that marker has come through its own subscription (so whatever
+ * it has not delivered by then is in the bridge), stops delivering at
+ * the capture (cluster_hold) and sends the last sequence it delivered from each node;
+ * the new one drops what is at or below it. Once its own subscriber link
+ * is up, it publishes markers to its channel: the first marker that link
+ * sees is read from the bridge too, and everything before it is taken
+ * from the bridge, everything after from the link. */
+
+struct cluster_seq {
+    char node[CLUSTER_NODE_MAX];
+    char incarnation[33];
+    uint64_t seq;
+};
+
+struct cluster_owned_match {
+    uint64_t id, epoch;
+    bool is_owned;
+};
+
+struct cluster_handover {
+    char incarnation[33];
+    uint64_t next_id, last_id, spare_next, spare_last;
+    struct cluster_seq *out, *in;   /* sent to each node; delivered from each */
+    size_t n_out, n_in;
+    struct cluster_owned_match *owned;
+    size_t n_owned;
+};
+
+/* Nothing is queued for a peer and every command sent has its answer:
+ * what this process said has reached Redis; and no relay message waits
+ * here undelivered (no bridge of a previous upgrade still open). */
+bool cluster_is_quiet(const struct cluster *c);
+/* Old process, at the capture: relay messages are kept, not delivered;
+ * no peer is reaped, nothing is published. cluster_release (the upgrade
+ * failed) delivers what was kept, in order, and goes on. */
+void cluster_hold(struct cluster *c);
+void cluster_release(struct cluster *c);
+/* Old process: the state the new one needs (arrays allocated). */
+void cluster_handover_export(const struct cluster *c,
+                             struct cluster_handover *h);
+void cluster_handover_free(struct cluster_handover *h);
+/* Old process, after GO: stops (timers, links) without giving up the
+ * lease, which is the new process's now. Frees c. */
+void cluster_free_for_successor(struct cluster *c);
+
+/* The lease renewed at once, on a blocking connection (an upgrade's
+ * synchronous hand-over starts with a full lease): 0, or -1 (why) if it
+ * is not this incarnation's any more or Redis cannot be reached. */
+int cluster_renew_now(struct cluster *c, const char **why);
+uint32_t cluster_lease_ms(const struct cluster *c);
+
+/* Old process: the new process pid's marker has come through this
+ * node's channel (it is subscribed: nothing undelivered here is missing
+ * from its bridge). The capture waits for it. */
+bool cluster_saw_marker(const struct cluster *c, uint64_t pid);
+
+/* New process, before HELLO: subscribes to node_id's relay channel on a
+ * blocking connection, then publishes its marker (pid) to it. NULL (and
+ * err) if Redis cannot be reached. */
+struct cluster_bridge;
+struct cluster_bridge *cluster_bridge_open(const char *redis,
+                                           const char *node_id,
+                                           uint64_t pid, uint32_t timeout_ms,
+                                           char *err, size_t err_cap);
+void cluster_bridge_close(struct cluster_bridge *b);
+/* New process, right after cluster_new: takes h (copied) and the bridge
+ * (owned from now on), and renews the lease at once on a blocking
+ * connection: -1 (and why) if it is not this incarnation's any more. The
+ * lease is not given up by cluster_free until cluster_handover_done (the
+ * old process still serves if this one fails). */
+int cluster_handover_import(struct cluster *c, const struct cluster_handover *h,
+                            struct cluster_bridge *bridge, const char **why);
+/* New process, after GO: the node is this process's. */
+void cluster_handover_done(struct cluster *c);
+/* The owned matches (after import), for the restore. */
+void cluster_each_owned(const struct cluster *c,
+                        void (*fn)(void *ctx, uint64_t id, uint64_t epoch),
+                        void *ctx);
+
 #endif

@@ -168,7 +168,9 @@ static void set_down(struct redis_link *l, const char *why)
     l->is_connected = false;
     l->stats.is_up = false;
     l->ac = NULL;
-    if (was_up) {
+    if (was_up && l->is_closing) {
+        log_debug("redis %s: connection to %s closed", l->name, l->host);
+    } else if (was_up) {
         l->stats.n_drops++;
         log_warn("redis %s: connection to %s lost (%s); reconnecting", l->name,
                  l->host, why);
@@ -428,6 +430,11 @@ void redis_link_cmd(struct redis_link *l, redis_reply_fn fn, void *ctx,
 bool redis_link_is_up(const struct redis_link *l)
 {
     return l->is_connected;
+}
+
+bool redis_link_is_idle(const struct redis_link *l)
+{
+    return l->head == NULL && l->failed == NULL;
 }
 
 void redis_link_get_stats(const struct redis_link *l,

@@ -62,6 +62,9 @@ void redis_link_cmd(struct redis_link *l, redis_reply_fn fn, void *ctx,
                     const char *fmt, ...);
 
 bool redis_link_is_up(const struct redis_link *l);
+/* No command is in flight or waiting for its answer: everything sent
+ * has been answered by Redis (or failed). */
+bool redis_link_is_idle(const struct redis_link *l);
 void redis_link_get_stats(const struct redis_link *l,
                           struct redis_link_stats *out);
 

@@ -39,6 +39,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct upgrade_match m;
             while (upgrade_next_match(&v, &pos, &m) == 1)
                 n++;
+        } else if (v.type == UPGRADE_CLUSTER) {
+            struct upgrade_cluster_rec r;
+            while (upgrade_next_cluster(&v, &pos, &r) == 1) {
+                if (r.kind < UPGRADE_C_NODE || r.kind > UPGRADE_C_REMOTE ||
+                    strlen(r.node) >= sizeof r.node)
+                    abort();
+                n++;
+            }
         } else if (v.type == UPGRADE_QUEUE) {
             struct upgrade_queued q;
             while (upgrade_next_queued(&v, &pos, &q) == 1) {
@@ -55,7 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
         if ((v.type == UPGRADE_CONNS || v.type == UPGRADE_MATCHES ||
-             v.type == UPGRADE_QUEUE || v.type == UPGRADE_TLS_PENDING) &&
+             v.type == UPGRADE_CLUSTER || v.type == UPGRADE_QUEUE ||
+             v.type == UPGRADE_TLS_PENDING) &&
             n != v.n_items)
             abort();
     }

@@ -292,6 +292,142 @@ TEST(out_of_range_fields)
     upgrade_buf_free(&b);
 }
 
+static struct upgrade_cluster_rec sample_cluster(uint8_t kind)
+{
+    struct upgrade_cluster_rec r;
+    memset(&r, 0, sizeof r);
+    r.kind = kind;
+    switch (kind) {
+    case UPGRADE_C_NODE:
+        strcpy(r.incarnation, "00112233445566778899aabbccddeeff");
+        r.next_id = 1025;
+        r.last_id = 2048;
+        r.spare_next = 4097;
+        r.spare_last = 5120;
+        break;
+    case UPGRADE_C_OUTSEQ:
+        strcpy(r.node, "node-b");
+        r.seq = 77;
+        break;
+    case UPGRADE_C_INSEQ:
+        strcpy(r.node, "node_c");
+        strcpy(r.incarnation, "ffeeddcc");
+        r.seq = 12;
+        break;
+    case UPGRADE_C_OWNED:
+        r.id = 1030;
+        r.epoch = 3;
+        r.is_owned = true;
+        break;
+    case UPGRADE_C_PROXY:
+        strcpy(r.node, "B");
+        r.id = 9;
+        r.has_name = r.is_registered = true;
+        strcpy(r.name, "bob");
+        strcpy(r.token, "0123456789abcdef0123456789abcdef");
+        strcpy(r.seed, "cafe");
+        strcpy(r.key, "127.0.0.2");
+        r.match_id = 1030;
+        r.seat = 2;
+        break;
+    case UPGRADE_C_REMOTE:
+        strcpy(r.node, "B");
+        r.id = 11;
+        r.is_queued = true;
+        break;
+    }
+    return r;
+}
+
+TEST(cluster_records_round_trip)
+{
+    struct upgrade_buf b = {0};
+    struct upgrade_msg_view v;
+    const char *why;
+
+    upgrade_begin(&b, UPGRADE_CLUSTER);
+    for (uint8_t k = UPGRADE_C_NODE; k <= UPGRADE_C_REMOTE; k++) {
+        struct upgrade_cluster_rec r = sample_cluster(k);
+        upgrade_put_cluster(&b, &r);
+    }
+    upgrade_finish(&b);
+    const char *msg = guarded(&b, b.len);
+    CHECK_INT(upgrade_parse(msg, b.len, 0, &v, &why), 0);
+    CHECK_INT(v.type, UPGRADE_CLUSTER);
+    CHECK_INT(v.n_items, 6);
+    size_t pos = 0;
+    struct upgrade_cluster_rec out;
+    for (uint8_t k = UPGRADE_C_NODE; k <= UPGRADE_C_REMOTE; k++) {
+        struct upgrade_cluster_rec in = sample_cluster(k);
+        CHECK_INT(upgrade_next_cluster(&v, &pos, &out), 1);
+        CHECK_INT(out.kind, in.kind);
+        CHECK_STR(out.node, in.node);
+        CHECK_STR(out.incarnation, in.incarnation);
+        CHECK(out.seq == in.seq && out.id == in.id && out.epoch == in.epoch);
+        CHECK(out.next_id == in.next_id && out.last_id == in.last_id &&
+              out.spare_next == in.spare_next &&
+              out.spare_last == in.spare_last);
+        CHECK_INT(out.is_owned, in.is_owned);
+        CHECK_INT(out.is_queued, in.is_queued);
+        CHECK_INT(out.has_name, in.has_name);
+        CHECK_INT(out.is_registered, in.is_registered);
+        CHECK_STR(out.name, in.name);
+        CHECK_STR(out.token, in.token);
+        CHECK_STR(out.seed, in.seed);
+        CHECK_STR(out.key, in.key);
+        CHECK(out.match_id == in.match_id && out.watch_id == in.watch_id);
+        CHECK_INT(out.seat, in.seat);
+    }
+    CHECK_INT(upgrade_next_cluster(&v, &pos, &out), 0);
+    /* every truncation is refused */
+    for (size_t len = 0; len < b.len; len++) {
+        const char *m = guarded(&b, len);
+        if (upgrade_parse(m, len, 0, &v, &why) != -1)
+            FAIL_("a CLUSTER message cut at %zu of %zu bytes was accepted",
+                  len, b.len);
+    }
+    /* no descriptors with it */
+    CHECK_INT(upgrade_parse(b.data, b.len, 1, &v, &why), -1);
+    upgrade_buf_free(&b);
+}
+
+TEST(cluster_records_out_of_range)
+{
+    struct upgrade_buf b = {0};
+    struct upgrade_msg_view v;
+    const char *why;
+    struct upgrade_cluster_rec r;
+
+    r = sample_cluster(UPGRADE_C_OUTSEQ);
+    strcpy(r.node, "no spaces"); /* not a node id */
+    upgrade_begin(&b, UPGRADE_CLUSTER);
+    upgrade_put_cluster(&b, &r);
+    upgrade_finish(&b);
+    CHECK_INT(upgrade_parse(b.data, b.len, 0, &v, &why), -1);
+
+    r = sample_cluster(UPGRADE_C_NODE);
+    r.incarnation[3] = 'Q'; /* not hex */
+    upgrade_begin(&b, UPGRADE_CLUSTER);
+    upgrade_put_cluster(&b, &r);
+    upgrade_finish(&b);
+    CHECK_INT(upgrade_parse(b.data, b.len, 0, &v, &why), -1);
+
+    r = sample_cluster(UPGRADE_C_PROXY);
+    r.watch_id = 4; /* seated and watching */
+    upgrade_begin(&b, UPGRADE_CLUSTER);
+    upgrade_put_cluster(&b, &r);
+    upgrade_finish(&b);
+    CHECK_INT(upgrade_parse(b.data, b.len, 0, &v, &why), -1);
+
+    r = sample_cluster(UPGRADE_C_OWNED);
+    r.kind = 9; /* no such kind */
+    upgrade_begin(&b, UPGRADE_CLUSTER);
+    upgrade_put_cluster(&b, &r);
+    upgrade_finish(&b);
+    CHECK_INT(upgrade_parse(b.data, b.len, 0, &v, &why), -1);
+    upgrade_buf_free(&b);
+}
+
 TEST(queue_and_tls_pending_round_trip)
 {
     struct upgrade_buf b = {0};
