@@ -136,9 +136,14 @@ clean:
 # the systemd units in PREFIX/lib/systemd/system.
 # make deb: build-deb/tavolo_*.deb from a copy of the tree (tracked and
 # untracked files, not ignored ones), then lintian (fails on an error).
+# make deb-check [DEB=path/to/tavolo_*.deb]: boots a fresh Debian 12 under
+# qemu (KVM, else TCG), installs the package there with apt and checks the
+# service under systemd (scripts/deb-boot-check.sh; root, minutes: not part
+# of make test). Without DEB it runs make deb first.
 PREFIX  ?= /usr/local
 DEB_DIR ?= build-deb
-.PHONY: install deb
+DEB     ?=
+.PHONY: install deb deb-check
 
 install: build
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
@@ -152,3 +157,6 @@ deb:
 	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.changes $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/
 	lintian --fail-on error --info $(DEB_DIR)/*.changes
 	@ls -1 $(DEB_DIR)/*.deb
+
+deb-check:
+	scripts/deb-boot-check.sh $(DEB)

@@ -73,6 +73,20 @@ void sdnotify_took_over(void)
     sd_notify(0, msg); /* best effort */
 }
 
+void sdnotify_hand_main_pid(long pid)
+{
+    char msg[64];
+
+    snprintf(msg, sizeof msg, "MAINPID=%ld\nSTATUS=handed over; exiting or "
+             "relaying TLS", pid);
+    if (sd_notify(0, msg) <= 0)
+        return; /* not under systemd (or it cannot hear us) */
+    int rc = sd_notify_barrier(0, 2 * 1000 * 1000);
+    if (rc < 0)
+        log_warn("systemd: no answer to the notify barrier after MAINPID=%ld: %s",
+                 pid, strerror(-rc));
+}
+
 #else /* built without libsystemd */
 
 #include <stdlib.h>
@@ -101,6 +115,11 @@ void sdnotify_stopping(void)
 
 void sdnotify_took_over(void)
 {
+}
+
+void sdnotify_hand_main_pid(long pid)
+{
+    (void)pid;
 }
 
 #endif

@@ -42,4 +42,13 @@ void sdnotify_stopping(void);
  * Best effort. */
 void sdnotify_took_over(void);
 
+/* The old process of an upgrade, after GO: MAINPID=<pid> (the new
+ * process), then a barrier, so that systemd has taken the new main pid
+ * before this one exits; otherwise the old main process's exit can reach
+ * systemd first, which then counts the service as ended and stops the
+ * new process with the rest of the unit's cgroup (found by
+ * scripts/deb-boot-check.sh). Waits for systemd at most 2 s. Best
+ * effort. */
+void sdnotify_hand_main_pid(long pid);
+
 #endif

@@ -12,6 +12,7 @@
  */
 #include "app/session.h"
 #include "app/session_internal.h"
+#include "app/session_upgrade.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -397,6 +398,8 @@ size_t session_on_data(struct conn *c, const char *data, size_t len)
     struct session *s = c->user;
     size_t used = 0;
 
+    if (s->is_tls_pending)
+        return session_tls_pending_data(c, data, len);
     if (s->state == SESSION_WS) {
         used = ws_feed(s->ws, data, len);
         if (ws_is_done(s->ws)) {
@@ -469,7 +472,7 @@ void session_on_eof(struct conn *c)
 {
     struct session *s = c->user;
 
-    if (s->state == SESSION_SNIFF) {
+    if (s->state == SESSION_SNIFF && !s->is_tls_pending) {
         session_greet(s); /* a line client that said nothing still gets HELLO */
         conn_kick(c);
     }

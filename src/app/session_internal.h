@@ -41,6 +41,9 @@ struct session {
     enum session_state state;
     bool is_admin;             /* on the admin port: /metrics, /healthz */
     bool is_waiting;           /* our last command's reply is not out yet */
+    bool is_tls_pending;       /* adopted at an upgrade mid-TLS-handshake: its
+                                  first byte is the relay's mark
+                                  (session_upgrade.h) */
     struct ws *ws;             /* in SESSION_WS */
     unsigned refs;
     uint32_t n_limited_in_row;
@@ -107,6 +110,14 @@ bool quick_is_queued(const struct session *s);
 /* Out of the queue: true if s was queued. */
 bool quick_leave(struct session *s);
 void quick_on_timer(uv_timer_t *timer);
+/* An upgrade's new process: s back in the quick-play queue as it was in
+ * the old one (appended: call in queue order), queued since since_ms on
+ * this loop's clock. -1 if s cannot be queued (seated, already queued).
+ * quick_rearm then arms the queue's timer (nothing forms before it
+ * fires: no line goes out before GO). */
+int quick_adopt(struct session *s, const struct rules *r, unsigned seats,
+                int rating, uint64_t since_ms);
+void quick_rearm(struct server *srv);
 
 /* The connection is gone (a proxy: its gateway said so, or it moved on):
  * an answer that comes back later has no one to go to. */

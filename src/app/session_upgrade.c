@@ -42,10 +42,6 @@ int session_export(const struct conn *c, struct upgrade_conn *rec,
         *why = "an answer is still due";
         return -1;
     }
-    if (quick_is_queued(s)) {
-        *why = "a player is in the quick-play queue";
-        return -1;
-    }
     if (s->state == SESSION_WS && !ws_is_idle(s->ws)) {
         *why = "a WebSocket message is half received";
         return -1;
@@ -142,4 +138,28 @@ int session_adopt(struct server *srv, struct conn *c,
     push_left(srv, &srv->nick_q, &s->nick_node, rec->nick_ms, now_ms);
     push_left(srv, &srv->line_q, &s->line_node, rec->line_ms, now_ms);
     return 0;
+}
+
+void session_adopt_tls_pending(struct session *s)
+{
+    s->is_tls_pending = true;
+    dq_remove(&s->sniff_node);
+}
+
+size_t session_tls_pending_data(struct conn *c, const char *data, size_t len)
+{
+    struct session *s = c->user;
+
+    if (len == 0)
+        return 0;
+    if ((unsigned char)data[0] != UPGRADE_TLS_SECURE_MARK) {
+        conn_close(c, "upgrade: bad mark from the TLS relay");
+        return len;
+    }
+    s->is_tls_pending = false;
+    if (s->state == SESSION_SNIFF)
+        server_deadline_push(s->srv, &s->srv->sniff_q, &s->sniff_node);
+    if (len == 1)
+        return 1;
+    return 1 + session_on_data(c, data + 1, len - 1);
 }

@@ -6,10 +6,12 @@
 #ifndef TAVOLO_APP_SESSION_UPGRADE_H
 #define TAVOLO_APP_SESSION_UPGRADE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct conn;
 struct server;
+struct session;
 struct upgrade_conn;
 
 /* Fills rec from c's session and connection (not the fd, in or out,
@@ -26,5 +28,15 @@ int session_export(const struct conn *c, struct upgrade_conn *rec,
 int session_adopt(struct server *srv, struct conn *c,
                   const struct upgrade_conn *rec, uint64_t now_ms,
                   const char **why);
+
+/* The new process: s (just adopted) is a TLS client the old process
+ * relays and whose handshake was still running: no sniff window until
+ * the relay's mark says the handshake is done. */
+void session_adopt_tls_pending(struct session *s);
+
+/* session_on_data for such a session: the mark (dropped; the sniff
+ * window starts now, as at the end of a handshake here), then the rest
+ * as usual. Anything else first closes the connection. */
+size_t session_tls_pending_data(struct conn *c, const char *data, size_t len);
 
 #endif

@@ -73,6 +73,16 @@ struct relay {
     struct conn *tls;  /* the client's TLS connection, kept here */
     int keep_fd;       /* our end of its plaintext socketpair */
     int give_fd;       /* the new process's end */
+    bool is_handshaking;   /* mid-handshake at the hand-over (TLS_PENDING) */
+    uint64_t hs_deadline_ms; /* then: its handshake deadline (uv_now) */
+};
+
+/* A relayed connection still in its TLS handshake, after GO: its
+ * deadline is checked by the relay tick (the server's deadline queues
+ * stop with the rest of it). By id: the connection may be gone. */
+struct hs_pending {
+    uint64_t conn_id;
+    uint64_t deadline_ms;
 };
 
 struct upgrade {
@@ -93,6 +103,8 @@ struct upgrade {
     uv_connection_cb admin_cb;
     struct relay *relays;
     size_t n_relays;
+    struct hs_pending *hs;  /* relay mode: handshakes still running */
+    size_t n_hs;
     bool is_stopping;
     uint64_t stop_ms;
     bool wants_stop;        /* SIGTERM during the upgrade: stop after it */
@@ -386,7 +398,7 @@ static const char *unsettled(struct server *srv)
         if (c->is_held)
             return "a command waiting for its answer";
         if (c->tls != NULL && !tls_conn_is_established(c->tls))
-            continue; /* closed at the hand-over */
+            continue; /* relayed mid-handshake: nothing to settle */
         struct upgrade_conn rec;
         const char *why;
         memset(&rec, 0, sizeof rec);
@@ -409,6 +421,31 @@ static void on_handing_tick(uv_timer_t *t)
     }
     uv_timer_stop(t);
     send_all(u);
+}
+
+/* A TLS connection stays here, relayed to the new process over a
+ * socketpair; one still in its handshake finishes it here first (its
+ * deadline goes with it: the session's sniff node is on tls_q then). */
+static void add_relay(struct upgrade *u, struct conn *c)
+{
+    struct server *srv = u->srv;
+    int sv[2];
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+                   sv) == -1) {
+        conn_close(c, "upgrade: no socketpair for its TLS relay");
+        return;
+    }
+    struct relay r = {c, sv[0], sv[1], false, 0};
+    if (!tls_conn_is_established(c->tls)) {
+        const struct session *s = c->user;
+        r.is_handshaking = true;
+        r.hs_deadline_ms = s != NULL && dq_linked(&s->sniff_node)
+                               ? s->sniff_node.deadline_ms
+                               : uv_now(srv->loop) + srv->cfg->tls_handshake_ms;
+    }
+    u->relays = mem_realloc(u->relays, (u->n_relays + 1) * sizeof *u->relays);
+    u->relays[u->n_relays++] = r;
 }
 
 /* Everything is quiet: stop the clocks and take the sockets. */
@@ -434,19 +471,7 @@ static void capture(struct upgrade *u)
         if (c->tls != NULL && c->is_flush_closing)
             continue; /* it finishes here; its seat was left at its close */
         if (c->tls != NULL) {
-            if (!tls_conn_is_established(c->tls)) {
-                conn_close(c, "TLS handshake in progress at an upgrade");
-                continue;
-            }
-            int sv[2];
-            if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                           0, sv) == -1) {
-                conn_close(c, "upgrade: no socketpair for its TLS relay");
-                continue;
-            }
-            u->relays = mem_realloc(u->relays,
-                                    (u->n_relays + 1) * sizeof *u->relays);
-            u->relays[u->n_relays++] = (struct relay){c, sv[0], sv[1]};
+            add_relay(u, c);
             continue;
         }
         if (conn_hand_over(c) != 0) {
@@ -564,6 +589,85 @@ static bool batch_full(const struct upgrade_buf *b, size_t n_fds, size_t next)
            (b->n_items > 0 && b->len + next > UPGRADE_MAX_PAYLOAD - 1024);
 }
 
+/* QUEUE: the quick-play queue in its order, each player by the
+ * connection it is on; only those whose connection goes across (one
+ * closing here as TLS leaves the queue at its close). Batched like the
+ * matches; nothing is sent for an empty queue. */
+static int send_queue(struct upgrade *u, uint64_t now)
+{
+    struct server *srv = u->srv;
+    struct upgrade_buf b = {0};
+    int rc = 0;
+
+    upgrade_begin(&b, UPGRADE_QUEUE);
+    for (size_t i = 0; i < srv->quick.n && rc == 0; i++) {
+        const struct queue_entry *e = &srv->quick.entries[i];
+        const struct session *s = e->who;
+        if (s->conn == NULL || s->conn->is_flush_closing ||
+            (!s->conn->is_handed && relay_of(u, s->conn) == NULL))
+            continue; /* leaving anyway */
+        struct upgrade_queued q;
+        memset(&q, 0, sizeof q);
+        q.conn_id = s->conn->id;
+        snprintf(q.game, sizeof q.game, "%s", e->rules->name);
+        q.n_seats = (uint8_t)e->n_seats;
+        q.rating = e->rating;
+        q.waited_ms = now > e->since_ms
+                          ? (now - e->since_ms >= UINT32_MAX
+                                 ? UINT32_MAX : (uint32_t)(now - e->since_ms))
+                          : 0;
+        upgrade_put_queued(&b, &q);
+        if (b.len > UPGRADE_MAX_PAYLOAD / 2) {
+            upgrade_finish(&b);
+            rc = send_msg(u->fd, &b, NULL, 0, ms_left(u));
+            upgrade_begin(&b, UPGRADE_QUEUE);
+        }
+    }
+    if (rc == 0 && b.n_items > 0) {
+        upgrade_finish(&b);
+        rc = send_msg(u->fd, &b, NULL, 0, ms_left(u));
+    }
+    upgrade_buf_free(&b);
+    return rc;
+}
+
+static int put_tls_pending(struct upgrade *u, struct upgrade_buf *b,
+                           uint64_t id)
+{
+    upgrade_put_tls_pending(b, id);
+    if (b->len <= UPGRADE_MAX_PAYLOAD / 2)
+        return 0;
+    upgrade_finish(b);
+    int rc = send_msg(u->fd, b, NULL, 0, ms_left(u));
+    upgrade_begin(b, UPGRADE_TLS_PENDING);
+    return rc;
+}
+
+/* TLS_PENDING: the relayed connections still in their handshake: ours,
+ * and those we adopted mid-handshake from an earlier upgrade whose relay
+ * has not sent the mark yet (it will reach the next process). */
+static int send_tls_pending(struct upgrade *u)
+{
+    struct upgrade_buf b = {0};
+    int rc = 0;
+
+    upgrade_begin(&b, UPGRADE_TLS_PENDING);
+    for (size_t i = 0; i < u->n_relays && rc == 0; i++)
+        if (u->relays[i].is_handshaking)
+            rc = put_tls_pending(u, &b, u->relays[i].tls->id);
+    for (struct conn *c = u->srv->conns.all; c != NULL && rc == 0; c = c->next) {
+        const struct session *s = c->user;
+        if (c->is_handed && s != NULL && s->is_tls_pending)
+            rc = put_tls_pending(u, &b, c->id);
+    }
+    if (rc == 0 && b.n_items > 0) {
+        upgrade_finish(&b);
+        rc = send_msg(u->fd, &b, NULL, 0, ms_left(u));
+    }
+    upgrade_buf_free(&b);
+    return rc;
+}
+
 static void send_all(struct upgrade *u)
 {
     struct server *srv = u->srv;
@@ -643,6 +747,8 @@ static void send_all(struct upgrade *u)
         }
         rec.is_relayed = r != NULL;
         rec.is_closing = c->is_flush_closing;
+        if (r != NULL && r->is_handshaking)
+            rec.sniff_ms = UPGRADE_NONE_MS; /* from the end of the handshake */
         if (rec.in_len > UPGRADE_MAX_IN || rec.out_len > UPGRADE_MAX_OUT) {
             why = "a connection's buffers are over the format's limits";
             goto fail;
@@ -693,6 +799,14 @@ static void send_all(struct upgrade *u)
             goto fail;
         }
     }
+    if (send_queue(u, now) != 0) {
+        why = "cannot send the quick-play queue";
+        goto fail;
+    }
+    if (send_tls_pending(u) != 0) {
+        why = "cannot send the TLS handshakes in progress";
+        goto fail;
+    }
     upgrade_begin(&b, UPGRADE_END);
     upgrade_finish(&b);
     if (send_msg(u->fd, &b, NULL, 0, ms_left(u)) != 0) {
@@ -734,6 +848,8 @@ static void send_all(struct upgrade *u)
         goto fail;
     }
     upgrade_buf_free(&b);
+    /* systemd follows the new main pid before this one can exit */
+    sdnotify_hand_main_pid((long)u->child_pid);
     uv_update_time(srv->loop);
     log_event(LOG_INFO, "upgrade.done",
               "pid=%u version=%s conns=%" PRIu32 " matches=%" PRIu32
@@ -785,11 +901,48 @@ static void relay_on_close(struct conn *c, const char *reason)
     }
 }
 
+/* A client relayed mid-handshake has finished it: the new process's
+ * sniff window starts with the mark, before any of its plaintext. */
+static void relay_on_secure(struct conn *c)
+{
+    struct conn *p = c->user;
+    const char mark = UPGRADE_TLS_SECURE_MARK;
+
+    if (p != NULL)
+        conn_write(p, &mark, 1);
+}
+
 static const struct conn_ops relay_ops = {
     .on_data = relay_on_data,
     .on_eof = relay_on_eof,
     .on_close = relay_on_close,
+    .on_secure = relay_on_secure,
 };
+
+/* The handshake deadlines of connections relayed mid-handshake (the
+ * same --tls-handshake-ms as before the hand-over, not restarted). */
+static void check_handshakes(struct upgrade *u, uint64_t now)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < u->n_hs; i++) {
+        struct conn *c = u->srv->conns.all;
+        while (c != NULL && c->id != u->hs[i].conn_id)
+            c = c->next;
+        if (c == NULL || c->tls == NULL || tls_conn_is_established(c->tls) ||
+            c->is_closing)
+            continue; /* done, one way or the other */
+        if (now >= u->hs[i].deadline_ms) {
+            /* the relay's close callbacks log nothing of their own */
+            log_event(LOG_INFO, "upgrade.relay_handshake_timeout",
+                      "conn=%" PRIu64, c->id);
+            conn_close(c, "TLS handshake timeout");
+            continue;
+        }
+        u->hs[k++] = u->hs[i];
+    }
+    u->n_hs = k;
+}
 
 static void relay_exit(struct upgrade *u, const char *why)
 {
@@ -805,6 +958,7 @@ static void on_relay_tick(uv_timer_t *t)
     struct upgrade *u = t->data;
     struct server *srv = u->srv;
 
+    check_handshakes(u, uv_now(srv->loop));
     if (srv->conns.n_open == 0)
         relay_exit(u, "the last TLS connection closed");
     if (u->is_stopping && uv_now(srv->loop) - u->stop_ms > RELAY_STOP_MS)
@@ -877,6 +1031,10 @@ static void become_relay(struct upgrade *u)
         p->user = c;
         c->user = p;
         conn_start(p);
+        if (r->is_handshaking) {
+            u->hs = mem_realloc(u->hs, (u->n_hs + 1) * sizeof *u->hs);
+            u->hs[u->n_hs++] = (struct hs_pending){c->id, r->hs_deadline_ms};
+        }
     }
     free(u->relays);
     u->relays = NULL;
@@ -1032,6 +1190,7 @@ static void on_timer_closed(uv_handle_t *h)
 {
     struct upgrade *u = h->data;
     free(u->relays);
+    free(u->hs);
     free(u);
 }
 
@@ -1179,7 +1338,8 @@ int upgrade_child_receive(struct server *srv)
             free(m.data);
             continue;
         }
-        if (m.v.type != UPGRADE_CONNS && m.v.type != UPGRADE_MATCHES) {
+        if (m.v.type != UPGRADE_CONNS && m.v.type != UPGRADE_MATCHES &&
+            m.v.type != UPGRADE_QUEUE && m.v.type != UPGRADE_TLS_PENDING) {
             free(m.data);
             child_fail(srv, "unexpected message before END");
             return -1;
@@ -1232,6 +1392,60 @@ static struct lobby_match_state to_state(const struct upgrade_match *m,
                                                         : now + m->wait_ms;
     snprintf(st.owner_key, sizeof st.owner_key, "%s", m->owner_key);
     return st;
+}
+
+static struct conn *adopted_conn(struct conn **adopted, size_t n,
+                                  uint64_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (adopted[i]->id == id && adopted[i]->user != NULL)
+            return adopted[i];
+    return NULL;
+}
+
+/* After the connections: the quick-play queue, in its order, and the
+ * connections relayed mid-handshake. Anything that does not fit (a
+ * player not among the connections, a game this binary lacks) fails the
+ * upgrade: the old process serves on, and no player is left queued
+ * nowhere. */
+static const char *adopt_queue_and_handshakes(struct server *srv,
+                                              struct conn **adopted,
+                                              size_t n_adopted, uint64_t now)
+{
+    size_t n_queued = 0;
+
+    for (size_t i = 0; i < child.n_msgs; i++) {
+        struct child_msg *m = &child.msgs[i];
+        size_t pos = 0;
+        if (m->v.type == UPGRADE_QUEUE) {
+            struct upgrade_queued q;
+            while (upgrade_next_queued(&m->v, &pos, &q) == 1) {
+                struct conn *c = adopted_conn(adopted, n_adopted, q.conn_id);
+                const struct rules *r = rules_find(q.game, strlen(q.game));
+                if (c == NULL)
+                    return "a queued player's connection did not come across";
+                if (r == NULL)
+                    return "a queued player's game is not in this binary";
+                uint64_t since = now > q.waited_ms ? now - q.waited_ms : 0;
+                if (quick_adopt(c->user, r, q.n_seats, q.rating, since) != 0)
+                    return "a queued player cannot be queued here";
+                n_queued++;
+            }
+        } else if (m->v.type == UPGRADE_TLS_PENDING) {
+            uint64_t id;
+            while (upgrade_next_tls_pending(&m->v, &pos, &id) == 1) {
+                struct conn *c = adopted_conn(adopted, n_adopted, id);
+                if (c == NULL)
+                    return "a connection relayed mid-handshake did not come across";
+                session_adopt_tls_pending(c->user);
+            }
+        }
+    }
+    if (n_queued > 0) {
+        quick_rearm(srv);
+        log_event(LOG_INFO, "upgrade.queue_adopted", "players=%zu", n_queued);
+    }
+    return NULL;
 }
 
 int upgrade_child_finish(struct server *srv)
@@ -1308,11 +1522,19 @@ int upgrade_child_finish(struct server *srv)
     lobby_adopt_clocks(srv->lobby, ms, n_matches < child.st.n_matches
                                            ? n_matches : child.st.n_matches);
     free(ms);
+    const char *qwhy = adopt_queue_and_handshakes(srv, adopted, n_adopted, now);
     free_msgs();
     /* a cluster node's proxies and gateway sessions, once their
      * matches and connections are in */
     if (upgrade_cluster_child_adopt(srv) != 0) {
         child_fail(srv, "a relayed session could not be placed");
+        close(child.fd);
+        child.fd = -1;
+        free(adopted);
+        return -1;
+    }
+    if (qwhy != NULL) {
+        child_fail(srv, qwhy);
         close(child.fd);
         child.fd = -1;
         free(adopted);

@@ -69,6 +69,14 @@ static void put_bytes(struct upgrade_buf *b, const char *p, uint32_t n)
         put(b, p, n);
 }
 
+/* The message types whose payload is a record count, then records. */
+static bool has_records(uint8_t type)
+{
+    return type == UPGRADE_CONNS || type == UPGRADE_MATCHES ||
+           type == UPGRADE_CLUSTER || type == UPGRADE_QUEUE ||
+           type == UPGRADE_TLS_PENDING;
+}
+
 static void poke_u32(char *at, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
@@ -84,8 +92,7 @@ void upgrade_begin(struct upgrade_buf *b, enum upgrade_msg type)
     put_u8(b, (uint8_t)type);
     put_u8(b, 0);
     put_u32(b, 0); /* the payload's length, at upgrade_finish */
-    if (type == UPGRADE_CONNS || type == UPGRADE_MATCHES ||
-        type == UPGRADE_CLUSTER)
+    if (has_records((uint8_t)type))
         put_u32(b, 0); /* the record count, likewise */
 }
 
@@ -93,8 +100,7 @@ void upgrade_finish(struct upgrade_buf *b)
 {
     poke_u32(b->data + 8, (uint32_t)(b->len - UPGRADE_HEADER_LEN));
     uint8_t type = (uint8_t)b->data[6];
-    if (type == UPGRADE_CONNS || type == UPGRADE_MATCHES ||
-        type == UPGRADE_CLUSTER)
+    if (has_records(type))
         poke_u32(b->data + UPGRADE_HEADER_LEN, (uint32_t)b->n_items);
 }
 
@@ -213,6 +219,22 @@ void upgrade_put_cluster(struct upgrade_buf *b,
     default:
         break;
     }
+    b->n_items++;
+}
+
+void upgrade_put_queued(struct upgrade_buf *b, const struct upgrade_queued *q)
+{
+    put_u64(b, q->conn_id);
+    put_str(b, q->game);
+    put_u8(b, q->n_seats);
+    put_u32(b, (uint32_t)q->rating);
+    put_u32(b, q->waited_ms);
+    b->n_items++;
+}
+
+void upgrade_put_tls_pending(struct upgrade_buf *b, uint64_t conn_id)
+{
+    put_u64(b, conn_id);
     b->n_items++;
 }
 
@@ -499,6 +521,28 @@ static void get_cluster(struct cursor *cur, struct upgrade_cluster_rec *r)
     }
 }
 
+static void get_queued(struct cursor *cur, struct upgrade_queued *q)
+{
+    memset(q, 0, sizeof *q);
+    q->conn_id = get_u64(cur);
+    get_str(cur, q->game, sizeof q->game);
+    q->n_seats = get_u8(cur);
+    q->rating = (int32_t)get_u32(cur);
+    q->waited_ms = get_u32(cur);
+    /* a rating far outside any game's (PROTOCOL §14) is not one */
+    if (q->conn_id == 0 || q->game[0] == '\0' || q->n_seats < 1 ||
+        q->n_seats > UPGRADE_MAX_SEATS || q->rating < -100000 ||
+        q->rating > 100000)
+        cur->is_bad = true;
+}
+
+static void get_tls_pending(struct cursor *cur, uint64_t *conn_id)
+{
+    *conn_id = get_u64(cur);
+    if (*conn_id == 0)
+        cur->is_bad = true;
+}
+
 int upgrade_parse(const char *data, size_t len, size_t n_fds,
                   struct upgrade_msg_view *v, const char **why)
 {
@@ -519,7 +563,7 @@ int upgrade_parse(const char *data, size_t len, size_t n_fds,
     uint8_t zero = get_u8(&cur);
     uint32_t plen = get_u32(&cur);
     *why = "bad header";
-    if (type < UPGRADE_HELLO || type > UPGRADE_CLUSTER || zero != 0 ||
+    if (type < UPGRADE_HELLO || type > UPGRADE_TLS_PENDING || zero != 0 ||
         plen != cur.left || plen > UPGRADE_MAX_PAYLOAD)
         return -1;
     v->type = (enum upgrade_msg)type;
@@ -582,6 +626,22 @@ int upgrade_parse(const char *data, size_t len, size_t n_fds,
         }
         break;
     }
+    case UPGRADE_QUEUE:
+    case UPGRADE_TLS_PENDING: {
+        v->n_items = get_u32(&cur);
+        v->items = (const char *)cur.p;
+        v->items_len = cur.left;
+        for (uint32_t i = 0; i < v->n_items && !cur.is_bad; i++) {
+            if (type == UPGRADE_QUEUE) {
+                struct upgrade_queued q;
+                get_queued(&cur, &q);
+            } else {
+                uint64_t id;
+                get_tls_pending(&cur, &id);
+            }
+        }
+        break;
+    }
     case UPGRADE_READY:
         v->u.ready.n_conns = get_u32(&cur);
         v->u.ready.n_matches = get_u32(&cur);
@@ -631,6 +691,30 @@ int upgrade_next_cluster(const struct upgrade_msg_view *v, size_t *pos,
     struct cursor cur = {(const uint8_t *)v->items + *pos, v->items_len - *pos,
                          false};
     get_cluster(&cur, r);
+    *pos = v->items_len - cur.left;
+    return cur.is_bad ? 0 : 1;
+}
+
+int upgrade_next_queued(const struct upgrade_msg_view *v, size_t *pos,
+                        struct upgrade_queued *q)
+{
+    if (*pos >= v->items_len)
+        return 0;
+    struct cursor cur = {(const uint8_t *)v->items + *pos, v->items_len - *pos,
+                         false};
+    get_queued(&cur, q);
+    *pos = v->items_len - cur.left;
+    return cur.is_bad ? 0 : 1;
+}
+
+int upgrade_next_tls_pending(const struct upgrade_msg_view *v, size_t *pos,
+                             uint64_t *conn_id)
+{
+    if (*pos >= v->items_len)
+        return 0;
+    struct cursor cur = {(const uint8_t *)v->items + *pos, v->items_len - *pos,
+                         false};
+    get_tls_pending(&cur, conn_id);
     *pos = v->items_len - cur.left;
     return cur.is_bad ? 0 : 1;
 }

@@ -29,6 +29,13 @@
  * id block, the relay's sequence numbers (sent to each node, last
  * delivered from each), the matches it owns with their epochs, its proxy
  * sessions and its gateway sessions' homes.
+ * Between the last MATCHES and END the old process may also send (types
+ * appended after GO; a binary that predates them refuses the upgrade
+ * whole, and the old one serves on):
+ *               QUEUE   the quick-play queue, in its order (if not empty)
+ *               TLS_PENDING  the TLS connections relayed mid-handshake
+ *                       (if any): their plaintext side starts with
+ *                       UPGRADE_TLS_SECURE_MARK when the handshake ends
  */
 #ifndef TAVOLO_APP_UPGRADE_WIRE_H
 #define TAVOLO_APP_UPGRADE_WIRE_H
@@ -55,6 +62,9 @@ enum upgrade_msg {
     UPGRADE_FAIL,
     UPGRADE_GO,
     UPGRADE_CLUSTER,
+    /* appended (records like CONNS/MATCHES: a count, then the records) */
+    UPGRADE_QUEUE = 10,
+    UPGRADE_TLS_PENDING = 11,
 };
 
 #define UPGRADE_NONE_MS UINT32_MAX /* a deadline that is not running */
@@ -168,6 +178,23 @@ struct upgrade_cluster_rec {
     uint8_t seat;
     uint64_t watch_id;
 };
+/* One player in the quick-play queue (QUEUE records are in queue order):
+ * the connection it is on (a CONNS record of this upgrade), what it
+ * asked for, its rating, and how long it has waited (so that the window
+ * and --quick-bot-ms keep counting from its QUICK). */
+struct upgrade_queued {
+    uint64_t conn_id;
+    char game[16];
+    uint8_t n_seats;
+    int32_t rating;
+    uint32_t waited_ms;
+};
+
+/* The byte the old process writes first on a TLS_PENDING connection's
+ * plaintext side once the client's handshake has completed: the new
+ * process starts that connection's sniff window then (as the end of a
+ * handshake does on its own TLS connections) and drops the byte. */
+#define UPGRADE_TLS_SECURE_MARK 0x06
 
 struct upgrade_ready {
     uint32_t n_conns, n_matches;
@@ -200,6 +227,10 @@ void upgrade_put_conn(struct upgrade_buf *b, const struct upgrade_conn *c);
 void upgrade_put_match(struct upgrade_buf *b, const struct upgrade_match *m);
 void upgrade_put_cluster(struct upgrade_buf *b,
                          const struct upgrade_cluster_rec *r);
+/* QUEUE: one record; TLS_PENDING: one connection id (added one by one
+ * after upgrade_begin, as CONNS). */
+void upgrade_put_queued(struct upgrade_buf *b, const struct upgrade_queued *q);
+void upgrade_put_tls_pending(struct upgrade_buf *b, uint64_t conn_id);
 void upgrade_put_ready(struct upgrade_buf *b, const struct upgrade_ready *r);
 void upgrade_put_fail(struct upgrade_buf *b, const char *why);
 
@@ -214,7 +245,8 @@ struct upgrade_msg_view {
         struct upgrade_ready ready;
         struct upgrade_fail fail;
     } u;
-    const char *items;   /* CONNS, MATCHES: the records, for upgrade_next_* */
+    const char *items;   /* CONNS, MATCHES, QUEUE, TLS_PENDING: the records,
+                            for upgrade_next_* */
     size_t items_len;
     uint32_t n_items;
 };
@@ -237,5 +269,9 @@ int upgrade_next_match(const struct upgrade_msg_view *v, size_t *pos,
                        struct upgrade_match *m);
 int upgrade_next_cluster(const struct upgrade_msg_view *v, size_t *pos,
                          struct upgrade_cluster_rec *r);
+int upgrade_next_queued(const struct upgrade_msg_view *v, size_t *pos,
+                        struct upgrade_queued *q);
+int upgrade_next_tls_pending(const struct upgrade_msg_view *v, size_t *pos,
+                             uint64_t *conn_id);
 
 #endif

@@ -82,6 +82,21 @@ bool quick_leave(struct session *s)
     return true;
 }
 
+int quick_adopt(struct session *s, const struct rules *r, unsigned seats,
+                int rating, uint64_t since_ms)
+{
+    if (s->member == NULL || lobby_is_busy(s->member) || quick_is_queued(s) ||
+        !rules_has_seats(r, seats))
+        return -1;
+    queue_add(&s->srv->quick, s, r, seats, rating, since_ms);
+    return 0;
+}
+
+void quick_rearm(struct server *srv)
+{
+    quick_arm(srv, uv_now(srv->loop));
+}
+
 /* Queues s and replies; forms what can form (inside a capture). */
 static void enqueue(struct session *s, const struct rules *r, unsigned seats,
                     int rating)

@@ -47,9 +47,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     abort();
                 n++;
             }
+        } else if (v.type == UPGRADE_QUEUE) {
+            struct upgrade_queued q;
+            while (upgrade_next_queued(&v, &pos, &q) == 1) {
+                if (q.conn_id == 0 || q.n_seats < 1 || q.n_seats > 4)
+                    abort();
+                n++;
+            }
+        } else if (v.type == UPGRADE_TLS_PENDING) {
+            uint64_t id;
+            while (upgrade_next_tls_pending(&v, &pos, &id) == 1) {
+                if (id == 0)
+                    abort();
+                n++;
+            }
         }
         if ((v.type == UPGRADE_CONNS || v.type == UPGRADE_MATCHES ||
-             v.type == UPGRADE_CLUSTER) &&
+             v.type == UPGRADE_CLUSTER || v.type == UPGRADE_QUEUE ||
+             v.type == UPGRADE_TLS_PENDING) &&
             n != v.n_items)
             abort();
     }

@@ -477,6 +477,232 @@ def test_upgrade_ten_times_under_load():
         s.stop()
 
 
+def wait_start(c, pattern, timeout):
+    """Reads lines until START (SEATED and COMMIT come first); returns
+    (the START line, when it came)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = c.line(timeout=max(0.1, deadline - time.monotonic()))
+        if got.startswith("START "):
+            assert re.fullmatch(pattern, got), (pattern, got)
+            return got, time.monotonic()
+        assert re.fullmatch(r"(SEATED|COMMIT) .*", got), got
+
+
+def test_quick_play_queue_goes_across():
+    """The quick-play queue is handed over (it no longer holds the
+    upgrade): a player queued before SIGUSR2 keeps its place and its
+    clock. Alone, it gets its bot fill --quick-bot-ms after its QUICK,
+    not after the upgrade; queued first, it is seat 0 of the table that
+    a player queueing with the new process completes."""
+    s = UpServer(*FAST, "--quick-bot-ms", "3000", "--bot-delay-ms", "0",
+                 "--upgrade-timeout-ms", "2500")
+    try:
+        v0 = s.version()
+        c = connect(s, "tcp")
+        c.ask("NICK qcarl", r"OK NICK qcarl \S+")
+        t_q = time.monotonic()
+        c.ask("QUICK briscola", r"OK QUICK briscola 2")
+        time.sleep(0.8)  # part of its wait is spent in the old process
+        s.put(NEXT)
+        ok, took = s.upgrade()
+        assert ok, s.log_text()[-3000:]
+        assert s.version() == v0 + "-next", s.version()
+        assert re.search(r"upgrade\.queue_adopted players=1", s.log_text())
+        _, t_start = wait_start(c, r"START \d+ briscola 2 qcarl ~\S+", 10)
+        waited = t_start - t_q
+        # 3 s from QUICK (a restart of its clock would make it 3.8+)
+        assert 2.9 <= waited <= 3.0 + took + 0.5, (waited, took)
+
+        a = connect(s, "tcp")
+        a.ask("NICK qann", r"OK NICK qann \S+")
+        a.ask("QUICK briscola", r"OK QUICK briscola 2")
+        s.put(ORIG)
+        ok, took = s.upgrade()
+        assert ok, s.log_text()[-3000:]
+        assert s.version() == v0, s.version()
+        b = connect(s, "tcp")
+        b.ask("NICK qbob", r"OK NICK qbob \S+")
+        b.ask("QUICK briscola", r"OK QUICK briscola 2")
+        for x in (a, b):
+            wait_start(x, r"START \d+ briscola 2 qann qbob", 5)
+        # the deal follows, from the new process
+        for x in (a, b):
+            x.expect_line(r"TRUMP .*")
+    finally:
+        s.stop()
+
+
+def test_tls_mid_handshake_goes_across():
+    """A TLS client that has sent its ClientHello, and whose handshake is
+    not finished at SIGUSR2, is kept: the old process finishes the
+    handshake and relays it, the new process greets it (HELLO after the
+    handshake, as on any TLS connection), and it plays a whole match
+    against a plaintext client of the new process."""
+    import threading
+    s = UpServer("--tls-cert", CERT, "--tls-key", KEY, *FAST,
+                 "--tls-handshake-ms", "8000")
+    try:
+        v0 = s.version()
+        proxy = _HoldProxy(s.port)
+        box = {}
+
+        def connect_tls():
+            try:
+                box["c"] = TLSClient("127.0.0.1", proxy.port, timeout=15)
+            except Exception as e:  # reported below
+                box["e"] = e
+        t = threading.Thread(target=connect_tls, daemon=True)
+        t.start()
+        # the server has answered the ClientHello: it waits for the
+        # client's Finished, which cannot come before release()
+        assert proxy.got_server_bytes.wait(5), "no ServerHello from the server"
+        s.put(NEXT)
+        ok, took = s.upgrade()
+        assert ok, s.log_text()[-3000:]
+        assert s.version() == v0 + "-next", s.version()
+        assert re.search(r"upgrade\.done .* tls_relays=1", s.log_text()), \
+            s.log_text()[-2000:]
+        old = [p for p in s.pids if p != s.pid]
+        assert old and alive(old[0]), "the old process stays on as the relay"
+        # a second upgrade before the handshake ends: the connection the
+        # first new process adopted mid-handshake goes on to the next one
+        s.put(ORIG)
+        ok, took = s.upgrade()
+        assert ok, s.log_text()[-3000:]
+        assert s.version() == v0, s.version()
+        proxy.release()
+        t.join(15)
+        assert "c" in box, (box.get("e"), s.log_text()[-2000:])
+        c = box["c"]
+        c.expect_line(r"HELLO tavolo 2 \S+")
+        p = Player(c, "mid")
+        p.nick()
+        q = Player(connect(s, "tcp"), "plain")
+        q.nick()
+        mid = int(p.c.ask("CREATE briscola 2", r"OK CREATE (\d+)").split()[2])
+        q.c.ask("JOIN %d" % mid, r"OK JOIN %d 1" % mid)
+        deadline = time.monotonic() + 10
+        while not (p.match and q.match):
+            assert time.monotonic() < deadline, "the match did not start"
+            pump([p, q], 0.05)
+        finish([p, q])
+        assert len(p.trick_winners) == 20, p.trick_winners
+        p.c.close()
+        # the relay exits with its last client
+        deadline = time.monotonic() + 10
+        while alive(old[0]):
+            assert time.monotonic() < deadline, "the relay did not exit"
+            time.sleep(0.05)
+    finally:
+        s.stop()
+
+
+def test_tls_mid_handshake_times_out_in_the_relay():
+    """The handshake clock of a client relayed mid-handshake is not
+    restarted by the upgrade: one that never finishes is closed by the
+    old process --tls-handshake-ms after it began (checked every 100 ms),
+    and the relay then exits."""
+    import threading
+    s = UpServer("--tls-cert", CERT, "--tls-key", KEY, *FAST,
+                 "--tls-handshake-ms", "2000")
+    try:
+        proxy = _HoldProxy(s.port)
+        t0 = time.monotonic()
+        t = threading.Thread(target=lambda: _try_tls(proxy.port), daemon=True)
+        t.start()
+        assert proxy.got_server_bytes.wait(5), "no ServerHello from the server"
+        time.sleep(0.5)
+        s.put(NEXT)
+        ok, took = s.upgrade()
+        assert ok, s.log_text()[-3000:]
+        old = [p for p in s.pids if p != s.pid]
+        deadline = time.monotonic() + 10
+        while proxy.closed_at is None:
+            assert time.monotonic() < deadline, "the handshake was never timed out"
+            time.sleep(0.02)
+        waited = proxy.closed_at - t0
+        assert 1.9 <= waited <= 2.0 + took + 0.5, (waited, took)
+        deadline = time.monotonic() + 10
+        while alive(old[0]):
+            assert time.monotonic() < deadline, "the relay did not exit"
+            time.sleep(0.05)
+        assert re.search(r"upgrade\.relay_handshake_timeout conn=1\b", s.log_text()), \
+            s.log_text()[-2000:]
+        c = connect(s, "tcp")
+        c.ask("PING x", "OK PING x")
+    finally:
+        s.stop()
+
+
+def _try_tls(port):
+    try:
+        TLSClient("127.0.0.1", port, timeout=15).close()
+    except (OSError, ssl.SSLError):
+        pass
+
+
+class _HoldProxy:
+    """A loopback TCP proxy that forwards the client's bytes at once and
+    holds the server's until release(): a client behind it is stuck in
+    its handshake, having sent its ClientHello."""
+
+    def __init__(self, port):
+        import threading
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(1)
+        self.port = self.ls.getsockname()[1]
+        self.up_port = port
+        self.held = threading.Event()
+        self.go = threading.Event()
+        self.got_server_bytes = threading.Event()
+        self.closed_at = None
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        import select
+        c, _ = self.ls.accept()
+        u = socket.create_connection(("127.0.0.1", self.up_port), timeout=5)
+        held = b""
+        socks = [c, u]
+        while True:
+            r, _, _ = select.select(socks, [], [], 0.05)
+            if c in r:
+                d = c.recv(65536)
+                if not d:
+                    u.shutdown(socket.SHUT_WR)
+                    socks.remove(c)
+                else:
+                    u.sendall(d)
+            if u in r:
+                d = u.recv(65536)
+                if not d:
+                    self.closed_at = time.monotonic()
+                    if held:
+                        c.sendall(held)
+                    c.close()
+                    u.close()
+                    return
+                if self.go.is_set():
+                    if held:
+                        c.sendall(held)
+                        held = b""
+                    c.sendall(d)
+                else:
+                    held += d
+                    self.got_server_bytes.set()
+            if self.go.is_set() and held:
+                c.sendall(held)
+                held = b""
+            if not socks:
+                return
+
+    def release(self):
+        self.go.set()
+
+
 def play_step(players):
     for p in players:
         if p.end is None and p.n_ping_sent - p.n_ping_got < 5:
@@ -490,4 +716,7 @@ if __name__ == "__main__":
          test_failed_binary_leaves_the_old_one_serving,
          test_clocks_keep_running_through_the_hand_over,
          test_bot_match_goes_across,
-         test_upgrade_ten_times_under_load])
+         test_upgrade_ten_times_under_load,
+         test_quick_play_queue_goes_across,
+         test_tls_mid_handshake_goes_across,
+         test_tls_mid_handshake_times_out_in_the_relay])

@@ -8,7 +8,9 @@
   (sd_listen_fds(3)), must serve HELLO on that socket and ignore --port;
   once by a launcher of our own, once by systemd-socket-activate(1) if it
   is installed (it starts the server on the first connection, which must
-  then be served, not refused).
+  then be served, not refused);
+- an upgrade (SIGUSR2): the old process hands MAINPID= to the new one and
+  waits on the notify barrier before it exits.
 
 Every process is stopped by its PID; waits are bounded; loopback only.
 """
@@ -71,6 +73,96 @@ def test_ready_reloading_stopping():
         messages(sock, "STOPPING=1")
         assert s.proc.wait(timeout=5) == 0, s.log_text()
     finally:
+        s.stop()
+        sock.close()
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+
+
+def _alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def test_upgrade_hands_the_main_pid_before_exiting():
+    """SIGUSR2 under systemd (NotifyAccess=all): the old process says
+    MAINPID=<new pid> itself and waits on a notify barrier (BARRIER=1 with
+    a descriptor that the manager closes once it has read everything)
+    before it exits. Otherwise its exit could reach systemd before the new
+    process's MAINPID=, and systemd would end the service and stop the new
+    process with it (seen under a booted systemd by
+    scripts/deb-boot-check.sh). Here the test is the manager: it holds the
+    barrier's descriptor for a while, and the old process must wait."""
+    import array
+    sock, path = notify_socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+    os.environ["NOTIFY_SOCKET"] = path
+    try:
+        s = Server()
+    finally:
+        del os.environ["NOTIFY_SOCKET"]
+    old = s.proc.pid
+    new = None
+    try:
+        messages(sock, "READY=1")
+        c = s.connect()
+        s.signal(signal.SIGUSR2)
+        seen = []  # (sender pid, lines, fds)
+        barrier_fds = []
+        deadline = time.monotonic() + 10
+        while not barrier_fds:
+            assert time.monotonic() < deadline, (seen, s.log_text()[-2000:])
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            data, anc, _, _ = sock.recvmsg(4096, socket.CMSG_SPACE(64))
+            pid, fds = None, []
+            for level, kind, body in anc:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+                    pid = int.from_bytes(body[:4], "little")
+                elif level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    a = array.array("i")
+                    a.frombytes(body[:len(body) - len(body) % a.itemsize])
+                    fds += list(a)
+            lines = data.decode().split("\n")
+            seen.append((pid, lines))
+            if "BARRIER=1" in lines:
+                assert pid == old, seen
+                barrier_fds = fds
+            else:
+                for fd in fds:
+                    os.close(fd)
+        hand = [l for p_, ls in seen if p_ == old for l in ls if l.startswith("MAINPID=")]
+        assert hand, seen
+        new = int(hand[-1].split("=")[1])
+        assert new != old and _alive(new), (seen, new)
+        # the old process waits for the manager
+        time.sleep(0.5)
+        assert _alive(old), "the old process exited before the barrier"
+        for fd in barrier_fds:
+            os.close(fd)
+        deadline = time.monotonic() + 5
+        while _alive(old):
+            assert time.monotonic() < deadline, "the old process did not exit"
+            time.sleep(0.02)
+        # the new process says MAINPID=itself and READY=1 too (after GO,
+        # so before or after the old one's barrier), and serves the
+        # client that was connected
+        ready = [ls for p_, ls in seen if p_ == new and "READY=1" in ls]
+        if not ready:
+            ready = [messages(sock, "READY=1")[-1]]
+        assert any("MAINPID=%d" % new in ls for ls in ready), (seen, ready)
+        c.cmd("PING across")
+        c.expect_line("OK PING across")
+        c.close()
+    finally:
+        if new is not None and _alive(new):
+            os.kill(new, signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            while _alive(new) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if _alive(new):
+                os.kill(new, signal.SIGKILL)
         s.stop()
         sock.close()
         shutil.rmtree(os.path.dirname(path), ignore_errors=True)

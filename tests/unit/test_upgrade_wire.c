@@ -427,3 +427,76 @@ TEST(cluster_records_out_of_range)
     CHECK_INT(upgrade_parse(b.data, b.len, 0, &v, &why), -1);
     upgrade_buf_free(&b);
 }
+
+TEST(queue_and_tls_pending_round_trip)
+{
+    struct upgrade_buf b = {0};
+    struct upgrade_msg_view v;
+    const char *why;
+    struct upgrade_queued in[2] = {
+        {.conn_id = 12, .game = "briscola", .n_seats = 2, .rating = 1500,
+         .waited_ms = 2500},
+        {.conn_id = 7, .game = "hearts", .n_seats = 4, .rating = -20,
+         .waited_ms = 0},
+    };
+
+    upgrade_begin(&b, UPGRADE_QUEUE);
+    for (int i = 0; i < 2; i++)
+        upgrade_put_queued(&b, &in[i]);
+    upgrade_finish(&b);
+    const char *msg = guarded(&b, b.len);
+    CHECK_INT(upgrade_parse(msg, b.len, 0, &v, &why), 0);
+    CHECK_INT(v.type, UPGRADE_QUEUE);
+    CHECK_INT(v.n_items, 2);
+    size_t pos = 0;
+    struct upgrade_queued out;
+    for (int i = 0; i < 2; i++) { /* in queue order */
+        CHECK_INT(upgrade_next_queued(&v, &pos, &out), 1);
+        CHECK(out.conn_id == in[i].conn_id);
+        CHECK_STR(out.game, in[i].game);
+        CHECK_INT(out.n_seats, in[i].n_seats);
+        CHECK_INT(out.rating, in[i].rating);
+        CHECK_INT(out.waited_ms, in[i].waited_ms);
+    }
+    CHECK_INT(upgrade_next_queued(&v, &pos, &out), 0);
+    /* no descriptors with it; every cut refused */
+    CHECK_INT(upgrade_parse(b.data, b.len, 1, &v, &why), -1);
+    for (size_t len = 0; len < b.len; len++)
+        if (upgrade_parse(guarded(&b, len), len, 0, &v, &why) != -1)
+            FAIL_("a QUEUE cut at %zu of %zu bytes was accepted", len, b.len);
+    /* out of range: no connection, seats, rating */
+    struct upgrade_queued bad[3] = {in[0], in[0], in[0]};
+    bad[0].conn_id = 0;
+    bad[1].n_seats = 5;
+    bad[2].rating = 1000000;
+    for (int i = 0; i < 3; i++) {
+        upgrade_begin(&b, UPGRADE_QUEUE);
+        upgrade_put_queued(&b, &bad[i]);
+        upgrade_finish(&b);
+        CHECK_INT(upgrade_parse(b.data, b.len, 0, &v, &why), -1);
+    }
+
+    upgrade_begin(&b, UPGRADE_TLS_PENDING);
+    upgrade_put_tls_pending(&b, 41);
+    upgrade_put_tls_pending(&b, 43);
+    upgrade_finish(&b);
+    CHECK_INT(upgrade_parse(b.data, b.len, 0, &v, &why), 0);
+    CHECK_INT(v.type, UPGRADE_TLS_PENDING);
+    uint64_t id;
+    pos = 0;
+    CHECK_INT(upgrade_next_tls_pending(&v, &pos, &id), 1);
+    CHECK(id == 41);
+    CHECK_INT(upgrade_next_tls_pending(&v, &pos, &id), 1);
+    CHECK(id == 43);
+    CHECK_INT(upgrade_next_tls_pending(&v, &pos, &id), 0);
+    upgrade_begin(&b, UPGRADE_TLS_PENDING);
+    upgrade_put_tls_pending(&b, 0);
+    upgrade_finish(&b);
+    CHECK_INT(upgrade_parse(b.data, b.len, 0, &v, &why), -1);
+    /* a type past the last one is still unknown */
+    upgrade_begin(&b, UPGRADE_GO);
+    upgrade_finish(&b);
+    b.data[6] = UPGRADE_TLS_PENDING + 1;
+    CHECK_INT(upgrade_parse(b.data, b.len, 0, &v, &why), -1);
+    upgrade_buf_free(&b);
+}
