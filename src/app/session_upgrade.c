@@ -42,8 +42,8 @@ int session_export(const struct conn *c, struct upgrade_conn *rec,
         *why = "an answer is still due";
         return -1;
     }
-    if (s->state == SESSION_WS && !ws_is_idle(s->ws)) {
-        *why = "a WebSocket message is half received";
+    if (s->state == SESSION_WS && !ws_is_portable(s->ws)) {
+        *why = "a WebSocket has output or messages kept for later";
         return -1;
     }
     rec->id = c->id;
@@ -78,6 +78,26 @@ int session_export(const struct conn *c, struct upgrade_conn *rec,
         rec->watch_id = st.watch_id;
     }
     return 0;
+}
+
+void session_export_input(const struct conn *c, struct upgrade_conn *rec,
+                          char **owned)
+{
+    const struct session *s = c->user;
+    size_t n = 0;
+    const char *replay = s != NULL && s->state == SESSION_WS ? ws_replay(s->ws, &n) : NULL;
+
+    *owned = NULL;
+    rec->in = c->in;
+    rec->in_len = c->in_len;
+    if (replay == NULL)
+        return;
+    *owned = mem_alloc(n + c->in_len);
+    memcpy(*owned, replay, n);
+    if (c->in_len > 0)
+        memcpy(*owned + n, c->in, c->in_len);
+    rec->in = *owned;
+    rec->in_len = (uint32_t)(n + c->in_len);
 }
 
 static void push_left(struct server *srv, struct dqueue *q, struct dq_node *n,

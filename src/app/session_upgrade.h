@@ -17,14 +17,22 @@ struct upgrade_conn;
 /* Fills rec from c's session and connection (not the fd, in or out,
  * which are the caller's): protocol state, the deadlines left, the rate
  * bucket, the member. Returns 0, or -1 with a static reason in *why if
- * the session cannot move now (a WebSocket message half-received, an
- * answer still due). */
+ * the session cannot move now (an answer still due, a WebSocket's
+ * output or messages kept for later). */
 int session_export(const struct conn *c, struct upgrade_conn *rec,
                    uint64_t now_ms, const char **why);
 
 /* The new process: a session on c (adopted from rec's fd) continuing
  * rec. Returns 0, or -1 (why says it; nothing attached, the caller
  * closes c). */
+/* The input handed over with C (rec->in, rec->in_len): its unconsumed
+ * bytes, after, for a WebSocket inside a fragmented message, that
+ * message's frames so far (ws_replay), which the new process's fresh ws
+ * reads first and so reaches the same point. *owned: a buffer to free
+ * once rec is written (NULL when none). */
+void session_export_input(const struct conn *c, struct upgrade_conn *rec,
+                          char **owned);
+
 int session_adopt(struct server *srv, struct conn *c,
                   const struct upgrade_conn *rec, uint64_t now_ms,
                   const char **why);

@@ -739,8 +739,8 @@ static void send_all(struct upgrade *u)
             why = buf_err;
             goto fail;
         }
-        rec.in = c->in;
-        rec.in_len = c->in_len;
+        char *in_owned;
+        session_export_input(c, &rec, &in_owned);
         if (r == NULL) {
             rec.out = c->out;
             rec.out_len = c->out_len;
@@ -751,6 +751,7 @@ static void send_all(struct upgrade *u)
             rec.sniff_ms = UPGRADE_NONE_MS; /* from the end of the handshake */
         if (rec.in_len > UPGRADE_MAX_IN || rec.out_len > UPGRADE_MAX_OUT) {
             why = "a connection's buffers are over the format's limits";
+            free(in_owned);
             goto fail;
         }
         size_t next = 256 + rec.in_len + rec.out_len;
@@ -758,6 +759,7 @@ static void send_all(struct upgrade *u)
             upgrade_finish(&b);
             if (send_msg(u->fd, &b, fds, n_fds, ms_left(u)) != 0) {
                 why = "cannot send the connections";
+                free(in_owned);
                 goto fail;
             }
             n_fds = 0;
@@ -765,7 +767,8 @@ static void send_all(struct upgrade *u)
         }
         rec.fd_index = (uint32_t)n_fds;
         fds[n_fds++] = r != NULL ? r->give_fd : c->fd;
-        upgrade_put_conn(&b, &rec);
+        upgrade_put_conn(&b, &rec); /* copies in and out */
+        free(in_owned);
     }
     if (b.n_items > 0) {
         upgrade_finish(&b);

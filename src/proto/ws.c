@@ -51,6 +51,10 @@ struct ws {
     uint64_t msg_len;        /* payload so far of the message in progress */
     uint32_t n_fragments;    /* frames so far of the message in progress */
     bool is_in_message;      /* a fragmented data message has not ended */
+    /* The raw data frames of that message so far (ws_replay): at most
+     * WS_MAX_FRAGMENTS headers and max_msg bytes of payload. */
+    char *replay;
+    size_t replay_len;
     bool is_failed;          /* nothing more is read; close when flushed */
     bool is_close_sent;
 };
@@ -195,6 +199,7 @@ void ws_free(struct ws *ws)
         free(p);
     }
     wslay_event_context_free(ws->ev);
+    free(ws->replay);
     free(ws);
 }
 
@@ -291,8 +296,15 @@ static void feed_frame(struct ws *ws, const char *frame, size_t len,
         if (fin) {
             ws->msg_len = 0;
             ws->n_fragments = 0;
-        } else if (op != WSLAY_CONTINUATION_FRAME) {
-            ws->n_fragments = 1;
+            free(ws->replay);
+            ws->replay = NULL;
+            ws->replay_len = 0;
+        } else {
+            if (op != WSLAY_CONTINUATION_FRAME)
+                ws->n_fragments = 1;
+            ws->replay = mem_realloc(ws->replay, ws->replay_len + len);
+            memcpy(ws->replay + ws->replay_len, frame, len);
+            ws->replay_len += len;
         }
     }
 }
@@ -356,10 +368,20 @@ void ws_send_text(struct ws *ws, const char *text, size_t len)
     ws->ops->write(ws->ctx, text, len);
 }
 
-bool ws_is_idle(const struct ws *ws)
+bool ws_is_portable(const struct ws *ws)
 {
-    return ws->ev == NULL && ws->head == NULL && !ws->is_in_message &&
-           !ws->is_failed && !ws->is_close_sent;
+    if (ws->head != NULL || ws->is_failed || ws->is_close_sent)
+        return false;
+    return ws->ev == NULL ||
+           (ws->is_in_message && !wslay_event_want_write(ws->ev) &&
+            wslay_event_get_read_enabled(ws->ev) &&
+            !wslay_event_get_close_received(ws->ev));
+}
+
+const char *ws_replay(const struct ws *ws, size_t *len)
+{
+    *len = ws->is_in_message ? ws->replay_len : 0;
+    return *len != 0 ? ws->replay : NULL;
 }
 
 bool ws_in_progress(const struct ws *ws)

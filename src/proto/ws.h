@@ -43,10 +43,17 @@ size_t ws_feed(struct ws *ws, const char *data, size_t len);
  * due within the caller's partial-line timeout (PROTOCOL §6). */
 bool ws_in_progress(const struct ws *ws);
 
-/* True between messages: nothing in progress, nothing kept for later,
- * not done, so a fresh ws_new continues it exactly (a zero-downtime
- * upgrade moves such a WebSocket to another process). */
-bool ws_is_idle(const struct ws *ws);
+/* True when a fresh ws_new, offered ws_replay's bytes before the rest of
+ * the input, continues this one exactly (a zero-downtime upgrade moves
+ * such a WebSocket to another process): between messages, or inside a
+ * fragmented one, with nothing kept for later, no output queued, not
+ * done. */
+bool ws_is_portable(const struct ws *ws);
+
+/* The raw data frames received so far of the fragmented message in
+ * progress (NULL and 0 when none), as the peer sent them (masked). The
+ * control frames between them are not among them: they were answered. */
+const char *ws_replay(const struct ws *ws, size_t *len);
 
 void ws_send_text(struct ws *ws, const char *text, size_t len);
 

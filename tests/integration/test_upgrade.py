@@ -533,6 +533,32 @@ def test_quick_play_queue_goes_across():
         s.stop()
 
 
+def test_websocket_message_in_fragments_goes_across():
+    """A WebSocket message half received (two of its three frames) does
+    not hold the upgrade: its frames so far go across with the
+    connection's input, the new process's WebSocket reads them first, and
+    the last frame, sent to the new process, completes the same line."""
+    s = UpServer(*FAST, "--upgrade-timeout-ms", "3000")
+    try:
+        v0 = s.version()
+        w = connect(s, "ws")
+        w.cmd("NICK wsfrag")
+        w.expect_line(r"OK NICK wsfrag \S+")
+        w.send(w.frame(1, "PING fr", fin=False) + w.frame(0, "ag-", fin=False))
+        time.sleep(0.2)  # both frames read by the old process
+        s.put(NEXT)
+        ok, took = s.upgrade()
+        assert ok, s.log_text()[-3000:]
+        assert took < 2.5, took  # not the timeout's wait
+        assert s.version() == v0 + "-next", s.version()
+        w.send(w.frame(0, "ment", fin=True))
+        w.expect_line(r"OK PING frag-ment")
+        w.cmd("PING after")
+        w.expect_line(r"OK PING after")
+    finally:
+        s.stop()
+
+
 def test_tls_mid_handshake_goes_across():
     """A TLS client that has sent its ClientHello, and whose handshake is
     not finished at SIGUSR2, is kept: the old process finishes the
@@ -718,5 +744,6 @@ if __name__ == "__main__":
          test_bot_match_goes_across,
          test_upgrade_ten_times_under_load,
          test_quick_play_queue_goes_across,
+         test_websocket_message_in_fragments_goes_across,
          test_tls_mid_handshake_goes_across,
          test_tls_mid_handshake_times_out_in_the_relay])

@@ -275,3 +275,34 @@ TEST(message_in_progress_is_reported)
     CHECK_STR(p.msgs[0], "PING");
     ws_free(ws);
 }
+
+TEST(replay_of_a_message_in_progress_continues_it_in_a_new_ws)
+{
+    struct peer a = {0}, b = {0};
+    struct ws *old = ws_new(&ops, &a, 512);
+    char buf[256];
+    size_t len = 0, n;
+    CHECK(ws_is_portable(old));
+    CHECK(ws_replay(old, &len) == NULL && len == 0);
+    n = frame(buf, 0, 1, "PING fr", 7);
+    n += frame(buf + n, 1, 9, "hb", 2); /* a ping between: answered here */
+    n += frame(buf + n, 0, 0, "ag-", 3);
+    CHECK_INT(ws_feed(old, buf, n), n);
+    CHECK(a.out_len > 0); /* the pong */
+    CHECK(ws_is_portable(old));
+    const char *replay = ws_replay(old, &len);
+    CHECK(replay != NULL);
+    CHECK_INT(len, n - 8); /* the data frames, not the ping (2 + 4 + 2) */
+
+    struct ws *new_ws = ws_new(&ops, &b, 512);
+    CHECK_INT(ws_feed(new_ws, replay, len), len);
+    CHECK_INT(b.n_msgs, 0);
+    CHECK_INT(b.out_len, 0); /* no second pong */
+    n = frame(buf, 1, 0, "ment", 4);
+    CHECK_INT(ws_feed(new_ws, buf, n), n);
+    CHECK_INT(b.n_msgs, 1);
+    CHECK_STR(b.msgs[0], "PING frag-ment");
+    CHECK(ws_replay(new_ws, &len) == NULL && len == 0);
+    ws_free(old);
+    ws_free(new_ws);
+}
