@@ -43,6 +43,8 @@
 #   DEBCHECK_KEEP=1     keep the temporary directory (image, serial log)
 #   DEBCHECK_TMP=DIR    where to make it (default /var/tmp)
 set -euo pipefail
+# shellcheck source=scripts/host-apt.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/host-apt.sh"
 
 SUITE=bookworm
 here=$(cd "$(dirname "$0")" && pwd)
@@ -162,23 +164,7 @@ say "work directory $tmp"
 # --- the guest's root ----------------------------------------------------------
 # Sources and Acquire settings as in scripts/fresh-check.sh: mmdebstrap
 # copies the sources into the root, and the --aptopt files too.
-sources=()
-if [ -s /etc/apt/sources.list ] && grep -q '^[[:space:]]*deb' /etc/apt/sources.list; then
-    sources+=(/etc/apt/sources.list)
-fi
-for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    if [ -s "$f" ]; then sources+=("$f"); fi
-done
-[ ${#sources[@]} -gt 0 ] || fail "the host has no apt sources to give the guest"
-aptopts=()
-if [ -s /etc/apt/apt.conf ]; then aptopts+=(--aptopt=/etc/apt/apt.conf); fi
-for f in /etc/apt/apt.conf.d/*; do
-    if [ -f "$f" ] && grep -q 'Acquire' "$f"; then aptopts+=("--aptopt=$f"); fi
-done
-# shellcheck disable=SC2016
-setup_hook='mkdir -p "$1/etc/apt/auth.conf.d"
-[ ! -f /etc/apt/auth.conf ] || cp -a /etc/apt/auth.conf "$1/etc/apt/"
-for f in /etc/apt/auth.conf.d/*; do [ ! -f "$f" ] || cp -a "$f" "$1/etc/apt/auth.conf.d/"; done'
+host_apt_settings || fail "the host has no apt sources to give the guest"
 
 # The boot: a DHCP network on the first ethernet, qemu's DNS, the root
 # file system, the check unit enabled, the serial getty off (the console

@@ -23,6 +23,8 @@
 # unshare). Not part of `make test`: it downloads a Debian system.
 #   DEB_CHECK_KEEP=1  keep the root afterwards;  DEB_CHECK_TMP=DIR  where (/var/tmp)
 set -euo pipefail
+# shellcheck source=scripts/host-apt.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/host-apt.sh"
 
 SUITE=bookworm
 here=$(cd "$(dirname "$0")" && pwd)
@@ -68,24 +70,7 @@ root=$tmp/root
 
 # The host's apt sources and the settings that say how to reach them
 # (proxies, snapshot mirrors), as scripts/fresh-check.sh does.
-sources=()
-if [ -s /etc/apt/sources.list ] && grep -q '^[[:space:]]*deb' /etc/apt/sources.list; then
-    sources+=(/etc/apt/sources.list)
-fi
-for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    [ -s "$f" ] && sources+=("$f")
-done
-[ ${#sources[@]} -gt 0 ] || fail "the host has no apt sources"
-aptopts=()
-[ -s /etc/apt/apt.conf ] && aptopts+=(--aptopt=/etc/apt/apt.conf)
-for f in /etc/apt/apt.conf.d/*; do
-    if [ -f "$f" ] && grep -q 'Acquire' "$f"; then aptopts+=("--aptopt=$f"); fi
-done
-# Mirror credentials, copied in before the first download, never printed.
-# shellcheck disable=SC2016
-setup_hook='mkdir -p "$1/etc/apt/auth.conf.d"
-[ ! -f /etc/apt/auth.conf ] || cp -a /etc/apt/auth.conf "$1/etc/apt/"
-for f in /etc/apt/auth.conf.d/*; do [ ! -f "$f" ] || cp -a "$f" "$1/etc/apt/auth.conf.d/"; done'
+host_apt_settings || fail "the host has no apt sources"
 
 # The .deb is one of mmdebstrap's --include items: apt installs it with its
 # Depends from the archive, as `apt install ./tavolo_*.deb` would, and runs
@@ -98,12 +83,7 @@ nice mmdebstrap --variant=minbase --include=systemd --include="$deb" --mode=root
     --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
     ${aptopts[@]+"${aptopts[@]}"} --setup-hook="$setup_hook" \
     "$SUITE" "$root" "${sources[@]}" >&2 || fail "mmdebstrap failed"
-while read -r key; do
-    if [ -f "$key" ] && [ ! -e "$root$key" ]; then
-        mkdir -p "$root$(dirname "$key")" && cp -a "$key" "$root$key"
-    fi
-done < <(grep -h -o -i -E 'signed-by[:=][[:space:]]*[^] ]+' "${sources[@]}" \
-           | sed -E 's/^[^:=]*[:=][[:space:]]*//' | sort -u)
+host_apt_keyrings "$root"
 [ -f /etc/ssl/certs/ca-certificates.crt ] && mkdir -p "$root/etc/ssl/certs" \
     && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
 

@@ -26,6 +26,8 @@
 #   FRESH_TMP=DIR    where to make the temporary root (default /var/tmp)
 #   FRESH_RUN_WAIT=S seconds `make run` may take to serve (default 1800)
 set -euo pipefail
+# shellcheck source=scripts/host-apt.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/host-apt.sh"
 
 SUITE=bookworm
 PORT=7777                # the README's `make run` port; not configurable on purpose
@@ -100,32 +102,9 @@ root=$tmp/root
 say "root in $root"
 
 # --- apt: the host's sources and its proxy/auth settings -------------------
-# mmdebstrap takes sources files as its MIRROR arguments (one-line .list or
-# deb822 .sources). Only the files apt itself reads (*.list, *.sources); a
-# renamed (disabled) file stays off, as on the host.
-sources=()
-if [ -s /etc/apt/sources.list ] && grep -q '^[[:space:]]*deb' /etc/apt/sources.list; then
-    sources+=(/etc/apt/sources.list)
-fi
-for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    if [ -s "$f" ]; then sources+=("$f"); fi
-done
-[ ${#sources[@]} -gt 0 ] || fail "the host has no apt sources to give the chroot"
-# Apt settings that decide how the mirrors are reached: every Acquire::
-# option (proxies, https, Check-Valid-Until for snapshot mirrors) and the
-# main apt.conf; not the host's other habits (autoremove, docker-clean...).
-aptopts=()
-if [ -s /etc/apt/apt.conf ]; then aptopts+=(--aptopt=/etc/apt/apt.conf); fi
-for f in /etc/apt/apt.conf.d/*; do
-    if [ -f "$f" ] && grep -q 'Acquire' "$f"; then aptopts+=("--aptopt=$f"); fi
-done
-# auth.conf holds mirror credentials: copied in before the first download
-# (setup hook), never printed. Single quotes on purpose: mmdebstrap's sh
-# expands $1 (the new root) and $f.
-# shellcheck disable=SC2016
-setup_hook='mkdir -p "$1/etc/apt/auth.conf.d"
-[ ! -f /etc/apt/auth.conf ] || cp -a /etc/apt/auth.conf "$1/etc/apt/"
-for f in /etc/apt/auth.conf.d/*; do [ ! -f "$f" ] || cp -a "$f" "$1/etc/apt/auth.conf.d/"; done'
+# mmdebstrap takes the host's sources files as its MIRROR arguments
+# (scripts/host-apt.sh).
+host_apt_settings || fail "the host has no apt sources to give the chroot"
 
 say "mmdebstrap $SUITE minbase + make (${#sources[@]} sources file(s) from the host)"
 nice mmdebstrap --variant=minbase --include=make --mode=root \
@@ -133,15 +112,7 @@ nice mmdebstrap --variant=minbase --include=make --mode=root \
     "$SUITE" "$root" "${sources[@]}" \
     || fail "mmdebstrap could not build the $SUITE root"
 
-# Keyrings named by Signed-By in the sources (a third-party repository's key
-# is not in the chroot's debian-archive-keyring).
-while read -r key; do
-    if [ -f "$key" ] && [ ! -e "$root$key" ]; then
-        mkdir -p "$root$(dirname "$key")"
-        cp -a "$key" "$root$key"
-    fi
-done < <(grep -h -o -i -E 'signed-by[:=][[:space:]]*[^] ]+' "${sources[@]}" \
-           | sed -E 's/^[^:=]*[:=][[:space:]]*//' | sort -u)
+host_apt_keyrings "$root"
 
 # --- CA store, DNS, npm configuration ------------------------------------
 # The host's CA bundle as a file (it may hold a local CA that the mirrors'
